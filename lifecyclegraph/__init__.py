@@ -1,0 +1,41 @@
+"""lifecyclegraph: the Model Lifecycle Graph.
+
+Every ML asset from every source system, under one global name, as immutable
+timestamped snapshots in Oxigraph, queryable with plain SPARQL.
+"""
+
+from lifecyclegraph.entity import Entity, Relationship
+from lifecyclegraph.errors import (
+    ConfigError,
+    InvalidFactsError,
+    InvalidUriError,
+    LifecycleGraphError,
+    StoreError,
+)
+from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
+from lifecyclegraph.store import HydrationState, Observation, Outcome, SnapshotInfo, WriteResult
+from lifecyclegraph.uris import AipUri
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AipUri",
+    "ConfigError",
+    "Entity",
+    "Facts",
+    "GraphAsOf",
+    "HydrationState",
+    "InvalidFactsError",
+    "InvalidUriError",
+    "LifecycleGraph",
+    "LifecycleGraphError",
+    "Observation",
+    "Outcome",
+    "Ref",
+    "Relationship",
+    "SnapshotInfo",
+    "StoreError",
+    "WriteResult",
+    "__version__",
+]

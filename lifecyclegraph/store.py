@@ -1,0 +1,577 @@
+"""The snapshot store: every write of an entity's facts is an immutable, timestamped named graph.
+
+The store is two Oxigraph datasets (see ``docs/dataset-layout.md``, a public
+interface):
+
+* the **current** dataset holds, for every live entity, the named graph of its
+  current snapshot; the named graph of derived facts (``lifecyclegraph.vocab.INFERRED_GRAPH``);
+  and, in the default graph, the bookkeeping: each entity's lifecycle state and
+  the catalogue of every snapshot ever written (time, source, event). Queries on
+  the current state run with the *union* of these graphs as their default graph,
+  so plain SPARQL with no ``GRAPH`` clause sees the current state, and ``GRAPH ?g``
+  gives the snapshot (hence the source and time) each fact came from;
+* the **archive** dataset holds superseded snapshot graphs, moved there verbatim
+  when a newer snapshot or a tombstone replaces them.
+
+Each write is one Oxigraph transaction, so an entity (with its parts) is either
+fully written or not at all. A snapshot graph is never changed after it is
+written: it is only moved, unchanged, from the current dataset to the archive.
+
+>>> from datetime import datetime, timezone
+>>> from lifecyclegraph.facts import Facts, Ref
+>>> store = SnapshotStore.in_memory()
+>>> seen = Observation("registry", datetime(2026, 1, 1, tzinfo=timezone.utc), "e-1")
+>>> facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:name": "M"})
+>>> [r.outcome.value for r in store.write_many([(facts, seen)])]
+['created']
+>>> [r.outcome.value for r in store.write_many([(facts, seen)])]
+['unchanged']
+>>> len(store.history("aip://model/registry/m"))
+1
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
+
+from lifecyclegraph.errors import InvalidFactsError, StoreError
+from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.vocab import LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
+
+__all__ = [
+    "EntityState",
+    "HydrationState",
+    "Observation",
+    "Outcome",
+    "SnapshotInfo",
+    "SnapshotStore",
+    "WriteResult",
+]
+
+LAYOUT_VERSION = 1
+_DEFAULT = DefaultGraph()
+_BOOKKEEPING = (LG.hydrationState, LG.currentSnapshot, LG.lastSeenAt, LG.lastHydratedAt, LG.partOf)
+
+
+class HydrationState(str, Enum):
+    """Where an entity is in its life, as the store knows it."""
+
+    HYDRATED = "hydrated"  #: its facts were read from its source
+    REFERENCED = "referenced"  #: only known from another entity's foreign key (a stub)
+    DELETED = "deleted"  #: its source said it is gone; its history stays
+
+    @property
+    def term(self) -> NamedNode:
+        return LG[self.value.capitalize()]
+
+    @classmethod
+    def from_term(cls, term: NamedNode) -> HydrationState:
+        return cls(term.value.rsplit("#", 1)[1].lower())
+
+
+class Outcome(str, Enum):
+    """What a write did."""
+
+    CREATED = "created"  #: the first hydrated snapshot (also after a stub or a deletion)
+    UPDATED = "updated"  #: a new snapshot replaced a hydrated one
+    UNCHANGED = "unchanged"  #: same facts: no snapshot, only "seen again"
+    DELETED = "deleted"  #: a tombstone was written
+    REFERENCED = "referenced"  #: a stub was written for an entity not seen before
+    STALE = "stale"  #: older than the current snapshot: ignored
+    IGNORED = "ignored"  #: nothing to do (deleting an unknown entity, re-referencing)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Who said something about an entity, when lifecyclegraph saw it, and why.
+
+    Args:
+        source: the provider or platform id that supplied the facts.
+        observed_at: when the facts were read from the source (time zone aware).
+        event_id: the event that caused the read, if any.
+    """
+
+    source: str
+    observed_at: datetime
+    event_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.observed_at.tzinfo is None:
+            raise InvalidFactsError(
+                f"observed_at {self.observed_at.isoformat()} has no time zone; use UTC"
+            )
+
+    @classmethod
+    def now(cls, source: str, event_id: str | None = None) -> Observation:
+        """An observation made now."""
+        return cls(source, datetime.now(timezone.utc), event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of writing (or deleting, or referencing) one entity."""
+
+    uri: str
+    outcome: Outcome
+    snapshot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """One entry of an entity's history."""
+
+    iri: str
+    entity: str
+    observed_at: datetime
+    source: str
+    event_id: str | None
+    kind: HydrationState
+    supersedes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityState:
+    """The store's bookkeeping for one entity."""
+
+    uri: str
+    state: HydrationState
+    current_snapshot: str
+    last_seen_at: datetime
+    last_hydrated_at: datetime | None
+    part_of: str | None
+
+
+class SnapshotStore:
+    """Immutable snapshots plus a current view, on two Oxigraph datasets.
+
+    Use :meth:`open` for the on-disk store and :meth:`in_memory` for tests.
+    Writes are serialized by a lock; reads may run in parallel with them.
+    """
+
+    def __init__(self, current: Store, archive: Store, path: Path | None = None) -> None:
+        self.current = current
+        self.archive = archive
+        self.path = path
+        self._lock = threading.RLock()
+
+    # -- opening --------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> SnapshotStore:
+        """Open (creating if needed) the store in the directory ``path``.
+
+        Raises:
+            StoreError: if ``path`` holds something that is not a lifecyclegraph store
+                of this layout, or Oxigraph cannot open it (for example another
+                process has it open).
+        """
+        root = Path(path)
+        marker = root / "lifecyclegraph-store.json"
+        try:
+            if root.exists() and any(root.iterdir()) and not marker.exists():
+                raise StoreError(
+                    f"{root} is not empty and is not a lifecyclegraph store "
+                    "(no lifecyclegraph-store.json)"
+                )
+            root.mkdir(parents=True, exist_ok=True)
+            if marker.exists():
+                layout = json.loads(marker.read_text()).get("layout")
+                if layout != LAYOUT_VERSION:
+                    raise StoreError(
+                        f"{root} has store layout {layout!r}; this version reads layout "
+                        f"{LAYOUT_VERSION}"
+                    )
+            else:
+                marker.write_text(json.dumps({"layout": LAYOUT_VERSION}) + "\n")
+            return cls(Store(str(root / "current")), Store(str(root / "archive")), root)
+        except OSError as error:
+            if isinstance(error, StoreError):
+                raise
+            raise StoreError(f"cannot open the store at {root}: {error}") from error
+
+    @classmethod
+    def in_memory(cls) -> SnapshotStore:
+        """A store that lives in memory only."""
+        return cls(Store(), Store())
+
+    # -- writing --------------------------------------------------------------------
+
+    def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
+        """Write each entity's facts (and its parts) as new snapshots where they changed.
+
+        The whole batch is one transaction per flush; an entity is never half written.
+        """
+        return self._run(("write", facts, obs) for facts, obs in items)
+
+    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
+        """Tombstone entities (and their parts): they leave the current state, history stays."""
+        return self._run(("delete", uri, obs) for uri, obs in items)
+
+    def reference_many(
+        self, items: Iterable[tuple[str, NamedNode, Observation]]
+    ) -> list[WriteResult]:
+        """Record stubs for entities known only from a foreign key, with their class.
+
+        An entity the store already knows (in any state) is left as it is.
+        """
+        return self._run(("reference", uri, cls, obs) for uri, cls, obs in items)
+
+    def _run(self, operations: Iterable[tuple[Any, ...]]) -> list[WriteResult]:
+        with self._lock:
+            batch = _Batch(self)
+            for op in operations:
+                uris = batch.uris_of(op)
+                if batch.touched & uris:
+                    batch.commit()
+                    batch = _Batch(self, batch.results)
+                batch.apply(op)
+            batch.commit()
+            return batch.results
+
+    # -- reading bookkeeping --------------------------------------------------------
+
+    def state(self, uri: str) -> EntityState | None:
+        """The bookkeeping of ``uri``, or ``None`` if the store has never heard of it."""
+        values: dict[str, Any] = {}
+        for quad in self.current.quads_for_pattern(NamedNode(uri), None, None, _DEFAULT):
+            if quad.predicate in _BOOKKEEPING:
+                values[quad.predicate.value] = quad.object
+        if LG.hydrationState.value not in values:
+            return None
+        last_hydrated = values.get(LG.lastHydratedAt.value)
+        part_of = values.get(LG.partOf.value)
+        return EntityState(
+            uri=uri,
+            state=HydrationState.from_term(values[LG.hydrationState.value]),
+            current_snapshot=values[LG.currentSnapshot.value].value,
+            last_seen_at=from_literal(values[LG.lastSeenAt.value]),
+            last_hydrated_at=from_literal(last_hydrated) if last_hydrated else None,
+            part_of=part_of.value if part_of else None,
+        )
+
+    def snapshot(self, iri: str) -> SnapshotInfo:
+        """The catalogue entry of one snapshot.
+
+        Raises:
+            KeyError: if no snapshot has that IRI.
+        """
+        node = NamedNode(iri)
+        values: dict[str, Any] = {}
+        for quad in self.current.quads_for_pattern(node, None, None, _DEFAULT):
+            values[quad.predicate.value] = quad.object
+        if LG.snapshotOf.value not in values:
+            raise KeyError(iri)
+        kind = {
+            LG.Tombstone.value: HydrationState.DELETED,
+            LG.StubSnapshot.value: HydrationState.REFERENCED,
+        }.get(values[RDF_TYPE.value].value, HydrationState.HYDRATED)
+        event = values.get(LG.event.value)
+        previous = values.get(LG.supersedes.value)
+        return SnapshotInfo(
+            iri=iri,
+            entity=values[LG.snapshotOf.value].value,
+            observed_at=from_literal(values[LG.observedAt.value]),
+            source=values[LG.source.value].value,
+            event_id=event.value if event else None,
+            kind=kind,
+            supersedes=previous.value if previous else None,
+        )
+
+    def snapshot_pairs(self, iri: str) -> frozenset[tuple[NamedNode, Object]]:
+        """The ``(predicate, object)`` facts a snapshot holds (empty for a tombstone)."""
+        graph = NamedNode(iri)
+        for dataset in (self.current, self.archive):
+            pairs = frozenset(
+                (q.predicate, q.object) for q in dataset.quads_for_pattern(None, None, None, graph)
+            )
+            if pairs:
+                return pairs  # type: ignore[return-value]
+        return frozenset()
+
+    def history(self, uri: str) -> list[SnapshotInfo]:
+        """Every snapshot of ``uri``, oldest first (empty if the entity is unknown)."""
+        state = self.state(uri)
+        if state is None:
+            return []
+        chain = []
+        iri: str | None = state.current_snapshot
+        while iri is not None:
+            info = self.snapshot(iri)
+            chain.append(info)
+            iri = info.supersedes
+        chain.reverse()
+        return chain
+
+    def snapshot_at(self, uri: str, when: datetime) -> SnapshotInfo | None:
+        """The snapshot of ``uri`` that was current at ``when`` (``None`` before the first)."""
+        for info in reversed(self.history(uri)):
+            if info.observed_at <= when:
+                return info
+        return None
+
+    def snapshots_at(self, when: datetime) -> list[SnapshotInfo]:
+        """The snapshots current at ``when`` for every entity that existed then."""
+        query = """
+            SELECT ?s WHERE {
+              ?s lg:snapshotOf ?e ; lg:observedAt ?t .
+              FILTER (?t <= WHEN)
+              FILTER NOT EXISTS { ?next lg:supersedes ?s ; lg:observedAt ?t2 . FILTER (?t2 <= WHEN) }
+              FILTER NOT EXISTS { ?s a lg:Tombstone }
+            }""".replace("WHEN", str(to_literal(when)))
+        rows = self.current.query(query, prefixes=PREFIXES)
+        return [self.snapshot(row["s"].value) for row in rows]  # type: ignore[index]
+
+    def entities(self, state: HydrationState | None = None) -> Iterator[str]:
+        """The URIs of every known entity, or of those in ``state``."""
+        obj = state.term if state else None
+        for quad in self.current.quads_for_pattern(None, LG.hydrationState, obj, _DEFAULT):
+            yield quad.subject.value
+
+    def query(self, sparql: str, **options: Any) -> Any:
+        """Run SPARQL on the current state (the union of current snapshots, inferred
+        facts and bookkeeping); the standard prefixes are predeclared."""
+        options.setdefault("use_default_graph_as_union", True)
+        options.setdefault("prefixes", PREFIXES)
+        return self.current.query(sparql, **options)
+
+
+class _Batch:
+    """Quads to insert, delete and archive in one transaction, built op by op."""
+
+    def __init__(self, store: SnapshotStore, results: list[WriteResult] | None = None) -> None:
+        self.store = store
+        self.inserts: list[Quad] = []
+        self.deletes: list[Quad] = []
+        self.archived: list[Quad] = []
+        self.touched: set[str] = set()
+        self.results: list[WriteResult] = results if results is not None else []
+
+    @staticmethod
+    def uris_of(op: tuple[Any, ...]) -> set[str]:
+        if op[0] == "write":
+            return {f.uri for f in op[1].flatten()}
+        return {op[1]}
+
+    def apply(self, op: tuple[Any, ...]) -> None:
+        kind = op[0]
+        if kind == "write":
+            facts, obs = op[1], op[2]
+            for entity, parent in _with_parents(facts):
+                self.results.append(self._write(entity, parent, obs))
+            self._retire_lost_parts(facts, obs)
+        elif kind == "delete":
+            self.results.extend(self._delete(op[1], op[2]))
+        else:
+            self.results.append(self._reference(op[1], op[2], op[3]))
+
+    def _write(self, facts: Facts, parent: str | None, obs: Observation) -> WriteResult:
+        self.touched.add(facts.uri)
+        node = facts.node
+        old = self._bookkeeping(node)
+        if old and self._is_stale(old, obs):
+            return WriteResult(facts.uri, Outcome.STALE)
+        state = old.get(LG.hydrationState.value)
+        current = old.get(LG.currentSnapshot.value)
+        if state == LG.Hydrated and current is not None:
+            pairs = {(q.predicate, q.object) for q in self.store.current.quads_for_pattern(
+                node, None, None, current)}
+            if pairs == facts.pairs:
+                at = to_literal(obs.observed_at)
+                self._replace(node, old, {LG.lastSeenAt: at, LG.lastHydratedAt: at}, complete=False)
+                return WriteResult(facts.uri, Outcome.UNCHANGED, current.value)
+        snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
+        self._retire_content(node, current)
+        self.inserts.extend(Quad(node, p, o, snapshot) for p, o in facts.pairs)
+        self._catalogue(snapshot, node, obs, LG.Snapshot, current)
+        at = to_literal(obs.observed_at)
+        new = {
+            LG.hydrationState: LG.Hydrated,
+            LG.currentSnapshot: snapshot,
+            LG.lastSeenAt: at,
+            LG.lastHydratedAt: at,
+        }
+        if parent is not None:
+            new[LG.partOf] = NamedNode(parent)
+        self._replace(node, old, new)
+        outcome = Outcome.UPDATED if state == LG.Hydrated else Outcome.CREATED
+        return WriteResult(facts.uri, outcome, snapshot.value)
+
+    def _delete(self, uri: str, obs: Observation) -> list[WriteResult]:
+        self.touched.add(uri)
+        node = NamedNode(uri)
+        old = self._bookkeeping(node)
+        if not old or old.get(LG.hydrationState.value) == LG.Deleted:
+            return [WriteResult(uri, Outcome.IGNORED)]
+        if self._is_stale(old, obs):
+            return [WriteResult(uri, Outcome.STALE)]
+        results = []
+        for part in self._current_parts(node):
+            results.extend(self._delete(part.value, obs))
+        current = old.get(LG.currentSnapshot.value)
+        tombstone = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
+        self._retire_content(node, current)
+        self._catalogue(tombstone, node, obs, LG.Tombstone, current)
+        new: dict[NamedNode, Object] = {
+            LG.hydrationState: LG.Deleted,
+            LG.currentSnapshot: tombstone,
+            LG.lastSeenAt: to_literal(obs.observed_at),
+        }
+        for keep in (LG.lastHydratedAt, LG.partOf):
+            if keep.value in old:
+                new[keep] = old[keep.value]
+        self._replace(node, old, new)
+        results.insert(0, WriteResult(uri, Outcome.DELETED, tombstone.value))
+        return results
+
+    def _reference(self, uri: str, cls: NamedNode, obs: Observation) -> WriteResult:
+        self.touched.add(uri)
+        node = NamedNode(uri)
+        if self._bookkeeping(node):
+            return WriteResult(uri, Outcome.IGNORED)
+        snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
+        self.inserts.append(Quad(node, RDF_TYPE, cls, snapshot))
+        self._catalogue(snapshot, node, obs, LG.StubSnapshot, None)
+        self._replace(
+            node,
+            {},
+            {
+                LG.hydrationState: LG.Referenced,
+                LG.currentSnapshot: snapshot,
+                LG.lastSeenAt: to_literal(obs.observed_at),
+            },
+        )
+        return WriteResult(uri, Outcome.REFERENCED, snapshot.value)
+
+    def _retire_lost_parts(self, facts: Facts, obs: Observation) -> None:
+        """Tombstone parts the entity had before and no longer has."""
+        for entity in facts.flatten():
+            kept = {part.uri for part in entity.parts}
+            for part in self._current_parts(entity.node):
+                if part.value not in kept and part.value not in self.touched:
+                    self.results.extend(self._delete(part.value, obs))
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _bookkeeping(self, node: NamedNode) -> dict[str, Any]:
+        return {
+            q.predicate.value: q.object
+            for q in self.store.current.quads_for_pattern(node, None, None, _DEFAULT)
+            if q.predicate in _BOOKKEEPING
+        }
+
+    def _is_stale(self, old: dict[str, Any], obs: Observation) -> bool:
+        """An observation older than the entity's current source snapshot is stale.
+
+        A stub says nothing about the source, so no observation is stale against one.
+        """
+        current = old.get(LG.currentSnapshot.value)
+        if current is None or old.get(LG.hydrationState.value) == LG.Referenced:
+            return False
+        for quad in self.store.current.quads_for_pattern(current, LG.observedAt, None, _DEFAULT):
+            return bool(from_literal(quad.object) > obs.observed_at)
+        return False
+
+    def _current_parts(self, node: NamedNode) -> list[NamedNode]:
+        parts = []
+        for quad in self.store.current.quads_for_pattern(None, LG.partOf, node, _DEFAULT):
+            part = quad.subject
+            state = next(
+                self.store.current.quads_for_pattern(part, LG.hydrationState, None, _DEFAULT),
+                None,
+            )
+            if state is not None and state.object != LG.Deleted:
+                parts.append(part)
+        return parts
+
+    def _retire_content(self, node: NamedNode, snapshot: NamedNode | None) -> None:
+        if snapshot is None:
+            return
+        content = list(self.store.current.quads_for_pattern(node, None, None, snapshot))
+        self.archived.extend(content)
+        self.deletes.extend(content)
+
+    def _catalogue(
+        self,
+        snapshot: NamedNode,
+        node: NamedNode,
+        obs: Observation,
+        kind: NamedNode,
+        previous: NamedNode | None,
+    ) -> None:
+        self.inserts.append(Quad(snapshot, RDF_TYPE, kind))
+        self.inserts.append(Quad(snapshot, LG.snapshotOf, node))
+        self.inserts.append(Quad(snapshot, LG.observedAt, to_literal(obs.observed_at)))
+        self.inserts.append(Quad(snapshot, LG.source, Literal(obs.source)))
+        if obs.event_id:
+            self.inserts.append(Quad(snapshot, LG.event, Literal(obs.event_id)))
+        if previous is not None:
+            self.inserts.append(Quad(snapshot, LG.supersedes, previous))
+
+    def _replace(
+        self,
+        node: NamedNode,
+        old: dict[str, Any],
+        new: dict[NamedNode, Object],
+        complete: bool = True,
+    ) -> None:
+        """Set bookkeeping values; when ``complete``, drop the ones ``new`` lacks."""
+        for predicate, obj in new.items():
+            previous = old.get(predicate.value)
+            if previous == obj:
+                continue
+            if previous is not None:
+                self.deletes.append(Quad(node, predicate, previous))
+            self.inserts.append(Quad(node, predicate, obj))
+        for predicate in _BOOKKEEPING if complete else ():
+            if predicate.value in old and predicate not in new:
+                self.deletes.append(Quad(node, predicate, old[predicate.value]))
+
+    def commit(self) -> None:
+        """Archive retired snapshot graphs, then apply the batch in one transaction."""
+        store = self.store
+        if self.archived:
+            # Copying first is safe: the copy is idempotent, and until the transaction
+            # below commits, the current dataset still holds the old snapshot.
+            store.archive.extend(self.archived)
+        if self.deletes:
+            store.current.update(_sparql_update(self.deletes, self.inserts))
+        elif self.inserts:
+            store.current.extend(self.inserts)
+        self.inserts, self.deletes, self.archived = [], [], []
+
+
+def _with_parents(facts: Facts, parent: str | None = None) -> Iterator[tuple[Facts, str | None]]:
+    yield facts, parent
+    for part in facts.parts:
+        yield from _with_parents(part, facts.uri)
+
+
+def _sparql_update(deletes: Sequence[Quad], inserts: Sequence[Quad]) -> str:
+    """One SPARQL update (one transaction) that deletes then inserts these quads."""
+    text = []
+    if deletes:
+        text.append("DELETE DATA {\n" + _quads_block(deletes) + "\n}")
+    if inserts:
+        text.append("INSERT DATA {\n" + _quads_block(inserts) + "\n}")
+    return " ;\n".join(text)
+
+
+def _quads_block(quads: Sequence[Quad]) -> str:
+    by_graph: dict[Any, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    lines = by_graph.pop(_DEFAULT, [])
+    for graph, triples in by_graph.items():
+        lines.append(f"GRAPH {graph} {{ " + " ".join(triples) + " }")
+    return "\n".join(lines)
+

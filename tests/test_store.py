@@ -1,0 +1,307 @@
+"""The snapshot store as a user of LifecycleGraph sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyoxigraph import Literal, NamedNode
+
+from lifecyclegraph import (
+    Facts,
+    HydrationState,
+    InvalidFactsError,
+    LifecycleGraph,
+    Outcome,
+    Ref,
+    StoreError,
+)
+from lifecyclegraph.vocab import LG
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+MODEL = "aip://model/registry/ranking-model"
+INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
+RUN = "aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101"
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def model(name: str = "Ranking model", **extra: object) -> Facts:
+    return Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": name, **extra})
+
+
+def names(graph: LifecycleGraph) -> list[str]:
+    rows = graph.sparql("SELECT ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?n")
+    return [row["n"].value for row in rows]
+
+
+@pytest.fixture
+def graph() -> LifecycleGraph:
+    return LifecycleGraph.in_memory()
+
+
+def test_current_state_answers_plain_sparql_without_graph_clause(graph):
+    graph.write(model(), source="registry", observed_at=at(0))
+    assert names(graph) == ["Ranking model"]
+
+
+def test_provenance_of_a_fact_reads_back_source_time_and_event(graph):
+    graph.write(model(), source="registry", observed_at=at(1), event_id="evt-7")
+    rows = list(
+        graph.sparql(
+            """SELECT ?g ?source ?when ?event WHERE {
+                 GRAPH ?g { ?m lg:name "Ranking model" }
+                 ?g lg:source ?source ; lg:observedAt ?when ; lg:event ?event }"""
+        )
+    )
+    assert len(rows) == 1
+    assert rows[0]["source"].value == "registry"
+    assert rows[0]["when"].value == "2026-01-01T01:00:00Z"
+    assert rows[0]["event"].value == "evt-7"
+    assert graph.entity(MODEL).snapshot.iri == rows[0]["g"].value
+
+
+def test_unchanged_write_makes_no_snapshot_and_records_seen_again(graph):
+    first = graph.write(model(), source="registry", observed_at=at(0))
+    again = graph.write(model(), source="registry", observed_at=at(5))
+    assert first.outcome is Outcome.CREATED
+    assert again.outcome is Outcome.UNCHANGED
+    assert again.snapshot == first.snapshot
+    assert len(graph.history(MODEL)) == 1
+    state = graph.entity(MODEL).state
+    assert state.last_seen_at == at(5)
+    assert state.last_hydrated_at == at(5)
+    assert graph.history(MODEL)[0].observed_at == at(0)
+
+
+def test_changed_write_makes_a_new_snapshot_and_keeps_the_old_one_unchanged(graph):
+    first = graph.write(model("v1"), source="registry", observed_at=at(0))
+    second = graph.write(model("v2"), source="registry", observed_at=at(1))
+    assert second.outcome is Outcome.UPDATED
+    assert [h.iri for h in graph.history(MODEL)] == [first.snapshot, second.snapshot]
+    assert graph.history(MODEL)[1].supersedes == first.snapshot
+    old = graph.snapshot_facts(first.snapshot)
+    assert (LG.name, Literal("v1")) in old
+    assert names(graph) == ["v2"]
+
+
+def test_delete_removes_entity_from_current_state_and_keeps_history(graph):
+    created = graph.write(model(), source="registry", observed_at=at(0))
+    deleted = graph.delete(MODEL, source="registry", observed_at=at(1), event_id="del-1")
+    assert deleted.outcome is Outcome.DELETED
+    assert names(graph) == []
+    assert graph.entity(MODEL) is None
+    history = graph.history(MODEL)
+    assert [h.kind for h in history] == [HydrationState.HYDRATED, HydrationState.DELETED]
+    assert history[1].event_id == "del-1"
+    assert (LG.name, Literal("Ranking model")) in graph.snapshot_facts(created.snapshot)
+    assert graph.store.state(MODEL).state is HydrationState.DELETED
+
+
+def test_as_of_shows_one_entity_at_three_points_of_its_life(graph):
+    graph.write(model("v1"), source="registry", observed_at=at(1))
+    graph.write(model("v2"), source="registry", observed_at=at(2))
+    graph.delete(MODEL, source="registry", observed_at=at(3))
+    assert graph.as_of(at(0.5)).entity(MODEL) is None
+    assert graph.as_of(at(1.5)).entity(MODEL).name == "v1"
+    assert graph.as_of(at(2)).entity(MODEL).name == "v2"
+    assert graph.as_of(at(3.5)).entity(MODEL) is None
+
+
+def test_as_of_shows_the_whole_graph_at_three_points(graph):
+    alice = Facts.of("aip://user/identity/alice", {"rdf:type": Ref("lg:User"), "lg:name": "Alice"})
+    graph.write(alice, source="identity", observed_at=at(1))
+    graph.write(model("v1", **{"lg:owner": Ref(alice.uri)}), source="registry", observed_at=at(2))
+    graph.write(model("v2", **{"lg:owner": Ref(alice.uri)}), source="registry", observed_at=at(3))
+    graph.delete(alice.uri, source="identity", observed_at=at(4))
+
+    query = "SELECT ?m ?n ?o WHERE { ?m lg:name ?n . OPTIONAL { ?m lg:owner ?o } } ORDER BY ?n"
+
+    def rows(view):
+        return [(r["n"].value, r["o"].value if r["o"] else None) for r in view.sparql(query)]
+
+    assert rows(graph.as_of(at(1.5))) == [("Alice", None)]
+    assert rows(graph.as_of(at(2.5))) == [("Alice", None), ("v1", alice.uri)]
+    assert rows(graph.as_of(at(4.5))) == [("v2", alice.uri)]
+    assert graph.as_of(at(2.5)).entity(alice.uri).related("lg:owner", incoming=True) == [MODEL]
+    assert graph.as_of(at(2.5)).entities() == [MODEL, alice.uri]
+
+
+class FailingWrites:
+    """A dataset whose transactions fail, as a full disk would make them."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __getattr__(self, name):
+        if name in ("update", "extend", "add", "remove", "bulk_extend"):
+            raise OSError("disk full")
+        return getattr(self.dataset, name)
+
+
+def test_failed_write_leaves_previous_state_intact(graph):
+    graph.write(model("v1"), source="registry", observed_at=at(0))
+    real = graph.store.current
+    graph.store.current = FailingWrites(real)
+    with pytest.raises(OSError, match="disk full"):
+        graph.write(model("v2"), source="registry", observed_at=at(1))
+    graph.store.current = real
+    assert names(graph) == ["v1"]
+    assert len(graph.history(MODEL)) == 1
+    assert graph.write(model("v2"), source="registry", observed_at=at(2)).outcome is Outcome.UPDATED
+    assert names(graph) == ["v2"]
+
+
+def test_invalid_facts_are_refused_before_anything_is_written(graph):
+    from pyoxigraph import BlankNode
+
+    with pytest.raises(InvalidFactsError, match="blank nodes are not allowed"):
+        Facts(MODEL, frozenset({(LG.owner, BlankNode())}))
+    with pytest.raises(InvalidFactsError, match="not an IRI"):
+        Facts("not an iri", frozenset())
+    with pytest.raises(InvalidFactsError, match="no time zone"):
+        graph.write(model(), source="registry", observed_at=datetime(2026, 1, 1))
+    assert list(graph.entities()) == []
+
+
+def test_stale_observation_is_ignored(graph):
+    graph.write(model("new"), source="registry", observed_at=at(2))
+    stale = graph.write(model("old"), source="registry", observed_at=at(1))
+    assert stale.outcome is Outcome.STALE
+    assert names(graph) == ["new"]
+    assert graph.delete(MODEL, source="registry", observed_at=at(1)).outcome is Outcome.STALE
+
+
+def test_stub_records_referenced_state_until_hydrated(graph):
+    stub = graph.reference(RUN, LG.PipelineRun.value, source="registry", observed_at=at(5))
+    assert stub.outcome is Outcome.REFERENCED
+    assert graph.entity(RUN).state.state is HydrationState.REFERENCED
+    assert graph.entity(RUN).state.last_hydrated_at is None
+    assert graph.entity(RUN).types == (LG.PipelineRun.value,)
+    again = graph.reference(RUN, LG.PipelineRun.value, source="registry", observed_at=at(6))
+    assert again.outcome is Outcome.IGNORED
+    # hydration observed before the stub was recorded still wins over the stub
+    run = Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun"), "lg:status": "SUCCEEDED"})
+    assert graph.write(run, source="orchestrator", observed_at=at(4)).outcome is Outcome.CREATED
+    entity = graph.entity(RUN)
+    assert entity.state.state is HydrationState.HYDRATED
+    assert entity.state.last_hydrated_at == at(4)
+    assert entity.get("lg:status") == "SUCCEEDED"
+
+
+def test_parts_are_versioned_with_their_parent_and_lost_parts_are_tombstoned(graph):
+    test = "aip://ab-test/experimentation/12345"
+
+    def cell(n: int) -> Facts:
+        uri = f"aip://ab-test-cell/experimentation/12345:{n}"
+        return Facts.of(uri, {"rdf:type": Ref("lg:ABTestCell"), "lg:cellNumber": n,
+                              "lg:cellOf": Ref(test)})
+
+    def ab(*cells: int) -> Facts:
+        return Facts.of(test, {"rdf:type": Ref("lg:ABTest"), "lg:name": "v5 vs v4"},
+                        parts=[cell(n) for n in cells])
+
+    results = graph.write_many([(ab(1, 2), _obs(at(0)))])
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 3
+    graph.write_many([(ab(1), _obs(at(1)))])
+    assert graph.entity(cell(2).uri) is None
+    assert graph.entity(cell(1).uri).state.part_of == test
+    graph.delete(test, source="experimentation", observed_at=at(2))
+    assert graph.entity(cell(1).uri) is None
+    assert [h.kind for h in graph.history(cell(1).uri)] == [
+        HydrationState.HYDRATED,
+        HydrationState.DELETED,
+    ]
+
+
+def test_entity_lists_properties_and_both_directions_of_relationships(graph):
+    graph.write(Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance"), "lg:version": "5",
+                                    "lg:instanceOf": Ref(MODEL)}), source="registry")
+    graph.write(model(**{"lg:currentInstance": Ref(INSTANCE)}), source="registry")
+    entity = graph.entity(MODEL)
+    assert entity.types == (LG.Model.value,)
+    assert entity.properties == {"lg:name": ["Ranking model"]}
+    assert entity.related("lg:currentInstance") == [INSTANCE]
+    assert entity.related("lg:instanceOf", incoming=True) == [INSTANCE]
+    assert all(not r.inferred and r.snapshot for r in entity.outgoing + entity.incoming)
+
+
+def test_on_disk_store_persists_across_reopen(tmp_path):
+    with LifecycleGraph.open(tmp_path / "db") as graph:
+        graph.write(model(), source="registry", observed_at=at(0))
+    with LifecycleGraph.open(tmp_path / "db") as graph:
+        assert names(graph) == ["Ranking model"]
+        assert len(graph.history(MODEL)) == 1
+
+
+def test_opening_a_directory_that_is_not_a_store_fails_clearly(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(StoreError, match="not a lifecyclegraph store"):
+        LifecycleGraph.open(tmp_path)
+
+
+def _obs(when: datetime):
+    from lifecyclegraph import Observation
+
+    return Observation("experimentation", when)
+
+
+# -- properties ------------------------------------------------------------------------
+
+values = st.sampled_from(["a", "b", "c"])
+operations = st.lists(
+    st.tuples(st.integers(0, 2), st.one_of(st.none(), st.frozensets(values, max_size=3))),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operations)
+def test_snapshots_never_change_and_current_state_follows_the_last_write(ops):
+    graph = LifecycleGraph.in_memory()
+    written: dict[str, frozenset] = {}  # snapshot -> facts it was written with
+    model_state: dict[str, frozenset | None] = {}
+    for step, (index, tags) in enumerate(ops):
+        uri = f"aip://model/registry/m{index}"
+        when = at(step)
+        if tags is None:
+            graph.delete(uri, source="registry", observed_at=when)
+            if uri in model_state:
+                model_state[uri] = None
+        else:
+            facts = Facts.of(uri, {"rdf:type": Ref("lg:Model"), "lg:tag": sorted(tags)})
+            result = graph.write(facts, source="registry", observed_at=when)
+            if result.outcome is not Outcome.UNCHANGED:
+                written[result.snapshot] = facts.pairs
+            model_state[uri] = facts.pairs
+        for snapshot, pairs in written.items():
+            assert graph.snapshot_facts(snapshot) == pairs
+    for uri, pairs in model_state.items():
+        entity = graph.entity(uri)
+        if pairs is None:
+            assert entity is None
+        else:
+            tags = {o.value for p, o in pairs if p == LG.tag}
+            assert set(entity.properties.get("lg:tag", [])) == tags
+            # as-of "now" equals the current state
+            assert graph.as_of(at(len(ops))).entity(uri).properties == entity.properties
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.frozensets(values, max_size=3), min_size=1, max_size=8))
+def test_unchanged_writes_never_add_snapshots(tag_sets):
+    graph = LifecycleGraph.in_memory()
+    changes = 0
+    previous = None
+    for step, tags in enumerate(tag_sets):
+        facts = Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:tag": sorted(tags)})
+        graph.write(facts, source="registry", observed_at=at(step))
+        if facts.pairs != previous:
+            changes += 1
+        previous = facts.pairs
+    assert len(graph.history(MODEL)) == changes
+    assert NamedNode(MODEL)

@@ -35,20 +35,21 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store, Triple
 
 from lifecyclegraph.errors import InvalidFactsError, StoreError
 from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
-from lifecyclegraph.vocab import LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
+from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
 
 __all__ = [
+    "Delta",
     "EntityState",
     "HydrationState",
     "Observation",
@@ -140,6 +141,17 @@ class SnapshotInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Delta:
+    """The net change of asserted facts made by one committed write."""
+
+    added: frozenset[Triple]
+    removed: frozenset[Triple]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+@dataclass(frozen=True, slots=True)
 class EntityState:
     """The store's bookkeeping for one entity."""
 
@@ -163,6 +175,7 @@ class SnapshotStore:
         self.archive = archive
         self.path = path
         self._lock = threading.RLock()
+        self._listeners: list[Callable[[Delta], None]] = []
 
     # -- opening --------------------------------------------------------------------
 
@@ -336,6 +349,45 @@ class SnapshotStore:
         obj = state.term if state else None
         for quad in self.current.quads_for_pattern(None, LG.hydrationState, obj, _DEFAULT):
             yield quad.subject.value
+
+    def asserted(
+        self,
+        subject: NamedNode | None = None,
+        predicate: NamedNode | None = None,
+        obj: Object | None = None,
+    ) -> Iterator[Triple]:
+        """Asserted facts of the current state matching a pattern (``None`` matches all).
+
+        These are the facts of current snapshots: what sources said, without bookkeeping
+        or derived facts.
+        """
+        for quad in self.current.quads_for_pattern(subject, predicate, obj, None):
+            if _is_snapshot(quad.graph_name):
+                yield _triple(quad)
+
+    def inferred(
+        self,
+        subject: NamedNode | None = None,
+        predicate: NamedNode | None = None,
+        obj: Object | None = None,
+    ) -> Iterator[Triple]:
+        """Derived facts matching a pattern."""
+        for quad in self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH):
+            yield _triple(quad)
+
+    def apply_inferred(self, added: Iterable[Triple], removed: Iterable[Triple]) -> None:
+        """Add and remove derived facts in one transaction."""
+        adds = [Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in added]
+        removes = [Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in removed]
+        with self._lock:
+            if removes:
+                self.current.update(_sparql_update(removes, adds))
+            elif adds:
+                self.current.extend(adds)
+
+    def subscribe(self, listener: Callable[[Delta], None]) -> None:
+        """Call ``listener`` with the net change of asserted facts after each commit."""
+        self._listeners.append(listener)
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the current state (the union of current snapshots, inferred
@@ -547,7 +599,22 @@ class _Batch:
             store.current.update(_sparql_update(self.deletes, self.inserts))
         elif self.inserts:
             store.current.extend(self.inserts)
+        if store._listeners:
+            added = {_triple(q) for q in self.inserts if _is_snapshot(q.graph_name)}
+            removed = {_triple(q) for q in self.deletes if _is_snapshot(q.graph_name)}
+            delta = Delta(frozenset(added - removed), frozenset(removed - added))
+            if delta:
+                for listener in store._listeners:
+                    listener(delta)
         self.inserts, self.deletes, self.archived = [], [], []
+
+
+def _is_snapshot(graph: Any) -> bool:
+    return isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX)
+
+
+def _triple(quad: Quad) -> Triple:
+    return Triple(quad.subject, quad.predicate, quad.object)
 
 
 def _with_parents(facts: Facts, parent: str | None = None) -> Iterator[tuple[Facts, str | None]]:

@@ -305,3 +305,32 @@ def test_unchanged_writes_never_add_snapshots(tag_sets):
         previous = facts.pairs
     assert len(graph.history(MODEL)) == changes
     assert NamedNode(MODEL)
+
+
+def test_subscribers_get_the_net_change_of_asserted_facts(graph):
+    deltas = []
+    graph.store.subscribe(deltas.append)
+    graph.write(model("v1", **{"lg:tag": "a::b"}), source="registry", observed_at=at(0))
+    graph.write(model("v2", **{"lg:tag": "a::b"}), source="registry", observed_at=at(1))
+    graph.write(model("v2", **{"lg:tag": "a::b"}), source="registry", observed_at=at(2))
+    graph.delete(MODEL, source="registry", observed_at=at(3))
+    assert len(deltas) == 3  # the unchanged write changes no fact
+    assert {t.object.value for t in deltas[0].added} == {LG.Model.value, "v1", "a::b"}
+    assert {t.object.value for t in deltas[1].added} == {"v2"}
+    assert {t.object.value for t in deltas[1].removed} == {"v1"}
+    assert {t.object.value for t in deltas[2].removed} == {LG.Model.value, "v2", "a::b"}
+
+
+def test_inferred_facts_are_apart_from_asserted_ones_and_visible_to_plain_sparql(graph):
+    from pyoxigraph import Triple
+
+    graph.write(model(), source="registry", observed_at=at(0))
+    derived = Triple(NamedNode(MODEL), LG.owningTeam, NamedNode("aip://team/identity/p13n"))
+    graph.store.apply_inferred([derived], [])
+    assert list(graph.store.inferred()) == [derived]
+    assert derived not in set(graph.store.asserted())
+    assert graph.sparql(f"ASK {{ <{MODEL}> lg:owningTeam ?t }}")
+    edge = graph.entity(MODEL).outgoing[0]
+    assert edge.inferred and edge.snapshot is None
+    graph.store.apply_inferred([], [derived])
+    assert not graph.sparql(f"ASK {{ <{MODEL}> lg:owningTeam ?t }}")

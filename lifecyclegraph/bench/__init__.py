@@ -1,0 +1,1 @@
+"""Benchmarks, run with ``lifecyclegraph bench <name>``; never part of the test suite."""

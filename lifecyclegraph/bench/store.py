@@ -1,0 +1,125 @@
+"""Store write benchmark: the public write path against a plain pyoxigraph bulk load.
+
+Both runs write the same synthetic entities (about 15 triples each) into a fresh
+on-disk store, each in its own child process so that peak memory is per run.
+
+Run it with ``lifecyclegraph bench store``; results are printed as a table and,
+with ``--json``, as JSON.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pyoxigraph import RdfFormat, Store
+
+from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.store import Observation
+
+__all__ = ["StoreBenchResult", "synthetic_entity", "run_store_bench"]
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def synthetic_entity(i: int) -> Facts:
+    """A dataset-like entity with 15 triples: type, names, owners, tags, links, times."""
+    uri = f"aip://dataset/datasets/ds-{i:07d}"
+    return Facts.of(
+        uri,
+        {
+            "rdf:type": Ref("lg:Dataset"),
+            "lg:name": f"dataset_{i}",
+            "lg:description": f"Synthetic dataset number {i} for the store benchmark.",
+            "lg:sourceId": f"ds-{i:07d}",
+            "lg:platform": "datasets",
+            "lg:owner": [Ref(f"aip://user/identity/user-{i % 97}"),
+                         Ref(f"aip://user/identity/user-{(i * 7) % 97}-b")],
+            "lg:tag": [f"tier::{i % 3}", f"domain::d{i % 11}", f"pii::{i % 2 == 0}"],
+            "lg:upstreamDataset": [Ref(f"aip://dataset/datasets/ds-{max(i - 1, 0):07d}"),
+                                   Ref(f"aip://dataset/datasets/ds-{i // 2:07d}-x")],
+            "lg:latestVersion": Ref(f"aip://dataset-version/datasets/ds-{i:07d}:v1"),
+            "lg:createdAt": T0 + timedelta(seconds=i),
+            "lg:updatedAt": T0 + timedelta(seconds=i, hours=1),
+        },
+    )
+
+
+@dataclass
+class StoreBenchResult:
+    """One run's figures."""
+
+    name: str
+    entities: int
+    triples: int
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def entities_per_second(self) -> float:
+        return self.entities / self.seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "entities_per_second": round(self.entities_per_second)}
+
+
+def _public_write(path: str, entities: int, batch: int, queue: Any) -> None:
+    from lifecyclegraph.graph import LifecycleGraph
+
+    graph = LifecycleGraph.open(path)
+    triples = 0
+    elapsed = 0.0
+    for start in range(0, entities, batch):
+        items = []
+        for i in range(start, min(start + batch, entities)):
+            facts = synthetic_entity(i)
+            triples += len(facts.pairs)
+            items.append((facts, Observation("datasets", T0, f"bench-{i}")))
+        began = time.perf_counter()
+        graph.write_many(items)
+        elapsed += time.perf_counter() - began
+    began = time.perf_counter()
+    graph.close()
+    elapsed += time.perf_counter() - began
+    queue.put(("public write path (write_many)", entities, triples, elapsed, _peak_rss_mb()))
+
+
+def _bulk_load(path: str, entities: int, batch: int, queue: Any) -> None:
+    lines = []
+    for i in range(entities):
+        facts = synthetic_entity(i)
+        lines.extend(f"{facts.node} {p} {o} .\n" for p, o in facts.pairs)
+    data = "".join(lines).encode()
+    store = Store(path)
+    began = time.perf_counter()
+    store.bulk_load(data, format=RdfFormat.N_TRIPLES)
+    store.flush()
+    elapsed = time.perf_counter() - began
+    queue.put(("pyoxigraph bulk_load (N-Triples)", entities, len(lines), elapsed, _peak_rss_mb()))
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_store_bench(entities: int = 100_000, batch: int = 1000) -> list[StoreBenchResult]:
+    """Run both writers on fresh on-disk stores and return their figures."""
+    context = multiprocessing.get_context("spawn")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:
+        for name, target in (("public", _public_write), ("bulk", _bulk_load)):
+            queue = context.Queue()
+            proc = context.Process(
+                target=target, args=(str(Path(tmp) / name), entities, batch, queue)
+            )
+            proc.start()
+            figures = queue.get()
+            proc.join()
+            results.append(StoreBenchResult(*figures))
+    return results

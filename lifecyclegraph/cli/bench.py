@@ -1,0 +1,49 @@
+"""``lifecyclegraph bench``: measured figures, printed for docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+
+import click
+
+
+def machine() -> str:
+    """A one-line description of this machine for benchmark reports."""
+    import psutil
+
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{memory:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+@click.group()
+def bench() -> None:
+    """Run a benchmark and print its figures (never part of the tests)."""
+
+
+@bench.command("store")
+@click.option("--entities", default=100_000, show_default=True)
+@click.option("--batch", default=1000, show_default=True, help="Entities per write_many call.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def store_bench(entities: int, batch: int, as_json: bool) -> None:
+    """Write ENTITIES synthetic entities (~15 triples) through the public write path,
+    beside a plain pyoxigraph bulk_load of the same triples, each on disk."""
+    from lifecyclegraph.bench.store import run_store_bench
+
+    results = run_store_bench(entities, batch)
+    ratio = results[0].entities_per_second / results[1].entities_per_second
+    if as_json:
+        click.echo(json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results],
+                               "ratio": round(ratio, 3)}, indent=2))
+        return
+    click.echo(f"machine: {machine()}")
+    click.echo(f"{'run':38} {'entities':>9} {'triples':>10} {'seconds':>8} "
+               f"{'entities/s':>11} {'peak RSS MB':>12}")
+    for r in results:
+        click.echo(f"{r.name:38} {r.entities:9d} {r.triples:10d} {r.seconds:8.2f} "
+                   f"{r.entities_per_second:11.0f} {r.peak_rss_mb:12.0f}")
+    click.echo(f"public write path / bulk load rate: {ratio:.2f} (target >= 0.33)")

@@ -50,8 +50,9 @@ def main(ctx: click.Context, store_path: Path) -> None:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, query
+    from lifecyclegraph.cli import bench, demo, query
 
+    main.add_command(demo.demo)
     main.add_command(query.sparql)
     main.add_command(query.entity)
     main.add_command(query.history)

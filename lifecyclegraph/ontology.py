@@ -73,8 +73,7 @@ class Ontology:
     def classes(self) -> list[str]:
         """Every ``owl:Class`` declared in the ``lg`` namespace, sorted."""
         return sorted(
-            str(c) for c in self.graph.subjects(RDF.type, OWL.Class)
-            if str(c).startswith(str(LG))
+            str(c) for c in self.graph.subjects(RDF.type, OWL.Class) if str(c).startswith(str(LG))
         )
 
     def entity_classes(self) -> list[str]:

@@ -37,8 +37,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ _EVENT = str(LG.event)
 _SUPERSEDES = str(LG.supersedes)
 
 
-class HydrationState(str, Enum):
+class HydrationState(StrEnum):
     """Where an entity is in its life, as the store knows it."""
 
     HYDRATED = "hydrated"  #: its facts were read from its source
@@ -86,7 +86,7 @@ class HydrationState(str, Enum):
         return cls(term.value.rsplit("#", 1)[1].lower())
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What a write did."""
 
     CREATED = "created"  #: the first hydrated snapshot (also after a stub or a deletion)
@@ -121,7 +121,7 @@ class Observation:
     @classmethod
     def now(cls, source: str, event_id: str | None = None) -> Observation:
         """An observation made now."""
-        return cls(source, datetime.now(timezone.utc), event_id)
+        return cls(source, datetime.now(UTC), event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +344,8 @@ class SnapshotStore:
             SELECT ?s WHERE {
               ?s lg:snapshotOf ?e ; lg:observedAt ?t .
               FILTER (?t <= WHEN)
-              FILTER NOT EXISTS { ?next lg:supersedes ?s ; lg:observedAt ?t2 . FILTER (?t2 <= WHEN) }
+              FILTER NOT EXISTS {
+                ?next lg:supersedes ?s ; lg:observedAt ?t2 . FILTER (?t2 <= WHEN) }
               FILTER NOT EXISTS { ?s a lg:Tombstone }
             }""".replace("WHEN", str(to_literal(when)))
         rows = self.current.query(query, prefixes=PREFIXES)
@@ -444,8 +445,10 @@ class _Batch:
         state = old.get(LG.hydrationState.value)
         current = old.get(LG.currentSnapshot.value)
         if state == LG.Hydrated and current is not None:
-            pairs = {(q.predicate, q.object) for q in self.store.current.quads_for_pattern(
-                node, None, None, current)}
+            pairs = {
+                (q.predicate, q.object)
+                for q in self.store.current.quads_for_pattern(node, None, None, current)
+            }
             if pairs == facts.pairs:
                 at = to_literal(obs.observed_at)
                 self._replace(node, old, {LG.lastSeenAt: at, LG.lastHydratedAt: at}, complete=False)
@@ -641,8 +644,15 @@ def _sparql_update(deletes: Sequence[Quad], inserts: Sequence[tuple[str, str, st
     """One SPARQL update (one transaction) that deletes then inserts these quads."""
     text = []
     if deletes:
-        quads = [(str(q.subject), str(q.predicate), str(q.object),
-                  "" if q.graph_name == _DEFAULT else str(q.graph_name)) for q in deletes]
+        quads = [
+            (
+                str(q.subject),
+                str(q.predicate),
+                str(q.object),
+                "" if q.graph_name == _DEFAULT else str(q.graph_name),
+            )
+            for q in deletes
+        ]
         text.append("DELETE DATA {\n" + _quads_block(quads) + "\n}")
     if inserts:
         text.append("INSERT DATA {\n" + _quads_block(inserts) + "\n}")
@@ -657,4 +667,3 @@ def _quads_block(quads: Iterable[tuple[str, str, str, str]]) -> str:
     for graph, triples in by_graph.items():
         lines.append(f"GRAPH {graph} {{ " + " ".join(triples) + " }")
     return "\n".join(lines)
-

@@ -24,7 +24,9 @@ def test_demo_builds_the_store_and_answers_its_questions(tmp_path):
     # running it again starts from a fresh store
     again = subprocess.run(
         [sys.executable, "-m", "lifecyclegraph", "demo", "--dir", str(tmp_path / "demo")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert again.stdout.count("-> 2026-01-0") == 2
 
@@ -37,10 +39,11 @@ def test_entity_history_and_sparql_read_the_store(tmp_path):
     assert entity.exit_code == 0, entity.output
     assert '"lg:version": [\n      "5"' in entity.output
     history = runner.invoke(main, ["--store", store, "history", INSTANCE])
-    assert [line.split("\t")[1] for line in history.output.splitlines()] == [
-        "hydrated", "hydrated"]
-    rows = runner.invoke(main, ["--store", store, "sparql",
-                                "SELECT ?n WHERE { ?t a lg:Team ; lg:name ?n } ORDER BY ?n"])
+    assert [line.split("\t")[1] for line in history.output.splitlines()] == ["hydrated", "hydrated"]
+    rows = runner.invoke(
+        main,
+        ["--store", store, "sparql", "SELECT ?n WHERE { ?t a lg:Team ; lg:name ?n } ORDER BY ?n"],
+    )
     assert rows.output.splitlines() == ["?n", '"ML Platform"', '"Personalization"']
 
 

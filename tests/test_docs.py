@@ -22,7 +22,11 @@ def sparql_blocks(name: str) -> list[str]:
 def graph() -> LifecycleGraph:
     graph = LifecycleGraph.in_memory()
     load_example(graph)
-    graph.reference("aip://dataset/datasets/playback-events", "https://w3id.org/lifecyclegraph/ontology#Dataset", source="datasets")
+    graph.reference(
+        "aip://dataset/datasets/playback-events",
+        "https://w3id.org/lifecyclegraph/ontology#Dataset",
+        source="datasets",
+    )
     return graph
 
 

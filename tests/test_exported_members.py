@@ -9,7 +9,8 @@ def test_all_is_sorted_and_complete():
     public = {
         name
         for name, value in vars(lifecyclegraph).items()
-        if not name.startswith("_") and getattr(value, "__module__", "").startswith("lifecyclegraph")
+        if not name.startswith("_")
+        and getattr(value, "__module__", "").startswith("lifecyclegraph")
     }
     assert public <= set(exported), public - set(exported)
     for name in exported:

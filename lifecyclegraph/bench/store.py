@@ -14,7 +14,7 @@ import resource
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,9 @@ from pyoxigraph import RdfFormat, Store
 from lifecyclegraph.facts import Facts, Ref
 from lifecyclegraph.store import Observation
 
-__all__ = ["StoreBenchResult", "synthetic_entity", "run_store_bench"]
+__all__ = ["StoreBenchResult", "run_store_bench", "synthetic_entity"]
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def synthetic_entity(i: int) -> Facts:
@@ -39,11 +39,15 @@ def synthetic_entity(i: int) -> Facts:
             "lg:description": f"Synthetic dataset number {i} for the store benchmark.",
             "lg:sourceId": f"ds-{i:07d}",
             "lg:platform": "datasets",
-            "lg:owner": [Ref(f"aip://user/identity/user-{i % 97}"),
-                         Ref(f"aip://user/identity/user-{(i * 7) % 97}-b")],
+            "lg:owner": [
+                Ref(f"aip://user/identity/user-{i % 97}"),
+                Ref(f"aip://user/identity/user-{(i * 7) % 97}-b"),
+            ],
             "lg:tag": [f"tier::{i % 3}", f"domain::d{i % 11}", f"pii::{i % 2 == 0}"],
-            "lg:upstreamDataset": [Ref(f"aip://dataset/datasets/ds-{max(i - 1, 0):07d}"),
-                                   Ref(f"aip://dataset/datasets/ds-{i // 2:07d}-x")],
+            "lg:upstreamDataset": [
+                Ref(f"aip://dataset/datasets/ds-{max(i - 1, 0):07d}"),
+                Ref(f"aip://dataset/datasets/ds-{i // 2:07d}-x"),
+            ],
             "lg:latestVersion": Ref(f"aip://dataset-version/datasets/ds-{i:07d}:v1"),
             "lg:createdAt": T0 + timedelta(seconds=i),
             "lg:updatedAt": T0 + timedelta(seconds=i, hours=1),

@@ -73,7 +73,8 @@ def _entity_json(found: Any) -> dict[str, Any]:
         "types": list(found.types),
         "properties": found.properties,
         "outgoing": [
-            {"predicate": r.name, "object": r.object, "inferred": r.inferred} for r in found.outgoing
+            {"predicate": r.name, "object": r.object, "inferred": r.inferred}
+            for r in found.outgoing
         ],
         "incoming": [
             {"predicate": r.name, "subject": r.subject, "inferred": r.inferred}

@@ -25,16 +25,42 @@ from lifecyclegraph.ontology import Ontology
 __all__ = ["CompiledShapes", "NodePlan", "PropertyPlan", "compile_shapes"]
 
 _DESCRIPTIVE = {
-    SH.name, SH.description, SH.message, SH.severity, SH.order, SH.group, SH.path,
-    SH.defaultValue, SH.deactivated,
+    SH.name,
+    SH.description,
+    SH.message,
+    SH.severity,
+    SH.order,
+    SH.group,
+    SH.path,
+    SH.defaultValue,
+    SH.deactivated,
 }
 _SUPPORTED = {
-    SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH["in"], SH.minInclusive,
-    SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.pattern, SH.flags,
-    SH.nodeKind, SH.minLength, SH.maxLength, SH.hasValue,
+    SH.minCount,
+    SH.maxCount,
+    SH.datatype,
+    SH["class"],
+    SH["in"],
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH.pattern,
+    SH.flags,
+    SH.nodeKind,
+    SH.minLength,
+    SH.maxLength,
+    SH.hasValue,
 }
-_NODE_DESCRIPTIVE = {SH.targetClass, SH.property, SH.name, SH.description, SH.message,
-                     SH.severity, SH.deactivated}
+_NODE_DESCRIPTIVE = {
+    SH.targetClass,
+    SH.property,
+    SH.name,
+    SH.description,
+    SH.message,
+    SH.severity,
+    SH.deactivated,
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +146,8 @@ def _compile_property(g: rdflib.Graph, prop: rdflib.term.Node) -> PropertyPlan:
     if not isinstance(path, rdflib.URIRef):
         raise _Unsupported("a property path that is not a single IRI")
     unknown = {
-        p for p in g.predicates(prop)
+        p
+        for p in g.predicates(prop)
         if str(p).startswith(str(SH)) and p not in _DESCRIPTIVE and p not in _SUPPORTED
     }
     if unknown:
@@ -142,7 +169,8 @@ def _compile_property(g: rdflib.Graph, prop: rdflib.term.Node) -> PropertyPlan:
         classes=tuple(sorted(str(c) for c in g.objects(prop, SH["class"]))),
         in_values=(
             frozenset(to_oxigraph(v) for v in rdflib.collection.Collection(g, in_list))
-            if in_list is not None else None
+            if in_list is not None
+            else None
         ),
         min_inclusive=_lit(g.value(prop, SH.minInclusive)),
         max_inclusive=_lit(g.value(prop, SH.maxInclusive)),
@@ -191,4 +219,3 @@ def _flags(flags: str) -> int:
 
 def _local(term: rdflib.term.Node) -> str:
     return "sh:" + str(term).removeprefix(str(SH))
-

@@ -65,7 +65,7 @@ def pyshacl_results(
     """
     focus = {e.uri for e in facts.flatten()}
     assert shapes.graph is not None
-    conforms, report, _ = pyshacl.validate(
+    _, report, _ = pyshacl.validate(
         data_graph(facts, classes),
         shacl_graph=shapes.graph,
         ont_graph=ontology.graph,
@@ -82,15 +82,17 @@ def pyshacl_results(
             continue
         value = report.value(result, SH.value)
         path = report.value(result, SH.resultPath)
-        out.append(ValidationResult(
-            focus=str(report.value(result, SH.focusNode)),
-            path=str(path) if path is not None else None,
-            severity=str(report.value(result, SH.resultSeverity)),
-            component=str(report.value(result, SH.sourceConstraintComponent)),
-            shape=str(source),
-            message=str(report.value(result, SH.resultMessage) or ""),
-            value=_nt(value) if value is not None else None,
-        ))
+        out.append(
+            ValidationResult(
+                focus=str(report.value(result, SH.focusNode)),
+                path=str(path) if path is not None else None,
+                severity=str(report.value(result, SH.resultSeverity)),
+                component=str(report.value(result, SH.sourceConstraintComponent)),
+                shape=str(source),
+                message=str(report.value(result, SH.resultMessage) or ""),
+                value=_nt(value) if value is not None else None,
+            )
+        )
     return out
 
 

@@ -97,8 +97,9 @@ class Validator:
     def _fallback(self, facts: Facts, classes: Callable[[str], set[str]]) -> list[ValidationResult]:
         from lifecyclegraph.validation.reference import pyshacl_results
 
-        return pyshacl_results(facts, self.shapes, self.ontology, classes,
-                               only=set(self.shapes.fallback))
+        return pyshacl_results(
+            facts, self.shapes, self.ontology, classes, only=set(self.shapes.fallback)
+        )
 
 
 def _check(
@@ -111,15 +112,17 @@ def _check(
     out: list[ValidationResult] = []
 
     def fail(component: str, default: str, value: Any = None) -> None:
-        out.append(ValidationResult(
-            focus=focus,
-            path=prop.path.value,
-            severity=prop.severity,
-            component=SH + component,
-            shape=prop.shape,
-            message=prop.message or default,
-            value=str(value) if value is not None else None,
-        ))
+        out.append(
+            ValidationResult(
+                focus=focus,
+                path=prop.path.value,
+                severity=prop.severity,
+                component=SH + component,
+                shape=prop.shape,
+                message=prop.message or default,
+                value=str(value) if value is not None else None,
+            )
+        )
 
     name = prop.path.value
     if prop.min_count is not None and len(values) < prop.min_count:
@@ -148,11 +151,15 @@ def _check(
                     fail(component, f"{value} is out of range ({bound})", value)
         text = value.value if not isinstance(value, BlankNode) else None
         if prop.pattern is not None and (text is None or not prop.pattern.search(text)):
-            fail("PatternConstraintComponent", f"{value} does not match {prop.pattern.pattern}",
-                 value)
+            fail(
+                "PatternConstraintComponent",
+                f"{value} does not match {prop.pattern.pattern}",
+                value,
+            )
         if prop.min_length is not None and (text is None or len(text) < prop.min_length):
-            fail("MinLengthConstraintComponent", f"{value} is shorter than {prop.min_length}",
-                 value)
+            fail(
+                "MinLengthConstraintComponent", f"{value} is shorter than {prop.min_length}", value
+            )
         if prop.max_length is not None and (text is None or len(text) > prop.max_length):
             fail("MaxLengthConstraintComponent", f"{value} is longer than {prop.max_length}", value)
         if prop.node_kind is not None and not _node_kind(value, prop.node_kind):
@@ -166,7 +173,9 @@ _LEXICAL = {
     XSD.integer.value: re.compile(r"[+-]?[0-9]+"),
     XSD.decimal.value: re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"),
     XSD.boolean.value: re.compile(r"true|false|1|0"),
-    XSD.double.value: re.compile(r"[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|INF|NaN)|-INF"),
+    XSD.double.value: re.compile(
+        r"[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|INF|NaN)|-INF"
+    ),
 }
 
 
@@ -205,10 +214,15 @@ def _compare(value: Any, bound: Literal) -> int | None:
 def _node_kind(value: Any, kind: str) -> bool:
     local = kind.removeprefix(SH)
     is_iri, is_blank, is_literal = (
-        isinstance(value, NamedNode), isinstance(value, BlankNode), isinstance(value, Literal)
+        isinstance(value, NamedNode),
+        isinstance(value, BlankNode),
+        isinstance(value, Literal),
     )
     return {
-        "IRI": is_iri, "BlankNode": is_blank, "Literal": is_literal,
-        "BlankNodeOrIRI": is_iri or is_blank, "BlankNodeOrLiteral": is_blank or is_literal,
+        "IRI": is_iri,
+        "BlankNode": is_blank,
+        "Literal": is_literal,
+        "BlankNodeOrIRI": is_iri or is_blank,
+        "BlankNodeOrLiteral": is_blank or is_literal,
         "IRIOrLiteral": is_iri or is_literal,
     }.get(local, False)

@@ -34,7 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from lifecyclegraph.errors import ConfigError
 
-__all__ = ["Config", "IngestConfig", "SourceConfig", "StoreConfig", "load_config"]
+__all__ = [
+    "Config",
+    "IngestConfig",
+    "ServerConfig",
+    "SourceConfig",
+    "StoreConfig",
+    "load_config",
+]
 
 DEFAULT_FILE = "lifecyclegraph.toml"
 
@@ -78,11 +85,31 @@ class IngestConfig(_Strict):
     max_batch_events: int = Field(default=10_000, ge=1)
 
 
+class ServerConfig(_Strict):
+    """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8800, ge=0, le=65535)
+    write_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="bearer tokens allowed to write (events, updates); "
+        "when empty, serve makes one at start and prints it",
+    )
+    read_tokens: list[SecretStr] = Field(
+        default_factory=list, description="when set, reads need one of these (or a write token)"
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    query_timeout: float = Field(default=10.0, gt=0)
+    max_results: int = Field(default=100_000, ge=1)
+
+
 class Config(_Strict):
     """The whole configuration file."""
 
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
+    server: ServerConfig = ServerConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import json
 
+import httpx
 import pytest
 from contract_world import ALL
 from fakesource import FakeClient
-import httpx
 
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app

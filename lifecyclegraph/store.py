@@ -182,6 +182,18 @@ class SnapshotStore:
         self.path = path
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Delta], None]] = []
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows with every commit to the current dataset.
+
+        Unlike :meth:`subscribe`, which reports asserted facts only, it also moves for
+        bookkeeping-only writes ("seen again") and derived facts, so a reader can tell
+        cheaply whether anything it copied from the current dataset is out of date.
+        Writes made directly on :attr:`current` (not through this class) do not move it.
+        """
+        return self._generation
 
     # -- opening --------------------------------------------------------------------
 
@@ -391,6 +403,8 @@ class SnapshotStore:
                 self.current.update(_sparql_update(removes, adds))
             elif adds:
                 self.current.extend(adds)
+            if removes or adds:
+                self._generation += 1
 
     def subscribe(self, listener: Callable[[Delta], None]) -> None:
         """Call ``listener`` with the net change of asserted facts after each commit."""
@@ -616,6 +630,8 @@ class _Batch:
         elif self.inserts:
             text = "".join(f"{s} {p} {o} {g} .\n" for s, p, o, g in self.inserts)
             store.current.load(text.encode(), format=RdfFormat.N_QUADS)
+        if self.deletes or self.inserts:
+            store._generation += 1
         if store._listeners:
             added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
             removed = {_triple(q) for q in self.deletes if _is_snapshot(q.graph_name)}

@@ -44,3 +44,116 @@ class StoreError(LifecycleGraphError, OSError):
 
 class ConfigError(LifecycleGraphError, ValueError):
     """The configuration is invalid; the message names the key and the file."""
+
+
+# --- SPARQL queries (lifecyclegraph.query) ----------------------------------------------
+
+__all__ += [
+    "NotAcceptableError",
+    "QueryError",
+    "QueryRefusedError",
+    "QueryRequestError",
+    "QuerySyntaxError",
+    "QueryTimeoutError",
+    "QueryTooComplexError",
+    "QueryUnavailableError",
+    "ResultLimitError",
+]
+
+
+class QueryError(LifecycleGraphError):
+    """A SPARQL request could not be answered; the subclass says why."""
+
+
+class QuerySyntaxError(QueryError, SyntaxError):
+    """The query (or update) is not valid SPARQL.
+
+    ``lineno`` and ``offset`` (the column, from 1) point at the error when the parser
+    says where it is; ``str()`` is the parser's own message.
+    """
+
+    def __init__(self, message: str, lineno: int | None = None, offset: int | None = None):
+        super().__init__(message, ("<query>", lineno, offset, None))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.lineno, self.offset))
+
+
+class QueryRefusedError(QueryError, PermissionError):
+    """The request uses a feature this service refuses (``SERVICE``, ``LOAD``, updates).
+
+    ``feature`` names it, as SPARQL spells it.
+    """
+
+    def __init__(self, message: str, feature: str):
+        super().__init__(message)
+        self.feature = feature
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.feature))
+
+
+class QueryTooComplexError(QueryError, RecursionError):
+    """The query is nested too deeply, or is too long, for the query engine.
+
+    Raised before evaluation when brackets nest deeper than the limit, and when the
+    engine crashed on the query (its worker process died of it; the server did not).
+    """
+
+
+class QueryRequestError(QueryError, ValueError):
+    """A parameter of the request is invalid (for example a graph name that is no IRI)."""
+
+
+class NotAcceptableError(QueryError, ValueError):
+    """None of the media types the client accepts can carry this result.
+
+    ``offered`` lists the media types that could.
+    """
+
+    def __init__(self, message: str, offered: list[str]):
+        super().__init__(message)
+        self.offered = list(offered)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.offered))
+
+
+class ResultLimitError(QueryError, RuntimeError):
+    """The result has more rows (or triples) than ``limit``; nothing is returned."""
+
+    def __init__(self, message: str, limit: int):
+        super().__init__(message)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.limit))
+
+
+class QueryTimeoutError(QueryError, TimeoutError):
+    """The query ran longer than ``timeout`` seconds and was stopped."""
+
+    def __init__(self, message: str, timeout: float):
+        super().__init__(message)
+        self.timeout = timeout
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.timeout))
+
+
+class QueryUnavailableError(QueryError, OSError):
+    """No query worker could run the query now (all busy, or the worker died).
+
+    ``retry_after`` is a hint in seconds.
+    """
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.retry_after))

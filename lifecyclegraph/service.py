@@ -14,13 +14,14 @@ from typing import Any
 from lifecyclegraph.config import Config
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.query import QueryPool
 from lifecyclegraph.sources import Sources
 
 __all__ = ["Service"]
 
 
 class Service:
-    """The graph plus everything that keeps it up to date.
+    """The graph plus everything that keeps it up to date, and its SPARQL workers.
 
     Args:
         config: the validated configuration.
@@ -47,6 +48,14 @@ class Service:
             self.journal,
             max_event_bytes=config.ingest.max_event_bytes,
         )
+        server = config.server
+        self.queries = QueryPool(
+            self.graph.store,
+            workers=server.query_workers,
+            timeout=server.query_timeout,
+            max_results=server.max_results,
+            staleness=server.query_staleness,
+        )
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
@@ -64,6 +73,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         await self.sources.aclose()
+        self.queries.close()
         self.journal.close()
         self.graph.close()
 

@@ -61,6 +61,7 @@ class _Worker:
     conn: Connection
     pid: int = 0
     ready: threading.Event = field(default_factory=threading.Event)
+    busy: bool = False
 
 
 class QueryPool:
@@ -152,6 +153,24 @@ class QueryPool:
         with self._lock:
             return [w.pid for w in self._workers.values() if w.ready.is_set()]
 
+    def busy(self) -> list[int]:
+        """The process ids of the workers running a job now."""
+        with self._lock:
+            return [w.pid for w in self._workers.values() if w.busy]
+
+    def stats(self) -> dict[str, int]:
+        """Counts for a status page: workers, busy ones, timeouts, replacements."""
+        with self._lock:
+            workers = list(self._workers.values())
+        return {
+            "workers": len(workers),
+            "ready": sum(w.ready.is_set() for w in workers),
+            "busy": sum(w.busy for w in workers),
+            "timeouts": self.timeouts,
+            "replaced": self.replaced,
+            "checkpoints": self.checkpoints.made if self.checkpoints else 0,
+        }
+
     def wait_ready(self, timeout: float = STARTUP_SECONDS) -> bool:
         """Wait until every worker is ready to take a query; ``False`` on timeout."""
         self.start()
@@ -204,12 +223,15 @@ class QueryPool:
         worker = self._acquire()
         if checkpoint is not None:
             self.checkpoints.hold(worker.id, checkpoint)
+        worker.busy = True
         try:
             worker.conn.send((kind, str(checkpoint.path) if checkpoint else None, payload))
             finished = worker.conn.poll(self.timeout)
             answer = worker.conn.recv() if finished else None
         except (EOFError, OSError):
             raise self._lost(worker) from None
+        finally:
+            worker.busy = False
         if answer is None:
             self._replace(worker)
             self.timeouts += 1

@@ -29,7 +29,9 @@ class ServerThread:
     """Serve ``app`` on ``host:port`` (0 picks a free port) until :meth:`stop`."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY only on sockets that say they are
+        # TCP; without it keep-alive responses stall 40 ms on Nagle and delayed ACKs.
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind((host, port))
         self.host, self.port = self.socket.getsockname()[:2]

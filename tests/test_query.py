@@ -194,15 +194,21 @@ def test_pool_on_disk_sees_writes_and_prunes_checkpoints(tmp_path):
     graph.close()
 
 
-def test_staleness_bounds_how_far_queries_lag_behind_writes():
+def test_with_staleness_queries_never_wait_and_catch_up_in_the_background():
     graph = LifecycleGraph.in_memory()
     graph.write(model(1), source="registry", observed_at=T0)
-    with QueryPool(graph.store, workers=1, timeout=5, staleness=0.5) as pool:
+    with QueryPool(graph.store, workers=1, timeout=5, staleness=0.3) as pool:
         assert names(pool.execute(NAMES, accept="text/csv")) == ["M1"]
+        made = pool.checkpoints.made
         graph.write(model(2), source="registry", observed_at=T0)
-        assert names(pool.execute(NAMES, accept="text/csv")) == ["M1"], "within the window"
-        time.sleep(0.5)
+        assert names(pool.execute(NAMES, accept="text/csv")) == ["M1"], "no wait: the old one"
+        deadline = time.monotonic() + 5
+        while names(pool.execute(NAMES, accept="text/csv")) == ["M1"]:
+            assert time.monotonic() < deadline, "the background thread never caught up"
+            time.sleep(0.05)
         assert names(pool.execute(NAMES, accept="text/csv")) == ["M1", "M2"]
+        time.sleep(0.7)
+        assert pool.checkpoints.made == made + 1, "no change, no new checkpoint"
 
 
 def test_checkpoints_are_made_only_when_the_store_changed(tmp_path):

@@ -6,17 +6,25 @@ Oxigraph. So workers never open the store itself: they open a **checkpoint**, a
 consistent copy of the ``current`` dataset that no one writes.
 
 * On disk, a checkpoint is ``Store.backup()``: RocksDB hard-links its immutable
-  files, so it costs milliseconds, not a copy (about 10 ms at 100,000 entities, see
-  ``docs/benchmarks.md``). Checkpoints live in ``<store>/sparql-checkpoints/``,
-  which is emptied when the server starts and stops.
+  files instead of copying them. It still flushes the store's in-memory writes to
+  new files and syncs them: about 3 ms when nothing changed, a few hundred ms after
+  a write, seconds after a large ingest (``docs/benchmarks.md``). Checkpoints live in
+  ``<store>/sparql-checkpoints/``, which is emptied when the server starts and stops.
 * An in-memory store cannot be backed up: its quads are copied into a new on-disk
   store in a temporary directory. This costs time in proportion to the data, so it
   suits the small graphs in memory stores are for (tests, notebooks).
 
-A new checkpoint is made when a query asks for one and the store has changed
-(:attr:`SnapshotStore.generation`) since the newest, unless that one is younger than
-``staleness`` seconds: queries then see every write committed more than
-``staleness`` seconds before they started (``0``: every write committed before).
+When is a new checkpoint made? The store's :attr:`SnapshotStore.generation` moves on
+every commit; a checkpoint records the generation it holds.
+
+* ``staleness == 0``: a query that finds the store changed makes a new checkpoint
+  before it runs (one at a time; others wait for it). It sees every write committed
+  before it started, and pays for the checkpoint.
+* ``staleness > 0``: a background thread looks every ``staleness`` seconds and makes
+  a new checkpoint if the store changed. Queries never wait for it (only the very
+  first checkpoint is made on demand): they use the newest one there is, so they see
+  writes committed more than about ``staleness`` seconds plus one checkpoint's time
+  before they started.
 
 >>> from lifecyclegraph.store import SnapshotStore
 >>> checkpoints = Checkpoints(SnapshotStore.in_memory())
@@ -65,8 +73,9 @@ class Checkpoints:
         directory: where checkpoints go (default: ``<store>/sparql-checkpoints`` on
             disk, a new temporary directory for an in-memory store). Checkpoints left
             there by an earlier run (numbered directories) are deleted first.
-        staleness: how old (seconds) the newest checkpoint may be before a change in
-            the store makes a new one.
+        staleness: ``0``: a query after a write makes a new checkpoint first;
+            otherwise the interval (seconds) at which a background thread makes one
+            if the store changed.
     """
 
     def __init__(
@@ -85,7 +94,11 @@ class Checkpoints:
             self.directory = Path(tempfile.mkdtemp(prefix="lifecyclegraph-sparql-"))
         self.directory.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the bookkeeping below
+        self._making = threading.Lock()  # one checkpoint is made at a time
+        self._stop = threading.Event()
+        self._refresher: threading.Thread | None = None
+        self._closed = False
         self._numbers = itertools.count(1)
         self._newest: Checkpoint | None = None
         self._live: dict[Path, Checkpoint] = {}
@@ -93,18 +106,58 @@ class Checkpoints:
         self.made = 0
 
     def latest(self) -> Checkpoint:
-        """The newest checkpoint, made now if the store changed since (see ``staleness``)."""
-        with self._lock:
+        """The checkpoint a query should use now (see the module docstring)."""
+        newest = self._newest
+        if newest is not None and (
+            self.staleness > 0 or newest.generation == self.store.generation
+        ):
+            self._start_refresher()
+            return newest
+        with self._making:
             newest = self._newest
             if newest is None or (
-                newest.generation != self.store.generation
-                and time.monotonic() - newest.made_at >= self.staleness
+                self.staleness == 0 and newest.generation != self.store.generation
             ):
-                newest = self._make()
-                self._newest = newest
-                self._live[newest.path] = newest
-                self._prune()
+                newest = self._install(self._make())
+        self._start_refresher()
+        return newest
+
+    def refresh(self, force: bool = False) -> Checkpoint:
+        """Make a new checkpoint now if the store changed since the newest (or if
+        ``force``); return the newest."""
+        with self._making:
+            newest = self._newest
+            if force or newest is None or newest.generation != self.store.generation:
+                newest = self._install(self._make())
             return newest
+
+    def _install(self, checkpoint: Checkpoint) -> Checkpoint:
+        with self._lock:
+            if self._closed:
+                shutil.rmtree(checkpoint.path, ignore_errors=True)
+                return checkpoint
+            self._newest = checkpoint
+            self._live[checkpoint.path] = checkpoint
+            self._prune()
+        return checkpoint
+
+    def _start_refresher(self) -> None:
+        if self.staleness <= 0 or self._refresher is not None:
+            return
+        with self._lock:
+            if self._refresher is not None or self._closed:
+                return
+            self._refresher = threading.Thread(
+                target=self._refresh_loop, name="sparql-checkpoints", daemon=True
+            )
+            self._refresher.start()
+
+    def _refresh_loop(self) -> None:
+        while not self._stop.wait(self.staleness):
+            try:
+                self.refresh()
+            except OSError:  # a failed backup: the next round tries again
+                continue
 
     def hold(self, holder: Hashable, checkpoint: Checkpoint | None) -> None:
         """Record that ``holder`` (a worker) has ``checkpoint`` open (``None``: nothing).
@@ -124,8 +177,12 @@ class Checkpoints:
             return sorted(self._live, key=lambda p: int(p.name))
 
     def close(self) -> None:
-        """Delete every checkpoint and the directory."""
-        with self._lock:
+        """Stop the background thread and delete every checkpoint and the directory."""
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join()
+        with self._making, self._lock:
+            self._closed = True
             self._live.clear()
             self._holders.clear()
             self._newest = None

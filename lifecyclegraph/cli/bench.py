@@ -59,3 +59,27 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
             f"{r.entities_per_second:11.0f} {r.peak_rss_mb:12.0f}"
         )
     click.echo(f"public write path / bulk load rate: {ratio:.2f} (target >= 0.33)")
+
+
+@bench.command("sparql")
+@click.option("--entities", default=100_000, show_default=True)
+@click.option("--samples", default=500, show_default=True, help="Queries per latency figure.")
+@click.option("--lags", default=20, show_default=True, help="Writes per freshness figure.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def sparql_bench(entities: int, samples: int, lags: int, as_json: bool) -> None:
+    """Latency of a simple query through /sparql against in-process, checkpoint cost,
+    and freshness lag, on ENTITIES synthetic entities on disk."""
+    from lifecyclegraph.bench.sparql import run_sparql_bench
+
+    result = run_sparql_bench(entities, samples, lags)
+    if as_json:
+        click.echo(json.dumps({"machine": machine(), **result.as_dict()}, indent=2))
+        return
+    click.echo(f"machine: {machine()}")
+    click.echo(
+        f"store: {result.entities} entities, {result.quads} quads in the current dataset "
+        f"(written in {result.write_seconds:.0f} s)"
+    )
+    click.echo(f"{'measurement':44} {'n':>5} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")
+    for f in result.figures:
+        click.echo(f"{f.name:44} {f.samples:5d} {f.p50_ms:9.2f} {f.p95_ms:9.2f} {f.max_ms:9.2f}")

@@ -593,3 +593,22 @@ def test_keep_alive_requests_do_not_stall_on_delayed_acks(client):
         assert client.get("/healthz").status_code == 200
         seconds.append(time.perf_counter() - began)
     assert sorted(seconds)[7] < 0.035, seconds
+
+
+def test_docs_example_queries_answer_through_the_endpoint():
+    import re
+    from pathlib import Path
+
+    from lifecyclegraph.example import load_example
+
+    docs = (Path(__file__).parent.parent / "docs" / "sparql.md").read_text()
+    queries = re.findall(r"```sparql\n(.*?)```", docs, re.S)
+    assert len(queries) >= 2
+    graph = LifecycleGraph.in_memory()
+    load_example(graph)
+    _, server = serve(graph)
+    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+        for query in queries:
+            response = sparql(client, query)
+            assert response.status_code == 200, response.text
+            assert response.json()["results"]["bindings"], query

@@ -50,12 +50,13 @@ def main(ctx: click.Context, store_path: Path) -> None:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, query
+    from lifecyclegraph.cli import bench, query, sandbox
 
     main.add_command(query.sparql)
     main.add_command(query.entity)
     main.add_command(query.history)
     main.add_command(bench.bench)
+    main.add_command(sandbox.sandbox)
 
 
 _register()

@@ -9,10 +9,12 @@ the foreground (``lifecyclegraph sandbox``).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -256,21 +258,41 @@ def serve(
     log_level: str = "info",
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the sandbox in the foreground until interrupted (SIGINT or SIGTERM).
+    """Serve the sandbox in the foreground until SIGINT (Ctrl-C) or SIGTERM, then return.
 
     ``on_ready`` is called with the root URL once the port is bound, before serving.
+
+    Raises:
+        OSError: the port cannot be bound.
     """
     world = world if world is not None else World.load()
-    sinks, opened = _open_sinks(events_to)
-    for sink in sinks:
-        world.subscribe(sink.send)
-    app = create_app(world, faults=Faults(seed))
     sock = _bind(host, port)
+    sinks, opened = _open_sinks(events_to)
     try:
+        for sink in sinks:
+            world.subscribe(sink.send)
+        app = create_app(world, faults=Faults(seed))
         if on_ready is not None:
             on_ready(_url(sock))
-        uvicorn.Server(_config(app, log_level, access_log=True)).run(sockets=[sock])
+        with _stop_signals_return():
+            uvicorn.Server(_config(app, log_level, access_log=True)).run(sockets=[sock])
     finally:
         sock.close()
         for sink in opened:
             sink.close()
+
+
+@contextlib.contextmanager
+def _stop_signals_return() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again
+    for the previous handler; make that handler a no-op so that serving just returns."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: None) for number in stops}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

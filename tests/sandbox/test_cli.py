@@ -53,6 +53,7 @@ def test_cli_starts_serves_and_prints_base_urls():
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, "a terminated sandbox shuts down cleanly"
     lines = out.splitlines()
     assert lines[0] == f"lifecyclegraph sandbox on {root}"
     for system in SYSTEMS:

@@ -9,22 +9,15 @@ the foreground (``lifecyclegraph sandbox``).
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-
-import uvicorn
-from fastapi import FastAPI
 
 from lifecyclegraph.sandbox.app import create_app
 from lifecyclegraph.sandbox.events import Event, MemorySink, Sink, open_sink, perturb
 from lifecyclegraph.sandbox.faults import Faults, RequestLog
 from lifecyclegraph.sandbox.world import SYSTEMS, World
+from lifecyclegraph.serving import ServerThread, bind, serve_foreground, url_of
 
 __all__ = ["SandboxServer", "base_urls", "run_in_thread", "serve"]
 
@@ -59,25 +52,8 @@ def _open_sinks(targets: EventTargets) -> tuple[list[Sink], list[Sink]]:
     return sinks, opened
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
-    # protocol says TCP, and without it every response waits ~40 ms (Nagle + delayed ACK).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
 
 
-def _url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
 
 
 class SandboxServer:
@@ -95,9 +71,7 @@ class SandboxServer:
     def __init__(
         self,
         *,
-        server: uvicorn.Server,
-        thread: threading.Thread,
-        sock: socket.socket,
+        server: ServerThread,
         world: World,
         faults: Faults,
         stats: RequestLog,
@@ -105,10 +79,8 @@ class SandboxServer:
         sinks: list[Sink],
     ) -> None:
         self._server = server
-        self._thread = thread
-        self._socket = sock
         self._sinks = sinks
-        self.url = _url(sock)
+        self.url = server.url
         self.world = world
         self.faults = faults
         self.stats = stats
@@ -159,9 +131,7 @@ class SandboxServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving, wait for the thread, and close the sinks it opened."""
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        self._socket.close()
+        self._server.stop(timeout)
         for sink in self._sinks:
             sink.close()
         self._sinks = []
@@ -178,17 +148,6 @@ class SandboxServer:
         self.stop()
 
 
-def _config(app: FastAPI, log_level: str, access_log: bool) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        log_level=log_level,
-        access_log=access_log,
-        lifespan="off",
-        ws="none",
-        http="h11",
-        loop="asyncio",
-        timeout_graceful_shutdown=5,
-    )
 
 
 def run_in_thread(
@@ -220,26 +179,14 @@ def run_in_thread(
     for sink in sinks:
         world.subscribe(sink.send)
     app = create_app(world, faults=faults, requests=stats, events=events)
-    server = uvicorn.Server(_config(app, "warning", access_log=False))
-    sock = _bind(host, port)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"sandbox-{_url(sock)}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(startup_timeout)
-            sock.close()
-            for sink in opened:
-                sink.close()
-            raise RuntimeError(f"the sandbox did not start on {_url(sock)}")
-        time.sleep(0.01)
+    try:
+        server = ServerThread(app, host, port, lifespan="off").start(startup_timeout)
+    except (OSError, RuntimeError):
+        for sink in opened:
+            sink.close()
+        raise
     return SandboxServer(
         server=server,
-        thread=thread,
-        sock=sock,
         world=world,
         faults=faults,
         stats=stats,
@@ -266,33 +213,18 @@ def serve(
         OSError: the port cannot be bound.
     """
     world = world if world is not None else World.load()
-    sock = _bind(host, port)
+    sock = bind(host, port)
     sinks, opened = _open_sinks(events_to)
     try:
         for sink in sinks:
             world.subscribe(sink.send)
         app = create_app(world, faults=Faults(seed))
         if on_ready is not None:
-            on_ready(_url(sock))
-        with _stop_signals_return():
-            uvicorn.Server(_config(app, log_level, access_log=True)).run(sockets=[sock])
+            on_ready(url_of(sock))
+        serve_foreground(app, sock, log_level)
     finally:
         sock.close()
         for sink in opened:
             sink.close()
 
 
-@contextlib.contextmanager
-def _stop_signals_return() -> Iterator[None]:
-    """uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again
-    for the previous handler; make that handler a no-op so that serving just returns."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    stops = (signal.SIGINT, signal.SIGTERM)
-    previous = {number: signal.signal(number, lambda *_: None) for number in stops}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)

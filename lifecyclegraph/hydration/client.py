@@ -264,8 +264,7 @@ class SourceClient:
         attempts = 0
         while True:
             self._refuse_if_blocked(url)
-            async with self._slots:
-                await self._limiter.acquire()
+            async with self._slots, self._limiter.turn():
                 self._refuse_if_blocked(url)
                 trial = self._breaker.enter()
                 try:

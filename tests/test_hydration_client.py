@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import logging
 import random
+import re
 from collections.abc import Callable
 from email.utils import format_datetime
 from typing import Any
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from virtual_time import EPOCH, VirtualClock, virtual_time
 
 from lifecyclegraph.errors import (
+    ConfigError,
     LifecycleGraphError,
     SourceError,
     SourceProtocolError,
@@ -682,12 +684,47 @@ async def test_auth_header_never_shows_in_repr_errors_stats_or_logs(caplog):
     assert not [text for text in shown if "s3cr3t" in text]
 
 
-def test_settings_repr_hides_the_auth_header_and_url_credentials():
+@virtual_time
+async def test_settings_repr_hides_the_auth_header_and_url_credentials():
     settings = SourceSettings("registry", "https://bot:pa55@r.test/api", auth_header=SECRET)
     assert "auth_header=<redacted>" in repr(settings)
     assert "pa55" not in repr(settings)
     assert settings.auth_header == SECRET
-    assert "pa55" not in repr(SourceClient(settings))  # never opened: nothing to close
+    async with SourceClient(settings) as client:
+        assert repr(client) == "<SourceClient 'registry' https://[secure]@r.test/api>"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("rate_limit", 0, "sources.registry.rate_limit must be > 0, not 0"),
+        ("concurrency", 2.5, "sources.registry.concurrency must be a whole number, not 2.5"),
+        ("max_retries", -1, "sources.registry.max_retries must be >= 0, not -1"),
+        ("timeout", float("nan"), "sources.registry.timeout must be > 0, not nan"),
+        ("url", "ftp://r.test", "sources.registry.url must be an http:// or https:// URL"),
+    ],
+)
+def test_settings_out_of_range_name_the_key(key, value, says):
+    options = {"url": BASE} | {key: value}
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        SourceSettings("registry", **options)
+
+
+# --- life cycle -------------------------------------------------------------------
+
+
+@virtual_time
+async def test_closing_the_client_fails_the_requests_in_flight_clearly():
+    source = Source(latency=10.0)
+    client = make_client(source)
+    waiting = asyncio.create_task(client.get(MODEL))
+    await asyncio.sleep(1.0)
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="was closed while this request was in flight"):
+        await waiting
+    with pytest.raises(RuntimeError, match="is closed"):
+        await client.get(MODEL)
+    await client.aclose()  # twice is harmless
 
 
 # --- properties -------------------------------------------------------------------

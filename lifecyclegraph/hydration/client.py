@@ -239,7 +239,7 @@ class SourceClient:
             SourceProtocolError: the source answered something its contract does not
                 allow; retrying will not help.
             ValueError: ``path`` is not a path (it must start with one ``/``).
-            RuntimeError: the client is closed.
+            RuntimeError: the client is closed, or was closed while this request ran.
         """
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")
@@ -253,7 +253,15 @@ class SourceClient:
         outcome, joined = self._flights.join(key, lambda: self._load(key, entry))
         if joined:
             self._counts["coalesced"] += 1
-        fetched = await outcome
+        try:
+            fetched = await outcome
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._closed and current is not None and not current.cancelling():
+                raise RuntimeError(
+                    f"{self!r} was closed while this request was in flight"
+                ) from None
+            raise
         return replace(fetched, body=copy.deepcopy(fetched.body))
 
     async def _load(self, key: CacheKey, entry: CachedResponse | None) -> Fetched:

@@ -30,6 +30,7 @@ from lifecyclegraph.errors import (
     SourceUnavailable,
 )
 from lifecyclegraph.hydration import BreakerState, Fetched, SourceClient, SourceSettings
+from lifecyclegraph.hydration.ratelimit import max_in_window
 from lifecyclegraph.hydration.retry import backoff_ceiling, backoff_delay
 
 BASE = "http://sources.test/registry"
@@ -120,17 +121,6 @@ def make_client(source: Source, *, seed: int = 0, **overrides: Any) -> SourceCli
 
 def now() -> float:
     return asyncio.get_running_loop().time()
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most requests in any half-open window ``[t, t + window)``."""
-    times = sorted(times)
-    most, first = 0, 0
-    for last, t in enumerate(times):
-        while times[first] <= t - window:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 # --- answers ----------------------------------------------------------------------
@@ -784,3 +774,4 @@ async def test_requests_never_exceed_the_rate_for_any_arrival_pattern(
         assert max_in_window(source.times) <= rate
     else:
         assert max_in_window(source.times, window=1 / rate) <= 1
+

@@ -19,6 +19,7 @@ import pytest
 
 from lifecyclegraph.errors import SourceUnavailable
 from lifecyclegraph.hydration import SourceClient, SourceSettings
+from lifecyclegraph.hydration.ratelimit import max_in_window
 
 # status, headers for a request path and how many times that path was asked before
 Answer = Callable[[str, int], tuple[int, dict[str, str]]]
@@ -99,17 +100,6 @@ def healthy() -> Iterator[SourceServer]:
 @pytest.fixture
 def faulty() -> Iterator[SourceServer]:
     yield from serve(faulty_first_time)
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most requests in any half-open window ``[t, t + window)``."""
-    times = sorted(times)
-    most, first = 0, 0
-    for last, t in enumerate(times):
-        while times[first] <= t - window:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 async def get_all(settings: SourceSettings, count: int) -> list[int]:

@@ -28,12 +28,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from lifecyclegraph.hydration.clock import Clock, SystemClock
 
-__all__ = ["RateLimiter"]
+__all__ = ["RateLimiter", "max_in_window"]
 
 
 class _Turn:
@@ -106,3 +106,21 @@ class RateLimiter:
             self._recent.append(turn)
             self._last_start = now
             return turn
+
+
+def max_in_window(times: Iterable[float], window: float = 1.0) -> int:
+    """The most of ``times`` in any window ``[t, t + window)``: the rate as a source counts it.
+
+    The promise of :class:`RateLimiter` is that, for the times the source receives
+    the requests, this never exceeds ``per_window``.
+
+    >>> max_in_window([0.0, 0.5, 0.99, 1.0, 1.2])
+    3
+    """
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, t in enumerate(ordered):
+        while ordered[first] <= t - window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

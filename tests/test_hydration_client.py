@@ -13,7 +13,9 @@ import logging
 import random
 import re
 from collections.abc import Callable
+from dataclasses import MISSING, fields
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -775,3 +777,18 @@ async def test_requests_never_exceed_the_rate_for_any_arrival_pattern(
     else:
         assert max_in_window(source.times, window=1 / rate) <= 1
 
+
+# --- the documentation ------------------------------------------------------------
+
+
+def test_docs_settings_table_lists_every_setting_with_its_default():
+    text = (Path(__file__).parent.parent / "docs" / "hydration.md").read_text()
+    section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M)
+    documented = {key: default.strip() for key, default in rows}
+    expected = {
+        field.name: "(required)" if field.default is MISSING else f"`{field.default!r}`"
+        for field in fields(SourceSettings)
+        if field.name != "platform_id"
+    }
+    assert documented == expected

@@ -114,8 +114,8 @@ def max_in_window(times: Iterable[float], window: float = 1.0) -> int:
     The promise of :class:`RateLimiter` is that, for the times the source receives
     the requests, this never exceeds ``per_window``.
 
-    >>> max_in_window([0.0, 0.5, 0.99, 1.0, 1.2])
-    3
+    >>> max_in_window([0.0, 0.5, 1.0, 1.5]), max_in_window([0.0, 0.5, 1.0, 1.5], window=2.0)
+    (2, 4)
     """
     ordered = sorted(times)
     most, first = 0, 0

@@ -204,6 +204,12 @@ class Journal:
             ).fetchall()
         return [WorkItem(*row) for row in rows]
 
+    def next_due(self) -> float | None:
+        """When the earliest queued work is due (a Unix time), or None if none is queued."""
+        with self._lock:
+            row = self._conn.execute("SELECT MIN(due) FROM work").fetchone()
+        return row[0]
+
     def complete(self, items: Iterable[WorkItem]) -> None:
         """Mark work done (unless a newer event re-queued it) and its events processed."""
         with self._tx() as db:

@@ -186,13 +186,25 @@ class Ingestor:
         result.seconds = time.perf_counter() - began
         return result
 
-    async def drain(self, max_passes: int = 1_000_000) -> PassResult:
-        """Process until no work is due; return the totals."""
+    async def drain(self, max_passes: int = 1_000_000, wait: float = 0.0) -> PassResult:
+        """Process until no work is due; return the totals.
+
+        Args:
+            max_passes: a bound on the passes made.
+            wait: keep waiting up to this many seconds for work that is queued but not
+                due yet (retries after failures), until the queue is empty.
+        """
         total = PassResult()
+        deadline = time.monotonic() + wait
         for _ in range(max_passes):
             step = await self.process()
             if not step.taken:
-                break
+                due = self.journal.next_due()
+                if due is None or time.monotonic() >= deadline:
+                    break
+                pause = min(max(due - time.time(), 0.01), deadline - time.monotonic(), 1.0)
+                await asyncio.sleep(max(pause, 0.0))
+                continue
             total.taken += step.taken
             total.rejected += step.rejected
             total.retried += step.retried

@@ -10,7 +10,6 @@ Failed work stays in the journal with back-off; nothing accepted is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import time
@@ -55,6 +54,9 @@ class PassResult:
     retried: int = 0
     dropped: int = 0
     seconds: float = 0.0
+    hydrate_seconds: float = 0.0  #: waiting for sources (requests in flight)
+    validate_seconds: float = 0.0  #: SHACL validation
+    write_seconds: float = 0.0  #: store transactions
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.written[outcome] = self.written.get(outcome, 0) + n
@@ -89,6 +91,8 @@ class Ingestor:
         self.max_event_bytes = max_event_bytes
         self.kinds = sources.kinds
         self._random = random.Random()
+        self._wakeup: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- intake ------------------------------------------------------------------------
 
@@ -120,9 +124,15 @@ class Ingestor:
             )
         if accepted:
             result.accepted = self.journal.accept(accepted)
+            self._notify()
         if rejected:
             self.journal.dead_letter(rejected)
         return result
+
+    def _notify(self) -> None:
+        """Wake the running worker (from any thread): new work was queued."""
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def reconcile(self) -> int:
         """Queue every known entity (parts through their parents) to be read again."""
@@ -132,7 +142,9 @@ class Ingestor:
             if state is None or state.part_of is not None:
                 continue
             items.append((uri, self._type_of(uri)))
-        return self.journal.enqueue(items, "reconcile")
+        queued = self.journal.enqueue(items, "reconcile")
+        self._notify()
+        return queued
 
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
         """Submit dead letters again (after a provider was added, say)."""
@@ -156,6 +168,7 @@ class Ingestor:
         if not items:
             return result
         outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
+        result.hydrate_seconds = time.perf_counter() - began
         done: list[WorkItem] = []
         retry: list[tuple[WorkItem, float, str]] = []
         dropped: list[tuple[WorkItem, str]] = []
@@ -170,6 +183,7 @@ class Ingestor:
             else:
                 self._plan(item, outcome, writes, stubs, deletes, result)
                 done.append(item)
+        written = time.perf_counter()
         for res in self.graph.write_many(writes):
             result.count(res.outcome.value)
         for res in self.graph.store.reference_many(stubs):
@@ -177,6 +191,7 @@ class Ingestor:
                 result.count(res.outcome.value)
         for res in self.graph.store.delete_many(deletes):
             result.count(res.outcome.value)
+        result.write_seconds = time.perf_counter() - written
         self.journal.complete(done)
         if retry:
             self.journal.retry_later(retry)
@@ -210,17 +225,32 @@ class Ingestor:
             total.retried += step.retried
             total.dropped += step.dropped
             total.seconds += step.seconds
+            total.hydrate_seconds += step.hydrate_seconds
+            total.validate_seconds += step.validate_seconds
+            total.write_seconds += step.write_seconds
             for key, value in step.written.items():
                 total.count(key, value)
         return total
 
-    async def run(self, stop: asyncio.Event, idle: float = 0.02) -> None:
-        """Process continuously until ``stop`` is set."""
-        while not stop.is_set():
-            step = await self.process()
-            if not step.taken:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
+    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Process continuously until ``stop`` is set; new work wakes it at once."""
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        try:
+            while not stop.is_set():
+                self._wakeup.clear()
+                step = await self.process()
+                if step.taken:
+                    continue
+                due = self.journal.next_due()
+                pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
+                waiters = [asyncio.ensure_future(stop.wait()),
+                           asyncio.ensure_future(self._wakeup.wait())]
+                await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            self._loop = self._wakeup = None
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -246,9 +276,11 @@ class Ingestor:
             if hydrated.uri != item.uri:
                 deletes.append((hydrated.uri, obs))
             return
+        began = time.perf_counter()
         report = self.validator.validate(
             hydrated.facts, self._types_of, reference_types=hydrated.references
         )
+        result.validate_seconds += time.perf_counter() - began
         uris = {f.uri for f in hydrated.facts.flatten()}
         if not report.conforms:
             result.rejected += 1

@@ -10,14 +10,14 @@ True
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lifecyclegraph.sandbox.world import World
 
 __all__ = ["estimated_entities", "synthetic_world"]
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 #: lifecyclegraph entities per unit of scale (datasets, versions, pipelines with their
 #: schedules, runs with their attempts, features, models, instances with deployments,
 #: tests with cells, users, teams), measured on generated worlds.

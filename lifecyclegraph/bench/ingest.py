@@ -15,10 +15,7 @@ The sandbox serves a synthetic world of the requested size from its own process
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -28,6 +25,7 @@ from typing import Any
 import httpx
 
 from lifecyclegraph.config import Config
+from lifecyclegraph.sandbox.server import SandboxProcess
 from lifecyclegraph.sandbox.synthetic import synthetic_world
 from lifecyclegraph.sandbox.world import SYSTEMS
 from lifecyclegraph.service import Service
@@ -53,37 +51,13 @@ class IngestBenchResult:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-class Sandbox:
-    """The sandbox in a child process, serving a world from a directory."""
-
-    def __init__(self, world_dir: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "lifecyclegraph", "sandbox", "--port", "0",
-             "--world", str(world_dir), "--log-level", "warning"],
-            stdout=subprocess.PIPE, text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        match = re.search(r"(http://\S+)", line)
-        if not match:
-            self.process.kill()
-            raise RuntimeError(f"the sandbox did not start: {line!r}")
-        self.url = match.group(1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
-        if self.process.stdout:
-            self.process.stdout.close()
-
-
 def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20.0,
                      seed: int = 0) -> IngestBenchResult:
     """Run both phases on a world of about ``entities`` entities."""
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-ingest-") as tmp:
         world.save(Path(tmp) / "world")
-        sandbox = Sandbox(Path(tmp) / "world")
+        sandbox = SandboxProcess(Path(tmp) / "world")
         try:
             config = Config.from_dict({
                 "store": {"path": str(Path(tmp) / "store")},
@@ -101,7 +75,7 @@ def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20
             sandbox.stop()
 
 
-async def _phases(service: Service, sandbox: Sandbox, world: Any, samples: int,
+async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples: int,
                   rate: float) -> IngestBenchResult:
     events = world.seed_events()
     began = time.perf_counter()

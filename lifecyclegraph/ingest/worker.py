@@ -175,13 +175,14 @@ class Ingestor:
         writes: list[tuple[Facts, Observation]] = []
         stubs: list[tuple[str, NamedNode, Observation]] = []
         deletes: list[tuple[str, Observation]] = []
+        findings: list[tuple[str, bool, dict[str, Any] | None]] = []
         for item, outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, UnknownPlatform):
                 dropped.append((item, str(outcome)))
             elif isinstance(outcome, BaseException):
                 retry.append((item, self._backoff(item, outcome), _describe(outcome)))
             else:
-                self._plan(item, outcome, writes, stubs, deletes, result)
+                self._plan(item, outcome, writes, stubs, deletes, findings, result)
                 done.append(item)
         written = time.perf_counter()
         for res in self.graph.write_many(writes):
@@ -192,7 +193,7 @@ class Ingestor:
         for res in self.graph.store.delete_many(deletes):
             result.count(res.outcome.value)
         result.write_seconds = time.perf_counter() - written
-        self.journal.complete(done)
+        self.journal.complete(done, findings)
         if retry:
             self.journal.retry_later(retry)
         if dropped:
@@ -267,6 +268,7 @@ class Ingestor:
         writes: list[tuple[Facts, Observation]],
         stubs: list[tuple[str, NamedNode, Observation]],
         deletes: list[tuple[str, Observation]],
+        findings: list[tuple[str, bool, dict[str, Any] | None]],
         result: PassResult,
     ) -> None:
         platform = AipUri.parse(item.uri).platform_id
@@ -284,7 +286,7 @@ class Ingestor:
         uris = {f.uri for f in hydrated.facts.flatten()}
         if not report.conforms:
             result.rejected += 1
-            self.journal.record_finding(hydrated.facts.uri, True, report.as_dict())
+            findings.append((hydrated.facts.uri, True, report.as_dict()))
             self.sources.reports[platform].fail(
                 "validation",
                 hydrated.facts.uri,
@@ -292,8 +294,8 @@ class Ingestor:
                 + "; ".join(r.message for r in report.violations[:3]),
             )
             return
-        self.journal.record_finding(
-            hydrated.facts.uri, False, report.as_dict() if report.results else None
+        findings.append(
+            (hydrated.facts.uri, False, report.as_dict() if report.results else None)
         )
         writes.append((hydrated.facts, obs))
         stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())

@@ -62,7 +62,7 @@ def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20
             config = Config.from_dict({
                 "store": {"path": str(Path(tmp) / "store")},
                 "sources": {s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000,
-                                "concurrency": 32, "cache_ttl": 0} for s in SYSTEMS},
+                                "concurrency": 4} for s in SYSTEMS},
             }, "<bench>")
             service = Service(config)
             service.ingestor.batch = 512

@@ -84,8 +84,10 @@ class Service:
         return self.ingestor.submit(payloads)
 
     def status(self) -> dict[str, Any]:
-        """Queue depth, lag and failures per source, with each source's report counts."""
+        """Queue depth, lag and failures per source, with each source's report counts,
+        and the SPARQL workers' counts (``sparql``: workers, busy, timeouts…)."""
         stats = self.journal.stats()
+        stats["sparql"] = self.queries.stats()
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

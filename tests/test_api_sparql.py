@@ -512,6 +512,8 @@ def test_runaway_query_is_stopped_at_the_timeout_while_others_are_answered():
         assert pool.wait_ready() and len(pool.pids()) == 2, "and replaced"
         assert busy[0] not in pool.pids()
         assert sparql(client, MODELS).status_code == 200
+        counts = client.get("/api/v1/status").json()["sparql"]
+        assert counts["timeouts"] == 1 and counts["replaced"] == 1 and counts["ready"] == 2
 
 
 # -- clients and configuration ------------------------------------------------------------

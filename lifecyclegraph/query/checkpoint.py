@@ -7,8 +7,8 @@ consistent copy of the ``current`` dataset that no one writes.
 
 * On disk, a checkpoint is ``Store.backup()``: RocksDB hard-links its immutable
   files instead of copying them. It still flushes the store's in-memory writes to
-  new files and syncs them: about 3 ms when nothing changed, a few hundred ms after
-  a write, seconds after a large ingest (``docs/benchmarks.md``). Checkpoints live in
+  new files and syncs them: about 10 ms when nothing changed, 100-400 ms after a
+  write, now and then seconds after a large ingest (``docs/benchmarks.md``). Checkpoints live in
   ``<store>/sparql-checkpoints/``, which is emptied when the server starts and stops.
 * An in-memory store cannot be backed up: its quads are copied into a new on-disk
   store in a temporary directory. This costs time in proportion to the data, so it

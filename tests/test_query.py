@@ -185,7 +185,7 @@ def test_pool_on_disk_sees_writes_and_prunes_checkpoints(tmp_path):
         # Only the newest and the ones a worker still holds are kept (two workers).
         kept = checkpoints.paths()
         assert 1 <= len(kept) <= 3
-        assert sorted(p.name for p in (tmp_path / "store" / "sparql-checkpoints").iterdir()) == (
+        assert sorted(p.name for p in checkpoints.directory.iterdir()) == (
             sorted(p.name for p in kept)
         )
         pids = pool.pids()
@@ -231,12 +231,31 @@ def test_checkpoints_are_made_only_when_the_store_changed(tmp_path):
     graph.close()
 
 
-def test_checkpoint_directory_leftovers_are_cleared_but_nothing_else(tmp_path):
-    directory = tmp_path / "ck"
-    (directory / "7").mkdir(parents=True)
-    (directory / "notes.txt").write_text("mine")
-    checkpoints = Checkpoints(LifecycleGraph.in_memory().store, directory)
-    assert not (directory / "7").exists()
-    checkpoints.latest()
+def test_checkpoints_of_dead_processes_are_cleared_but_nothing_else(tmp_path):
+    root = tmp_path / "ck"
+    dead = psutil.Popen(["true"])
+    dead.wait()
+    (root / f"{dead.pid}-left").mkdir(parents=True)
+    (root / "notes.txt").write_text("mine")
+    store = LifecycleGraph.in_memory().store
+    checkpoints = Checkpoints(store, root)
+    assert not (root / f"{dead.pid}-left").exists()
+    other = Checkpoints(store, root)  # a second pool in this process, side by side
+    made, also = checkpoints.latest(), other.latest()
+    assert made.path.exists() and also.path.exists() and made.path != also.path
     checkpoints.close()
-    assert (directory / "notes.txt").read_text() == "mine"
+    assert also.path.exists(), "closing one pool leaves the other's checkpoints alone"
+    other.close()
+    assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
+
+
+def test_two_pools_on_one_store_do_not_disturb_each_other(tmp_path):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    graph.write(model(1), source="registry", observed_at=T0)
+    with QueryPool(graph.store, workers=1, timeout=5) as first:
+        assert names(first.execute(NAMES, accept="text/csv")) == ["M1"]
+        assert names(execute(graph.store, NAMES, accept="text/csv", timeout=5)) == ["M1"]
+        graph.write(model(2), source="registry", observed_at=T0)
+        assert names(first.execute(NAMES, accept="text/csv")) == ["M1", "M2"]
+    assert not (tmp_path / "store" / "sparql-checkpoints").exists()
+    graph.close()

@@ -8,8 +8,9 @@ consistent copy of the ``current`` dataset that no one writes.
 * On disk, a checkpoint is ``Store.backup()``: RocksDB hard-links its immutable
   files instead of copying them. It still flushes the store's in-memory writes to
   new files and syncs them: about 10 ms when nothing changed, 100-400 ms after a
-  write, now and then seconds after a large ingest (``docs/benchmarks.md``). Checkpoints live in
-  ``<store>/sparql-checkpoints/``, which is emptied when the server starts and stops.
+  write, now and then seconds after a large ingest (``docs/benchmarks.md``). They
+  live in ``<store>/sparql-checkpoints/<pid>-<random>/``, one directory per pool,
+  deleted when the pool closes (or, if its process died, by the next pool).
 * An in-memory store cannot be backed up: its quads are copied into a new on-disk
   store in a temporary directory. This costs time in proportion to the data, so it
   suits the small graphs in memory stores are for (tests, notebooks).
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shutil
 import tempfile
 import threading
@@ -46,6 +48,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from pyoxigraph import RdfFormat, Store
 
 from lifecyclegraph.store import SnapshotStore
@@ -71,8 +74,10 @@ class Checkpoints:
     Args:
         store: the store whose ``current`` dataset is checkpointed.
         directory: where checkpoints go (default: ``<store>/sparql-checkpoints`` on
-            disk, a new temporary directory for an in-memory store). Checkpoints left
-            there by an earlier run (numbered directories) are deleted first.
+            disk, a new temporary directory for an in-memory store). Each instance
+            works in its own subdirectory, ``<pid>-<random>``, so pools in one or
+            several processes never touch each other's checkpoints; subdirectories
+            left by processes that no longer run are deleted.
         staleness: ``0``: a query after a write makes a new checkpoint first;
             otherwise the interval (seconds) at which a background thread makes one
             if the store changed.
@@ -87,13 +92,15 @@ class Checkpoints:
         self.store = store
         self.staleness = staleness
         if directory is not None:
-            self.directory = Path(directory)
+            self.root = Path(directory)
         elif store.path is not None:
-            self.directory = Path(store.path) / DIRECTORY
+            self.root = Path(store.path) / DIRECTORY
         else:
-            self.directory = Path(tempfile.mkdtemp(prefix="lifecyclegraph-sparql-"))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._remove_leftovers()
+            self.root = Path(tempfile.mkdtemp(prefix="lifecyclegraph-sparql-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(self.root)
+        #: This instance's own directory; its checkpoints are numbered in it.
+        self.directory = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=self.root))
         self._lock = threading.Lock()  # guards the bookkeeping below
         self._making = threading.Lock()  # one checkpoint is made at a time
         self._stop = threading.Event()
@@ -186,16 +193,9 @@ class Checkpoints:
             self._live.clear()
             self._holders.clear()
             self._newest = None
-            self._remove_leftovers()
+            shutil.rmtree(self.directory, ignore_errors=True)
             with contextlib.suppress(OSError):
-                self.directory.rmdir()
-
-    def _remove_leftovers(self) -> None:
-        if not self.directory.is_dir():
-            return
-        for child in self.directory.iterdir():
-            if child.name.isdigit() and child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
+                self.root.rmdir()  # only if no one else uses it
 
     def _make(self) -> Checkpoint:
         # The generation is read first: a write that lands during the copy makes the
@@ -222,3 +222,13 @@ class Checkpoints:
             if path not in held:
                 del self._live[path]
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_orphans(root: Path) -> None:
+    """Delete the ``<pid>-…`` directories of processes that no longer run."""
+    for child in root.iterdir():
+        pid, dash, _ = child.name.partition("-")
+        if not (dash and pid.isdigit() and child.is_dir()):
+            continue
+        if int(pid) != os.getpid() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(child, ignore_errors=True)

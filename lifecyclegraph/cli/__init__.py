@@ -50,12 +50,14 @@ def main(ctx: click.Context, store_path: Path) -> None:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, query
+    from lifecyclegraph.cli import bench, query, rules
 
     main.add_command(query.sparql)
     main.add_command(query.entity)
     main.add_command(query.history)
     main.add_command(bench.bench)
+    main.add_command(rules.rules)
+    main.add_command(rules.explain)
 
 
 _register()

@@ -194,13 +194,25 @@ def _expected_arity(atom: Atom, vocabulary: Vocabulary, helpers: dict[str, int],
 
 
 def _unknown(shown: str, names: list[str], helper: bool = False) -> str:
-    lower = {n.lower(): n for n in names}
-    near = [lower[shown.lower()]] if shown.lower() in lower else difflib.get_close_matches(
-        shown, names, n=1, cutoff=0.6)
+    near = _near_miss(shown, names)
     text = f"unknown predicate {shown}"
     if helper:
         text += " (a helper must be defined by a rule head)"
     return text + (f"; did you mean {near[0]}?" if near else "")
+
+
+def _near_miss(name: str, names: list[str]) -> list[str]:
+    """The known name a steward most likely meant: the same but for case, else one
+    that starts with what was typed, else the most similar (difflib)."""
+    lower = {n.lower(): n for n in names}
+    typed = name.lower()
+    if typed in lower:
+        return [lower[typed]]
+    longer = sorted((n for n in lower if n.startswith(typed)), key=len)
+    if longer:
+        return [lower[longer[0]]]
+    close = difflib.get_close_matches(typed, list(lower), n=1, cutoff=0.6)
+    return [lower[c] for c in close]
 
 
 def _arity_message(atom: Atom, expected: int, vocabulary: Vocabulary) -> str:

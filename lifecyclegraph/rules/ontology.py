@@ -86,7 +86,7 @@ class _File:
     name: str
     lines: list[str]
     prefixes: dict[str, str]
-    blocks: dict[str, int] = field(default_factory=dict)  # subject IRI -> first line index
+    blocks: dict[str, list[int]] = field(default_factory=dict)  # subject IRI -> block starts
 
 
 @dataclass
@@ -141,7 +141,7 @@ class Ontology:
                 token = line.split()[0].rstrip(";.")
                 iri = token[1:-1] if token.startswith("<") else _expand(token, prefixes)
                 if iri:
-                    info.blocks.setdefault(iri, number)
+                    info.blocks.setdefault(iri, []).append(number)
         self.files[filename] = info
 
     # -- reading --------------------------------------------------------------------
@@ -211,22 +211,26 @@ class Ontology:
         candidates = [self.files[filename]] if filename in self.files else []
         candidates += [f for f in self.files.values() if f.name != filename]
         for info in candidates:
-            start = info.blocks.get(subject)
-            if start is None:
+            starts = info.blocks.get(subject)
+            if not starts:
                 continue
-            end = start + 1
-            while end < len(info.lines) and (not info.lines[end] or info.lines[end][0].isspace()
-                                              or info.lines[end][0] == "#"):
-                end += 1
             wanted = [_shorten(k, info.prefixes) for k in keywords]
             for need in (wanted, wanted[:1]):
-                for number in range(start, end):
-                    line = info.lines[number]
-                    if need and all(_mentions(line, w) for w in need):
-                        column = min(line.find(f) for f in need[0] if f in line) + 1
-                        return Location(info.name, number + 1, column)
-            return Location(info.name, start + 1, 1)
+                for start in starts:
+                    for number in range(start, _block_end(info.lines, start)):
+                        line = info.lines[number]
+                        if need and all(_mentions(line, w) for w in need):
+                            column = min(line.find(f) for f in need[0] if f in line) + 1
+                            return Location(info.name, number + 1, column)
+            return Location(info.name, starts[0] + 1, 1)
         return Location(filename or "<ontology>", 1, 1)
+
+
+def _block_end(lines: list[str], start: int) -> int:
+    end = start + 1
+    while end < len(lines) and (not lines[end] or lines[end][0].isspace() or lines[end][0] == "#"):
+        end += 1
+    return end
 
 
 def _mentions(line: str, words: tuple[str, ...]) -> bool:

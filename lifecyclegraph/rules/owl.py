@@ -40,7 +40,7 @@ from __future__ import annotations
 from pyoxigraph import NamedNode
 
 from lifecyclegraph.rules.ontology import OWL, RDFS, Ontology
-from lifecyclegraph.rules.program import Atom, Location, Program, Rule, Var
+from lifecyclegraph.rules.program import Atom, Location, Program, Rule, Var, show_predicate
 from lifecyclegraph.vocab import compact
 
 __all__ = ["program_from_ontology", "rules_from_ontology"]
@@ -144,4 +144,4 @@ def rules_from_ontology(ontology: Ontology) -> list[Rule]:
 
 
 def _n(node: object) -> str:
-    return compact(node.value)  # type: ignore[attr-defined]
+    return show_predicate(node.value)  # type: ignore[attr-defined]

@@ -40,6 +40,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from types import CodeType
 from typing import Any
 
 from lifecyclegraph.rules.builtins import BUILTINS, compare
@@ -61,6 +63,11 @@ class Generated:
     relations: dict[str, str]  # name in the source -> predicate
     constants: dict[str, Any]  # name in the source -> pyoxigraph term
     negation: bool
+
+    @cached_property
+    def code(self) -> CodeType:
+        """The compiled source (compiled once, bound to relations many times)."""
+        return compile(self.source, "<rule plan>", "exec")
 
     def bind(self, relations: Callable[[str], Relation], table: TermTable) -> Callable[..., Any]:
         """Compile the source with its names bound to these relations and term ids."""

@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from lifecyclegraph.rules.analysis import AnalysedProgram, stratify
 from lifecyclegraph.rules.program import (
@@ -185,6 +185,8 @@ class CompiledProgram:
     base_relation: dict[str, str]
     _plans: dict[tuple[int, Variant], Plan] = field(default_factory=dict, repr=False,
                                                      compare=False)
+    _generated: dict[tuple[int, Variant, bool], Any] = field(default_factory=dict, repr=False,
+                                                             compare=False)
 
     @cached_property
     def rules_by_head(self) -> dict[str, tuple[CompiledRule, ...]]:
@@ -198,6 +200,17 @@ class CompiledProgram:
     def stored_predicates(self) -> frozenset[str]:
         """The ontology predicates whose derived facts are written to the store."""
         return frozenset(p for p in self.arity if not is_helper(p) and STEP not in p)
+
+    def generated(self, index: int, variant: Variant, negation: bool = True) -> Any:
+        """The generated Python source of a plan (made once, then kept)."""
+        from lifecyclegraph.rules.codegen import generate
+
+        key = (index, variant, negation)
+        found = self._generated.get(key)
+        if found is None:
+            found = generate(self.plan(index, variant), negation)
+            self._generated[key] = found
+        return found
 
     def plan(self, index: int, variant: Variant) -> Plan:
         """The plan of a variant of the rule with this index (built once, then kept)."""
@@ -220,9 +233,10 @@ def compile_program(analysed: AnalysedProgram) -> CompiledProgram:
     """
     rules, base_relation = _linearise(analysed.rules)
     arity = dict(analysed.arity)
-    for name in base_relation.values():
-        if name.endswith(STEP):
-            arity[name] = 2
+    for rule, _ in rules:
+        for item in (rule.head, *rule.body):
+            if isinstance(item, Atom) and item.predicate.endswith(STEP):
+                arity[item.predicate] = 2
     strata: list[CompiledStratum] = []
     compiled: list[CompiledRule] = []
     for stratum in stratify(tuple(r for r, _ in rules)):

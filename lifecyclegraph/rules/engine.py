@@ -157,6 +157,20 @@ class RuleEngine:
             return MaterializeReport(dict(sorted(counts.items())), len(added), len(stale),
                                      time.perf_counter() - began)
 
+    def derived_triples(self) -> set[Triple]:
+        """The triples the inferred graph should hold: the derived facts of ontology
+        predicates that are not also asserted (from the last evaluation)."""
+        with self._lock:
+            if not self.evaluated:
+                self.evaluate()
+            out = set()
+            for predicate in self._stored:
+                for fact in self._derived(predicate):
+                    triple = self._triple(predicate, fact)
+                    if triple is not None:
+                        out.add(triple)
+            return out
+
     def _derived(self, predicate: str) -> set[Fact]:
         rows = self.evaluator.facts(predicate)
         base = self.evaluator.asserted(predicate)

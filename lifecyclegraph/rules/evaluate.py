@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifecyclegraph.errors import RuleLimitError
-from lifecyclegraph.rules.codegen import generate
 from lifecyclegraph.rules.compiler import CompiledProgram, CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
 from lifecyclegraph.rules.relation import Fact, Relation, TermTable
@@ -131,7 +130,7 @@ class Evaluator:
         key = (rule.index, variant, negation)
         found = self._functions.get(key)
         if found is None:
-            generated = generate(self.compiled.plan(rule.index, variant), negation)
+            generated = self.compiled.generated(rule.index, variant, negation)
             found = generated.bind(self.relations.__getitem__, self.table)
             self._functions[key] = found
         return found

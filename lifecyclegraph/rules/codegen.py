@@ -164,6 +164,14 @@ class _Writer:
             self.emit(f"if {condition}:")
             self.indent += 1
 
+    def skip_if(self, condition: str) -> None:
+        """Skip the current binding when ``condition`` holds."""
+        if self.loops:
+            self.emit(f"if {condition}: continue")
+        else:
+            self.emit(f"if not ({condition}):")
+            self.indent += 1
+
     def fail(self) -> str:
         return {"check": "return False", "explain": "return"}.get(self.kind, "return")
 
@@ -261,13 +269,13 @@ class _Writer:
         if not self.negation:
             return
         if len(step.columns) == atom.arity:
-            self.guard(f"{self.fact(atom)} not in {self.rows_of(atom.predicate)}")
+            self.skip_if(f"{self.fact(atom)} in {self.rows_of(atom.predicate)}")
         elif step.columns:
             values = [self.value(atom.args[c]) for c in step.columns]
             key = values[0] if len(values) == 1 else f"({', '.join(values)})"
-            self.guard(f"{key} not in {self.index(atom.predicate, step.columns)}")
+            self.skip_if(f"{key} in {self.index(atom.predicate, step.columns)}")
         else:
-            self.guard(f"not {self.rows_of(atom.predicate)}")
+            self.skip_if(self.rows_of(atom.predicate))
 
     def step_compare(self, step: Step) -> None:
         item = self.rule.body[step.position]
@@ -280,7 +288,10 @@ class _Writer:
         assert isinstance(item, Builtin)
         args = ", ".join(f"T[{self.value(a)}]" for a in item.args)
         test = f"B_{item.name}({args})"
-        self.guard(f"not {test}" if item.negated else test)
+        if item.negated:
+            self.skip_if(test)
+        else:
+            self.guard(test)
 
     def step_head(self, step: Step) -> None:
         head = self.rule.head

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecyclegraph.rules.compiler import STEP, CompiledRule
+from lifecyclegraph.rules.compiler import CompiledRule, internal_base
 from lifecyclegraph.rules.evaluate import Evaluator
 from lifecyclegraph.rules.program import Atom, Negation, Rule, is_helper, show_predicate, show_term
 from lifecyclegraph.rules.relation import Fact
@@ -119,7 +119,7 @@ def statement(predicate: str, terms: tuple[Any, ...]) -> str:
     >>> statement("https://w3id.org/lifecyclegraph/ontology#Model", (NamedNode("aip://m/r/x"),))
     '<aip://m/r/x> a lg:Model'
     """
-    predicate = predicate.removesuffix(STEP)
+    predicate = internal_base(predicate)
     shown = [show_term(t) for t in terms]
     if is_helper(predicate):
         return f"{predicate}({', '.join(shown)})"
@@ -202,7 +202,7 @@ def _tree(evaluator: Evaluator, node: Node, support: dict[Node, list[_Instance]]
     predicate, fact = node
     terms = tuple(evaluator.table.terms[i] for i in fact)
     if _is_base(evaluator, node):
-        public = predicate.removesuffix(STEP)
+        public = internal_base(predicate)
         sources = provenance(public, fact) if provenance else ()
         result = Explanation(public, terms, sources=tuple(sources))
         memo[node] = result
@@ -213,7 +213,7 @@ def _tree(evaluator: Evaluator, node: Node, support: dict[Node, list[_Instance]]
         key=lambda inst: inst[0].index,
     )
     rule, entries, premises = best
-    if _is_step_copy(rule):  # p(x, y) :- p~step(x, y): show the step's own derivation
+    if _is_internal_copy(rule):  # p(x, y) :- p~step(x, y): show the step's own derivation
         result = _tree(evaluator, premises[0], support, rank, memo, provenance)
         memo[node] = result
         return result
@@ -225,15 +225,16 @@ def _tree(evaluator: Evaluator, node: Node, support: dict[Node, list[_Instance]]
         pattern = entries[position]
         shown = tuple(evaluator.table.terms[i] if i is not None else None for i in pattern)
         absent.append(_pattern(item.atom.predicate, shown))
-    result = Explanation(predicate.removesuffix(STEP), terms, rule.source, children, tuple(absent))
+    result = Explanation(internal_base(predicate), terms, rule.source, children, tuple(absent))
     memo[node] = result
     return result
 
 
-def _is_step_copy(rule: CompiledRule) -> bool:
+def _is_internal_copy(rule: CompiledRule) -> bool:
     body = rule.rule.body
-    return (len(body) == 1 and isinstance(body[0], Atom)
-            and body[0].predicate == rule.head + STEP and body[0].args == rule.rule.head.args)
+    return (len(body) == 1 and isinstance(body[0], Atom) and "~" in body[0].predicate
+            and internal_base(body[0].predicate) == rule.head
+            and body[0].args == rule.rule.head.args)
 
 
 def _pattern(predicate: str, terms: tuple[Any, ...]) -> str:

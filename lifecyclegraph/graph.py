@@ -99,6 +99,7 @@ class LifecycleGraph:
         """Release the store (an on-disk store can then be opened again)."""
         if self._engine is not None:
             self._engine.stop()
+            self._engine = None
         self.store.current.flush()
         self.store.archive.flush()
         del self.store

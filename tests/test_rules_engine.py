@@ -3,7 +3,7 @@ kept up to date as entities change, explained down to their sources."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +17,7 @@ from lifecyclegraph.rules.load import build_program, load_program, read_ontology
 from lifecyclegraph.rules.parser import parse_rules
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 RUN = "aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101"
 CELL = "aip://ab-test-cell/experimentation/12345:2"
@@ -56,7 +56,8 @@ def test_design_example_derives_the_ab_test_of_an_instance_in_plain_sparql(graph
 
 def test_design_example_derived_facts_live_in_the_inferred_graph(graph):
     write_design_example(graph)
-    rows = values(graph, f"SELECT ?g WHERE {{ GRAPH ?g {{ <{INSTANCE}> lg:associatedAbTest ?t }} }}")
+    query = f"SELECT ?g WHERE {{ GRAPH ?g {{ <{INSTANCE}> lg:associatedAbTest ?t }} }}"
+    rows = values(graph, query)
     assert rows == [INFERRED_GRAPH.value]
     assert not values(graph, f"SELECT ?g WHERE {{ GRAPH ?g {{ <{CELL}> lg:cellOf ?t }} "
                              f"FILTER (?g = <{INFERRED_GRAPH.value}>) }}")
@@ -90,8 +91,8 @@ def test_changed_run_retracts_the_ab_test_and_a_new_cell_brings_it_back(graph):
 def test_deleted_test_takes_its_derived_facts_with_it(graph):
     write_design_example(graph)
     graph.delete(TEST, source="experimentation", observed_at=T0 + timedelta(hours=1))
-    assert values(graph, f"SELECT ?i WHERE {{ ?i lg:associatedAbTest ?t }}") == []
-    assert values(graph, f"SELECT ?t WHERE {{ ?t lg:testsInstance ?i }}") == []
+    assert values(graph, "SELECT ?i WHERE { ?i lg:associatedAbTest ?t }") == []
+    assert values(graph, "SELECT ?t WHERE { ?t lg:testsInstance ?i }") == []
 
 
 def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
@@ -264,3 +265,11 @@ def test_cli_rules_run_and_explain_on_a_store(tmp_path):
     assert "registry at 2026-01-01T00:00:00Z, event evt-registry-1" in result.output
     result = runner.invoke(main, ["--store", store, "explain", f"<{TEST}> lg:upstream _"])
     assert result.exit_code == 1
+
+
+def test_graph_with_rules_reopens_on_disk_after_close(tmp_path):
+    with LifecycleGraph.open(tmp_path / "store", rules=True) as graph:
+        write_design_example(graph)
+    with LifecycleGraph.open(tmp_path / "store", rules=True) as graph:
+        assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [
+            TEST]

@@ -226,7 +226,15 @@ def _arity_message(atom: Atom, expected: int, vocabulary: Vocabulary) -> str:
 # -- safety -----------------------------------------------------------------------------
 
 
+#: The most atoms a rule body may have (each becomes a nested loop of Python code).
+MAX_BODY_ATOMS = 16
+
+
 def _check_safety(rule: Rule, problems: list[RuleProblem]) -> None:
+    atoms = sum(1 for item in rule.body if not isinstance(item, Comparison | Builtin))
+    if atoms > MAX_BODY_ATOMS:
+        problems.append(_problem(rule.location, f"a rule may have at most {MAX_BODY_ATOMS} "
+                                 f"atoms in its body, not {atoms}: split it with a helper"))
     bound: set[str] = set()
     for atom in rule.positive_atoms():
         bound |= atom.variables()

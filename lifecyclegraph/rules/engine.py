@@ -24,13 +24,16 @@ True
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator, UpdateResult
@@ -38,7 +41,7 @@ from lifecyclegraph.rules.explain import Explanation, explain
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.rules.relation import Fact
 from lifecyclegraph.store import Delta, SnapshotInfo, SnapshotStore
-from lifecyclegraph.vocab import RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
+from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
 
 __all__ = ["MaterializeReport", "RuleEngine"]
 
@@ -81,6 +84,8 @@ class RuleEngine:
         self.table = self.evaluator.table
         self.running = False
         self.evaluated = False
+        #: How long the last incremental update took (deriving and writing), in seconds.
+        self.last_update_seconds = 0.0
         self._lock = threading.RLock()
         self._subscribed = False
         arity = self.program.arity
@@ -98,7 +103,9 @@ class RuleEngine:
             report = self.materialize()
             self.running = True
             if not self._subscribed:
-                self.store.subscribe(self._on_delta)
+                # A weak reference: the store must not keep the engine (and itself, in a
+                # cycle the frozen collector would never free) alive.
+                self.store.subscribe(_Listener(self))
                 self._subscribed = True
             return report
 
@@ -109,10 +116,14 @@ class RuleEngine:
     def evaluate(self) -> int:
         """Read the asserted facts and derive everything, in memory only.
 
+        The cyclic garbage collector is paused meanwhile, and the facts are then moved
+        out of its way (:func:`gc.freeze`): millions of long-lived tuples and sets would
+        otherwise make every full collection, hence some incremental updates, slow.
+
         Returns:
             The number of facts held (asserted and derived).
         """
-        with self._lock:
+        with self._lock, _collector_paused():
             facts: dict[str, set[Fact]] = {}
             tid = self.table.id
             for node, predicate in self._classes.items():
@@ -122,6 +133,7 @@ class RuleEngine:
                 facts[predicate] = {(tid(t.subject), tid(t.object))
                                     for t in self.store.asserted(None, node, None)}
             self.evaluator.load(facts)
+            del facts
             self.evaluator.materialize()
             self.evaluated = True
             return self.evaluator.size()
@@ -134,28 +146,43 @@ class RuleEngine:
             RuleLimitError: if the run would hold more facts than the limit.
         """
         began = time.perf_counter()
-        with self._lock:
+        with self._lock, _collector_paused():
             self.evaluate()
-            wanted: set[tuple[str, Fact]] = set()
-            counts: dict[str, int] = {}
-            for predicate in self._stored:
-                derived = self._derived(predicate)
-                if derived:
-                    counts[compact(predicate)] = len(derived)
-                    wanted.update((predicate, fact) for fact in derived)
-            existing = set()
-            stale: list[Triple] = []
+            existing: dict[str, set[Fact]] = {}
+            stale: list[Triple | Quad] = []
             for triple in self.store.inferred():
                 key = self._key(triple, intern=False)
                 if key is None:
                     stale.append(triple)
                 else:
-                    existing.add(key)
-            added = [self._triple(p, f) for p, f in wanted - existing]
-            stale.extend(self._triple(p, f) for p, f in existing - wanted)
-            self.store.apply_inferred([t for t in added if t is not None], stale)
+                    existing.setdefault(key[0], set()).add(key[1])
+            counts: dict[str, int] = {}
+            added: list[Triple | Quad] = []
+            for predicate in self._stored:
+                derived = self._derived(predicate)
+                if derived:
+                    counts[compact(predicate)] = len(derived)
+                old = existing.pop(predicate, set())
+                added.extend(self._quads(predicate, derived - old if old else derived))
+                stale.extend(self._quads(predicate, old - derived))
+            for predicate, old in existing.items():
+                stale.extend(self._quads(predicate, old))
+            self.store.apply_inferred(added, stale)
             return MaterializeReport(dict(sorted(counts.items())), len(added), len(stale),
                                      time.perf_counter() - began)
+
+    def _quads(self, predicate: str, facts: Iterable[Fact]) -> list[Quad]:
+        """Derived facts as quads of the inferred graph (facts about a literal, which RDF
+        cannot state, are left out)."""
+        terms = self.table.terms
+        node = self._nodes[predicate]
+        graph = INFERRED_GRAPH
+        literals = self.table.literals
+        if self.program.arity[predicate] == 1:
+            return [Quad(terms[f[0]], RDF_TYPE, node, graph) for f in facts
+                    if f[0] not in literals]
+        return [Quad(terms[f[0]], node, terms[f[1]], graph) for f in facts
+                if f[0] not in literals]
 
     def derived_triples(self) -> set[Triple]:
         """The triples the inferred graph should hold: the derived facts of ontology
@@ -175,8 +202,9 @@ class RuleEngine:
         rows = self.evaluator.facts(predicate)
         base = self.evaluator.asserted(predicate)
         derived = rows - base if base else set(rows)
-        literal = [f for f in derived if isinstance(self.table.terms[f[0]], Literal)]
-        derived.difference_update(literal)  # a literal cannot be the subject of a triple
+        literals = self.table.literals  # RDF cannot state a fact about a literal
+        if literals:
+            derived = {fact for fact in derived if fact[0] not in literals}
         return derived
 
     # -- incremental maintenance ------------------------------------------------------------
@@ -189,6 +217,7 @@ class RuleEngine:
     def apply(self, added: Iterable[Triple], removed: Iterable[Triple]) -> UpdateResult:
         """Maintain the derived facts after asserted triples were added and removed, and
         write the change to the inferred graph (what the change feed listener does)."""
+        began = time.perf_counter()
         with self._lock:
             plus: dict[str, set[Fact]] = {}
             minus: dict[str, set[Fact]] = {}
@@ -202,6 +231,7 @@ class RuleEngine:
                     minus.setdefault(key[0], set()).add(key[1])
             result = self.evaluator.update(plus, minus)
             self._write(result)
+            self.last_update_seconds = time.perf_counter() - began
             return result
 
     def _write(self, result: UpdateResult) -> None:
@@ -323,6 +353,31 @@ class RuleEngine:
             if isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX):
                 infos.append(self.store.snapshot(graph.value))
         return tuple(sorted(infos, key=lambda i: i.observed_at))
+
+
+class _Listener:
+    """Forwards the store's change feed to an engine while the engine exists."""
+
+    def __init__(self, engine: RuleEngine) -> None:
+        self.engine = weakref.ref(engine)
+
+    def __call__(self, delta: Delta) -> None:
+        engine = self.engine()
+        if engine is not None:
+            engine._on_delta(delta)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk job, then freeze what exists."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.freeze()
 
 
 def _node(value: Any) -> Any:

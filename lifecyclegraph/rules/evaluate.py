@@ -149,11 +149,16 @@ class Evaluator:
                 relation.add(set(self.base[name]))
         total = self.size()
         for stratum in self.compiled.strata:
+            # Rules that read the stratum's own predicates need no full run: every fact
+            # the stratum holds after the other rules is their first delta.
             seeds: dict[str, set[Fact]] = {}
             for rule in stratum.rules:
-                out = self._run(rule, ("full",), None, total)
-                seeds.setdefault(rule.head, set()).update(out)
-            total = self._fixpoint(stratum, seeds, total, {})
+                if not any(_predicate(rule, i) in stratum.predicates for i in rule.positive):
+                    out = self._run(rule, ("full",), None, total)
+                    seeds.setdefault(rule.head, set()).update(out)
+            first = {name: set(self.relations[name].rows) for name in stratum.predicates
+                     if self.relations[name].rows} if stratum.recursive else {}
+            total = self._fixpoint(stratum, seeds, total, {}, first)
 
     def _run(self, rule: CompiledRule, variant: Variant, delta: Iterable[Fact] | None,
              total: int, negation: bool = True) -> set[Fact]:
@@ -180,15 +185,17 @@ class Evaluator:
         )
 
     def _fixpoint(self, stratum: CompiledStratum, seeds: dict[str, set[Fact]], total: int,
-                  inserted: dict[str, set[Fact]]) -> int:
-        """Add ``seeds`` and everything they lead to within the stratum (semi-naive)."""
-        delta: dict[str, set[Fact]] = {}
+                  inserted: dict[str, set[Fact]],
+                  delta: dict[str, set[Fact]] | None = None) -> int:
+        """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
+        ``delta`` holds facts already in the relations that must also be joined."""
+        delta = delta if delta is not None else {}
         for name, facts in seeds.items():
             relation = self.relations[name]
             fresh = facts - relation.rows
             if fresh:
                 relation.add(fresh)
-                delta[name] = fresh
+                delta.setdefault(name, set()).update(fresh)
                 inserted.setdefault(name, set()).update(fresh)
                 total += len(fresh)
         if total > self.limit and stratum.rules:

@@ -32,11 +32,12 @@ Fact = tuple[int, ...]
 class TermTable:
     """Interns RDF terms: each distinct term gets a small integer, for good."""
 
-    __slots__ = ("ids", "terms")
+    __slots__ = ("ids", "literals", "terms")
 
     def __init__(self) -> None:
         self.ids: dict[Any, int] = {}
         self.terms: list[NamedNode | Literal] = []
+        self.literals: set[int] = set()  # the integers of literals
 
     def id(self, term: NamedNode | Literal) -> int:
         """The integer of ``term`` (a new one the first time the term is seen)."""
@@ -45,6 +46,8 @@ class TermTable:
             found = len(self.terms)
             self.ids[term] = found
             self.terms.append(term)
+            if isinstance(term, Literal):
+                self.literals.add(found)
         return found
 
     def lookup(self, term: Any) -> int | None:

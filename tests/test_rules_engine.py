@@ -273,3 +273,12 @@ def test_graph_with_rules_reopens_on_disk_after_close(tmp_path):
     with LifecycleGraph.open(tmp_path / "store", rules=True) as graph:
         assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [
             TEST]
+
+
+def test_cli_bench_rules_runs_both_benchmarks_on_small_inputs():
+    result = CliRunner().invoke(main, ["bench", "rules", "--dag-nodes", "300", "--dag-edges",
+                                       "600", "--entities", "600", "--changes", "5",
+                                       "--repeat", "1", "--skip-owlrl"])
+    assert result.exit_code == 0, result.output
+    assert "engine on the store / property-path INSERT" in result.output
+    assert "incremental equals recomputation: True" in result.output

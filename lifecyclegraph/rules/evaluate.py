@@ -135,6 +135,19 @@ class Evaluator:
             self._functions[key] = found
         return found
 
+    def prepare(self) -> None:
+        """Generate the code of every variant that maintenance may need, so that the
+        first updates do not pay for it."""
+        for stratum in self.compiled.strata:
+            for rule in stratum.rules:
+                for position in rule.positive:
+                    self.function(rule, ("delta", position))
+                    self.function(rule, ("delta", position), negation=False)
+                for position in rule.negative:
+                    self.function(rule, ("negdelta", position))
+                    self.function(rule, ("negdelta", position), negation=False)
+                self.function(rule, ("check",))
+
     # -- full evaluation ---------------------------------------------------------------------
 
     def materialize(self) -> None:

@@ -9,6 +9,7 @@ anything changed.
 Objects may be given as pyoxigraph terms or as plain Python values:
 
 >>> from datetime import datetime, timezone
+>>> from lifecyclegraph.vocab import LG
 >>> facts = Facts.of(
 ...     "aip://model/registry/ranking-model",
 ...     {
@@ -28,14 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from lifecyclegraph.errors import InvalidFactsError
-from lifecyclegraph.vocab import LG, XSD, expand
+from lifecyclegraph.vocab import XSD, expand
 
 __all__ = ["Facts", "Object", "Ref", "from_literal", "to_literal", "to_term"]
 
@@ -73,7 +74,9 @@ class Facts:
         try:
             NamedNode(self.uri)
         except ValueError as error:
-            raise InvalidFactsError(f"the entity URI {self.uri!r} is not an IRI: {error}") from error
+            raise InvalidFactsError(
+                f"the entity URI {self.uri!r} is not an IRI: {error}"
+            ) from error
         for predicate, obj in self.pairs:
             if not isinstance(predicate, NamedNode):
                 raise InvalidFactsError(
@@ -157,7 +160,7 @@ def to_literal(value: Any) -> Literal:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidFactsError(f"the datetime {value.isoformat()} has no time zone")
-        text = value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return Literal(text, datatype=XSD.dateTime)
     if isinstance(value, date):
         return Literal(value.isoformat(), datatype=XSD.date)
@@ -194,4 +197,3 @@ def from_literal(literal: Literal) -> Any:
         return parse(literal.value)
     except ValueError:
         return literal.value
-

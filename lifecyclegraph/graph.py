@@ -34,7 +34,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,8 +179,12 @@ class LifecycleGraph:
             return None
         node = NamedNode(uri)
         current = self.store.current
-        outgoing = (q for q in current.quads_for_pattern(node, None, None) if is_fact_graph(q.graph_name))
-        incoming = (q for q in current.quads_for_pattern(None, None, node) if is_fact_graph(q.graph_name))
+        outgoing = (
+            q for q in current.quads_for_pattern(node, None, None) if is_fact_graph(q.graph_name)
+        )
+        incoming = (
+            q for q in current.quads_for_pattern(None, None, node) if is_fact_graph(q.graph_name)
+        )
         return build_entity(
             uri, outgoing, incoming, state, self.store.snapshot(state.current_snapshot)
         )
@@ -306,7 +310,9 @@ class GraphAsOf:
             quads: list[Quad] = []
             for info in self.live.values():
                 node, graph = NamedNode(info.entity), NamedNode(info.iri)
-                quads.extend(Quad(node, p, o, graph) for p, o in self.store.snapshot_pairs(info.iri))
+                quads.extend(
+                    Quad(node, p, o, graph) for p, o in self.store.snapshot_pairs(info.iri)
+                )
             dataset.bulk_extend(quads)
             self._dataset = dataset
         options.setdefault("use_default_graph_as_union", True)
@@ -315,5 +321,4 @@ class GraphAsOf:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
+    return datetime.now(UTC)

@@ -37,12 +37,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store, Triple
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple
 
 from lifecyclegraph.errors import InvalidFactsError, StoreError
 from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
@@ -62,9 +62,15 @@ __all__ = [
 LAYOUT_VERSION = 1
 _DEFAULT = DefaultGraph()
 _BOOKKEEPING = (LG.hydrationState, LG.currentSnapshot, LG.lastSeenAt, LG.lastHydratedAt, LG.partOf)
+_RDF_TYPE = str(RDF_TYPE)
+_SNAPSHOT_OF = str(LG.snapshotOf)
+_OBSERVED_AT = str(LG.observedAt)
+_SOURCE = str(LG.source)
+_EVENT = str(LG.event)
+_SUPERSEDES = str(LG.supersedes)
 
 
-class HydrationState(str, Enum):
+class HydrationState(StrEnum):
     """Where an entity is in its life, as the store knows it."""
 
     HYDRATED = "hydrated"  #: its facts were read from its source
@@ -80,7 +86,7 @@ class HydrationState(str, Enum):
         return cls(term.value.rsplit("#", 1)[1].lower())
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What a write did."""
 
     CREATED = "created"  #: the first hydrated snapshot (also after a stub or a deletion)
@@ -115,7 +121,7 @@ class Observation:
     @classmethod
     def now(cls, source: str, event_id: str | None = None) -> Observation:
         """An observation made now."""
-        return cls(source, datetime.now(timezone.utc), event_id)
+        return cls(source, datetime.now(UTC), event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +344,8 @@ class SnapshotStore:
             SELECT ?s WHERE {
               ?s lg:snapshotOf ?e ; lg:observedAt ?t .
               FILTER (?t <= WHEN)
-              FILTER NOT EXISTS { ?next lg:supersedes ?s ; lg:observedAt ?t2 . FILTER (?t2 <= WHEN) }
+              FILTER NOT EXISTS {
+                ?next lg:supersedes ?s ; lg:observedAt ?t2 . FILTER (?t2 <= WHEN) }
               FILTER NOT EXISTS { ?s a lg:Tombstone }
             }""".replace("WHEN", str(to_literal(when)))
         rows = self.current.query(query, prefixes=PREFIXES)
@@ -411,7 +418,10 @@ class _Batch:
 
     def __init__(self, store: SnapshotStore, results: list[WriteResult] | None = None) -> None:
         self.store = store
-        self.inserts: list[Quad] = []
+        # Inserts are kept as N-Triples text (subject, predicate, object, graph or ""):
+        # Oxigraph parses text faster than Python builds Quad objects.
+        self.inserts: list[tuple[str, str, str, str]] = []
+        self.added: list[tuple[NamedNode, Facts]] = []
         self.deletes: list[Quad] = []
         self.archived: list[Quad] = []
         self.touched: set[str] = set()
@@ -444,15 +454,19 @@ class _Batch:
         state = old.get(LG.hydrationState.value)
         current = old.get(LG.currentSnapshot.value)
         if state == LG.Hydrated and current is not None:
-            pairs = {(q.predicate, q.object) for q in self.store.current.quads_for_pattern(
-                node, None, None, current)}
+            pairs = {
+                (q.predicate, q.object)
+                for q in self.store.current.quads_for_pattern(node, None, None, current)
+            }
             if pairs == facts.pairs:
                 at = to_literal(obs.observed_at)
                 self._replace(node, old, {LG.lastSeenAt: at, LG.lastHydratedAt: at}, complete=False)
                 return WriteResult(facts.uri, Outcome.UNCHANGED, current.value)
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
         self._retire_content(node, current)
-        self.inserts.extend(Quad(node, p, o, snapshot) for p, o in facts.pairs)
+        s, g = str(node), str(snapshot)
+        self.inserts.extend((s, str(p), str(o), g) for p, o in facts.pairs)
+        self.added.append((node, facts))
         self._catalogue(snapshot, node, obs, LG.Snapshot, current)
         at = to_literal(obs.observed_at)
         new = {
@@ -500,7 +514,8 @@ class _Batch:
         if self._bookkeeping(node):
             return WriteResult(uri, Outcome.IGNORED)
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
-        self.inserts.append(Quad(node, RDF_TYPE, cls, snapshot))
+        self.inserts.append((str(node), _RDF_TYPE, str(cls), str(snapshot)))
+        self.added.append((node, Facts(uri, frozenset({(RDF_TYPE, cls)}))))
         self._catalogue(snapshot, node, obs, LG.StubSnapshot, None)
         self._replace(
             node,
@@ -569,14 +584,15 @@ class _Batch:
         kind: NamedNode,
         previous: NamedNode | None,
     ) -> None:
-        self.inserts.append(Quad(snapshot, RDF_TYPE, kind))
-        self.inserts.append(Quad(snapshot, LG.snapshotOf, node))
-        self.inserts.append(Quad(snapshot, LG.observedAt, to_literal(obs.observed_at)))
-        self.inserts.append(Quad(snapshot, LG.source, Literal(obs.source)))
+        g = str(snapshot)
+        self.inserts.append((g, _RDF_TYPE, str(kind), ""))
+        self.inserts.append((g, _SNAPSHOT_OF, str(node), ""))
+        self.inserts.append((g, _OBSERVED_AT, str(to_literal(obs.observed_at)), ""))
+        self.inserts.append((g, _SOURCE, str(Literal(obs.source)), ""))
         if obs.event_id:
-            self.inserts.append(Quad(snapshot, LG.event, Literal(obs.event_id)))
+            self.inserts.append((g, _EVENT, str(Literal(obs.event_id)), ""))
         if previous is not None:
-            self.inserts.append(Quad(snapshot, LG.supersedes, previous))
+            self.inserts.append((g, _SUPERSEDES, str(previous), ""))
 
     def _replace(
         self,
@@ -592,7 +608,7 @@ class _Batch:
                 continue
             if previous is not None:
                 self.deletes.append(Quad(node, predicate, previous))
-            self.inserts.append(Quad(node, predicate, obj))
+            self.inserts.append((str(node), str(predicate), str(obj), ""))
         for predicate in _BOOKKEEPING if complete else ():
             if predicate.value in old and predicate not in new:
                 self.deletes.append(Quad(node, predicate, old[predicate.value]))
@@ -607,15 +623,16 @@ class _Batch:
         if self.deletes:
             store.current.update(_sparql_update(self.deletes, self.inserts))
         elif self.inserts:
-            store.current.extend(self.inserts)
+            text = "".join(f"{s} {p} {o} {g} .\n" for s, p, o, g in self.inserts)
+            store.current.load(text.encode(), format=RdfFormat.N_QUADS)
         if store._listeners:
-            added = {_triple(q) for q in self.inserts if _is_snapshot(q.graph_name)}
+            added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
             removed = {_triple(q) for q in self.deletes if _is_snapshot(q.graph_name)}
             delta = Delta(frozenset(added - removed), frozenset(removed - added))
             if delta:
                 for listener in store._listeners:
                     listener(delta)
-        self.inserts, self.deletes, self.archived = [], [], []
+        self.inserts, self.added, self.deletes, self.archived = [], [], [], []
 
 
 def _is_snapshot(graph: Any) -> bool:
@@ -640,22 +657,30 @@ def _with_parents(facts: Facts, parent: str | None = None) -> Iterator[tuple[Fac
         yield from _with_parents(part, facts.uri)
 
 
-def _sparql_update(deletes: Sequence[Quad], inserts: Sequence[Quad]) -> str:
+def _sparql_update(deletes: Sequence[Quad], inserts: Sequence[tuple[str, str, str, str]]) -> str:
     """One SPARQL update (one transaction) that deletes then inserts these quads."""
     text = []
     if deletes:
-        text.append("DELETE DATA {\n" + _quads_block(deletes) + "\n}")
+        quads = [
+            (
+                str(q.subject),
+                str(q.predicate),
+                str(q.object),
+                "" if q.graph_name == _DEFAULT else str(q.graph_name),
+            )
+            for q in deletes
+        ]
+        text.append("DELETE DATA {\n" + _quads_block(quads) + "\n}")
     if inserts:
         text.append("INSERT DATA {\n" + _quads_block(inserts) + "\n}")
     return " ;\n".join(text)
 
 
-def _quads_block(quads: Sequence[Quad]) -> str:
-    by_graph: dict[Any, list[str]] = {}
-    for q in quads:
-        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
-    lines = by_graph.pop(_DEFAULT, [])
+def _quads_block(quads: Iterable[tuple[str, str, str, str]]) -> str:
+    by_graph: dict[str, list[str]] = {}
+    for s, p, o, g in quads:
+        by_graph.setdefault(g, []).append(f"{s} {p} {o} .")
+    lines = by_graph.pop("", [])
     for graph, triples in by_graph.items():
         lines.append(f"GRAPH {graph} {{ " + " ".join(triples) + " }")
     return "\n".join(lines)
-

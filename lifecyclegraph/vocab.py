@@ -81,7 +81,7 @@ def compact(iri: str) -> str:
     """Shorten an IRI to ``prefix:local`` when a known prefix matches, else return it."""
     for prefix, base in PREFIXES.items():
         if iri.startswith(base) and len(iri) > len(base):
-            return f"{prefix}:{iri[len(base):]}"
+            return f"{prefix}:{iri[len(base) :]}"
     return iri
 
 

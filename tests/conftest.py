@@ -1,13 +1,12 @@
-"""Shared test fixtures; ``pytest --update-golden`` rewrites the golden files."""
+"""Shared test options and fixtures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent / "golden"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -15,23 +14,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         default=False,
-        help="rewrite the golden files in tests/golden/ from the current output",
+        help="rewrite golden files from the current output instead of comparing",
     )
 
 
 @pytest.fixture
-def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """Compare text with ``tests/golden/<name>`` (or rewrite it with --update-golden)."""
+def golden(request: pytest.FixtureRequest):
+    """Compare text with a golden file under tests/golden/ (``--update-golden`` rewrites)."""
+    update = request.config.getoption("--update-golden")
 
-    def check(name: str, actual: str) -> None:
-        path = GOLDEN_DIR / name
-        if request.config.getoption("--update-golden"):
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if update or not path.exists():
+            if not update:
+                pytest.fail(f"golden file {path} is missing; run pytest --update-golden")
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(actual, encoding="utf-8")
+            path.write_text(text)
             return
-        if not path.exists():
-            pytest.fail(f"no golden file {path}; run pytest --update-golden to create it")
-        expected = path.read_text(encoding="utf-8")
-        assert actual == expected, f"output differs from {path} (pytest --update-golden)"
+        assert text == path.read_text(), f"output differs from {path}"
 
     return check

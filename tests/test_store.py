@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +20,7 @@ from lifecyclegraph import (
 )
 from lifecyclegraph.vocab import LG
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MODEL = "aip://model/registry/ranking-model"
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 RUN = "aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101"
@@ -198,12 +198,16 @@ def test_parts_are_versioned_with_their_parent_and_lost_parts_are_tombstoned(gra
 
     def cell(n: int) -> Facts:
         uri = f"aip://ab-test-cell/experimentation/12345:{n}"
-        return Facts.of(uri, {"rdf:type": Ref("lg:ABTestCell"), "lg:cellNumber": n,
-                              "lg:cellOf": Ref(test)})
+        return Facts.of(
+            uri, {"rdf:type": Ref("lg:ABTestCell"), "lg:cellNumber": n, "lg:cellOf": Ref(test)}
+        )
 
     def ab(*cells: int) -> Facts:
-        return Facts.of(test, {"rdf:type": Ref("lg:ABTest"), "lg:name": "v5 vs v4"},
-                        parts=[cell(n) for n in cells])
+        return Facts.of(
+            test,
+            {"rdf:type": Ref("lg:ABTest"), "lg:name": "v5 vs v4"},
+            parts=[cell(n) for n in cells],
+        )
 
     results = graph.write_many([(ab(1, 2), _obs(at(0)))])
     assert [r.outcome for r in results] == [Outcome.CREATED] * 3
@@ -219,8 +223,13 @@ def test_parts_are_versioned_with_their_parent_and_lost_parts_are_tombstoned(gra
 
 
 def test_entity_lists_properties_and_both_directions_of_relationships(graph):
-    graph.write(Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance"), "lg:version": "5",
-                                    "lg:instanceOf": Ref(MODEL)}), source="registry")
+    graph.write(
+        Facts.of(
+            INSTANCE,
+            {"rdf:type": Ref("lg:ModelInstance"), "lg:version": "5", "lg:instanceOf": Ref(MODEL)},
+        ),
+        source="registry",
+    )
     graph.write(model(**{"lg:currentInstance": Ref(INSTANCE)}), source="registry")
     entity = graph.entity(MODEL)
     assert entity.types == (LG.Model.value,)

@@ -1,7 +1,7 @@
 """The ``lifecyclegraph`` command line: a thin layer over library calls.
 
-Exit codes: 0 ok; 1 the check failed (for example validation found violations);
-2 the input or the configuration is bad.
+Exit codes: 0 ok; 1 the check failed (for example validation found violations, or
+some events were rejected); 2 the input or the configuration is bad.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import click
 
+from lifecyclegraph.config import Config, load_config
 from lifecyclegraph.errors import LifecycleGraphError
-
-DEFAULT_STORE = Path("data") / "store"
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
@@ -34,30 +33,60 @@ class Group(click.Group):
 @click.group(cls=Group)
 @click.version_option(package_name="lifecyclegraph")
 @click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="LIFECYCLEGRAPH_CONFIG",
+    help="Configuration file (default: ./lifecyclegraph.toml if it exists).",
+)
+@click.option(
     "--store",
     "store_path",
     type=click.Path(path_type=Path),
-    default=DEFAULT_STORE,
-    show_default=True,
+    default=None,
     envvar="LIFECYCLEGRAPH_STORE",
-    help="Directory of the on-disk store.",
+    help="Directory of the on-disk store (overrides [store] path; default data/store).",
 )
 @click.pass_context
-def main(ctx: click.Context, store_path: Path) -> None:
+def main(ctx: click.Context, config_path: Path | None, store_path: Path | None) -> None:
     """lifecyclegraph: the Model Lifecycle Graph."""
     ctx.ensure_object(dict)
-    ctx.obj["store_path"] = store_path
+    ctx.obj["config_path"] = config_path
+    ctx.obj["store_override"] = store_path
+
+
+def config_of(ctx: click.Context) -> Config:
+    """The configuration, with ``--store`` applied (errors name the file and key)."""
+    config = load_config(ctx.obj.get("config_path"))
+    override = ctx.obj.get("store_override")
+    if override is not None:
+        config = config.model_copy(
+            update={"store": config.store.model_copy(update={"path": override})}
+        )
+    return config
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, query, rules
+    from lifecyclegraph.cli import bench, demo, ingest, query, rules, sandbox, serve
 
-    main.add_command(query.sparql)
-    main.add_command(query.entity)
-    main.add_command(query.history)
-    main.add_command(bench.bench)
-    main.add_command(rules.rules)
-    main.add_command(rules.explain)
+    for command in (
+        demo.demo,
+        query.sparql,
+        query.entity,
+        query.history,
+        bench.bench,
+        serve.serve,
+        ingest.ingest,
+        ingest.deadletters,
+        ingest.reconcile,
+        ingest.status,
+        ingest.validate,
+        sandbox.sandbox,
+        rules.rules,
+        rules.explain,
+    ):
+        main.add_command(command)
 
 
 _register()

@@ -37,15 +37,27 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
     results = run_store_bench(entities, batch)
     ratio = results[0].entities_per_second / results[1].entities_per_second
     if as_json:
-        click.echo(json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results],
-                               "ratio": round(ratio, 3)}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "runs": [r.as_dict() for r in results],
+                    "ratio": round(ratio, 3),
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(f"machine: {machine()}")
-    click.echo(f"{'run':38} {'entities':>9} {'triples':>10} {'seconds':>8} "
-               f"{'entities/s':>11} {'peak RSS MB':>12}")
+    click.echo(
+        f"{'run':38} {'entities':>9} {'triples':>10} {'seconds':>8} "
+        f"{'entities/s':>11} {'peak RSS MB':>12}"
+    )
     for r in results:
-        click.echo(f"{r.name:38} {r.entities:9d} {r.triples:10d} {r.seconds:8.2f} "
-                   f"{r.entities_per_second:11.0f} {r.peak_rss_mb:12.0f}")
+        click.echo(
+            f"{r.name:38} {r.entities:9d} {r.triples:10d} {r.seconds:8.2f} "
+            f"{r.entities_per_second:11.0f} {r.peak_rss_mb:12.0f}"
+        )
     click.echo(f"public write path / bulk load rate: {ratio:.2f} (target >= 0.33)")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,8 +12,9 @@ from lifecyclegraph.graph import LifecycleGraph
 
 
 def _open(ctx: click.Context) -> LifecycleGraph:
-    path: Path = ctx.obj["store_path"]
-    return LifecycleGraph.open(path)
+    from lifecyclegraph.cli import config_of
+
+    return LifecycleGraph.open(config_of(ctx).store.path)
 
 
 @click.command()
@@ -73,7 +73,8 @@ def _entity_json(found: Any) -> dict[str, Any]:
         "types": list(found.types),
         "properties": found.properties,
         "outgoing": [
-            {"predicate": r.name, "object": r.object, "inferred": r.inferred} for r in found.outgoing
+            {"predicate": r.name, "object": r.object, "inferred": r.inferred}
+            for r in found.outgoing
         ],
         "incoming": [
             {"predicate": r.name, "subject": r.subject, "inferred": r.inferred}

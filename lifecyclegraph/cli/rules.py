@@ -81,8 +81,10 @@ def run(ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None,
     from lifecyclegraph.rules.engine import RuleEngine
     from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 
+    from lifecyclegraph.cli import config_of
+
     program = _program(rules_dir, ontology_dir)
-    with LifecycleGraph.open(ctx.obj["store_path"]) as graph:
+    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
         engine = RuleEngine(graph.store, program, limit=limit or DEFAULT_LIMIT)
         report = engine.materialize()
     width = max((len(name) for name in report.counts), default=10)
@@ -105,11 +107,12 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     value: '<aip://model/registry/m-v5> lg:associatedAbTest ?test'.
     Exits 1 if no fact matches.
     """
+    from lifecyclegraph.cli import config_of
     from lifecyclegraph.rules.parser import parse_pattern
     from lifecyclegraph.rules.program import Const
 
     terms = [t.term if isinstance(t, Const) else None for t in parse_pattern(pattern)]
-    with LifecycleGraph.open(ctx.obj["store_path"]) as graph:
+    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
         trees = graph.explain_all(*terms, limit=limit)
     if not trees:
         click.echo(f"no fact matches {pattern}", err=True)

@@ -1,0 +1,195 @@
+"""Ingestion commands: ``ingest``, ``deadletters``, ``reconcile``, ``status``, ``validate``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.service import Service
+
+CHUNK = 1000
+
+
+def _service(ctx: click.Context) -> Service:
+    return Service(config_of(ctx))
+
+
+def _drain(service: Service, label: str) -> None:
+    async def run() -> None:
+        total = 0
+        while True:
+            step = await service.ingestor.process()
+            if not step.taken:
+                break
+            total += step.taken
+            if sys.stderr.isatty():
+                click.echo(f"\r{label}: {total} hydrated", nl=False, err=True)
+        if sys.stderr.isatty():
+            click.echo("", err=True)
+        await service.sources.aclose()
+
+    asyncio.run(run())
+
+
+def _lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+@click.command()
+@click.argument("file", type=click.File("r"))
+@click.option("--no-process", is_flag=True, help="Only record the events; do not hydrate now.")
+@click.pass_context
+def ingest(ctx: click.Context, file: IO[str], no_process: bool) -> None:
+    """Ingest events from FILE (JSON lines; - for standard input).
+
+    Every event is recorded durably before anything else; bad ones go to the
+    dead-letter record with their reason and line number, and ingestion goes on.
+    Exits with 1 if any event was rejected.
+    """
+    service = _service(ctx)
+    accepted = rejected = 0
+    try:
+        chunk: list[tuple[int, str]] = []
+        for item in _lines(file):
+            chunk.append(item)
+            if len(chunk) == CHUNK:
+                a, r = _submit(service, chunk)
+                accepted, rejected = accepted + a, rejected + r
+                chunk = []
+        if chunk:
+            a, r = _submit(service, chunk)
+            accepted, rejected = accepted + a, rejected + r
+        click.echo(f"accepted {accepted} events, rejected {rejected}")
+        if not no_process:
+            _drain(service, "processing")
+            stats = service.journal.stats()
+            click.echo(
+                f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
+                f"rejected entities {stats['rejected_entities']}"
+            )
+    finally:
+        service.journal.close()
+        service.graph.close()
+    if rejected:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def _submit(service: Service, chunk: list[tuple[int, str]]) -> tuple[int, int]:
+    result = service.submit_events(line for _, line in chunk)
+    for index, reason in result.rejected:
+        click.echo(f"line {chunk[index][0]}: rejected: {reason}", err=True)
+    return result.accepted, len(result.rejected)
+
+
+@click.command()
+@click.option("--replay", is_flag=True, help="Submit the dead letters again.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
+    """List rejected events with their reasons, or replay them."""
+    service = _service(ctx)
+    try:
+        if replay:
+            result = service.ingestor.replay_dead_letters()
+            click.echo(f"replayed: accepted {result.accepted}, rejected {len(result.rejected)}")
+            _drain(service, "processing")
+            return
+        letters = service.journal.dead_letters()
+        if as_json:
+            click.echo(json.dumps([_letter(letter) for letter in letters], indent=2))
+            return
+        for letter in letters:
+            click.echo(
+                f"{letter.id}\t{letter.received_at}\t{letter.reason}\t{letter.payload[:200]}"
+            )
+    finally:
+        service.journal.close()
+        service.graph.close()
+
+
+def _letter(letter: Any) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "received_at": letter.received_at,
+        "reason": letter.reason,
+        "payload": letter.payload,
+    }
+
+
+@click.command()
+@click.pass_context
+def reconcile(ctx: click.Context) -> None:
+    """Read every known entity again from its source, repairing what lost events missed."""
+    service = _service(ctx)
+    try:
+        queued = service.ingestor.reconcile()
+        click.echo(f"queued {queued} entities")
+        _drain(service, "reconciling")
+    finally:
+        service.journal.close()
+        service.graph.close()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Queue depth, lag and failures per source."""
+    service = _service(ctx)
+    try:
+        stats = service.status()
+    finally:
+        service.journal.close()
+        service.graph.close()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(
+        f"events {stats['events']} (pending {stats['events_pending']}); queue depth "
+        f"{stats['queue_depth']}, lag {stats['lag_seconds']} s, failing "
+        f"{stats['failing']}, dead letters {stats['dead_letters']}, rejected entities "
+        f"{stats['rejected_entities']}"
+    )
+    for platform, entry in sorted(stats["sources"].items()):
+        click.echo(
+            f"  {platform:16} queued {entry['queued']:6}  failing {entry['failing']:4}  "
+            f"lag {entry['lag_seconds']} s"
+        )
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report to a file.")
+@click.pass_context
+def validate(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Validate every current entity against shapes/; exit 1 on any violation (for CI)."""
+    from lifecyclegraph.graph import LifecycleGraph
+    from lifecyclegraph.validation.store_report import validate_graph
+
+    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+        report = validate_graph(graph)
+    text = (
+        json.dumps(report.as_dict(), indent=2)
+        if fmt == "json"
+        else (
+            report.summary() + f"\n{len(report.violations)} violation(s), "
+            f"{len(report.warnings)} warning(s)\n"
+        )
+    )
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)
+    if not report.conforms:
+        sys.exit(EXIT_CHECK_FAILED)

@@ -1,0 +1,48 @@
+"""``lifecyclegraph serve``: the HTTP service with its ingestion worker."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+
+from lifecyclegraph.cli import config_of
+
+
+def write_token_for(store: Path) -> tuple[str, Path]:
+    """The store's generated write token (made on first use, kept in a 0600 file)."""
+    path = store / "write-token"
+    if path.exists():
+        return path.read_text().strip(), path
+    store.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token, path
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on (default [server] host).")
+@click.option("--port", type=int, default=None, help="Port (default [server] port, 8800).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API (events in, SPARQL and REST out) and process events."""
+    import uvicorn
+
+    from lifecyclegraph.api import create_app
+    from lifecyclegraph.service import Service
+
+    config = config_of(ctx)
+    service = Service(config)
+    tokens = [t.get_secret_value() for t in config.server.write_tokens]
+    if not tokens:
+        token, path = write_token_for(Path(config.store.path))
+        tokens = [token]
+        click.echo(f"writes need the token in {path} (Authorization: Bearer …)")
+    app = create_app(service, write_tokens=tokens)
+    uvicorn.run(
+        app, host=host or config.server.host, port=port or config.server.port, log_level="warning"
+    )

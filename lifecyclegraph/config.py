@@ -1,0 +1,158 @@
+"""Configuration: ``lifecyclegraph.toml`` (or the file given with ``--config``).
+
+Every table is validated on load; an unknown key is an error that names the key
+and the file. Secrets (auth headers) never appear in reprs or error messages.
+
+.. code-block:: toml
+
+    [store]
+    path = "data/store"
+
+    [sources.registry]
+    url = "http://127.0.0.1:8900/registry"
+    rate_limit = 20        # requests per second, never exceeded
+    timeout = 5.0          # seconds per request
+    concurrency = 4        # requests in flight
+    auth_header = "Bearer s3cr3t"   # optional, sent as Authorization
+
+>>> config = Config.from_text('[sources.registry]\\nurl = "http://localhost:1/registry"\\n')
+>>> config.sources["registry"].rate_limit
+20.0
+>>> Config.from_text('[sources.registry]\\nurl = "http://x"\\nrate = 5\\n')
+Traceback (most recent call last):
+...
+lifecyclegraph.errors.ConfigError: <text>: sources.registry.rate: unknown key
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from lifecyclegraph.errors import ConfigError
+
+__all__ = [
+    "Config",
+    "IngestConfig",
+    "ServerConfig",
+    "SourceConfig",
+    "StoreConfig",
+    "load_config",
+]
+
+DEFAULT_FILE = "lifecyclegraph.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    """One ``[sources.<platform-id>]`` table: how to reach a source system."""
+
+    url: str
+    provider: str | None = Field(
+        default=None, description="entry point name of the provider (default: the platform id)"
+    )
+    rate_limit: float = Field(default=20.0, gt=0, description="requests per second")
+    timeout: float = Field(default=5.0, gt=0, description="seconds per request")
+    concurrency: int = Field(default=4, ge=1, description="requests in flight")
+    auth_header: SecretStr | None = None
+    max_retries: int = Field(default=5, ge=0)
+    backoff_base: float = Field(default=0.1, gt=0)
+    backoff_max: float = Field(default=10.0, gt=0)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown: float = Field(default=5.0, gt=0)
+    cache_ttl: float = Field(default=1.0, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url.rstrip("/")
+
+
+class StoreConfig(_Strict):
+    path: Path = Path("data") / "store"
+
+
+class IngestConfig(_Strict):
+    max_event_bytes: int = Field(default=64 * 1024, ge=256)
+    max_batch_events: int = Field(default=10_000, ge=1)
+
+
+class ServerConfig(_Strict):
+    """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8800, ge=0, le=65535)
+    write_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="bearer tokens allowed to write (events, updates); "
+        "when empty, serve makes one at start and prints it",
+    )
+    read_tokens: list[SecretStr] = Field(
+        default_factory=list, description="when set, reads need one of these (or a write token)"
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    query_timeout: float = Field(default=10.0, gt=0)
+    max_results: int = Field(default=100_000, ge=1)
+
+
+class Config(_Strict):
+    """The whole configuration file."""
+
+    store: StoreConfig = StoreConfig()
+    ingest: IngestConfig = IngestConfig()
+    server: ServerConfig = ServerConfig()
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    source_file: str | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "<text>") -> Config:
+        """Parse and validate TOML text (``name`` is used in error messages)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{name}: not valid TOML: {error}") from error
+        return cls.from_dict(data, name)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], name: str = "<dict>") -> Config:
+        try:
+            return cls.model_validate({**data, "source_file": name})
+        except ValidationError as error:
+            raise ConfigError(_describe(error, name)) from None
+
+
+def _describe(error: ValidationError, name: str) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{name}: {where}: unknown key")
+        else:
+            problems.append(f"{name}: {where}: {item['msg']}")
+    return "\n".join(problems)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load ``path``, or ``lifecyclegraph.toml`` in the working directory if it exists.
+
+    Raises:
+        ConfigError: if the file given does not exist, or the file is invalid.
+    """
+    if path is None:
+        default = Path(DEFAULT_FILE)
+        if not default.exists():
+            return Config()
+        path = default
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"{file}: no such configuration file")
+    return Config.from_text(file.read_text(), str(file))

@@ -1,0 +1,325 @@
+"""The ingestion journal: accepted events, pending work, dead letters and quality findings.
+
+A SQLite database (WAL, ``synchronous=FULL``) beside the store. An event is
+acknowledged only once it is committed here, so no accepted event is lost. Work
+is kept per URI: many events for one object collapse into one row (one
+hydration), and a version counter makes sure an event that arrives while its
+object is being hydrated is not swallowed by that hydration.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DeadLetter", "Finding", "Journal", "WorkItem"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    event_id TEXT,
+    payload TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS events_uri ON events(uri, done);
+CREATE TABLE IF NOT EXISTS work (
+    uri TEXT PRIMARY KEY,
+    hint TEXT,
+    reason TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    last_seq INTEGER,
+    last_event_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    enqueued_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS work_due ON work(due);
+CREATE TABLE IF NOT EXISTS deadletters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    replayed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS findings (
+    uri TEXT NOT NULL,
+    at TEXT NOT NULL,
+    rejected INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (uri)
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One URI to hydrate, with the version of its row when it was taken."""
+
+    uri: str
+    hint: str | None
+    reason: str
+    version: int
+    last_seq: int | None
+    attempts: int
+    last_event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    received_at: str
+    payload: str
+    reason: str
+    replayed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The last validation report of an entity that had violations or warnings."""
+
+    uri: str
+    at: str
+    rejected: bool
+    report: dict[str, Any]
+
+
+class Journal:
+    """The durable record of ingestion. Safe to use from several threads.
+
+    Args:
+        path: the SQLite file, or ``":memory:"``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- intake ------------------------------------------------------------------------
+
+    def accept(self, events: Iterable[tuple[str, str, str | None, str, str | None]]) -> int:
+        """Record accepted events durably and queue their URIs; return how many.
+
+        Each item is ``(uri, event_type, event_id, payload_json, hint_class)``.
+        """
+        count = 0
+        now = time.time()
+        received = _now()
+        with self._tx() as db:
+            for uri, event_type, event_id, payload, hint in events:
+                cursor = db.execute(
+                    "INSERT INTO events (received_at, uri, event_type, event_id, payload) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (received, uri, event_type, event_id, payload),
+                )
+                self._enqueue(db, uri, hint, "event", now, cursor.lastrowid, event_id)
+                count += 1
+        return count
+
+    def dead_letter(self, items: Iterable[tuple[str, str]]) -> int:
+        """Record rejected payloads with their reasons; return how many."""
+        received = _now()
+        with self._tx() as db:
+            rows = [(received, payload, reason) for payload, reason in items]
+            db.executemany(
+                "INSERT INTO deadletters (received_at, payload, reason) VALUES (?, ?, ?)", rows
+            )
+        return len(rows)
+
+    def enqueue(self, uris: Iterable[tuple[str, str | None]], reason: str) -> int:
+        """Queue URIs for hydration that no event announced (reconcile, stubs)."""
+        now = time.time()
+        count = 0
+        with self._tx() as db:
+            for uri, hint in uris:
+                self._enqueue(db, uri, hint, reason, now, None)
+                count += 1
+        return count
+
+    @staticmethod
+    def _enqueue(
+        db: sqlite3.Connection,
+        uri: str,
+        hint: str | None,
+        reason: str,
+        now: float,
+        seq: int | None,
+        event_id: str | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO work (uri, hint, reason, last_seq, last_event_id, due, enqueued_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(uri) DO UPDATE SET version = version + 1, due = MIN(due, excluded.due),"
+            " hint = COALESCE(excluded.hint, hint),"
+            " last_seq = COALESCE(excluded.last_seq, last_seq),"
+            " last_event_id = COALESCE(excluded.last_event_id, last_event_id),"
+            " reason = excluded.reason",
+            (uri, hint, reason, seq, event_id, now, now),
+        )
+
+    # -- work --------------------------------------------------------------------------
+
+    def due(self, limit: int, now: float | None = None) -> list[WorkItem]:
+        """Up to ``limit`` work items whose time has come, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT uri, hint, reason, version, last_seq, attempts, last_event_id FROM work "
+                "WHERE due <= ? ORDER BY due, enqueued_at LIMIT ?",
+                (time.time() if now is None else now, limit),
+            ).fetchall()
+        return [WorkItem(*row) for row in rows]
+
+    def next_due(self) -> float | None:
+        """When the earliest queued work is due (a Unix time), or None if none is queued."""
+        with self._lock:
+            row = self._conn.execute("SELECT MIN(due) FROM work").fetchone()
+        return row[0]
+
+    def complete(self, items: Iterable[WorkItem]) -> None:
+        """Mark work done (unless a newer event re-queued it) and its events processed."""
+        with self._tx() as db:
+            for item in items:
+                db.execute(
+                    "DELETE FROM work WHERE uri = ? AND version = ?", (item.uri, item.version)
+                )
+                if item.last_seq is not None:
+                    db.execute(
+                        "UPDATE events SET done = 1 WHERE uri = ? AND seq <= ? AND done = 0",
+                        (item.uri, item.last_seq),
+                    )
+
+    def retry_later(self, items: Iterable[tuple[WorkItem, float, str]]) -> None:
+        """Keep failed work for later: ``(item, delay_seconds, error)``; never dropped."""
+        now = time.time()
+        with self._tx() as db:
+            for item, delay, error in items:
+                db.execute(
+                    "UPDATE work SET attempts = attempts + 1, due = ?, last_error = ? "
+                    "WHERE uri = ?",
+                    (now + delay, error[:2000], item.uri),
+                )
+
+    def drop_work(self, items: Iterable[tuple[WorkItem, str]]) -> None:
+        """Remove work that can never succeed (no source for its platform), recording why."""
+        with self._tx() as db:
+            for item, reason in items:
+                db.execute(
+                    "DELETE FROM work WHERE uri = ? AND version = ?", (item.uri, item.version)
+                )
+                db.execute("UPDATE events SET done = 1 WHERE uri = ? AND done = 0", (item.uri,))
+                db.execute(
+                    "INSERT INTO deadletters (received_at, payload, reason) VALUES (?, ?, ?)",
+                    (_now(), json.dumps({"uri": item.uri}), reason),
+                )
+
+    # -- findings ----------------------------------------------------------------------
+
+    def record_finding(self, uri: str, rejected: bool, report: dict[str, Any] | None) -> None:
+        """Keep an entity's latest validation report (``None`` clears it)."""
+        with self._tx() as db:
+            if report is None:
+                db.execute("DELETE FROM findings WHERE uri = ?", (uri,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO findings (uri, at, rejected, report) VALUES (?,?,?,?)",
+                    (uri, _now(), int(rejected), json.dumps(report)),
+                )
+
+    def findings(self, rejected: bool | None = None) -> list[Finding]:
+        query = "SELECT uri, at, rejected, report FROM findings"
+        args: tuple[Any, ...] = ()
+        if rejected is not None:
+            query += " WHERE rejected = ?"
+            args = (int(rejected),)
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY uri", args).fetchall()
+        return [Finding(uri, at, bool(rej), json.loads(rep)) for uri, at, rej, rep in rows]
+
+    # -- dead letters ------------------------------------------------------------------
+
+    def dead_letters(self, include_replayed: bool = False) -> list[DeadLetter]:
+        query = "SELECT id, received_at, payload, reason, replayed_at FROM deadletters"
+        if not include_replayed:
+            query += " WHERE replayed_at IS NULL"
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY id").fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    def mark_replayed(self, ids: Iterable[int]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE deadletters SET replayed_at = ? WHERE id = ?", [(_now(), i) for i in ids]
+            )
+
+    # -- status ------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for ``lifecyclegraph status``: events, queue depth and age, failures."""
+        with self._lock:
+            db = self._conn
+            events, pending_events = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(done = 0), 0) FROM events"
+            ).fetchone()
+            depth, oldest, failing = db.execute(
+                "SELECT COUNT(*), MIN(enqueued_at), COALESCE(SUM(attempts > 0), 0) FROM work"
+            ).fetchone()
+            dead = db.execute(
+                "SELECT COUNT(*) FROM deadletters WHERE replayed_at IS NULL"
+            ).fetchone()[0]
+            rejected = db.execute("SELECT COUNT(*) FROM findings WHERE rejected = 1").fetchone()[0]
+            by_platform = db.execute(
+                "SELECT substr(uri, instr(substr(uri, 7), '/') + 7), COUNT(*), "
+                "COALESCE(SUM(attempts > 0), 0), MIN(enqueued_at) FROM work GROUP BY 1"
+            ).fetchall()
+        per_source: dict[str, dict[str, Any]] = {}
+        for rest, count, failed, first in by_platform:
+            platform = rest.split("/", 1)[0]
+            entry = per_source.setdefault(platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0})
+            entry["queued"] += count
+            entry["failing"] += failed
+            entry["lag_seconds"] = max(entry["lag_seconds"], round(time.time() - first, 3))
+        return {
+            "events": events,
+            "events_pending": pending_events,
+            "queue_depth": depth,
+            "lag_seconds": round(time.time() - oldest, 3) if oldest else 0.0,
+            "failing": failing,
+            "dead_letters": dead,
+            "rejected_entities": rejected,
+            "sources": per_source,
+        }

@@ -1,0 +1,288 @@
+"""The ingestion worker: events in, then hydrate -> normalize -> validate -> store.
+
+:meth:`Ingestor.submit` checks events and records them durably (accepted ones in the
+journal, rejected ones as dead letters); :meth:`Ingestor.process` takes due work,
+hydrates each URI once however many events named it, validates the facts, and
+writes them (with stubs for what they refer to, and tombstones for what is gone).
+Failed work stays in the journal with back-off; nothing accepted is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyoxigraph import NamedNode
+
+from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.events import EventRejected, parse_event
+from lifecyclegraph.facts import Facts
+from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ingest.journal import Journal, WorkItem
+from lifecyclegraph.providers import Hydrated
+from lifecyclegraph.sources import Sources, UnknownPlatform
+from lifecyclegraph.store import Observation, Outcome
+from lifecyclegraph.uris import AipUri
+from lifecyclegraph.validation import Validator
+from lifecyclegraph.vocab import RDF_TYPE
+
+__all__ = ["Ingestor", "PassResult", "SubmitResult"]
+
+MAX_BACKOFF = 300.0
+
+
+@dataclass
+class SubmitResult:
+    """What happened to a batch of submitted events."""
+
+    accepted: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  #: (index, reason)
+
+
+@dataclass
+class PassResult:
+    """What one processing pass did."""
+
+    taken: int = 0
+    written: dict[str, int] = field(default_factory=dict)  #: outcome -> count
+    rejected: int = 0  #: entities refused by validation
+    retried: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        self.written[outcome] = self.written.get(outcome, 0) + n
+
+
+class Ingestor:
+    """Connects the journal, the sources, the validator and the graph.
+
+    Args:
+        graph: where facts are written.
+        sources: the configured providers and their clients.
+        journal: the durable record of events and work.
+        validator: the validation gate (default: the project's shapes).
+        batch: how many URIs one pass hydrates at most.
+        max_event_bytes: the size limit of one event.
+    """
+
+    def __init__(
+        self,
+        graph: LifecycleGraph,
+        sources: Sources,
+        journal: Journal,
+        validator: Validator | None = None,
+        batch: int = 256,
+        max_event_bytes: int = 64 * 1024,
+    ) -> None:
+        self.graph = graph
+        self.sources = sources
+        self.journal = journal
+        self.validator = validator or Validator.load()
+        self.batch = batch
+        self.max_event_bytes = max_event_bytes
+        self.kinds = sources.kinds
+        self._random = random.Random()
+
+    # -- intake ------------------------------------------------------------------------
+
+    def submit(self, payloads: Iterable[str | bytes | dict[str, Any]]) -> SubmitResult:
+        """Check events; record accepted ones and dead-letter the rest, durably.
+
+        Returns only once both are committed to the journal.
+        """
+        result = SubmitResult()
+        accepted, rejected = [], []
+        for index, payload in enumerate(payloads):
+            text = (
+                payload
+                if isinstance(payload, str)
+                else (
+                    payload.decode("utf-8", "replace")
+                    if isinstance(payload, bytes)
+                    else json.dumps(payload)
+                )
+            )
+            try:
+                event = parse_event(payload, self.kinds, self.max_event_bytes)
+            except EventRejected as error:
+                rejected.append((text[: self.max_event_bytes], error.reason))
+                result.rejected.append((index, error.reason))
+                continue
+            accepted.append(
+                (event.uri, event.event_type, event.event_id, text, event.kind.entity_class)
+            )
+        if accepted:
+            result.accepted = self.journal.accept(accepted)
+        if rejected:
+            self.journal.dead_letter(rejected)
+        return result
+
+    def reconcile(self) -> int:
+        """Queue every known entity (parts through their parents) to be read again."""
+        items = []
+        for uri in self.graph.entities():
+            state = self.graph.store.state(uri)
+            if state is None or state.part_of is not None:
+                continue
+            items.append((uri, self._type_of(uri)))
+        return self.journal.enqueue(items, "reconcile")
+
+    def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
+        """Submit dead letters again (after a provider was added, say)."""
+        wanted = set(ids) if ids is not None else None
+        letters = [
+            d
+            for d in self.journal.dead_letters()
+            if (wanted is None or d.id in wanted) and not d.payload.startswith('{"uri"')
+        ]
+        result = self.submit(d.payload for d in letters)
+        self.journal.mark_replayed(d.id for d in letters)
+        return result
+
+    # -- processing --------------------------------------------------------------------
+
+    async def process(self) -> PassResult:
+        """One pass: hydrate up to ``batch`` due URIs and write what they say."""
+        began = time.perf_counter()
+        items = self.journal.due(self.batch)
+        result = PassResult(taken=len(items))
+        if not items:
+            return result
+        outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
+        done: list[WorkItem] = []
+        retry: list[tuple[WorkItem, float, str]] = []
+        dropped: list[tuple[WorkItem, str]] = []
+        writes: list[tuple[Facts, Observation]] = []
+        stubs: list[tuple[str, NamedNode, Observation]] = []
+        deletes: list[tuple[str, Observation]] = []
+        for item, outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, UnknownPlatform):
+                dropped.append((item, str(outcome)))
+            elif isinstance(outcome, BaseException):
+                retry.append((item, self._backoff(item, outcome), _describe(outcome)))
+            else:
+                self._plan(item, outcome, writes, stubs, deletes, result)
+                done.append(item)
+        for res in self.graph.write_many(writes):
+            result.count(res.outcome.value)
+        for res in self.graph.store.reference_many(stubs):
+            if res.outcome is Outcome.REFERENCED:
+                result.count(res.outcome.value)
+        for res in self.graph.store.delete_many(deletes):
+            result.count(res.outcome.value)
+        self.journal.complete(done)
+        if retry:
+            self.journal.retry_later(retry)
+        if dropped:
+            self.journal.drop_work(dropped)
+        result.retried, result.dropped = len(retry), len(dropped)
+        result.seconds = time.perf_counter() - began
+        return result
+
+    async def drain(self, max_passes: int = 1_000_000, wait: float = 0.0) -> PassResult:
+        """Process until no work is due; return the totals.
+
+        Args:
+            max_passes: a bound on the passes made.
+            wait: keep waiting up to this many seconds for work that is queued but not
+                due yet (retries after failures), until the queue is empty.
+        """
+        total = PassResult()
+        deadline = time.monotonic() + wait
+        for _ in range(max_passes):
+            step = await self.process()
+            if not step.taken:
+                due = self.journal.next_due()
+                if due is None or time.monotonic() >= deadline:
+                    break
+                pause = min(max(due - time.time(), 0.01), deadline - time.monotonic(), 1.0)
+                await asyncio.sleep(max(pause, 0.0))
+                continue
+            total.taken += step.taken
+            total.rejected += step.rejected
+            total.retried += step.retried
+            total.dropped += step.dropped
+            total.seconds += step.seconds
+            for key, value in step.written.items():
+                total.count(key, value)
+        return total
+
+    async def run(self, stop: asyncio.Event, idle: float = 0.02) -> None:
+        """Process continuously until ``stop`` is set."""
+        while not stop.is_set():
+            step = await self.process()
+            if not step.taken:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    async def _hydrate(self, item: WorkItem) -> Hydrated | BaseException:
+        try:
+            return await self.sources.hydrate(item.uri, item.hint)
+        except Exception as error:  # every failure is kept as work, never raised
+            return error
+
+    def _plan(
+        self,
+        item: WorkItem,
+        hydrated: Hydrated,
+        writes: list[tuple[Facts, Observation]],
+        stubs: list[tuple[str, NamedNode, Observation]],
+        deletes: list[tuple[str, Observation]],
+        result: PassResult,
+    ) -> None:
+        platform = AipUri.parse(item.uri).platform_id
+        obs = Observation(platform, hydrated.observed_at, item.last_event_id)
+        if hydrated.facts is None:
+            deletes.append((item.uri, obs))
+            if hydrated.uri != item.uri:
+                deletes.append((hydrated.uri, obs))
+            return
+        report = self.validator.validate(
+            hydrated.facts, self._types_of, reference_types=hydrated.references
+        )
+        uris = {f.uri for f in hydrated.facts.flatten()}
+        if not report.conforms:
+            result.rejected += 1
+            self.journal.record_finding(hydrated.facts.uri, True, report.as_dict())
+            self.sources.reports[platform].fail(
+                "validation",
+                hydrated.facts.uri,
+                f"{len(report.violations)} SHACL violation(s); not written: "
+                + "; ".join(r.message for r in report.violations[:3]),
+            )
+            return
+        self.journal.record_finding(
+            hydrated.facts.uri, False, report.as_dict() if report.results else None
+        )
+        writes.append((hydrated.facts, obs))
+        stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())
+        if item.uri not in uris:
+            deletes.append((item.uri, obs))  # a part its parent no longer has
+
+    def _types_of(self, iri: str) -> set[str]:
+        return {t.object.value for t in self.graph.store.asserted(NamedNode(iri), RDF_TYPE)}
+
+    def _type_of(self, uri: str) -> str | None:
+        types = self._types_of(uri)
+        return min(types) if types else None
+
+    def _backoff(self, item: WorkItem, error: BaseException) -> float:
+        base = min(MAX_BACKOFF, 0.5 * 2 ** min(item.attempts, 12))
+        delay = self._random.uniform(base / 2, base)
+        hint = getattr(error, "retry_after", None)
+        return max(delay, float(hint)) if isinstance(hint, int | float) else delay
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, LifecycleGraphError):
+        return f"{type(error).__name__}: {error}"
+    return f"{type(error).__name__}: {error!r}"

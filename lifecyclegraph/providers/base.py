@@ -1,0 +1,127 @@
+"""The provider contract: what a source-system plugin implements.
+
+A provider is a class registered in the ``lifecyclegraph.providers`` entry-point
+group. It declares the events it handles and the component types it can hydrate,
+so a URI alone is enough to hydrate an entity, and it turns the source's JSON into
+normalized :class:`~lifecyclegraph.facts.Facts`. It reports what went wrong as
+structured warnings and failures instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from lifecyclegraph.events import EventKind
+from lifecyclegraph.facts import Facts
+from lifecyclegraph.uris import AipUri
+
+__all__ = [
+    "Fetcher",
+    "Hydrated",
+    "HydrationContext",
+    "Problem",
+    "Provider",
+    "SourceReport",
+]
+
+
+class FetchedLike(Protocol):
+    status: int
+    body: dict[str, Any] | None
+    fetched_at: datetime
+
+
+class Fetcher(Protocol):
+    """What a provider needs from the HTTP client of its source."""
+
+    async def get(self, path: str, params: dict[str, str] | None = None) -> FetchedLike: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One structured warning or failure."""
+
+    kind: str  #: a short machine-readable code, e.g. ``unresolved-owner``
+    uri: str | None
+    message: str
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class SourceReport:
+    """What happened while talking to one source (DataHub's ``SourceReport`` idea)."""
+
+    platform_id: str
+    hydrated: int = 0
+    gone: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    failures: list[Problem] = field(default_factory=list)
+
+    def warn(self, kind: str, uri: str | None, message: str) -> None:
+        self.warnings.append(Problem(kind, uri, message))
+
+    def fail(self, kind: str, uri: str | None, message: str) -> None:
+        self.failures.append(Problem(kind, uri, message))
+
+
+@dataclass(frozen=True)
+class Hydrated:
+    """The result of hydrating one URI.
+
+    ``facts`` is ``None`` when the source says the object does not exist (``404``).
+    ``references`` maps each IRI the facts refer to onto its expected class, so that
+    stubs can be made for entities not seen yet.
+    """
+
+    uri: str
+    facts: Facts | None
+    references: dict[str, str]
+    observed_at: datetime
+    unresolved_owners: tuple[str, ...] = ()
+
+
+@dataclass
+class HydrationContext:
+    """Services a provider may use while normalizing: owner resolution and reporting."""
+
+    report: SourceReport
+    resolve_email: Callable[[str], Awaitable[str | None]]
+
+
+class Provider:
+    """Base class of every provider (the six reference ones included).
+
+    Subclasses set :attr:`platform_id`, :attr:`events` and :attr:`component_types`
+    and implement :meth:`hydrate`.
+    """
+
+    #: the platform id of the source (second part of its AIP URIs)
+    platform_id: ClassVar[str]
+    #: the events this provider handles
+    events: ClassVar[tuple[EventKind, ...]] = ()
+    #: component types it can hydrate, each with the ontology class a stub gets
+    component_types: ClassVar[dict[str, str]] = {}
+    #: whether it resolves owner emails to user URIs (the identity platform does)
+    resolves_emails: ClassVar[bool] = False
+
+    def __init__(self, client: Fetcher) -> None:
+        self.client = client
+
+    async def hydrate(
+        self, uri: AipUri, ctx: HydrationContext, hint: str | None = None
+    ) -> Hydrated:
+        """Read the object named by ``uri`` from the source and normalize it.
+
+        Args:
+            uri: an AIP URI whose component type is in :attr:`component_types`.
+            ctx: owner resolution and the report.
+            hint: the ontology class the caller expects, when it knows one.
+        """
+        raise NotImplementedError
+
+    async def resolve_email(self, email: str) -> str | None:
+        """The user URI of an email, or ``None`` if the platform does not know it."""
+        raise NotImplementedError(f"{self.platform_id} does not resolve emails")

@@ -1,0 +1,102 @@
+"""lifecyclegraph as a running service: the graph, ingestion and its worker, together.
+
+The HTTP API and the CLI both call a :class:`Service`; neither holds logic of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from lifecyclegraph.config import Config
+from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.sources import Sources
+
+__all__ = ["Service"]
+
+
+class Service:
+    """The graph plus everything that keeps it up to date.
+
+    Args:
+        config: the validated configuration.
+        graph: the graph (default: opened on disk at ``config.store.path``).
+        sources: the configured sources (default: from ``config.sources``).
+        journal: the ingestion journal (default: ``ingest.sqlite`` in the store).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        graph: LifecycleGraph | None = None,
+        sources: Sources | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self.config = config
+        self.graph = graph or LifecycleGraph.open(config.store.path)
+        self.sources = sources or Sources(config)
+        path = self.graph.store.path
+        self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")
+        self.ingestor = Ingestor(
+            self.graph,
+            self.sources,
+            self.journal,
+            max_event_bytes=config.ingest.max_event_bytes,
+        )
+        self._stop = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the background worker that processes queued work."""
+        self._stop.clear()
+        self._worker = asyncio.create_task(self.ingestor.run(self._stop), name="ingest-worker")
+
+    async def stop(self) -> None:
+        """Stop the worker, close the clients, the journal and the store."""
+        self._stop.set()
+        if self._worker is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        await self.sources.aclose()
+        self.journal.close()
+        self.graph.close()
+
+    # -- operations --------------------------------------------------------------------
+
+    def submit_events(self, payloads: Iterable[Any]) -> SubmitResult:
+        """Accept events (durably) and dead-letter the bad ones."""
+        return self.ingestor.submit(payloads)
+
+    def status(self) -> dict[str, Any]:
+        """Queue depth, lag and failures per source, with each source's report counts."""
+        stats = self.journal.stats()
+        for platform, report in self.sources.reports.items():
+            entry = stats["sources"].setdefault(
+                platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}
+            )
+            entry.update(
+                hydrated=report.hydrated,
+                gone=report.gone,
+                warnings=len(report.warnings),
+                failures=len(report.failures),
+            )
+            client_stats = getattr(self.sources.clients[platform], "stats", None)
+            if client_stats is not None:
+                entry["client"] = _as_dict(client_stats)
+        return stats
+
+
+def _as_dict(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    return value

@@ -1,0 +1,141 @@
+"""The configured source systems: one provider and one HTTP client per platform id.
+
+:class:`Sources` is what the ingestion worker talks to: it turns an event into a URI,
+finds the provider for a URI, resolves owner emails through the identity provider,
+and keeps a :class:`~lifecyclegraph.providers.SourceReport` per source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lifecyclegraph.config import Config, SourceConfig
+from lifecyclegraph.errors import ConfigError, LifecycleGraphError
+from lifecyclegraph.events import EventKind
+from lifecyclegraph.providers import Hydrated, HydrationContext, Provider, SourceReport
+from lifecyclegraph.providers.loader import available_providers
+from lifecyclegraph.uris import AipUri
+
+__all__ = ["Sources", "UnknownPlatform"]
+
+ClientFactory = Callable[[str, SourceConfig], Any]
+
+
+class UnknownPlatform(LifecycleGraphError, LookupError):
+    """No configured source can hydrate this URI."""
+
+
+def default_client(platform_id: str, config: SourceConfig) -> Any:
+    """The real HTTP client of a source (rate limit, retries, circuit breaker, cache)."""
+    from lifecyclegraph.hydration import SourceClient, SourceSettings
+
+    return SourceClient(
+        SourceSettings(
+            platform_id=platform_id,
+            url=config.url,
+            rate_limit=config.rate_limit,
+            timeout=config.timeout,
+            concurrency=config.concurrency,
+            auth_header=config.auth_header.get_secret_value() if config.auth_header else None,
+            max_retries=config.max_retries,
+            backoff_base=config.backoff_base,
+            backoff_max=config.backoff_max,
+            breaker_threshold=config.breaker_threshold,
+            breaker_cooldown=config.breaker_cooldown,
+            cache_ttl=config.cache_ttl,
+        )
+    )
+
+
+class Sources:
+    """Providers and clients for every ``[sources.<platform-id>]`` of the configuration.
+
+    Args:
+        config: the validated configuration.
+        providers: provider classes by entry-point name (default: the installed ones).
+        client_factory: builds the HTTP client of a source (tests pass their own).
+
+    Raises:
+        ConfigError: if a source names a provider that is not installed, or its
+            provider's platform id differs from the table's name.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        providers: Mapping[str, type[Provider]] | None = None,
+        client_factory: ClientFactory = default_client,
+    ) -> None:
+        installed = dict(providers if providers is not None else available_providers())
+        self.providers: dict[str, Provider] = {}
+        self.clients: dict[str, Any] = {}
+        self.reports: dict[str, SourceReport] = {}
+        for platform_id, source in sorted(config.sources.items()):
+            name = source.provider or platform_id
+            cls = installed.get(name)
+            if cls is None:
+                known = ", ".join(sorted(installed)) or "none"
+                raise ConfigError(
+                    f"{config.source_file}: sources.{platform_id}: no provider {name!r} is "
+                    f"installed (installed: {known})"
+                )
+            if cls.platform_id != platform_id:
+                raise ConfigError(
+                    f"{config.source_file}: sources.{platform_id}: provider {name!r} serves "
+                    f"platform {cls.platform_id!r}; name the table [sources.{cls.platform_id}]"
+                )
+            client = client_factory(platform_id, source)
+            self.clients[platform_id] = client
+            self.providers[platform_id] = cls(client)
+            self.reports[platform_id] = SourceReport(platform_id)
+
+    @property
+    def kinds(self) -> dict[str, EventKind]:
+        """The event kinds of every configured source, by event type."""
+        return {k.event_type: k for p in self.providers.values() for k in p.events}
+
+    def provider_for(self, uri: AipUri) -> Provider:
+        """The provider that hydrates ``uri``.
+
+        Raises:
+            UnknownPlatform: no configured source has the URI's platform id, or its
+                provider cannot hydrate that component type.
+        """
+        provider = self.providers.get(uri.platform_id)
+        if provider is None:
+            raise UnknownPlatform(
+                f"no source is configured for platform {uri.platform_id!r}: {uri}"
+            )
+        if uri.component_type not in provider.component_types:
+            raise UnknownPlatform(
+                f"provider {uri.platform_id!r} cannot hydrate component type "
+                f"{uri.component_type!r}: {uri}"
+            )
+        return provider
+
+    async def hydrate(self, uri: str, hint: str | None = None) -> Hydrated:
+        """Read the entity named by ``uri`` from its source and normalize it."""
+        parsed = AipUri.parse(uri)
+        provider = self.provider_for(parsed)
+        ctx = HydrationContext(self.reports[parsed.platform_id], self.resolve_email)
+        hydrated = await provider.hydrate(parsed, ctx, hint)
+        report = self.reports[parsed.platform_id]
+        if hydrated.facts is None:
+            report.gone += 1
+        else:
+            report.hydrated += 1
+        return hydrated
+
+    async def resolve_email(self, email: str) -> str | None:
+        """The user URI of an owner email, through the source that resolves emails."""
+        for provider in self.providers.values():
+            if provider.resolves_emails:
+                return await provider.resolve_email(email)
+        return None
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            close = getattr(client, "aclose", None)
+            if close is not None:
+                await close()

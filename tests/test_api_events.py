@@ -1,0 +1,114 @@
+"""POST /api/v1/events as a source system (or a person with curl) sees it."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import httpx
+import pytest
+from contract_world import ALL
+from fakesource import FakeClient
+
+from lifecyclegraph import LifecycleGraph
+from lifecyclegraph.api import create_app
+from lifecyclegraph.config import Config
+from lifecyclegraph.ingest import Journal
+from lifecyclegraph.service import Service
+from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.sources import Sources
+
+TOKEN = "t0ken"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def service(tmp_path):
+    world = copy.deepcopy(ALL)
+    config = Config.from_dict(
+        {
+            "sources": {p: {"url": f"http://{p}.test"} for p in world},
+            "server": {"max_request_bytes": 200_000},
+        }
+    )
+    sources = Sources(config, client_factory=lambda platform, _: FakeClient(world[platform]))
+    return Service(config, LifecycleGraph.in_memory(), sources, Journal(tmp_path / "j.db"))
+
+
+@pytest.fixture
+def client(service):
+    with (
+        ServerThread(create_app(service, write_tokens=[TOKEN])) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        yield client
+
+
+def test_one_event_is_accepted_with_202_and_processed(client, service):
+    response = client.post(
+        "/api/v1/events",
+        headers=AUTH,
+        json={"event_type": "model_created", "model_id": "ranking-model"},
+    )
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 1, "rejected": []}
+    assert service.journal.stats()["events"] == 1
+
+
+def test_array_with_a_bad_event_accepts_the_rest_and_names_the_bad_one(client, service):
+    response = client.post(
+        "/api/v1/events",
+        headers=AUTH,
+        json=[
+            {"event_type": "model_created", "model_id": "ranking-model"},
+            {"event_type": "model_created"},
+        ],
+    )
+    assert response.status_code == 202
+    assert response.json()["rejected"] == [
+        {"index": 1, "reason": "missing id field 'model_id' for event type 'model_created'"}
+    ]
+    assert len(service.journal.dead_letters()) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        (b"{not json", 400, "not JSON"),
+        (json.dumps({"event_type": "nope", "x": 1}).encode(), 400, "unknown event type 'nope'"),
+        (json.dumps([{"event_type": "model_created"}]).encode(), 400, "missing id field"),
+        (b"[" + b"1," * 150_000 + b"1]", 413, "limit"),
+    ],
+)
+def test_bad_request_gets_a_problem_document(client, service, body, status, says):
+    response = client.post(
+        "/api/v1/events", headers={**AUTH, "content-type": "application/json"}, content=body
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and says in problem["detail"]
+    if status == 400:
+        assert service.journal.dead_letters(), "the bad input is kept as a dead letter"
+
+
+def test_write_without_token_is_refused(client, service):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}):
+        response = client.post(
+            "/api/v1/events", headers=headers, json={"event_type": "model_created", "model_id": "m"}
+        )
+        assert response.status_code == 401
+        assert response.json()["title"] == "Unauthorized"
+        assert TOKEN not in response.text
+    assert service.journal.stats()["events"] == 0
+
+
+def test_status_reports_queue_and_sources(client):
+    client.post(
+        "/api/v1/events",
+        headers=AUTH,
+        json={"event_type": "model_created", "model_id": "ranking-model"},
+    )
+    status = client.get("/api/v1/status").json()
+    assert status["events"] == 1
+    assert set(status["sources"]) >= {"registry", "identity"}

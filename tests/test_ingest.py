@@ -1,0 +1,168 @@
+"""Ingestion: events in, hydrate once per object, validate, store; bad events dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+
+import pytest
+from contract_world import ALL
+from fakesource import FakeClient
+
+from lifecyclegraph import HydrationState, LifecycleGraph
+from lifecyclegraph.config import Config
+from lifecyclegraph.ingest import Ingestor, Journal
+from lifecyclegraph.sources import Sources
+from lifecyclegraph.vocab import LG
+
+CONFIG = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in ALL}})
+INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
+
+
+@pytest.fixture
+def world():
+    return copy.deepcopy(ALL)
+
+
+@pytest.fixture
+def ingestor(world, tmp_path):
+    clients = {p: FakeClient(world[p]) for p in world}
+    sources = Sources(CONFIG, client_factory=lambda platform, _: clients[platform])
+    ingestor = Ingestor(LifecycleGraph.in_memory(), sources, Journal(tmp_path / "journal.db"))
+    ingestor.clients = clients
+    yield ingestor
+    ingestor.journal.close()
+
+
+def event(event_type: str, **ids) -> dict:
+    return {"event_type": event_type, "event_id": f"{event_type}-{len(ids)}", **ids}
+
+
+def drain(ingestor):
+    return asyncio.run(ingestor.drain())
+
+
+def test_event_is_hydrated_validated_and_stored_with_stubs_for_references(ingestor):
+    result = ingestor.submit(
+        [event("model_instance_created", instance_id="ranking-model-v5-20XX0101")]
+    )
+    assert result.accepted == 1 and result.rejected == []
+    drain(ingestor)
+    entity = ingestor.graph.entity(INSTANCE)
+    assert entity.get("lg:status") == "LAUNCHED"
+    assert entity.state.state is HydrationState.HYDRATED
+    assert entity.snapshot.event_id == "model_instance_created-1"
+    assert entity.snapshot.source == "registry"
+    run = ingestor.graph.entity("aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101")
+    assert run.state.state is HydrationState.REFERENCED
+    assert run.types == (LG.PipelineRun.value,)
+
+
+def test_burst_of_events_for_one_object_costs_one_hydration(ingestor):
+    ingestor.submit([event("model_updated", model_id="ranking-model")] * 25)
+    drain(ingestor)
+    assert ingestor.clients["registry"].requests["/api/v1/models/ranking-model"] == 1
+    assert ingestor.journal.stats()["events_pending"] == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "must be a JSON object, not an array"),
+        (
+            '{"event_type": "model_exploded", "model_id": "x"}',
+            "unknown event type 'model_exploded'",
+        ),
+        ('{"event_type": "model_created"}', "missing id field 'model_id'"),
+        ('{"event_type": "model_created", "model_id": {"a": 1}}', "must be a string"),
+        ('{"model_id": "x"}', "missing or empty 'event_type'"),
+        (
+            json.dumps({"event_type": "model_created", "model_id": "x", "pad": "x" * 70000}),
+            "over the limit",
+        ),
+    ],
+)
+def test_bad_event_is_dead_lettered_with_its_reason_and_ingestion_goes_on(
+    ingestor, payload, reason
+):
+    good = json.dumps(event("model_created", model_id="ranking-model"))
+    result = ingestor.submit([payload, good])
+    assert result.accepted == 1
+    assert [(i, r) for i, r in result.rejected if reason in r] == [(0, result.rejected[0][1])]
+    letters = ingestor.journal.dead_letters()
+    assert len(letters) == 1 and reason in letters[0].reason
+    drain(ingestor)
+    assert ingestor.graph.entity("aip://model/registry/ranking-model").name == "Ranking model"
+
+
+def test_delete_event_or_404_tombstones_the_entity(ingestor, world):
+    ingestor.submit([event("dataset_created", dataset_id="viewing-history")])
+    drain(ingestor)
+    del world["datasets"]["/api/v1/datasets/viewing-history"]
+    ingestor.submit([event("dataset_deleted", dataset_id="viewing-history")])
+    drain(ingestor)
+    assert ingestor.graph.entity("aip://dataset/datasets/viewing-history") is None
+    kinds = [h.kind for h in ingestor.graph.history("aip://dataset/datasets/viewing-history")]
+    assert kinds == [HydrationState.HYDRATED, HydrationState.DELETED]
+
+
+def test_late_delete_event_for_an_object_that_exists_keeps_it(ingestor):
+    ingestor.submit([event("dataset_deleted", dataset_id="viewing-history")])
+    drain(ingestor)
+    assert ingestor.graph.entity("aip://dataset/datasets/viewing-history") is not None
+
+
+def test_entity_with_violations_is_not_written_and_the_report_is_kept(ingestor, world):
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+    drain(ingestor)
+    broken = dict(world["registry"]["/api/v1/models/ranking-model"], name=None)
+    world["registry"]["/api/v1/models/ranking-model"] = broken
+    ingestor.submit([event("model_updated", model_id="ranking-model")])
+    result = drain(ingestor)
+    assert result.rejected == 1
+    assert ingestor.graph.entity("aip://model/registry/ranking-model").name == "Ranking model"
+    [finding] = ingestor.journal.findings(rejected=True)
+    assert finding.uri == "aip://model/registry/ranking-model"
+    assert finding.report["results"][0]["resultPath"] == LG.name.value
+
+
+def test_warnings_are_written_and_recorded_as_quality_findings(ingestor):
+    ingestor.submit([event("feature_created", feature_id="watch-time-7d")])
+    drain(ingestor)
+    assert ingestor.graph.entity("aip://feature/featurestore/watch-time-7d") is not None
+    assert ingestor.journal.findings(rejected=True) == []
+
+
+def test_failing_source_keeps_the_work_for_later(ingestor):
+    class Down:
+        async def get(self, path, params=None):
+            raise ConnectionError("source down")
+
+    ingestor.sources.providers["registry"].client = Down()
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+    result = drain(ingestor)
+    assert result.retried == 1
+    stats = ingestor.journal.stats()
+    assert stats["queue_depth"] == 1 and stats["failing"] == 1
+    assert stats["sources"]["registry"]["failing"] == 1
+
+
+def test_reconcile_rereads_known_entities(ingestor, world):
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+    drain(ingestor)
+    world["registry"]["/api/v1/models/ranking-model"]["name"] = "Ranking model 2"  # event lost
+    assert ingestor.reconcile() >= 1
+    drain(ingestor)
+    assert ingestor.graph.entity("aip://model/registry/ranking-model").name == "Ranking model 2"
+
+
+def test_dead_letters_can_be_replayed(ingestor):
+    ingestor.submit(['{"event_type": "model_created"}'])
+    letters = ingestor.journal.dead_letters()
+    assert len(letters) == 1
+    result = ingestor.replay_dead_letters()
+    assert result.accepted == 0  # still bad: dead-lettered again, the old one marked replayed
+    assert len(ingestor.journal.dead_letters()) == 1
+    assert ingestor.journal.dead_letters()[0].id != letters[0].id

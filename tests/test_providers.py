@@ -1,0 +1,134 @@
+"""Normalization by the six reference providers, on the contract's own examples."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from contract_world import ALL
+from fakesource import FakeClient
+
+from lifecyclegraph.config import Config
+from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.providers import available_providers
+from lifecyclegraph.sources import Sources, UnknownPlatform
+from lifecyclegraph.validation import Validator
+from lifecyclegraph.vocab import LG
+
+CONFIG = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in ALL}})
+
+
+def make_sources(world=ALL) -> Sources:
+    return Sources(CONFIG, client_factory=lambda platform, _: FakeClient(world[platform]))
+
+
+def nquads(facts) -> str:
+    lines = sorted(f"<{e.uri}> {p} {o} ." for e in facts.flatten() for p, o in e.pairs)
+    return "\n".join(lines) + "\n"
+
+
+def hydrate(uri: str, hint: str | None = None):
+    sources = make_sources()
+    return asyncio.run(sources.hydrate(uri, hint)), sources
+
+
+def test_six_reference_providers_are_registered_as_entry_points():
+    assert set(available_providers()) == set(ALL)
+
+
+@pytest.mark.parametrize(
+    ("uri", "golden_name"),
+    [
+        ("aip://model/registry/ranking-model", "model"),
+        ("aip://model/registry/ranking-model-v5-20XX0101", "model-instance"),
+        ("aip://pipeline/orchestrator/weekly-ranking-trainer", "pipeline"),
+        ("aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101", "pipeline-run"),
+        ("aip://ab-test/experimentation/12345", "ab-test"),
+        ("aip://feature/featurestore/watch-time-7d", "feature"),
+        ("aip://dataset/datasets/viewing-history", "dataset"),
+        ("aip://dataset-version/datasets/viewing-history:2026-01-01", "dataset-version"),
+        ("aip://user/identity/alice", "user"),
+        ("aip://team/identity/personalization", "team"),
+    ],
+)
+def test_contract_example_normalizes_to_golden_facts_that_validate(uri, golden_name, golden):
+    hydrated, _ = hydrate(uri)
+    assert hydrated.facts is not None
+    golden(f"normalize/{golden_name}.nt", nquads(hydrated.facts))
+    report = Validator.load().validate(hydrated.facts, reference_types=hydrated.references)
+    assert report.conforms, report.summary()
+
+
+def test_unknown_owner_email_is_kept_and_reported():
+    hydrated, sources = hydrate("aip://feature/featurestore/watch-time-7d")
+    emails = hydrated.facts.values(LG.unresolvedOwnerEmail)
+    assert [e.value for e in emails] == ["ghost@example.com"]
+    assert [o.value for o in hydrated.facts.values(LG.owner)] == ["aip://user/identity/dave"]
+    warning = sources.reports["featurestore"].warnings[0]
+    assert warning.kind == "unresolved-owner" and "ghost@example.com" in warning.message
+    assert hydrated.unresolved_owners == ("ghost@example.com",)
+
+
+def test_labels_become_key_value_tags():
+    hydrated, _ = hydrate("aip://model/registry/ranking-model")
+    assert [t.value for t in hydrated.facts.values(LG.tag)] == ["team::personalization"]
+
+
+def test_foreign_keys_become_references_with_classes():
+    hydrated, _ = hydrate("aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101")
+    assert hydrated.references["aip://ab-test-cell/experimentation/12345:2"] == LG.ABTestCell.value
+    assert (
+        hydrated.references["aip://dataset-version/datasets/viewing-history:2026-01-01"]
+        == LG.DatasetVersion.value
+    )
+    assert (
+        hydrated.references["aip://pipeline/orchestrator/weekly-ranking-trainer"]
+        == LG.Pipeline.value
+    )
+    attempts = [p.uri for p in hydrated.facts.parts]
+    assert attempts == [
+        "aip://run-attempt/orchestrator/train-weekly-ranking-20XX0101:1",
+        "aip://run-attempt/orchestrator/train-weekly-ranking-20XX0101:2",
+    ]
+
+
+def test_a_cell_uri_alone_hydrates_its_test():
+    hydrated, _ = hydrate("aip://ab-test-cell/experimentation/12345:2")
+    assert hydrated.facts.uri == "aip://ab-test/experimentation/12345"
+    assert "aip://ab-test-cell/experimentation/12345:2" in {p.uri for p in hydrated.facts.parts}
+
+
+def test_instance_is_found_without_a_hint_and_model_with_one():
+    hydrated, sources = hydrate("aip://model/registry/ranking-model-v5-20XX0101")
+    assert LG.ModelInstance in {o for p, o in hydrated.facts.pairs}
+    client = sources.clients["registry"]
+    assert client.requests["/api/v1/models/ranking-model-v5-20XX0101"] == 1
+    _, sources = hydrate("aip://model/registry/ranking-model-v5-20XX0101", LG.ModelInstance.value)
+    assert sources.clients["registry"].requests["/api/v1/models/ranking-model-v5-20XX0101"] == 0
+
+
+def test_missing_object_hydrates_as_gone():
+    hydrated, _ = hydrate("aip://dataset/datasets/nope")
+    assert hydrated.facts is None
+
+
+def test_malformed_field_is_left_out_and_reported():
+    world = {
+        **ALL,
+        "datasets": {"/api/v1/datasets/d": {"id": "d", "name": "d", "created_at": "yesterday"}},
+    }
+    sources = make_sources(world)
+    hydrated = asyncio.run(sources.hydrate("aip://dataset/datasets/d"))
+    assert hydrated.facts.values(LG.createdAt) == []
+    assert sources.reports["datasets"].warnings[0].kind == "malformed-field"
+
+
+def test_unconfigured_platform_cannot_be_hydrated():
+    with pytest.raises(UnknownPlatform, match="no source is configured for platform 'acme'"):
+        asyncio.run(make_sources().hydrate("aip://model/acme/x"))
+
+
+def test_source_naming_a_missing_provider_is_a_config_error():
+    config = Config.from_dict({"sources": {"mlflow": {"url": "http://x"}}}, "lg.toml")
+    with pytest.raises(ConfigError, match=r"lg\.toml: sources\.mlflow: no provider 'mlflow'"):
+        Sources(config, client_factory=lambda p, c: FakeClient({}))

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from pyoxigraph import NamedNode
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
+from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.evaluate import Evaluator
 from lifecyclegraph.rules.load import build_program, load_program
-from lifecyclegraph.rules.ontology import Ontology
 from lifecyclegraph.rules.parser import parse_rules
 
 EX = "http://example.com/"
@@ -116,7 +116,7 @@ def check_sequence(compiled: CompiledProgram, initial: list, sequence: list,
 @given(program=programs(), initial=st.lists(base_facts, max_size=8), sequence=steps)
 def test_incremental_equals_full_on_random_stratified_programs(program, initial, sequence):
     compiled = build_program(parse_rules(program, "random.rules"),
-                             Ontology.from_turtle(ONTOLOGY, "random.ttl"), axioms=False)
+                             Axioms.from_turtle(ONTOLOGY, "random.ttl"), axioms=False)
     check_sequence(compiled, initial, sequence, NODES)
 
 

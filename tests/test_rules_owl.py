@@ -11,9 +11,9 @@ from pyoxigraph import NamedNode
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.evaluate import Evaluator
 from lifecyclegraph.rules.load import build_program
-from lifecyclegraph.rules.ontology import Ontology
 from lifecyclegraph.rules.owl import rules_from_ontology
 from lifecyclegraph.rules.program import Program
 
@@ -63,7 +63,7 @@ def data_text(chosen: list[tuple[str, str, str]]) -> str:
 
 
 def engine_closure(ontology: str, data: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-    program = build_program(Program(()), Ontology.from_turtle(ontology, "test.ttl"))
+    program = build_program(Program(()), Axioms.from_turtle(ontology, "test.ttl"))
     evaluator = Evaluator(program)
     ids = {name: evaluator.table.id(NamedNode(EX + name)) for name in INDIVIDUALS}
     base: dict[str, set[tuple[int, ...]]] = {}
@@ -137,7 +137,7 @@ def test_transitivity_of_an_inverse_of_a_transitive_property_is_not_stated_twice
         "ex:p1 a owl:TransitiveProperty .",
         "ex:p0 owl:inverseOf ex:p1 .",
     ])
-    rules = rules_from_ontology(Ontology.from_turtle(ontology, "t.ttl"))
+    rules = rules_from_ontology(Axioms.from_turtle(ontology, "t.ttl"))
     transitive = [r for r in rules if len(r.body) == 2 and r.body[0].predicate == r.head.predicate]
     assert [r.head.predicate for r in transitive] == [EX + "p0"]
     data = [("a0", "p1", "a1"), ("a1", "p1", "a2")]
@@ -145,7 +145,7 @@ def test_transitivity_of_an_inverse_of_a_transitive_property_is_not_stated_twice
 
 
 def test_axiom_rules_point_at_the_ontology_line():
-    rules = rules_from_ontology(Ontology.from_turtle(ontology_text(
+    rules = rules_from_ontology(Axioms.from_turtle(ontology_text(
         ["ex:p2 owl:propertyChainAxiom ( ex:p0 ex:p1 ) ."]), "t.ttl"))
     [chain] = rules
     assert str(chain.location) == "t.ttl:12:7"

@@ -35,10 +35,10 @@ from pyoxigraph import NamedNode, Quad, Store
 
 from lifecyclegraph.bench.lifecycle import lifecycle_changes, lifecycle_entities
 from lifecyclegraph.facts import Facts
+from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.evaluate import Evaluator
 from lifecyclegraph.rules.load import build_program, load_program
-from lifecyclegraph.rules.ontology import Ontology
 from lifecyclegraph.rules.program import Program
 from lifecyclegraph.store import Observation, SnapshotStore
 
@@ -119,7 +119,7 @@ def run_dag_bench(nodes: int = 5000, edges: int = 10_000, owlrl: bool = True,
     dag = random_dag(nodes, edges)
     names = [NamedNode(f"{EX}n{i}") for i in range(nodes)]
     edge, anc = NamedNode(EX + "edge"), NamedNode(EX + "anc")
-    program = build_program(Program(()), Ontology.from_turtle(DAG_ONTOLOGY, "dag.ttl"))
+    program = build_program(Program(()), Axioms.from_turtle(DAG_ONTOLOGY, "dag.ttl"))
 
     engine_times, core_times, path_times = [], [], []
     timings: list[dict[str, float]] = []

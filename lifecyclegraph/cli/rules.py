@@ -78,10 +78,9 @@ def run(ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None,
         limit: int | None) -> None:
     """Derive every fact from the store's current state into its inferred graph and
     print how many derived facts each predicate has."""
+    from lifecyclegraph.cli import config_of
     from lifecyclegraph.rules.engine import RuleEngine
     from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
-
-    from lifecyclegraph.cli import config_of
 
     program = _program(rules_dir, ontology_dir)
     with LifecycleGraph.open(config_of(ctx).store.path) as graph:

@@ -17,19 +17,19 @@ See ``docs/rules.md``.
 0
 """
 
+from lifecyclegraph.rules.axioms import Axioms, Vocabulary
 from lifecyclegraph.rules.engine import MaterializeReport, RuleEngine
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator
 from lifecyclegraph.rules.explain import Explanation, explain
 from lifecyclegraph.rules.load import analyse_files, build_program, load_program
-from lifecyclegraph.rules.ontology import Ontology, Vocabulary
 from lifecyclegraph.rules.parser import parse_pattern, parse_rules
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "Axioms",
     "Evaluator",
     "Explanation",
     "MaterializeReport",
-    "Ontology",
     "RuleEngine",
     "Vocabulary",
     "analyse_files",

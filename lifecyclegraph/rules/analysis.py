@@ -16,7 +16,7 @@ Identical rules (the same after renaming variables) are kept once: a rule in
 ``rules/`` that restates an ontology axiom is kept with its steward's comment, and the
 axiom's location is remembered in ``also_stated_at``.
 
->>> from lifecyclegraph.rules.ontology import Vocabulary
+>>> from lifecyclegraph.rules.axioms import Vocabulary
 >>> from lifecyclegraph.rules.parser import parse_rules
 >>> LG = "https://w3id.org/lifecyclegraph/ontology#"
 >>> vocabulary = Vocabulary(frozenset({LG + "Model", LG + "Asset"}), frozenset({LG + "producedBy"}))
@@ -44,8 +44,8 @@ from dataclasses import dataclass, field, replace
 from pyoxigraph import Literal
 
 from lifecyclegraph.errors import RuleAnalysisError, RuleProblem
+from lifecyclegraph.rules.axioms import Vocabulary
 from lifecyclegraph.rules.builtins import BUILTINS
-from lifecyclegraph.rules.ontology import Vocabulary
 from lifecyclegraph.rules.program import (
     Atom,
     Builtin,

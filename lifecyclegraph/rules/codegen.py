@@ -19,7 +19,7 @@ explodes is caught before it fills the memory.
 
 >>> from lifecyclegraph.rules.analysis import analyse
 >>> from lifecyclegraph.rules.compiler import compile_program
->>> from lifecyclegraph.rules.ontology import Vocabulary
+>>> from lifecyclegraph.rules.axioms import Vocabulary
 >>> from lifecyclegraph.rules.parser import parse_rules
 >>> LG = "https://w3id.org/lifecyclegraph/ontology#"
 >>> names = {LG + "owner", LG + "memberOf", LG + "owningTeam"}

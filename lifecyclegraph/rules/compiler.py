@@ -28,7 +28,7 @@ Two things happen here:
 the standard rules.
 
 >>> from lifecyclegraph.rules.analysis import analyse
->>> from lifecyclegraph.rules.ontology import Vocabulary
+>>> from lifecyclegraph.rules.axioms import Vocabulary
 >>> from lifecyclegraph.rules.parser import parse_rules
 >>> LG = "https://w3id.org/lifecyclegraph/ontology#"
 >>> vocabulary = Vocabulary(frozenset(), frozenset({LG + "dependsOn", LG + "upstream"}))

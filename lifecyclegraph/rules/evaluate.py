@@ -23,7 +23,7 @@ over-deletion and the insertion both run to a fixpoint within the stratum.
 
 >>> from lifecyclegraph.rules.analysis import analyse
 >>> from lifecyclegraph.rules.compiler import compile_program
->>> from lifecyclegraph.rules.ontology import Vocabulary
+>>> from lifecyclegraph.rules.axioms import Vocabulary
 >>> from lifecyclegraph.rules.parser import parse_rules
 >>> E = "https://w3id.org/lifecyclegraph/ontology#"
 >>> vocabulary = Vocabulary(frozenset(), frozenset({E + "dependsOn", E + "upstream"}))

@@ -8,11 +8,11 @@ carries the snapshots (source, time, event) that assert it, when the caller give
 way to find them.
 
 >>> from lifecyclegraph.rules.load import build_program
->>> from lifecyclegraph.rules.ontology import Ontology
+>>> from lifecyclegraph.rules.axioms import Axioms
 >>> from lifecyclegraph.rules.parser import parse_rules
 >>> from lifecyclegraph.rules.evaluate import Evaluator
 >>> from pyoxigraph import NamedNode
->>> onto = Ontology.from_turtle('''
+>>> onto = Axioms.from_turtle('''
 ... @prefix lg: <https://w3id.org/lifecyclegraph/ontology#> .
 ... @prefix owl: <http://www.w3.org/2002/07/owl#> .
 ... lg:dependsOn a owl:ObjectProperty .

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.ontology import data_dir
 from lifecyclegraph.rules.analysis import AnalysedProgram, analyse
+from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.compiler import CompiledProgram, compile_program
-from lifecyclegraph.rules.datafiles import data_dir, rule_files
-from lifecyclegraph.rules.ontology import Ontology
 from lifecyclegraph.rules.owl import program_from_ontology
 from lifecyclegraph.rules.parser import parse_rules
 from lifecyclegraph.rules.program import Program
@@ -24,6 +25,7 @@ __all__ = [
     "load_program",
     "read_ontology",
     "read_rules",
+    "rule_files",
 ]
 
 
@@ -42,12 +44,21 @@ def read_rules(directory: str | Path | None = None) -> Program:
     return program
 
 
-def read_ontology(directory: str | Path | None = None) -> Ontology:
+def rule_files(directory: str | Path | None = None) -> list[Path]:
+    """The ``*.rules`` files of a folder (default: the project's ``rules/``), by name.
+
+    >>> [path.name for path in rule_files()]
+    ['deprecation.rules', 'experiments.rules', 'lineage.rules', 'ownership.rules']
+    """
+    return sorted(Path(directory or data_dir("rules")).glob("*.rules"))
+
+
+def read_ontology(directory: str | Path | None = None) -> Axioms:
     """Read the ontology folder (default: the project's ``ontology/``)."""
-    return Ontology.load(directory)
+    return Axioms.load(directory)
 
 
-def build_program(rules: Program, ontology: Ontology, *, axioms: bool = True) -> CompiledProgram:
+def build_program(rules: Program, ontology: Axioms, *, axioms: bool = True) -> CompiledProgram:
     """Analyse and compile ``rules`` together with the ontology's axioms.
 
     Args:
@@ -61,7 +72,7 @@ def build_program(rules: Program, ontology: Ontology, *, axioms: bool = True) ->
     return compile_program(analyse_program(rules, ontology, axioms=axioms))
 
 
-def analyse_program(rules: Program, ontology: Ontology, *, axioms: bool = True) -> AnalysedProgram:
+def analyse_program(rules: Program, ontology: Axioms, *, axioms: bool = True) -> AnalysedProgram:
     """Analyse ``rules`` with the ontology's axioms (the first two stages after parsing)."""
     program = rules.merge(program_from_ontology(ontology)) if axioms else rules
     return analyse(program, ontology.vocabulary())
@@ -90,7 +101,11 @@ def load_program(rules_dir: str | Path | None = None, ontology_dir: str | Path |
 
 
 def _name(path: Path) -> str:
-    default = data_dir(path.parent.name)
-    if path.parent.resolve() == default.resolve():
-        return f"{path.parent.name}/{path.name}"
+    """``rules/<file>`` for a file of the project's folder, else the path as given."""
+    try:
+        default = data_dir("rules").resolve()
+    except ConfigError:
+        default = None
+    if path.parent.resolve() == default:
+        return f"rules/{path.name}"
     return str(path)

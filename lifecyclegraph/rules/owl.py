@@ -21,8 +21,8 @@ both are transitive, only ``p``'s transitivity is kept (the subject of the
 ``owl:inverseOf`` axiom); ``q``'s follows from it, and stating it would make the
 engine compute the same closure twice.
 
->>> from lifecyclegraph.rules.ontology import Ontology
->>> onto = Ontology.from_turtle('''
+>>> from lifecyclegraph.rules.axioms import Axioms
+>>> onto = Axioms.from_turtle('''
 ... @prefix lg: <https://w3id.org/lifecyclegraph/ontology#> .
 ... @prefix owl: <http://www.w3.org/2002/07/owl#> .
 ... @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.rules.ontology import OWL, RDFS, Ontology
+from lifecyclegraph.rules.axioms import OWL, RDFS, Axioms
 from lifecyclegraph.rules.program import Atom, Location, Program, Rule, Var, show_predicate
 from lifecyclegraph.vocab import compact
 
@@ -48,12 +48,12 @@ __all__ = ["program_from_ontology", "rules_from_ontology"]
 X, Y, Z = Var("x"), Var("y"), Var("z")
 
 
-def program_from_ontology(ontology: Ontology) -> Program:
+def program_from_ontology(ontology: Axioms) -> Program:
     """The ontology's axioms as a program (see :func:`rules_from_ontology`)."""
     return Program(tuple(rules_from_ontology(ontology)), tuple(sorted(ontology.files)))
 
 
-def rules_from_ontology(ontology: Ontology) -> list[Rule]:
+def rules_from_ontology(ontology: Axioms) -> list[Rule]:
     """One rule per supported axiom, in a stable order, each located in its file.
 
     Args:

@@ -1,11 +1,12 @@
-"""The ontology as the rule engine reads it: its vocabulary and where each axiom is written.
+"""The ontology's axioms as the rule engine reads them: its vocabulary, and where each
+axiom is written.
 
 The engine needs two things from ``ontology/*.ttl``: which IRIs are classes (used as
 one-argument atoms) and which are properties (two arguments), and the axioms that
 :mod:`lifecyclegraph.rules.owl` turns into rules, each with the file and line that
 states it (so that ``explain`` can point a steward at it).
 
->>> onto = Ontology.from_turtle('''
+>>> onto = Axioms.from_turtle('''
 ... @prefix ex: <http://example.com/> .
 ... @prefix owl: <http://www.w3.org/2002/07/owl#> .
 ... @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -30,11 +31,11 @@ from pathlib import Path
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, parse
 
 from lifecyclegraph.errors import LifecycleGraphError
-from lifecyclegraph.rules.datafiles import ontology_files
+from lifecyclegraph.ontology import data_dir
 from lifecyclegraph.rules.program import Location
 from lifecyclegraph.vocab import PREFIXES, RDF_TYPE, compact
 
-__all__ = ["OWL", "RDF", "RDFS", "Ontology", "Vocabulary"]
+__all__ = ["OWL", "RDF", "RDFS", "Axioms", "Vocabulary"]
 
 OWL = PREFIXES["owl"]
 RDFS = PREFIXES["rdfs"]
@@ -90,14 +91,14 @@ class _File:
 
 
 @dataclass
-class Ontology:
+class Axioms:
     """The triples of the ontology files, each remembered with the file it came from."""
 
     triples: list[tuple[Triple, str]]
     files: dict[str, _File]
 
     @classmethod
-    def load(cls, directory: str | Path | None = None, root: str | Path | None = None) -> Ontology:
+    def load(cls, directory: str | Path | None = None, root: str | Path | None = None) -> Axioms:
         """Read every ``*.ttl`` file of ``directory`` (default: the project's ``ontology/``).
 
         Args:
@@ -108,20 +109,20 @@ class Ontology:
             LifecycleGraphError: if a file is not valid Turtle (with its name and line).
         """
         onto = cls([], {})
-        for path in ontology_files(directory):
+        for path in sorted(Path(directory or data_dir("ontology")).glob("*.ttl")):
             name = str(path.relative_to(root)) if root is not None else _short(path, directory)
             onto._add(path.read_text(encoding="utf-8"), name)
         return onto
 
     @classmethod
-    def from_turtle(cls, text: str, filename: str = "<ontology>") -> Ontology:
+    def from_turtle(cls, text: str, filename: str = "<ontology>") -> Axioms:
         """An ontology from Turtle text (for tests and small programs)."""
         onto = cls([], {})
         onto._add(text, filename)
         return onto
 
     @classmethod
-    def from_triples(cls, triples: Iterable[Triple], filename: str = "<ontology>") -> Ontology:
+    def from_triples(cls, triples: Iterable[Triple], filename: str = "<ontology>") -> Axioms:
         """An ontology from triples already parsed (no line numbers)."""
         return cls([(t, filename) for t in triples], {})
 
@@ -259,8 +260,6 @@ def _expand(token: str, prefixes: dict[str, str]) -> str | None:
 
 def _short(path: Path, directory: str | Path | None) -> str:
     """``ontology/models.ttl`` for a file of the project's folder, else the path."""
-    from lifecyclegraph.rules.datafiles import data_dir
-
     if directory is None or Path(directory).resolve() == data_dir("ontology").resolve():
         return f"ontology/{path.name}"
     return str(path)

@@ -282,3 +282,18 @@ def test_cli_bench_rules_runs_both_benchmarks_on_small_inputs():
     assert result.exit_code == 0, result.output
     assert "engine on the store / property-path INSERT" in result.output
     assert "incremental equals recomputation: True" in result.output
+
+
+def test_docs_rules_example_queries_answer_on_the_example_graph():
+    import re
+    from pathlib import Path
+
+    from lifecyclegraph.example import load_example
+
+    text = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
+    queries = re.findall(r"```sparql\n(.*?)```", text, re.S)
+    assert len(queries) >= 5
+    graph = LifecycleGraph.in_memory(rules=True)
+    load_example(graph)
+    for query in queries:
+        assert list(graph.sparql(query)), query

@@ -15,6 +15,9 @@ the rest of the file.
 'lg:owningTeam(?a, ?t) :- lg:owner(?a, ?u), lg:memberOf(?u, ?t).'
 >>> str(rule.location), rule.comment
 ('ownership.rules:3:1', 'A team owns what its members own.')
+
+The comment just above a rule is its description; rules written on the lines right
+below it, with no blank line between, share it.
 >>> try:
 ...     parse_rules("lg:Model(?x) :- lg:ModelInstance(?x) lg:Asset(?x).", "bad.rules")
 ... except RuleSyntaxError as error:
@@ -219,6 +222,7 @@ class _Builder(Transformer[Token, Any]):
         self.filename = filename
         self.prefixes = prefixes
         self.comments = comments
+        self._previous: tuple[int, str] | None = None  # (last line, comment) of the last rule
 
     def _error(self, message: str, token: Any) -> RuleSyntaxError:
         loc = _location(self.filename, token)
@@ -254,7 +258,11 @@ class _Builder(Transformer[Token, Any]):
         head = items[0]
         body = tuple(item for item in items[1:] if not isinstance(item, Token))
         location = Location(self.filename, meta.line, meta.column)
-        return Rule(head, body, location, self._comment_above(meta.line))
+        comment = self._comment_above(meta.line)
+        if not comment and self._previous is not None and self._previous[0] == meta.line - 1:
+            comment = self._previous[1]  # a rule right under another shares its comment
+        self._previous = (meta.end_line, comment)
+        return Rule(head, body, location, comment)
 
     def _comment_above(self, line: int) -> str:
         lines = []

@@ -110,9 +110,10 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     from lifecyclegraph.rules.parser import parse_pattern
     from lifecyclegraph.rules.program import Const
 
-    terms = [t.term if isinstance(t, Const) else None for t in parse_pattern(pattern)]
+    subject, predicate, obj = (t.term if isinstance(t, Const) else None
+                               for t in parse_pattern(pattern))
     with LifecycleGraph.open(config_of(ctx).store.path) as graph:
-        trees = graph.explain_all(*terms, limit=limit)
+        trees = graph.explain_all(subject, predicate, obj, limit=limit)
     if not trees:
         click.echo(f"no fact matches {pattern}", err=True)
         sys.exit(EXIT_CHECK_FAILED)

@@ -187,7 +187,7 @@ class Axioms:
         properties: set[str] = set()
         for t, _ in self.triples:
             s, p, o = t.subject, t.predicate.value, t.object
-            if p == RDF_TYPE.value and isinstance(s, NamedNode):
+            if p == RDF_TYPE.value and isinstance(s, NamedNode) and isinstance(o, NamedNode):
                 if o.value in _CLASS_TYPES:
                     classes.add(s.value)
                 elif o.value in _PROPERTY_TYPES:
@@ -198,9 +198,11 @@ class Axioms:
                 properties.update(x.value for x in (s, o) if isinstance(x, NamedNode))
             elif p in (RDFS + "domain", RDFS + "range") and isinstance(s, NamedNode):
                 properties.add(s.value)
-            elif p == OWL + "propertyChainAxiom":
+            elif p == OWL + "propertyChainAxiom" and isinstance(s, NamedNode) and isinstance(
+                o, NamedNode | BlankNode
+            ):
                 properties.add(s.value)
-                properties.update(x.value for x in self.rdf_list(o) if isinstance(x, NamedNode))  # type: ignore[arg-type]
+                properties.update(x.value for x in self.rdf_list(o) if isinstance(x, NamedNode))
         classes.discard(OWL + "Thing")
         return Vocabulary(frozenset(classes), frozenset(properties))
 

@@ -245,14 +245,14 @@ def compile_program(analysed: AnalysedProgram) -> CompiledProgram:
     strata: list[CompiledStratum] = []
     compiled: list[CompiledRule] = []
     for stratum in stratify(tuple(r for r, _ in rules)):
-        members = []
+        members: list[CompiledRule] = []
         for rule in stratum.rules:
             source = next(src for r, src in rules if r is rule)
             positive = tuple(i for i, b in enumerate(rule.body) if isinstance(b, Atom))
             negative = tuple(i for i, b in enumerate(rule.body) if isinstance(b, Negation))
-            item = CompiledRule(len(compiled), rule, source, positive, negative)
-            compiled.append(item)
-            members.append(item)
+            compiled_rule = CompiledRule(len(compiled), rule, source, positive, negative)
+            compiled.append(compiled_rule)
+            members.append(compiled_rule)
         inputs = frozenset(p for r in members for p in r.body_predicates()) - stratum.predicates
         strata.append(CompiledStratum(stratum.predicates, tuple(members), stratum.recursive,
                                       inputs))
@@ -358,6 +358,7 @@ def _linearise(rules: Iterable[Rule]) -> tuple[list[tuple[Rule, Rule]], dict[str
             run = replace(rule, head=replace(rule.head, predicate=step))
             if name in partner and _is_inverse_copy(rule, name, partner[name]):
                 atom = rule.body[0]
+                assert isinstance(atom, Atom)
                 run = replace(run, body=(replace(atom, predicate=partner[name] + OWN),))
             out.append((run, rule))
         elif name in owned and _is_inverse_copy(rule, name, owned[name]):

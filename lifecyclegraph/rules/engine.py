@@ -93,8 +93,8 @@ class RuleEngine:
         self._subscribed = False
         arity = self.program.arity
         public = [p for p in self.program.base_relation if p in arity]
-        self._classes = {NamedNode(p): p for p in public if arity[p] == 1}
-        self._properties = {NamedNode(p): p for p in public if arity[p] == 2}
+        self._classes: dict[Any, str] = {NamedNode(p): p for p in public if arity[p] == 1}
+        self._properties: dict[Any, str] = {NamedNode(p): p for p in public if arity[p] == 2}
         self._nodes = {p: NamedNode(p) for p in public}
         self._stored = sorted(self.program.stored_predicates & set(public))
 
@@ -277,16 +277,16 @@ class RuleEngine:
         """The predicate and fact of a triple, if the program uses its predicate."""
         convert = self.table.id if intern else self.table.lookup
         if triple.predicate == RDF_TYPE:
-            predicate = self._classes.get(triple.object)  # type: ignore[call-overload]
+            predicate = self._classes.get(triple.object)
             if predicate is None:
                 return None
-            subject = convert(triple.subject)  # type: ignore[arg-type]
+            subject = convert(triple.subject)
             return None if subject is None else (predicate, (subject,))
         predicate = self._properties.get(triple.predicate)
         if predicate is None:
             return None
-        subject = convert(triple.subject)  # type: ignore[arg-type]
-        obj = convert(triple.object)  # type: ignore[arg-type]
+        subject = convert(triple.subject)
+        obj = convert(triple.object)
         if subject is None or obj is None:
             return None
         return predicate, (subject, obj)
@@ -345,7 +345,7 @@ class RuleEngine:
                 keys = [self._properties[predicate]] if predicate is not None else sorted(
                     self._properties.values())
                 wanted.extend((key, o) for key in keys)
-        found = []
+        found: list[tuple[str, Fact]] = []
         for key, o in wanted:
             relation = self.evaluator.relations[key]
             rows = relation.index((0,)).get(s, ()) if s is not None else relation.rows

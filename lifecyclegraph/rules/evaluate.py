@@ -199,10 +199,10 @@ class Evaluator:
 
     def _fixpoint(self, stratum: CompiledStratum, seeds: dict[str, set[Fact]], total: int,
                   inserted: dict[str, set[Fact]],
-                  delta: dict[str, set[Fact]] | None = None) -> int:
+                  first: dict[str, set[Fact]] | None = None) -> int:
         """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
-        ``delta`` holds facts already in the relations that must also be joined."""
-        delta = delta if delta is not None else {}
+        ``first`` holds facts already in the relations that must also be joined."""
+        delta: dict[str, set[Fact]] = {} if first is None else first
         for name, facts in seeds.items():
             relation = self.relations[name]
             fresh = facts - relation.rows
@@ -219,9 +219,9 @@ class Evaluator:
             biggest: tuple[int, CompiledRule | None] = (0, None)
             for rule in stratum.rules:
                 for position in rule.positive:
-                    facts = delta.get(_predicate(rule, position))
-                    if facts:
-                        out = self._run(rule, ("delta", position), facts, total)
+                    given = delta.get(_predicate(rule, position))
+                    if given:
+                        out = self._run(rule, ("delta", position), given, total)
                         new.setdefault(rule.head, set()).update(out)
                         biggest = max(biggest, (len(out), rule), key=lambda b: b[0])
             delta = {}
@@ -373,9 +373,9 @@ class Evaluator:
                 delta, pending = pending, {}
                 for rule in stratum.rules:
                     for position in rule.positive:
-                        facts = delta.get(_predicate(rule, position))
-                        if facts:
-                            consider(rule.head, self._run(rule, ("delta", position), facts, 0,
+                        given = delta.get(_predicate(rule, position))
+                        if given:
+                            consider(rule.head, self._run(rule, ("delta", position), given, 0,
                                                           negation=False))
         finally:
             for name, back in restored.items():

@@ -179,7 +179,8 @@ def _parse(text: str, filename: str, start: str, comments: dict[int, str]) -> Tr
 def _syntax_error(error: UnexpectedInput, text: str, filename: str) -> RuleSyntaxError:
     line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        position = error.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         message = f"unexpected character {char!r}"
         if char == "?":
             message += " (a variable is ? followed by a letter, as in ?x)"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal
 
 __all__ = ["Fact", "Relation", "TermTable"]
 
@@ -36,10 +36,10 @@ class TermTable:
 
     def __init__(self) -> None:
         self.ids: dict[Any, int] = {}
-        self.terms: list[NamedNode | Literal] = []
+        self.terms: list[Any] = []  # pyoxigraph NamedNode and Literal terms
         self.literals: set[int] = set()  # the integers of literals
 
-    def id(self, term: NamedNode | Literal) -> int:
+    def id(self, term: Any) -> int:
         """The integer of ``term`` (a new one the first time the term is seen)."""
         found = self.ids.get(term)
         if found is None:
@@ -131,9 +131,9 @@ def _insert(index: dict[Any, set[Fact]], columns: tuple[int, ...], rows: Iterabl
                 bucket.add(row)
     else:
         for row in rows:
-            key = tuple([row[c] for c in columns])
-            bucket = get(key)
+            keys = tuple([row[c] for c in columns])
+            bucket = get(keys)
             if bucket is None:
-                index[key] = {row}
+                index[keys] = {row}
             else:
                 bucket.add(row)

@@ -82,18 +82,19 @@ class LifecycleGraph:
             self._engine.start()
 
     @classmethod
-    def open(cls, path: str | Path, *, rules: bool = False) -> LifecycleGraph:
+    def open(cls, path: str | Path, *, rules: bool = False,
+             rule_limit: int | None = None) -> LifecycleGraph:
         """Open or create the graph stored in the directory ``path``.
 
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store or cannot be opened.
         """
-        return cls(SnapshotStore.open(path), rules=rules)
+        return cls(SnapshotStore.open(path), rules=rules, rule_limit=rule_limit)
 
     @classmethod
-    def in_memory(cls, *, rules: bool = False) -> LifecycleGraph:
+    def in_memory(cls, *, rules: bool = False, rule_limit: int | None = None) -> LifecycleGraph:
         """A graph that lives in memory only (for tests and notebooks)."""
-        return cls(SnapshotStore.in_memory(), rules=rules)
+        return cls(SnapshotStore.in_memory(), rules=rules, rule_limit=rule_limit)
 
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""

@@ -45,6 +45,9 @@ from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, comp
 
 __all__ = ["MaterializeReport", "RuleEngine"]
 
+#: From how many derived facts a materialization writes them with the bulk loader.
+BULK = 10_000
+
 
 @dataclass(frozen=True)
 class MaterializeReport:
@@ -174,7 +177,9 @@ class RuleEngine:
                 stale.extend(self._quads(predicate, old - derived))
             for predicate, old in existing.items():
                 stale.extend(self._quads(predicate, old))
-            self.store.apply_inferred(added, stale)
+            # A first materialization writes millions of facts: the bulk loader is several
+            # times faster, and a crash half way is repaired by the next materialization.
+            self.store.apply_inferred(added, stale, bulk=not stale and len(added) > BULK)
             seconds = time.perf_counter() - began
             timings = {**self._timings,
                        "write": seconds - self._timings["read"] - self._timings["derive"]}

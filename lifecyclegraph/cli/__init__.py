@@ -68,7 +68,7 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, demo, ingest, query, sandbox, serve
+    from lifecyclegraph.cli import bench, demo, ingest, query, rules, sandbox, serve
 
     for command in (
         demo.demo,
@@ -83,6 +83,8 @@ def _register() -> None:
         ingest.status,
         ingest.validate,
         sandbox.sandbox,
+        rules.rules,
+        rules.explain,
     ):
         main.add_command(command)
 

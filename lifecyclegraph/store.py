@@ -429,11 +429,17 @@ class SnapshotStore:
         with self._lock:
             for uri in set(uris):
                 node = NamedNode(uri)
-                if next(self.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT),
-                        None) is None:
+                if (
+                    next(
+                        self.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT),
+                        None,
+                    )
+                    is None
+                ):
                     continue
-                deletes.extend(self.current.quads_for_pattern(node, LG.lastEnrichedAt, None,
-                                                              _DEFAULT))
+                deletes.extend(
+                    self.current.quads_for_pattern(node, LG.lastEnrichedAt, None, _DEFAULT)
+                )
                 inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
             if inserts:
                 self.current.update(_sparql_update(deletes, inserts))

@@ -201,8 +201,9 @@ def test_reference_that_stays_404_becomes_a_dangling_reference(ingestor):
     assert finding.report["referencedBy"] == [
         "aip://dataset-version/datasets/viewing-history:2026-01-01"
     ]
-    dangling = {f.uri for f in ingestor.journal.findings()
-                if f.report.get("kind") == "dangling-reference"}
+    dangling = {
+        f.uri for f in ingestor.journal.findings() if f.report.get("kind") == "dangling-reference"
+    }
     assert run in dangling  # (so is playback-events, upstream of viewing-history)
     assert ingestor.journal.stats()["dangling_references"] == len(dangling)
     assert ingestor.journal.stats()["queue_depth"] == 0  # not a retry loop

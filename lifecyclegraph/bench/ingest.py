@@ -51,19 +51,25 @@ class IngestBenchResult:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20.0,
-                     seed: int = 0) -> IngestBenchResult:
+def run_ingest_bench(
+    entities: int, latency_samples: int = 200, rate: float = 20.0, seed: int = 0
+) -> IngestBenchResult:
     """Run both phases on a world of about ``entities`` entities."""
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-ingest-") as tmp:
         world.save(Path(tmp) / "world")
         sandbox = SandboxProcess(Path(tmp) / "world")
         try:
-            config = Config.from_dict({
-                "store": {"path": str(Path(tmp) / "store")},
-                "sources": {s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000,
-                                "concurrency": 4} for s in SYSTEMS},
-            }, "<bench>")
+            config = Config.from_dict(
+                {
+                    "store": {"path": str(Path(tmp) / "store")},
+                    "sources": {
+                        s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000, "concurrency": 4}
+                        for s in SYSTEMS
+                    },
+                },
+                "<bench>",
+            )
             service = Service(config)
             service.ingestor.batch = 512
             try:
@@ -75,8 +81,9 @@ def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20
             sandbox.stop()
 
 
-async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples: int,
-                  rate: float) -> IngestBenchResult:
+async def _phases(
+    service: Service, sandbox: SandboxProcess, world: Any, samples: int, rate: float
+) -> IngestBenchResult:
     events = world.seed_events()
     began = time.perf_counter()
     service.submit_events(events)
@@ -87,8 +94,7 @@ async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples
     stop = asyncio.Event()
     worker = asyncio.create_task(service.ingestor.run(stop))
     models = [m["id"] for m in world.objects("model")]
-    latencies = await asyncio.to_thread(_latency_phase, service, sandbox.url, models,
-                                        samples, rate)
+    latencies = await asyncio.to_thread(_latency_phase, service, sandbox.url, models, samples, rate)
     stop.set()
     await worker
     await service.sources.aclose()
@@ -108,8 +114,9 @@ async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples
     )
 
 
-def _latency_phase(service: Service, sandbox_url: str, models: list[str], samples: int,
-                   rate: float) -> list[float]:
+def _latency_phase(
+    service: Service, sandbox_url: str, models: list[str], samples: int, rate: float
+) -> list[float]:
     latencies: list[float] = []
     with httpx.Client(base_url=sandbox_url, timeout=30) as control:
         next_at = time.perf_counter()
@@ -129,4 +136,3 @@ def _latency_phase(service: Service, sandbox_url: str, models: list[str], sample
             next_at += 1 / rate
             time.sleep(max(0.0, next_at - time.perf_counter()))
     return latencies
-

@@ -270,8 +270,10 @@ class Ingestor:
                     continue
                 due = self.journal.next_due()
                 pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
-                waiters = [asyncio.ensure_future(stop.wait()),
-                           asyncio.ensure_future(self._wakeup.wait())]
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._wakeup.wait()),
+                ]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
@@ -319,9 +321,7 @@ class Ingestor:
                 + "; ".join(r.message for r in report.violations[:3]),
             )
             return
-        findings.append(
-            (hydrated.facts.uri, False, report.as_dict() if report.results else None)
-        )
+        findings.append((hydrated.facts.uri, False, report.as_dict() if report.results else None))
         writes.append((hydrated.facts, obs))
         stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())
         if item.uri not in uris:
@@ -333,8 +333,9 @@ class Ingestor:
 
     def _dangling(self, uri: str) -> dict[str, Any]:
         """The quality finding for a reference whose target its source does not have."""
-        referrers = sorted({t.subject.value for t in self.graph.store.asserted(None, None,
-                                                                              NamedNode(uri))})
+        referrers = sorted(
+            {t.subject.value for t in self.graph.store.asserted(None, None, NamedNode(uri))}
+        )
         return {
             "conforms": True,
             "kind": "dangling-reference",

@@ -35,7 +35,7 @@ DEMO_QUERIES: dict[str, str] = {
           ?e lg:hydrationState lg:Hydrated ; a ?type .
           FILTER(STRSTARTS(STR(?type), STR(lg:)) && ?type NOT IN (lg:Asset, lg:UnusedAsset))
         } GROUP BY ?type ORDER BY DESC(?entities) ?type""",
-    "Which A/B tests test ranking-model-v5-20XX0101? (derived: instance -> run -> cell -> test)": f"""
+    "Which A/B tests test ranking-model-v5-20XX0101? (derived: instance, run, cell, test)": f"""
         SELECT ?test ?title WHERE {{
           <{INSTANCE}> lg:associatedAbTest ?test . ?test lg:name ?title }}""",
     "Which models does A/B test 12345 test? (the reverse)": """

@@ -238,7 +238,7 @@ def _event_for(ingestor: Ingestor, uri: str) -> dict[str, Any]:
         prefix = f"aip://{kind.component_type}/{kind.platform_id}/"
         if uri.startswith(prefix) and len(kind.id_fields) == 1:
             return {"event_type": kind.event_type, kind.id_fields[0]: uri[len(prefix) :]}
-    component, platform, resource = uri[len("aip://") :].split("/", 2)
+    resource = uri[len("aip://") :].split("/", 2)[2]
     dataset, version = resource.split(":", 1)
     return {"event_type": "dataset_version_created", "dataset_id": dataset, "version": version}
 

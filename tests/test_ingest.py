@@ -207,3 +207,17 @@ def test_reference_that_stays_404_becomes_a_dangling_reference(ingestor):
     assert run in dangling  # (so is playback-events, upstream of viewing-history)
     assert ingestor.journal.stats()["dangling_references"] == len(dangling)
     assert ingestor.journal.stats()["queue_depth"] == 0  # not a retry loop
+
+
+def test_enrichment_pass_hydrates_stubs_left_by_an_earlier_run(ingestor):
+    ingestor.enrich = False
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+    drain(ingestor)
+    stub = "aip://model/registry/ranking-model-v5-20XX0101"
+    assert ingestor.graph.store.state(stub).state is HydrationState.REFERENCED
+    assert ingestor.queue_enrichment() >= 1
+    drain(ingestor)
+    assert ingestor.graph.store.state(stub).state is HydrationState.HYDRATED
+    assert ingestor.queue_enrichment(stale_after=3600) == len(
+        list(ingestor.graph.entities(HydrationState.REFERENCED))
+    )

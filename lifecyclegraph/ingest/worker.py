@@ -156,6 +156,30 @@ class Ingestor:
         self._notify()
         return queued
 
+    def queue_enrichment(self, stale_after: float | None = None) -> int:
+        """Queue what enrichment should look at: every stub (an entity known only from a
+        foreign key) and, with ``stale_after`` seconds, every entity not hydrated since.
+
+        Work that failed before is already queued with its back-off. Returns how many
+        URIs were queued.
+        """
+        now = datetime.now(UTC)
+        items = []
+        for uri in self.graph.entities():
+            state = self.graph.store.state(uri)
+            if state is None or state.part_of is not None:
+                continue
+            if state.state is HydrationState.REFERENCED or (
+                stale_after is not None
+                and state.state is HydrationState.HYDRATED
+                and state.last_hydrated_at is not None
+                and (now - state.last_hydrated_at).total_seconds() > stale_after
+            ):
+                items.append((uri, self._type_of(uri)))
+        queued = self.journal.enqueue(items, "enrich")
+        self._notify()
+        return queued
+
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
         """Submit dead letters again (after a provider was added, say)."""
         wanted = set(ids) if ids is not None else None

@@ -6,11 +6,17 @@ catch either (``except ValueError`` still works for a malformed URI).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "ConfigError",
     "InvalidFactsError",
     "InvalidUriError",
     "LifecycleGraphError",
+    "RuleAnalysisError",
+    "RuleLimitError",
+    "RuleProblem",
+    "RuleSyntaxError",
     "StoreError",
 ]
 
@@ -44,6 +50,68 @@ class StoreError(LifecycleGraphError, OSError):
 
 class ConfigError(LifecycleGraphError, ValueError):
     """The configuration is invalid; the message names the key and the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """One problem found in a rule file: where it is and what is wrong.
+
+    >>> str(RuleProblem("rules/lineage.rules", 3, 7, "unknown predicate lg:upstrem"))
+    'rules/lineage.rules:3:7: unknown predicate lg:upstrem'
+    """
+
+    filename: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.line}:{self.column}: {self.message}"
+
+
+class RuleSyntaxError(LifecycleGraphError, SyntaxError):
+    """A rule file (or a fact pattern) does not follow the rule grammar.
+
+    ``filename``, ``lineno``, ``offset`` (the column, from 1) and ``text`` (the line)
+    are set as for Python's own :class:`SyntaxError`; ``str()`` reads
+    ``file:line:col: message``.
+    """
+
+    def __init__(
+        self, message: str, filename: str, lineno: int, offset: int, text: str = ""
+    ) -> None:
+        super().__init__(message, (filename, lineno, offset, text))
+        self.problem = RuleProblem(filename, lineno, offset, message)
+
+    def __str__(self) -> str:
+        return str(self.problem)
+
+
+class RuleAnalysisError(LifecycleGraphError, ValueError):
+    """The rules parse but cannot be run; ``problems`` lists every problem found.
+
+    >>> error = RuleAnalysisError([RuleProblem("a.rules", 1, 1, "unsafe"),
+    ...                            RuleProblem("a.rules", 2, 1, "unknown predicate x")])
+    >>> print(error)
+    2 problems in the rules:
+    a.rules:1:1: unsafe
+    a.rules:2:1: unknown predicate x
+    """
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        heading = f"{count} problem{'s' if count != 1 else ''} in the rules:"
+        super().__init__("\n".join([heading, *(str(p) for p in self.problems)]))
+
+
+class RuleLimitError(LifecycleGraphError, RuntimeError):
+    """A run would derive more facts than allowed; ``rule`` names the rule that exploded."""
+
+    def __init__(self, message: str, rule: str, limit: int) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.limit = limit
 
 
 # --- Source systems (the hydration client, lifecyclegraph.hydration) ---------------

@@ -61,7 +61,14 @@ __all__ = [
 
 LAYOUT_VERSION = 1
 _DEFAULT = DefaultGraph()
-_BOOKKEEPING = (LG.hydrationState, LG.currentSnapshot, LG.lastSeenAt, LG.lastHydratedAt, LG.partOf)
+_BOOKKEEPING = (
+    LG.hydrationState,
+    LG.currentSnapshot,
+    LG.lastSeenAt,
+    LG.lastHydratedAt,
+    LG.partOf,
+    LG.lastEnrichedAt,
+)
 _RDF_TYPE = str(RDF_TYPE)
 _SNAPSHOT_OF = str(LG.snapshotOf)
 _OBSERVED_AT = str(LG.observedAt)
@@ -167,6 +174,7 @@ class EntityState:
     last_seen_at: datetime
     last_hydrated_at: datetime | None
     part_of: str | None
+    last_enriched_at: datetime | None = None
 
 
 class SnapshotStore:
@@ -280,6 +288,7 @@ class SnapshotStore:
         if LG.hydrationState.value not in values:
             return None
         last_hydrated = values.get(LG.lastHydratedAt.value)
+        last_enriched = values.get(LG.lastEnrichedAt.value)
         part_of = values.get(LG.partOf.value)
         return EntityState(
             uri=uri,
@@ -288,6 +297,7 @@ class SnapshotStore:
             last_seen_at=from_literal(values[LG.lastSeenAt.value]),
             last_hydrated_at=from_literal(last_hydrated) if last_hydrated else None,
             part_of=part_of.value if part_of else None,
+            last_enriched_at=from_literal(last_enriched) if last_enriched else None,
         )
 
     def snapshot(self, iri: str) -> SnapshotInfo:
@@ -394,17 +404,59 @@ class SnapshotStore:
         for quad in self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH):
             yield _triple(quad)
 
-    def apply_inferred(self, added: Iterable[Triple], removed: Iterable[Triple]) -> None:
-        """Add and remove derived facts in one transaction."""
-        adds = [Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in added]
-        removes = [Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in removed]
+    def apply_inferred(
+        self,
+        added: Iterable[Triple | Quad],
+        removed: Iterable[Triple | Quad],
+        *,
+        bulk: bool = False,
+    ) -> None:
+        """Add and remove derived facts in one transaction.
+
+        Facts are triples, or quads already in ``INFERRED_GRAPH`` (which saves a copy
+        when a rule engine writes many facts at once). With ``bulk=True`` and nothing
+        to remove, the additions go through Oxigraph's bulk loader: several times
+        faster for millions of facts (on disk above all), but not atomic; after a
+        crash the inferred graph may hold part of them, which the next full
+        materialization repairs.
+
+        Raises:
+            StoreError: if a quad names another graph.
+        """
+        adds = [_inferred_quad(t) for t in added]
+        removes = [_inferred_quad(t) for t in removed]
         with self._lock:
             if removes:
                 self.current.update(_sparql_update(removes, adds))
+            elif adds and bulk:
+                self.current.bulk_extend(adds)
             elif adds:
                 self.current.extend(adds)
             if removes or adds:
                 self._generation += 1
+
+    def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:
+        """Record that these entities' derived facts and index are up to date as of ``at``."""
+        stamp = to_literal(at)
+        deletes: list[Quad] = []
+        inserts: list[tuple[str, str, str, str]] = []
+        with self._lock:
+            for uri in set(uris):
+                node = NamedNode(uri)
+                if (
+                    next(
+                        self.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT),
+                        None,
+                    )
+                    is None
+                ):
+                    continue
+                deletes.extend(
+                    self.current.quads_for_pattern(node, LG.lastEnrichedAt, None, _DEFAULT)
+                )
+                inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
+            if inserts:
+                self.current.update(_sparql_update(deletes, inserts))
 
     def subscribe(self, listener: Callable[[Delta], None]) -> None:
         """Call ``listener`` with the net change of asserted facts after each commit."""
@@ -482,6 +534,8 @@ class _Batch:
         }
         if parent is not None:
             new[LG.partOf] = NamedNode(parent)
+        if LG.lastEnrichedAt.value in old:
+            new[LG.lastEnrichedAt] = old[LG.lastEnrichedAt.value]
         self._replace(node, old, new)
         outcome = Outcome.UPDATED if state == LG.Hydrated else Outcome.CREATED
         return WriteResult(facts.uri, outcome, snapshot.value)
@@ -506,7 +560,7 @@ class _Batch:
             LG.currentSnapshot: tombstone,
             LG.lastSeenAt: to_literal(obs.observed_at),
         }
-        for keep in (LG.lastHydratedAt, LG.partOf):
+        for keep in (LG.lastHydratedAt, LG.partOf, LG.lastEnrichedAt):
             if keep.value in old:
                 new[keep] = old[keep.value]
         self._replace(node, old, new)
@@ -644,6 +698,14 @@ class _Batch:
 
 def _is_snapshot(graph: Any) -> bool:
     return isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX)
+
+
+def _inferred_quad(fact: Triple | Quad) -> Quad:
+    if isinstance(fact, Quad):
+        if fact.graph_name != INFERRED_GRAPH:
+            raise StoreError(f"a derived fact must be in the inferred graph, not {fact.graph_name}")
+        return fact
+    return Quad(fact.subject, fact.predicate, fact.object, INFERRED_GRAPH)
 
 
 def _triple(quad: Quad) -> Triple:

@@ -457,6 +457,7 @@ class SnapshotStore:
                 inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
             if inserts:
                 self.current.update(_sparql_update(deletes, inserts))
+                self._generation += 1
 
     def subscribe(self, listener: Callable[[Delta], None]) -> None:
         """Call ``listener`` with the net change of asserted facts after each commit."""

@@ -349,7 +349,11 @@ def test_generation_moves_on_every_commit_but_not_on_ignored_writes(graph):
     step()
     graph.store.apply_inferred([], [])
     step()
-    assert generations == [0, 1, 2, 2, 3, 3]
+    graph.store.mark_enriched([MODEL], at(3))
+    step()
+    graph.store.mark_enriched(["aip://model/registry/unknown"], at(3))
+    step()
+    assert generations == [0, 1, 2, 2, 3, 3, 4, 4]
 
 
 def test_inferred_facts_are_apart_from_asserted_ones_and_visible_to_plain_sparql(graph):

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api import events
+from lifecyclegraph.api import entities, events
 from lifecyclegraph.api.auth import TokenGuard
 from lifecyclegraph.api.problems import install_problem_handlers
 from lifecyclegraph.service import Service
@@ -63,6 +63,7 @@ def create_app(
         request.app.state.guard.require_read(request)
 
     app.include_router(events.router)
+    app.include_router(entities.router)
 
     @app.get("/api/v1/status", tags=["status"], dependencies=[Depends(read_guard)])
     async def status(request: Request) -> JSONResponse:

@@ -101,9 +101,7 @@ def test_explain_a_fact_that_does_not_hold_is_404(api):
 
 
 def test_entity_as_jsonld_when_asked(api):
-    response = api.get(
-        f"/api/v1/entities/{INSTANCE}", headers={"Accept": "application/ld+json"}
-    )
+    response = api.get(f"/api/v1/entities/{INSTANCE}", headers={"Accept": "application/ld+json"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/ld+json"
     node = response.json()

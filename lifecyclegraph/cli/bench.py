@@ -73,13 +73,21 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
 )
 @click.option("--samples", default=200, show_default=True, help="Latency samples.")
 @click.option("--rate", default=20.0, show_default=True, help="Events/s in the latency phase.")
+@click.option(
+    "--rules/--no-rules",
+    default=True,
+    show_default=True,
+    help="Run the rule engine while ingesting (and measure the inferred edge).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def ingest_bench(sizes: tuple[int, ...], samples: int, rate: float, as_json: bool) -> None:
+def ingest_bench(
+    sizes: tuple[int, ...], samples: int, rate: float, rules: bool, as_json: bool
+) -> None:
     """Events -> hydrated over HTTP -> validated -> stored, against the sandbox in its own
     process: entities/s, the share of SHACL validation, and event-to-visible latency."""
     from lifecyclegraph.bench.ingest import run_ingest_bench
 
-    results = [run_ingest_bench(size, samples, rate) for size in sizes]
+    results = [run_ingest_bench(size, samples, rate, rules=rules) for size in sizes]
     if as_json:
         click.echo(
             json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)

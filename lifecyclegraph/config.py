@@ -37,6 +37,7 @@ from lifecyclegraph.errors import ConfigError
 __all__ = [
     "Config",
     "IngestConfig",
+    "RulesConfig",
     "ServerConfig",
     "SourceConfig",
     "StoreConfig",
@@ -85,6 +86,15 @@ class IngestConfig(_Strict):
     max_batch_events: int = Field(default=10_000, ge=1)
 
 
+class RulesConfig(_Strict):
+    """``[rules]``: the rule engine that keeps derived facts up to date."""
+
+    enabled: bool = True
+    limit: int | None = Field(
+        default=None, ge=1, description="the most facts a rule run may hold (default 10M)"
+    )
+
+
 class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
@@ -109,6 +119,7 @@ class Config(_Strict):
 
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
+    rules: RulesConfig = RulesConfig()
     server: ServerConfig = ServerConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)

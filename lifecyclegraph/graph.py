@@ -72,8 +72,9 @@ class LifecycleGraph:
             :class:`~lifecyclegraph.errors.RuleLimitError`).
     """
 
-    def __init__(self, store: SnapshotStore, *, rules: bool = False,
-                 rule_limit: int | None = None) -> None:
+    def __init__(
+        self, store: SnapshotStore, *, rules: bool = False, rule_limit: int | None = None
+    ) -> None:
         self.store = store
         self._engine: RuleEngine | None = None
         self._rule_limit = rule_limit
@@ -82,8 +83,9 @@ class LifecycleGraph:
             self._engine.start()
 
     @classmethod
-    def open(cls, path: str | Path, *, rules: bool = False,
-             rule_limit: int | None = None) -> LifecycleGraph:
+    def open(
+        cls, path: str | Path, *, rules: bool = False, rule_limit: int | None = None
+    ) -> LifecycleGraph:
         """Open or create the graph stored in the directory ``path``.
 
         Raises:
@@ -256,8 +258,9 @@ class LifecycleGraph:
         found = self.explain_all(subject, predicate, obj, limit=1)
         return found[0] if found else None
 
-    def explain_all(self, subject: Any = None, predicate: Any = None, obj: Any = None,
-                    limit: int | None = None) -> list[Explanation]:
+    def explain_all(
+        self, subject: Any = None, predicate: Any = None, obj: Any = None, limit: int | None = None
+    ) -> list[Explanation]:
         """Explain every fact matching a pattern (``None`` matches anything)."""
         engine = self._engine or self._new_engine()
         return engine.match(subject, predicate, obj, limit=limit)

@@ -61,7 +61,14 @@ __all__ = [
 
 LAYOUT_VERSION = 1
 _DEFAULT = DefaultGraph()
-_BOOKKEEPING = (LG.hydrationState, LG.currentSnapshot, LG.lastSeenAt, LG.lastHydratedAt, LG.partOf)
+_BOOKKEEPING = (
+    LG.hydrationState,
+    LG.currentSnapshot,
+    LG.lastSeenAt,
+    LG.lastHydratedAt,
+    LG.partOf,
+    LG.lastEnrichedAt,
+)
 _RDF_TYPE = str(RDF_TYPE)
 _SNAPSHOT_OF = str(LG.snapshotOf)
 _OBSERVED_AT = str(LG.observedAt)
@@ -167,6 +174,7 @@ class EntityState:
     last_seen_at: datetime
     last_hydrated_at: datetime | None
     part_of: str | None
+    last_enriched_at: datetime | None = None
 
 
 class SnapshotStore:
@@ -268,6 +276,7 @@ class SnapshotStore:
         if LG.hydrationState.value not in values:
             return None
         last_hydrated = values.get(LG.lastHydratedAt.value)
+        last_enriched = values.get(LG.lastEnrichedAt.value)
         part_of = values.get(LG.partOf.value)
         return EntityState(
             uri=uri,
@@ -276,6 +285,7 @@ class SnapshotStore:
             last_seen_at=from_literal(values[LG.lastSeenAt.value]),
             last_hydrated_at=from_literal(last_hydrated) if last_hydrated else None,
             part_of=part_of.value if part_of else None,
+            last_enriched_at=from_literal(last_enriched) if last_enriched else None,
         )
 
     def snapshot(self, iri: str) -> SnapshotInfo:
@@ -411,6 +421,29 @@ class SnapshotStore:
             elif adds:
                 self.current.extend(adds)
 
+    def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:
+        """Record that these entities' derived facts and index are up to date as of ``at``."""
+        stamp = to_literal(at)
+        deletes: list[Quad] = []
+        inserts: list[tuple[str, str, str, str]] = []
+        with self._lock:
+            for uri in set(uris):
+                node = NamedNode(uri)
+                if (
+                    next(
+                        self.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT),
+                        None,
+                    )
+                    is None
+                ):
+                    continue
+                deletes.extend(
+                    self.current.quads_for_pattern(node, LG.lastEnrichedAt, None, _DEFAULT)
+                )
+                inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
+            if inserts:
+                self.current.update(_sparql_update(deletes, inserts))
+
     def subscribe(self, listener: Callable[[Delta], None]) -> None:
         """Call ``listener`` with the net change of asserted facts after each commit."""
         self._listeners.append(listener)
@@ -487,6 +520,8 @@ class _Batch:
         }
         if parent is not None:
             new[LG.partOf] = NamedNode(parent)
+        if LG.lastEnrichedAt.value in old:
+            new[LG.lastEnrichedAt] = old[LG.lastEnrichedAt.value]
         self._replace(node, old, new)
         outcome = Outcome.UPDATED if state == LG.Hydrated else Outcome.CREATED
         return WriteResult(facts.uri, outcome, snapshot.value)
@@ -511,7 +546,7 @@ class _Batch:
             LG.currentSnapshot: tombstone,
             LG.lastSeenAt: to_literal(obs.observed_at),
         }
-        for keep in (LG.lastHydratedAt, LG.partOf):
+        for keep in (LG.lastHydratedAt, LG.partOf, LG.lastEnrichedAt):
             if keep.value in old:
                 new[keep] = old[keep.value]
         self._replace(node, old, new)

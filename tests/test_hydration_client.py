@@ -205,6 +205,26 @@ async def test_get_raises_protocol_error_on_a_200_body_that_is_not_a_json_object
     assert caught.value.status == 200
 
 
+@virtual_time
+async def test_get_raises_protocol_error_on_a_body_that_does_not_decode():
+    def garbled() -> httpx.Response:
+        stream = httpx.ByteStream(b"not gzip")
+        return httpx.Response(200, stream=stream, headers={"Content-Encoding": "gzip"})
+
+    answers = iter([httpx.Response(503)] * 2 + [garbled()] + [httpx.Response(503)] * 2)
+    source = Source(lambda request: next(answers))
+    async with make_client(source, breaker_threshold=2, max_retries=1) as client:
+        with pytest.raises(SourceUnavailable):
+            await client.get("/api/v1/models/a")
+        with pytest.raises(SourceProtocolError, match="does not decode"):
+            await client.get("/api/v1/models/b")
+        with pytest.raises(SourceUnavailable):
+            await client.get("/api/v1/models/c")
+        assert client.stats.requests == 5
+        # the bad answer showed the source was there: two failures, but not in a row
+        assert client.stats.breaker_state is BreakerState.CLOSED
+
+
 @pytest.mark.parametrize("status", [201, 204, 302, 304])
 @virtual_time
 async def test_get_raises_protocol_error_on_a_status_the_contract_does_not_have(status):

@@ -54,9 +54,14 @@ def programs(draw: st.DrawFn) -> str:
         usable = EDB + [p for p, lv in LEVEL.items() if lv <= level]
         negatable = ["ex:e0"] + [p for p, lv in LEVEL.items() if lv < level]
         template = draw(st.sampled_from(TEMPLATES))
-        rules.append(template.format(
-            H=head, P=draw(st.sampled_from(usable)), Q=draw(st.sampled_from(usable)),
-            N=draw(st.sampled_from(negatable))))
+        rules.append(
+            template.format(
+                H=head,
+                P=draw(st.sampled_from(usable)),
+                Q=draw(st.sampled_from(usable)),
+                N=draw(st.sampled_from(negatable)),
+            )
+        )
     text = "\n".join(rules)
     for helper in ("h0", "h1", "h2", "h3"):  # every helper used must be defined
         if helper in text and f"\n{helper}(" not in "\n" + text:
@@ -64,14 +69,19 @@ def programs(draw: st.DrawFn) -> str:
     return "@prefix ex: <http://example.com/> .\n" + "\n".join(rules)
 
 
-base_facts = st.tuples(st.sampled_from([EX + "e0", EX + "e1"]),
-                       st.integers(0, 3), st.integers(0, 3))
-steps = st.lists(st.tuples(st.lists(base_facts, max_size=4), st.lists(base_facts, max_size=4)),
-                 min_size=1, max_size=6)
+base_facts = st.tuples(
+    st.sampled_from([EX + "e0", EX + "e1"]), st.integers(0, 3), st.integers(0, 3)
+)
+steps = st.lists(
+    st.tuples(st.lists(base_facts, max_size=4), st.lists(base_facts, max_size=4)),
+    min_size=1,
+    max_size=6,
+)
 
 
-def check_sequence(compiled: CompiledProgram, initial: list, sequence: list,
-                   node_names: list[str]) -> None:
+def check_sequence(
+    compiled: CompiledProgram, initial: list, sequence: list, node_names: list[str]
+) -> None:
     """Apply each step incrementally and compare with a recomputation from scratch."""
     incremental = Evaluator(compiled)
     full = Evaluator(compiled, table=incremental.table)
@@ -115,23 +125,55 @@ def check_sequence(compiled: CompiledProgram, initial: list, sequence: list,
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs(), initial=st.lists(base_facts, max_size=8), sequence=steps)
 def test_incremental_equals_full_on_random_stratified_programs(program, initial, sequence):
-    compiled = build_program(parse_rules(program, "random.rules"),
-                             Axioms.from_turtle(ONTOLOGY, "random.ttl"), axioms=False)
+    compiled = build_program(
+        parse_rules(program, "random.rules"),
+        Axioms.from_turtle(ONTOLOGY, "random.ttl"),
+        axioms=False,
+    )
     check_sequence(compiled, initial, sequence, NODES)
 
 
 STANDARD = load_program()
 ENTITIES = [f"aip://x/y/e{i}" for i in range(5)]
-PROPERTIES = [LG + name for name in (
-    "producedByRun", "ranForCell", "cellOf", "hasCell", "usesFeature", "sourceDataset",
-    "upstreamDataset", "owner", "memberOf", "hasMember", "parentTeam", "hasDeployment",
-    "instanceOf", "currentInstance", "runOf", "readVersion", "versionOf", "scheduleOf",
-    "upstream", "dependsOn", "downstream",
-)]
-CLASSES = [LG + name for name in (
-    "ModelInstance", "Model", "Dataset", "Feature", "Pipeline", "Schedule", "Asset",
-    "UnusedAsset",
-)]
+PROPERTIES = [
+    LG + name
+    for name in (
+        "producedByRun",
+        "ranForCell",
+        "cellOf",
+        "hasCell",
+        "usesFeature",
+        "sourceDataset",
+        "upstreamDataset",
+        "owner",
+        "memberOf",
+        "hasMember",
+        "parentTeam",
+        "hasDeployment",
+        "instanceOf",
+        "currentInstance",
+        "runOf",
+        "readVersion",
+        "versionOf",
+        "scheduleOf",
+        "upstream",
+        "dependsOn",
+        "downstream",
+    )
+]
+CLASSES = [
+    LG + name
+    for name in (
+        "ModelInstance",
+        "Model",
+        "Dataset",
+        "Feature",
+        "Pipeline",
+        "Schedule",
+        "Asset",
+        "UnusedAsset",
+    )
+]
 standard_facts = st.one_of(
     st.tuples(st.sampled_from(PROPERTIES), st.integers(0, 4), st.integers(0, 4)),
     st.tuples(st.sampled_from(CLASSES), st.integers(0, 4)),
@@ -139,10 +181,14 @@ standard_facts = st.one_of(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(initial=st.lists(standard_facts, max_size=15),
-       sequence=st.lists(st.tuples(st.lists(standard_facts, max_size=5),
-                                   st.lists(standard_facts, max_size=5)),
-                         min_size=1, max_size=5))
+@given(
+    initial=st.lists(standard_facts, max_size=15),
+    sequence=st.lists(
+        st.tuples(st.lists(standard_facts, max_size=5), st.lists(standard_facts, max_size=5)),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_incremental_equals_full_with_the_standard_rules_and_ontology(initial, sequence):
     check_sequence(STANDARD, initial, sequence, ENTITIES)
 
@@ -164,15 +210,34 @@ def test_removing_a_link_in_a_long_chain_retracts_the_closure_beyond_it():
 
 entity_writes = st.lists(
     st.one_of(
-        st.tuples(st.just("write"), st.integers(0, 4),
-                  st.sampled_from(["ModelInstance", "Dataset", "Feature", "PipelineRun"]),
-                  st.lists(st.tuples(st.sampled_from(
-                      ["producedByRun", "usesFeature", "sourceDataset", "upstreamDataset",
-                       "ranForCell", "cellOf", "owner", "memberOf", "hasDeployment"]),
-                      st.integers(0, 4)), max_size=4)),
+        st.tuples(
+            st.just("write"),
+            st.integers(0, 4),
+            st.sampled_from(["ModelInstance", "Dataset", "Feature", "PipelineRun"]),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(
+                        [
+                            "producedByRun",
+                            "usesFeature",
+                            "sourceDataset",
+                            "upstreamDataset",
+                            "ranForCell",
+                            "cellOf",
+                            "owner",
+                            "memberOf",
+                            "hasDeployment",
+                        ]
+                    ),
+                    st.integers(0, 4),
+                ),
+                max_size=4,
+            ),
+        ),
         st.tuples(st.just("delete"), st.integers(0, 4), st.just(""), st.just([])),
     ),
-    min_size=1, max_size=8,
+    min_size=1,
+    max_size=8,
 )
 
 

@@ -92,7 +92,7 @@ def test_every_standard_rule_has_a_comment_for_stewards():
 def test_parser_reads_constants_negation_comparisons_and_builtins():
     [rule] = parse_rules(
         "@prefix ex: <http://example.com/> .\n"
-        'lg:UnusedAsset(?x) :- lg:Asset(?x), lg:rowCount(?x, ?n), ?n >= 1.5e3, '
+        "lg:UnusedAsset(?x) :- lg:Asset(?x), lg:rowCount(?x, ?n), ?n >= 1.5e3, "
         'lg:createdAt(?x, ?t), ?t < "2026-01-01T00:00:00Z"^^xsd:dateTime, '
         'not lg:owner(?x, _), not strstarts(?x, "aip://dataset/"), '
         'lg:tag(?x, "tier::1"@en), ex:flag(?x, true), ?x != <aip://dataset/datasets/keep>.',
@@ -100,7 +100,8 @@ def test_parser_reads_constants_negation_comparisons_and_builtins():
     ).rules
     body = rule.body
     assert isinstance(body[2], Comparison) and body[2].right == Const(
-        Literal("1.5e3", datatype=XSD.double))
+        Literal("1.5e3", datatype=XSD.double)
+    )
     assert body[4].right == Const(Literal("2026-01-01T00:00:00Z", datatype=XSD.dateTime))
     assert isinstance(body[5], Negation) and body[5].atom.args[1] == Wildcard()
     assert isinstance(body[6], Builtin) and body[6].negated

@@ -33,16 +33,19 @@ individuals = st.sampled_from(INDIVIDUALS)
 
 axioms = st.one_of(
     st.tuples(classes, st.just("rdfs:subClassOf"), classes).map(
-        lambda t: f"ex:{t[0]} rdfs:subClassOf ex:{t[2]} ."),
+        lambda t: f"ex:{t[0]} rdfs:subClassOf ex:{t[2]} ."
+    ),
     st.tuples(classes, classes).map(lambda t: f"ex:{t[0]} owl:equivalentClass ex:{t[1]} ."),
     st.tuples(properties, properties).map(lambda t: f"ex:{t[0]} rdfs:subPropertyOf ex:{t[1]} ."),
     st.tuples(properties, properties).map(
-        lambda t: f"ex:{t[0]} owl:equivalentProperty ex:{t[1]} ."),
+        lambda t: f"ex:{t[0]} owl:equivalentProperty ex:{t[1]} ."
+    ),
     st.tuples(properties, properties).map(lambda t: f"ex:{t[0]} owl:inverseOf ex:{t[1]} ."),
     properties.map(lambda p: f"ex:{p} a owl:TransitiveProperty ."),
     properties.map(lambda p: f"ex:{p} a owl:SymmetricProperty ."),
     st.tuples(properties, st.lists(properties, min_size=2, max_size=3)).map(
-        lambda t: f"ex:{t[0]} owl:propertyChainAxiom ( {' '.join('ex:' + p for p in t[1])} ) ."),
+        lambda t: f"ex:{t[0]} owl:propertyChainAxiom ( {' '.join('ex:' + p for p in t[1])} ) ."
+    ),
 )
 
 facts = st.one_of(
@@ -115,12 +118,18 @@ def test_closure_equals_owlrl_on_random_axioms_and_graphs(chosen, data):
 @pytest.mark.parametrize(
     ("axiom", "data", "expected"),
     [
-        ("ex:p0 a owl:TransitiveProperty .", [("a0", "p0", "a1"), ("a1", "p0", "a2")],
-         ("a0", "p0", "a2")),
+        (
+            "ex:p0 a owl:TransitiveProperty .",
+            [("a0", "p0", "a1"), ("a1", "p0", "a2")],
+            ("a0", "p0", "a2"),
+        ),
         ("ex:p0 owl:inverseOf ex:p1 .", [("a0", "p0", "a1")], ("a1", "p1", "a0")),
         ("ex:p0 a owl:SymmetricProperty .", [("a0", "p0", "a1")], ("a1", "p0", "a0")),
-        ("ex:p2 owl:propertyChainAxiom ( ex:p0 ex:p1 ) .",
-         [("a0", "p0", "a1"), ("a1", "p1", "a2")], ("a0", "p2", "a2")),
+        (
+            "ex:p2 owl:propertyChainAxiom ( ex:p0 ex:p1 ) .",
+            [("a0", "p0", "a1"), ("a1", "p1", "a2")],
+            ("a0", "p2", "a2"),
+        ),
         ("ex:C0 rdfs:subClassOf ex:C1 .", [("a0", "a", "C0")], ("a0", "a", "C1")),
         ("ex:p0 rdfs:subPropertyOf ex:p1 .", [("a0", "p0", "a1")], ("a0", "p1", "a1")),
     ],
@@ -132,11 +141,13 @@ def test_each_supported_axiom_derives_its_fact(axiom, data, expected):
 
 
 def test_transitivity_of_an_inverse_of_a_transitive_property_is_not_stated_twice():
-    ontology = ontology_text([
-        "ex:p0 a owl:TransitiveProperty .",
-        "ex:p1 a owl:TransitiveProperty .",
-        "ex:p0 owl:inverseOf ex:p1 .",
-    ])
+    ontology = ontology_text(
+        [
+            "ex:p0 a owl:TransitiveProperty .",
+            "ex:p1 a owl:TransitiveProperty .",
+            "ex:p0 owl:inverseOf ex:p1 .",
+        ]
+    )
     rules = rules_from_ontology(Axioms.from_turtle(ontology, "t.ttl"))
     transitive = [r for r in rules if len(r.body) == 2 and r.body[0].predicate == r.head.predicate]
     assert [r.head.predicate for r in transitive] == [EX + "p0"]
@@ -145,8 +156,11 @@ def test_transitivity_of_an_inverse_of_a_transitive_property_is_not_stated_twice
 
 
 def test_axiom_rules_point_at_the_ontology_line():
-    rules = rules_from_ontology(Axioms.from_turtle(ontology_text(
-        ["ex:p2 owl:propertyChainAxiom ( ex:p0 ex:p1 ) ."]), "t.ttl"))
+    rules = rules_from_ontology(
+        Axioms.from_turtle(
+            ontology_text(["ex:p2 owl:propertyChainAxiom ( ex:p0 ex:p1 ) ."]), "t.ttl"
+        )
+    )
     [chain] = rules
     assert str(chain.location) == "t.ttl:12:7"
     assert chain.comment == (

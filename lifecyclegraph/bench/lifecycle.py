@@ -25,9 +25,18 @@ __all__ = ["Change", "lifecycle_changes", "lifecycle_entities"]
 
 # Entities per 100 of the graph, by kind (parts: cells and deployments are counted).
 _SHARE = {
-    "team": 0.2, "user": 2.0, "dataset": 14.0, "version": 18.0, "pipeline": 3.0,
-    "run": 24.0, "feature": 10.0, "model": 2.0, "instance": 15.0, "test": 1.2,
-    "cell": 2.4, "deployment": 7.2,
+    "team": 0.2,
+    "user": 2.0,
+    "dataset": 14.0,
+    "version": 18.0,
+    "pipeline": 3.0,
+    "run": 24.0,
+    "feature": 10.0,
+    "model": 2.0,
+    "instance": 15.0,
+    "test": 1.2,
+    "cell": 2.4,
+    "deployment": 7.2,
 }
 _DOMAIN_DATASETS = 24  # datasets per domain, in 4 layers of 6
 
@@ -46,10 +55,16 @@ def _plan(total: int) -> _Plan:
 
 def _uri(kind: str, i: int) -> str:
     path = {
-        "team": "team/identity", "user": "user/identity", "dataset": "dataset/datasets",
-        "version": "dataset-version/datasets", "pipeline": "pipeline/orchestrator",
-        "run": "pipeline-run/orchestrator", "feature": "feature/featurestore",
-        "model": "model/registry", "instance": "model/registry", "test": "ab-test/experimentation",
+        "team": "team/identity",
+        "user": "user/identity",
+        "dataset": "dataset/datasets",
+        "version": "dataset-version/datasets",
+        "pipeline": "pipeline/orchestrator",
+        "run": "pipeline-run/orchestrator",
+        "feature": "feature/featurestore",
+        "model": "model/registry",
+        "instance": "model/registry",
+        "test": "ab-test/experimentation",
         "deployment": "deployment/registry",
     }[kind]
     names = {"version": f"ds-{i // 2}:v{i % 2}", "instance": f"instance-{i}"}
@@ -93,20 +108,31 @@ class _Graph:
         domain, layer = self.dataset_domain[i], self.layer[i]
         if upstream is None:
             upstream = self.earlier(domain, layer, self.rng.randint(1, 2)) if layer else []
-        return Facts.of(_uri("dataset", i), {
-            "rdf:type": Ref("lg:Dataset"), "lg:name": f"dataset_{i}", "lg:owner": self.owner(),
-            "lg:upstreamDataset": [Ref(_uri("dataset", u)) for u in upstream],
-            "lg:latestVersion": Ref(_uri("version", 2 * i + 1)) if 2 * i + 1 < self.n["version"]
-            else None,
-        })
+        return Facts.of(
+            _uri("dataset", i),
+            {
+                "rdf:type": Ref("lg:Dataset"),
+                "lg:name": f"dataset_{i}",
+                "lg:owner": self.owner(),
+                "lg:upstreamDataset": [Ref(_uri("dataset", u)) for u in upstream],
+                "lg:latestVersion": Ref(_uri("version", 2 * i + 1))
+                if 2 * i + 1 < self.n["version"]
+                else None,
+            },
+        )
 
     def version(self, i: int) -> Facts:
         dataset = (i // 2) % self.n["dataset"]
-        return Facts.of(_uri("version", i), {
-            "rdf:type": Ref("lg:DatasetVersion"), "lg:versionOf": Ref(_uri("dataset", dataset)),
-            "lg:producedByRun": Ref(_uri("run", self.rng.randrange(self.n["run"])))
-            if self.layer[dataset] and self.rng.random() < 0.5 else None,
-        })
+        return Facts.of(
+            _uri("version", i),
+            {
+                "rdf:type": Ref("lg:DatasetVersion"),
+                "lg:versionOf": Ref(_uri("dataset", dataset)),
+                "lg:producedByRun": Ref(_uri("run", self.rng.randrange(self.n["run"])))
+                if self.layer[dataset] and self.rng.random() < 0.5
+                else None,
+            },
+        )
 
     def pipeline(self, i: int, reads: list[int] | None = None) -> Facts:
         domain = self.pipeline_domain[i]
@@ -114,11 +140,16 @@ class _Graph:
         if reads is None:
             reads = self.earlier(domain, layer, 2)
         writes = self.at_layer(domain, layer)[:1]
-        return Facts.of(_uri("pipeline", i), {
-            "rdf:type": Ref("lg:Pipeline"), "lg:name": f"pipeline_{i}", "lg:owner": self.owner(),
-            "lg:readsDataset": [Ref(_uri("dataset", d)) for d in reads],
-            "lg:writesDataset": [Ref(_uri("dataset", d)) for d in writes],
-        })
+        return Facts.of(
+            _uri("pipeline", i),
+            {
+                "rdf:type": Ref("lg:Pipeline"),
+                "lg:name": f"pipeline_{i}",
+                "lg:owner": self.owner(),
+                "lg:readsDataset": [Ref(_uri("dataset", d)) for d in reads],
+                "lg:writesDataset": [Ref(_uri("dataset", d)) for d in writes],
+            },
+        )
 
     def run(self, i: int, cell: int | None = None) -> Facts:
         pipeline = i % self.n["pipeline"]
@@ -126,27 +157,38 @@ class _Graph:
         reads = self.earlier(domain, 1, 1)
         if cell is None and self.rng.random() < 0.1:
             cell = self.rng.randrange(self.n["cell"])
-        return Facts.of(_uri("run", i), {
-            "rdf:type": Ref("lg:PipelineRun"), "lg:runOf": Ref(_uri("pipeline", pipeline)),
-            "lg:status": "SUCCEEDED",
-            "lg:readVersion": [Ref(_uri("version", 2 * d)) for d in reads
-                               if 2 * d < self.n["version"]],
-            "lg:ranForCell": Ref(self.cell_uri(cell)) if cell is not None else None,
-        })
+        return Facts.of(
+            _uri("run", i),
+            {
+                "rdf:type": Ref("lg:PipelineRun"),
+                "lg:runOf": Ref(_uri("pipeline", pipeline)),
+                "lg:status": "SUCCEEDED",
+                "lg:readVersion": [
+                    Ref(_uri("version", 2 * d)) for d in reads if 2 * d < self.n["version"]
+                ],
+                "lg:ranForCell": Ref(self.cell_uri(cell)) if cell is not None else None,
+            },
+        )
 
     def cell_uri(self, cell: int) -> str:
         return f"aip://ab-test-cell/experimentation/test-{cell // 2}:{cell % 2 + 1}"
 
     def feature(self, i: int) -> Facts:
         domain = self.feature_domain[i]
-        sources = self.rng.sample(self.by_domain.get(domain, [0]),
-                                  min(2, len(self.by_domain.get(domain, [0]))))
+        sources = self.rng.sample(
+            self.by_domain.get(domain, [0]), min(2, len(self.by_domain.get(domain, [0])))
+        )
         pipelines = [p for p, d in enumerate(self.pipeline_domain) if d == domain][:1]
-        return Facts.of(_uri("feature", i), {
-            "rdf:type": Ref("lg:Feature"), "lg:name": f"feature_{i}", "lg:owner": self.owner(),
-            "lg:sourceDataset": [Ref(_uri("dataset", d)) for d in sources],
-            "lg:computedBy": [Ref(_uri("pipeline", p)) for p in pipelines],
-        })
+        return Facts.of(
+            _uri("feature", i),
+            {
+                "rdf:type": Ref("lg:Feature"),
+                "lg:name": f"feature_{i}",
+                "lg:owner": self.owner(),
+                "lg:sourceDataset": [Ref(_uri("dataset", d)) for d in sources],
+                "lg:computedBy": [Ref(_uri("pipeline", p)) for p in pipelines],
+            },
+        )
 
     def instance(self, i: int, features: list[int] | None = None) -> Facts:
         if features is None:
@@ -155,43 +197,84 @@ class _Graph:
             features = self.rng.sample(pool, min(len(pool), self.rng.randint(2, 4)))
         deployments = []
         if i < self.n["deployment"]:
-            deployments.append(Facts.of(_uri("deployment", i), {
-                "rdf:type": Ref("lg:Deployment"), "lg:environment": "production",
-                "lg:deploymentOf": Ref(_uri("instance", i))}))
-        return Facts.of(_uri("instance", i), {
-            "rdf:type": Ref("lg:ModelInstance"), "lg:owner": self.owner(),
-            "lg:instanceOf": Ref(_uri("model", i % self.n["model"])),
-            "lg:producedByRun": Ref(_uri("run", self.rng.randrange(self.n["run"]))),
-            "lg:usesFeature": [Ref(_uri("feature", f)) for f in features],
-            "lg:hasDeployment": [Ref(d.uri) for d in deployments],
-        }, deployments)
+            deployments.append(
+                Facts.of(
+                    _uri("deployment", i),
+                    {
+                        "rdf:type": Ref("lg:Deployment"),
+                        "lg:environment": "production",
+                        "lg:deploymentOf": Ref(_uri("instance", i)),
+                    },
+                )
+            )
+        return Facts.of(
+            _uri("instance", i),
+            {
+                "rdf:type": Ref("lg:ModelInstance"),
+                "lg:owner": self.owner(),
+                "lg:instanceOf": Ref(_uri("model", i % self.n["model"])),
+                "lg:producedByRun": Ref(_uri("run", self.rng.randrange(self.n["run"]))),
+                "lg:usesFeature": [Ref(_uri("feature", f)) for f in features],
+                "lg:hasDeployment": [Ref(d.uri) for d in deployments],
+            },
+            deployments,
+        )
 
     def model(self, i: int) -> Facts:
-        return Facts.of(_uri("model", i), {
-            "rdf:type": Ref("lg:Model"), "lg:name": f"model_{i}", "lg:owner": self.owner(),
-            "lg:currentInstance": Ref(_uri("instance", i)) if i < self.n["instance"] else None,
-        })
+        return Facts.of(
+            _uri("model", i),
+            {
+                "rdf:type": Ref("lg:Model"),
+                "lg:name": f"model_{i}",
+                "lg:owner": self.owner(),
+                "lg:currentInstance": Ref(_uri("instance", i)) if i < self.n["instance"] else None,
+            },
+        )
 
     def test(self, i: int) -> Facts:
-        cells = [Facts.of(self.cell_uri(2 * i + k), {
-            "rdf:type": Ref("lg:ABTestCell"), "lg:cellOf": Ref(_uri("test", i)),
-            "lg:cellNumber": k + 1}) for k in range(2)]
-        return Facts.of(_uri("test", i), {
-            "rdf:type": Ref("lg:ABTest"), "lg:owner": self.owner(),
-            "lg:hasCell": [Ref(c.uri) for c in cells]}, cells)
+        cells = [
+            Facts.of(
+                self.cell_uri(2 * i + k),
+                {
+                    "rdf:type": Ref("lg:ABTestCell"),
+                    "lg:cellOf": Ref(_uri("test", i)),
+                    "lg:cellNumber": k + 1,
+                },
+            )
+            for k in range(2)
+        ]
+        return Facts.of(
+            _uri("test", i),
+            {
+                "rdf:type": Ref("lg:ABTest"),
+                "lg:owner": self.owner(),
+                "lg:hasCell": [Ref(c.uri) for c in cells],
+            },
+            cells,
+        )
 
     def user(self, i: int, teams: list[int] | None = None) -> Facts:
         if teams is None:
             teams = self.rng.sample(range(self.n["team"]), min(self.n["team"], 1 + i % 2))
-        return Facts.of(_uri("user", i), {
-            "rdf:type": Ref("lg:User"), "lg:email": f"user{i}@example.com",
-            "lg:memberOf": [Ref(_uri("team", t)) for t in teams]})
+        return Facts.of(
+            _uri("user", i),
+            {
+                "rdf:type": Ref("lg:User"),
+                "lg:email": f"user{i}@example.com",
+                "lg:memberOf": [Ref(_uri("team", t)) for t in teams],
+            },
+        )
 
     def team(self, i: int) -> Facts:
         parent = (i - 1) // 5 if i else None
-        return Facts.of(_uri("team", i), {
-            "rdf:type": Ref("lg:Team"), "lg:name": f"team_{i}",
-            "lg:parentTeam": Ref(_uri("team", parent)) if parent is not None else None})
+        return Facts.of(
+            _uri("team", i),
+            {
+                "rdf:type": Ref("lg:Team"),
+                "lg:name": f"team_{i}",
+                "lg:parentTeam": Ref(_uri("team", parent)) if parent is not None else None,
+            },
+        )
 
 
 def lifecycle_entities(total: int = 100_000, seed: int = 7) -> list[Facts]:

@@ -106,13 +106,15 @@ class DagResult:
         speedups = {
             "owlrl_speedup": round(self.owlrl_speedup, 1) if self.owlrl_speedup else None,
             "owlrl_speedup_end_to_end": round(self.owlrl_speedup_end_to_end, 1)
-            if self.owlrl_speedup_end_to_end else None,
+            if self.owlrl_speedup_end_to_end
+            else None,
         }
         return {**asdict(self), "vs_property_path": round(self.vs_property_path, 3), **speedups}
 
 
-def run_dag_bench(nodes: int = 5000, edges: int = 10_000, owlrl: bool = True,
-                  repeat: int = 5) -> DagResult:
+def run_dag_bench(
+    nodes: int = 5000, edges: int = 10_000, owlrl: bool = True, repeat: int = 5
+) -> DagResult:
     """Run (a): the engine, the property-path INSERT and owlrl on the same random DAG.
 
     The engine and the INSERT run ``repeat`` times each, one after the other, on fresh
@@ -133,8 +135,9 @@ def run_dag_bench(nodes: int = 5000, edges: int = 10_000, owlrl: bool = True,
         for a, b in dag:
             out.setdefault(a, []).append(names[b])
         seen = Observation("bench", T0)
-        store.write_many((Facts.of(names[a].value, {EX + "edge": targets}), seen)
-                         for a, targets in out.items())
+        store.write_many(
+            (Facts.of(names[a].value, {EX + "edge": targets}), seen) for a, targets in out.items()
+        )
         gc.collect()
         began = time.perf_counter()
         report = RuleEngine(store, program).materialize()
@@ -166,8 +169,18 @@ def run_dag_bench(nodes: int = 5000, edges: int = 10_000, owlrl: bool = True,
         if owlrl_closure != closure:
             raise AssertionError(f"owlrl closure {owlrl_closure} != engine closure {closure}")
     best = engine_times.index(min(engine_times))
-    return DagResult(nodes, edges, closure, engine_times[best], timings[best], min(core_times),
-                     min(path_times), owlrl_seconds, owlrl_closure, ratios)
+    return DagResult(
+        nodes,
+        edges,
+        closure,
+        engine_times[best],
+        timings[best],
+        min(core_times),
+        min(path_times),
+        owlrl_seconds,
+        owlrl_closure,
+        ratios,
+    )
 
 
 def _owlrl(dag: list[tuple[int, int]]) -> tuple[float, int]:
@@ -234,17 +247,23 @@ class LifecycleResult:
         data = asdict(self)
         data.pop("engine_ms")
         data.pop("write_ms")
-        data["by_kind_p50_ms"] = {k: round(statistics.median(v), 2)
-                                  for k, v in self.by_kind.items()}
+        data["by_kind_p50_ms"] = {
+            k: round(statistics.median(v), 2) for k, v in self.by_kind.items()
+        }
         data.pop("by_kind")
-        return {**data, "engine_p50_ms": round(self.engine_p50_ms, 2),
-                "engine_p95_ms": round(self.engine_p95_ms, 2),
-                "write_p50_ms": round(self.write_p50_ms, 2),
-                "write_p95_ms": round(self.write_p95_ms, 2), "speedup": round(self.speedup, 1)}
+        return {
+            **data,
+            "engine_p50_ms": round(self.engine_p50_ms, 2),
+            "engine_p95_ms": round(self.engine_p95_ms, 2),
+            "write_p50_ms": round(self.write_p50_ms, 2),
+            "write_p95_ms": round(self.write_p95_ms, 2),
+            "speedup": round(self.speedup, 1),
+        }
 
 
-def run_lifecycle_bench(entities: int = 100_000, changes: int = 50,
-                        path: str | None = None) -> LifecycleResult:
+def run_lifecycle_bench(
+    entities: int = 100_000, changes: int = 50, path: str | None = None
+) -> LifecycleResult:
     """Run (b): write the synthetic graph, materialize, then apply single-entity changes.
 
     Args:
@@ -258,7 +277,7 @@ def run_lifecycle_bench(entities: int = 100_000, changes: int = 50,
     seen = Observation("bench", T0)
     began = time.perf_counter()
     for start in range(0, len(graph_entities), 1000):
-        store.write_many((facts, seen) for facts in graph_entities[start:start + 1000])
+        store.write_many((facts, seen) for facts in graph_entities[start : start + 1000])
     write_seconds = time.perf_counter() - began
     asserted = sum(len(f.pairs) for e in graph_entities for f in e.flatten())
     count = sum(len(e.flatten()) for e in graph_entities)
@@ -286,14 +305,23 @@ def run_lifecycle_bench(entities: int = 100_000, changes: int = 50,
         began = time.perf_counter()
         fresh.materialize()
         recompute.append(time.perf_counter() - began)
-    verified = all(relation.rows == fresh.relations[name].rows
-                   for name, relation in engine.evaluator.relations.items())
+    verified = all(
+        relation.rows == fresh.relations[name].rows
+        for name, relation in engine.evaluator.relations.items()
+    )
     return LifecycleResult(
-        entities=count, asserted_triples=asserted, write_seconds=write_seconds,
-        derived=report.derived, facts_in_memory=engine.evaluator.size(),
-        materialize_seconds=report.seconds, materialize_timings=report.timings,
+        entities=count,
+        asserted_triples=asserted,
+        write_seconds=write_seconds,
+        derived=report.derived,
+        facts_in_memory=engine.evaluator.size(),
+        materialize_seconds=report.seconds,
+        materialize_timings=report.timings,
         recompute_seconds=statistics.median(recompute),
-        changes=changes, engine_ms=engine_ms, write_ms=write_ms, by_kind=by_kind,
+        changes=changes,
+        engine_ms=engine_ms,
+        write_ms=write_ms,
+        by_kind=by_kind,
         verified=verified,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )

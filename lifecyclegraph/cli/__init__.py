@@ -80,6 +80,7 @@ def _register() -> None:
         ingest.ingest,
         ingest.deadletters,
         ingest.reconcile,
+        ingest.enrich,
         ingest.status,
         ingest.validate,
         sandbox.sandbox,

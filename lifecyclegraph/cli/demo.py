@@ -58,12 +58,13 @@ def demo(directory: Path, serve: bool, port: int) -> None:
                 click.echo("   " + line.strip())
             for row in answer(run.service, query):
                 click.echo("   -> " + " | ".join(row))
+        look = f"  lifecyclegraph --store {directory}"
         click.echo(
-            f"\nWhere to look:\n"
-            f"  lifecyclegraph --store {directory} entity aip://model/registry/ranking-model-v5-20XX0101\n"
-            f"  lifecyclegraph --store {directory} history aip://model/registry/ranking-model\n"
-            f"  lifecyclegraph --store {directory} sparql 'SELECT ?n WHERE {{ ?t a lg:Team ; lg:name ?n }}'\n"
-            f"  lifecyclegraph --store {directory} status"
+            "\nWhere to look:\n"
+            f"{look} entity aip://model/registry/ranking-model-v5-20XX0101\n"
+            f"{look} history aip://model/registry/ranking-model\n"
+            f"{look} sparql 'SELECT ?n WHERE {{ ?t a lg:Team ; lg:name ?n }}'\n"
+            f"{look} status"
         )
         if serve:
             click.echo(f"\nServing: API {run.api.url}, sandbox {run.sandbox.url}; Ctrl-C stops.")

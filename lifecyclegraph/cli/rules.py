@@ -17,10 +17,20 @@ from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
 from lifecyclegraph.graph import LifecycleGraph
 
 _DIRS = [
-    click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False),
-                 default=None, help="Folder of *.rules files [default: the project's rules/]."),
-    click.option("--ontology", "ontology_dir", type=click.Path(path_type=Path, file_okay=False),
-                 default=None, help="Folder of *.ttl files [default: the project's ontology/]."),
+    click.option(
+        "--rules",
+        "rules_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Folder of *.rules files [default: the project's rules/].",
+    ),
+    click.option(
+        "--ontology",
+        "ontology_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Folder of *.ttl files [default: the project's ontology/].",
+    ),
 ]
 
 
@@ -71,11 +81,16 @@ def check(rules_dir: Path | None, ontology_dir: Path | None) -> None:
 
 @rules.command("run")
 @_dirs
-@click.option("--limit", type=int, default=None,
-              help="Stop if a run would hold more facts than this [default: 10,000,000].")
+@click.option(
+    "--limit",
+    type=int,
+    default=None,
+    help="Stop if a run would hold more facts than this [default: 10,000,000].",
+)
 @click.pass_context
-def run(ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None,
-        limit: int | None) -> None:
+def run(
+    ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None, limit: int | None
+) -> None:
     """Derive every fact from the store's current state into its inferred graph and
     print how many derived facts each predicate has."""
     from lifecyclegraph.cli import config_of
@@ -89,14 +104,21 @@ def run(ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None,
     width = max((len(name) for name in report.counts), default=10)
     for name, count in report.counts.items():
         click.echo(f"{name:{width}}  {count:>10,}")
-    click.echo(f"{'total':{width}}  {report.derived:>10,} derived facts "
-               f"(+{report.added:,} -{report.removed:,} written) in {report.seconds:.2f} s")
+    click.echo(
+        f"{'total':{width}}  {report.derived:>10,} derived facts "
+        f"(+{report.added:,} -{report.removed:,} written) in {report.seconds:.2f} s"
+    )
 
 
 @click.command()
 @click.argument("pattern")
-@click.option("--limit", type=int, default=20, show_default=True,
-              help="Explain at most this many matching facts.")
+@click.option(
+    "--limit",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Explain at most this many matching facts.",
+)
 @click.pass_context
 def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     """Explain why facts hold: each derivation down to the asserted facts, with the
@@ -110,8 +132,9 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     from lifecyclegraph.rules.parser import parse_pattern
     from lifecyclegraph.rules.program import Const
 
-    subject, predicate, obj = (t.term if isinstance(t, Const) else None
-                               for t in parse_pattern(pattern))
+    subject, predicate, obj = (
+        t.term if isinstance(t, Const) else None for t in parse_pattern(pattern)
+    )
     with LifecycleGraph.open(config_of(ctx).store.path) as graph:
         trees = graph.explain_all(subject, predicate, obj, limit=limit)
     if not trees:

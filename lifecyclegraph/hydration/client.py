@@ -276,7 +276,10 @@ class SourceClient:
                 self._refuse_if_blocked(url)
                 trial = self._breaker.enter()
                 try:
-                    response, problem = await self._attempt(path, params, etag, attempts)
+                    response, problem = await self._attempt(path, params, etag, attempts, url)
+                except SourceProtocolError:
+                    self._succeeded(trial)  # an answer, if a bad one: the source is there
+                    raise
                 except BaseException:
                     self._breaker.abandoned(trial=trial)
                     raise
@@ -315,7 +318,7 @@ class SourceClient:
             await self._clock.sleep(delay)
 
     async def _attempt(
-        self, path: str, params: dict[str, str], etag: str | None, attempts: int
+        self, path: str, params: dict[str, str], etag: str | None, attempts: int, url: str
     ) -> tuple[httpx.Response | None, str]:
         """Send one request: the response (``None`` if none came) and what went wrong."""
         self._counts["requests"] += 1
@@ -328,6 +331,10 @@ class SourceClient:
         except (TimeoutError, httpx.TimeoutException):
             self._counts["timeouts"] += 1
             return None, f"no answer within {self.settings.timeout:g} s"
+        except httpx.DecodingError as error:  # a body its Content-Encoding does not decode
+            raise self._protocol_error(
+                f"GET {url} answered a body that does not decode ({error})", url, 200
+            ) from error
         except httpx.TransportError as error:
             self._counts["connection_errors"] += 1
             return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

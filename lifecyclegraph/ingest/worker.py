@@ -10,12 +10,12 @@ Failed work stays in the journal with back-off; nothing accepted is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pyoxigraph import NamedNode
@@ -27,7 +27,7 @@ from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.sources import Sources, UnknownPlatform
-from lifecyclegraph.store import Observation, Outcome
+from lifecyclegraph.store import HydrationState, Observation, Outcome
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.validation import Validator
 from lifecyclegraph.vocab import RDF_TYPE
@@ -52,9 +52,13 @@ class PassResult:
     taken: int = 0
     written: dict[str, int] = field(default_factory=dict)  #: outcome -> count
     rejected: int = 0  #: entities refused by validation
+    dangling: int = 0  #: references whose target stayed 404
     retried: int = 0
     dropped: int = 0
     seconds: float = 0.0
+    hydrate_seconds: float = 0.0  #: waiting for sources (requests in flight)
+    validate_seconds: float = 0.0  #: SHACL validation
+    write_seconds: float = 0.0  #: store transactions
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.written[outcome] = self.written.get(outcome, 0) + n
@@ -70,6 +74,10 @@ class Ingestor:
         validator: the validation gate (default: the project's shapes).
         batch: how many URIs one pass hydrates at most.
         max_event_bytes: the size limit of one event.
+        enrich: resolve stubs progressively: every entity known only from a foreign
+            key is queued for hydration through the provider of its URI's platform.
+        dangling_after: hydrations of a stub that found nothing (404) before it is
+            recorded as a dangling reference (and no longer retried).
     """
 
     def __init__(
@@ -80,6 +88,8 @@ class Ingestor:
         validator: Validator | None = None,
         batch: int = 256,
         max_event_bytes: int = 64 * 1024,
+        enrich: bool = True,
+        dangling_after: int = 3,
     ) -> None:
         self.graph = graph
         self.sources = sources
@@ -87,8 +97,12 @@ class Ingestor:
         self.validator = validator or Validator.load()
         self.batch = batch
         self.max_event_bytes = max_event_bytes
+        self.enrich = enrich
+        self.dangling_after = dangling_after
         self.kinds = sources.kinds
         self._random = random.Random()
+        self._wakeup: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- intake ------------------------------------------------------------------------
 
@@ -120,9 +134,15 @@ class Ingestor:
             )
         if accepted:
             result.accepted = self.journal.accept(accepted)
+            self._notify()
         if rejected:
             self.journal.dead_letter(rejected)
         return result
+
+    def _notify(self) -> None:
+        """Wake the running worker (from any thread): new work was queued."""
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def reconcile(self) -> int:
         """Queue every known entity (parts through their parents) to be read again."""
@@ -132,7 +152,33 @@ class Ingestor:
             if state is None or state.part_of is not None:
                 continue
             items.append((uri, self._type_of(uri)))
-        return self.journal.enqueue(items, "reconcile")
+        queued = self.journal.enqueue(items, "reconcile")
+        self._notify()
+        return queued
+
+    def queue_enrichment(self, stale_after: float | None = None) -> int:
+        """Queue what enrichment should look at: every stub (an entity known only from a
+        foreign key) and, with ``stale_after`` seconds, every entity not hydrated since.
+
+        Work that failed before is already queued with its back-off. Returns how many
+        URIs were queued.
+        """
+        now = datetime.now(UTC)
+        items = []
+        for uri in self.graph.entities():
+            state = self.graph.store.state(uri)
+            if state is None or state.part_of is not None:
+                continue
+            if state.state is HydrationState.REFERENCED or (
+                stale_after is not None
+                and state.state is HydrationState.HYDRATED
+                and state.last_hydrated_at is not None
+                and (now - state.last_hydrated_at).total_seconds() > stale_after
+            ):
+                items.append((uri, self._type_of(uri)))
+        queued = self.journal.enqueue(items, "enrich")
+        self._notify()
+        return queued
 
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
         """Submit dead letters again (after a provider was added, say)."""
@@ -156,28 +202,47 @@ class Ingestor:
         if not items:
             return result
         outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
+        result.hydrate_seconds = time.perf_counter() - began
         done: list[WorkItem] = []
         retry: list[tuple[WorkItem, float, str]] = []
         dropped: list[tuple[WorkItem, str]] = []
         writes: list[tuple[Facts, Observation]] = []
         stubs: list[tuple[str, NamedNode, Observation]] = []
         deletes: list[tuple[str, Observation]] = []
+        findings: list[tuple[str, bool, dict[str, Any] | None]] = []
         for item, outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, UnknownPlatform):
                 dropped.append((item, str(outcome)))
             elif isinstance(outcome, BaseException):
                 retry.append((item, self._backoff(item, outcome), _describe(outcome)))
-            else:
-                self._plan(item, outcome, writes, stubs, deletes, result)
+            elif outcome.facts is None and self._is_stub(item.uri):
+                if item.attempts + 1 < self.dangling_after:
+                    retry.append((item, self._backoff(item, None), "404: not at its source yet"))
+                    continue
+                findings.append((item.uri, False, self._dangling(item.uri)))
+                result.dangling += 1
+                self._plan(item, outcome, writes, stubs, deletes, findings, result)
                 done.append(item)
+            else:
+                self._plan(item, outcome, writes, stubs, deletes, findings, result)
+                done.append(item)
+        written = time.perf_counter()
         for res in self.graph.write_many(writes):
             result.count(res.outcome.value)
+        new_stubs = []
         for res in self.graph.store.reference_many(stubs):
             if res.outcome is Outcome.REFERENCED:
                 result.count(res.outcome.value)
+                new_stubs.append(res.uri)
         for res in self.graph.store.delete_many(deletes):
             result.count(res.outcome.value)
-        self.journal.complete(done)
+        touched = [f.uri for facts, _ in writes for f in facts.flatten()]
+        touched += new_stubs + [uri for uri, _ in deletes]
+        self.graph.store.mark_enriched(touched, datetime.now(UTC))
+        result.write_seconds = time.perf_counter() - written
+        if self.enrich and new_stubs:
+            self.journal.enqueue(((uri, self._type_of(uri)) for uri in new_stubs), "stub")
+        self.journal.complete(done, findings)
         if retry:
             self.journal.retry_later(retry)
         if dropped:
@@ -210,17 +275,34 @@ class Ingestor:
             total.retried += step.retried
             total.dropped += step.dropped
             total.seconds += step.seconds
+            total.hydrate_seconds += step.hydrate_seconds
+            total.validate_seconds += step.validate_seconds
+            total.write_seconds += step.write_seconds
             for key, value in step.written.items():
                 total.count(key, value)
         return total
 
-    async def run(self, stop: asyncio.Event, idle: float = 0.02) -> None:
-        """Process continuously until ``stop`` is set."""
-        while not stop.is_set():
-            step = await self.process()
-            if not step.taken:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
+    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Process continuously until ``stop`` is set; new work wakes it at once."""
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        try:
+            while not stop.is_set():
+                self._wakeup.clear()
+                step = await self.process()
+                if step.taken:
+                    continue
+                due = self.journal.next_due()
+                pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._wakeup.wait()),
+                ]
+                await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            self._loop = self._wakeup = None
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -237,6 +319,7 @@ class Ingestor:
         writes: list[tuple[Facts, Observation]],
         stubs: list[tuple[str, NamedNode, Observation]],
         deletes: list[tuple[str, Observation]],
+        findings: list[tuple[str, bool, dict[str, Any] | None]],
         result: PassResult,
     ) -> None:
         platform = AipUri.parse(item.uri).platform_id
@@ -246,13 +329,15 @@ class Ingestor:
             if hydrated.uri != item.uri:
                 deletes.append((hydrated.uri, obs))
             return
+        began = time.perf_counter()
         report = self.validator.validate(
             hydrated.facts, self._types_of, reference_types=hydrated.references
         )
+        result.validate_seconds += time.perf_counter() - began
         uris = {f.uri for f in hydrated.facts.flatten()}
         if not report.conforms:
             result.rejected += 1
-            self.journal.record_finding(hydrated.facts.uri, True, report.as_dict())
+            findings.append((hydrated.facts.uri, True, report.as_dict()))
             self.sources.reports[platform].fail(
                 "validation",
                 hydrated.facts.uri,
@@ -260,13 +345,29 @@ class Ingestor:
                 + "; ".join(r.message for r in report.violations[:3]),
             )
             return
-        self.journal.record_finding(
-            hydrated.facts.uri, False, report.as_dict() if report.results else None
-        )
+        findings.append((hydrated.facts.uri, False, report.as_dict() if report.results else None))
         writes.append((hydrated.facts, obs))
         stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())
         if item.uri not in uris:
             deletes.append((item.uri, obs))  # a part its parent no longer has
+
+    def _is_stub(self, uri: str) -> bool:
+        state = self.graph.store.state(uri)
+        return state is not None and state.state is HydrationState.REFERENCED
+
+    def _dangling(self, uri: str) -> dict[str, Any]:
+        """The quality finding for a reference whose target its source does not have."""
+        referrers = sorted(
+            {t.subject.value for t in self.graph.store.asserted(None, None, NamedNode(uri))}
+        )
+        return {
+            "conforms": True,
+            "kind": "dangling-reference",
+            "message": f"{uri} is referenced but its source answers 404 "
+            f"({self.dangling_after} tries)",
+            "referencedBy": referrers,
+            "results": [],
+        }
 
     def _types_of(self, iri: str) -> set[str]:
         return {t.object.value for t in self.graph.store.asserted(NamedNode(iri), RDF_TYPE)}
@@ -275,7 +376,7 @@ class Ingestor:
         types = self._types_of(uri)
         return min(types) if types else None
 
-    def _backoff(self, item: WorkItem, error: BaseException) -> float:
+    def _backoff(self, item: WorkItem, error: BaseException | None) -> float:
         base = min(MAX_BACKOFF, 0.5 * 2 ** min(item.attempts, 12))
         delay = self._random.uniform(base / 2, base)
         hint = getattr(error, "retry_after", None)

@@ -150,22 +150,31 @@ def _check_predicates(
         name = rule.head.predicate
         if is_helper(name) and name not in helpers:
             helpers[name] = rule.head.arity
-    names = sorted({show_predicate(p) for p in vocabulary.classes | vocabulary.properties}
-                   | set(helpers) | set(BUILTINS))
+    names = sorted(
+        {show_predicate(p) for p in vocabulary.classes | vocabulary.properties}
+        | set(helpers)
+        | set(BUILTINS)
+    )
     for rule in rules:
         for item in (rule.head, *rule.body):
             if isinstance(item, Builtin):
                 spec = BUILTINS[item.name]
                 if len(item.args) not in spec.arities:
                     counts = " or ".join(str(n) for n in spec.arities)
-                    problems.append(_problem(item.location, f"the built-in {item.name} takes "
-                                             f"{counts} arguments, not {len(item.args)}"))
+                    problems.append(
+                        _problem(
+                            item.location,
+                            f"the built-in {item.name} takes "
+                            f"{counts} arguments, not {len(item.args)}",
+                        )
+                    )
                 continue
             if isinstance(item, Comparison):
                 continue
             atom = item.atom if isinstance(item, Negation) else item
-            expected = _expected_arity(atom, vocabulary, helpers, names, problems,
-                                       in_head=atom is rule.head)
+            expected = _expected_arity(
+                atom, vocabulary, helpers, names, problems, in_head=atom is rule.head
+            )
             if expected is None:
                 continue
             if atom.arity != expected:
@@ -175,8 +184,14 @@ def _check_predicates(
     return arity
 
 
-def _expected_arity(atom: Atom, vocabulary: Vocabulary, helpers: dict[str, int],
-                    names: list[str], problems: list[RuleProblem], in_head: bool) -> int | None:
+def _expected_arity(
+    atom: Atom,
+    vocabulary: Vocabulary,
+    helpers: dict[str, int],
+    names: list[str],
+    problems: list[RuleProblem],
+    in_head: bool,
+) -> int | None:
     name = atom.predicate
     if is_helper(name):
         if name in helpers:
@@ -184,8 +199,13 @@ def _expected_arity(atom: Atom, vocabulary: Vocabulary, helpers: dict[str, int],
         problems.append(_problem(atom.location, _unknown(name, names, helper=True)))
         return None
     if name == RDF_TYPE.value:
-        problems.append(_problem(atom.location, "rdf:type is not a predicate here: write the "
-                                 "class as a one-argument atom, as in lg:Model(?x)"))
+        problems.append(
+            _problem(
+                atom.location,
+                "rdf:type is not a predicate here: write the "
+                "class as a one-argument atom, as in lg:Model(?x)",
+            )
+        )
         return None
     known = vocabulary.arity(name)
     if known is None:
@@ -217,8 +237,11 @@ def _near_miss(name: str, names: list[str]) -> list[str]:
 
 def _arity_message(atom: Atom, expected: int, vocabulary: Vocabulary) -> str:
     shown = show_predicate(atom.predicate)
-    kind = "a helper" if is_helper(atom.predicate) else (
-        "a class" if atom.predicate in vocabulary.classes else "a property")
+    kind = (
+        "a helper"
+        if is_helper(atom.predicate)
+        else ("a class" if atom.predicate in vocabulary.classes else "a property")
+    )
     plural = "argument" if expected == 1 else "arguments"
     return f"{shown} is {kind} and takes {expected} {plural}, not {atom.arity}"
 
@@ -233,24 +256,43 @@ MAX_BODY_ATOMS = 16
 def _check_safety(rule: Rule, problems: list[RuleProblem]) -> None:
     atoms = sum(1 for item in rule.body if not isinstance(item, Comparison | Builtin))
     if atoms > MAX_BODY_ATOMS:
-        problems.append(_problem(rule.location, f"a rule may have at most {MAX_BODY_ATOMS} "
-                                 f"atoms in its body, not {atoms}: split it with a helper"))
+        problems.append(
+            _problem(
+                rule.location,
+                f"a rule may have at most {MAX_BODY_ATOMS} "
+                f"atoms in its body, not {atoms}: split it with a helper",
+            )
+        )
     bound: set[str] = set()
     for atom in rule.positive_atoms():
         bound |= atom.variables()
     for arg in rule.head.args:
         if isinstance(arg, Wildcard):
-            problems.append(_problem(rule.head.location, "_ cannot appear in a rule head: "
-                                     "a derived fact needs a value there"))
+            problems.append(
+                _problem(
+                    rule.head.location,
+                    "_ cannot appear in a rule head: a derived fact needs a value there",
+                )
+            )
         elif isinstance(arg, Var) and arg.name not in bound:
-            problems.append(_problem(rule.head.location, f"unsafe rule: the variable {arg} of "
-                                     "the head is not bound by a positive body atom"))
+            problems.append(
+                _problem(
+                    rule.head.location,
+                    f"unsafe rule: the variable {arg} of "
+                    "the head is not bound by a positive body atom",
+                )
+            )
     first = rule.head.args[0] if rule.head.args else None
-    if not is_helper(rule.head.predicate) and isinstance(first, Const) and isinstance(
-        first.term, Literal
+    if (
+        not is_helper(rule.head.predicate)
+        and isinstance(first, Const)
+        and isinstance(first.term, Literal)
     ):
-        problems.append(_problem(rule.head.location, "the subject of a derived fact must be "
-                                 "an IRI, not a literal"))
+        problems.append(
+            _problem(
+                rule.head.location, "the subject of a derived fact must be an IRI, not a literal"
+            )
+        )
     for item in rule.body:
         if isinstance(item, Negation):
             what, names, location = "a negated atom", item.variables(), item.location
@@ -261,20 +303,27 @@ def _check_safety(rule: Rule, problems: list[RuleProblem]) -> None:
         elif isinstance(item, Builtin):
             what, names, location = f"the built-in {item.name}", item.variables(), item.location
             if any(isinstance(a, Wildcard) for a in item.args):
-                problems.append(_problem(location, f"_ cannot be an argument of {item.name}: "
-                                         "use a variable"))
+                problems.append(
+                    _problem(location, f"_ cannot be an argument of {item.name}: use a variable")
+                )
         else:
             continue
         for name in sorted(names - bound):
-            problems.append(_problem(location, f"unsafe rule: the variable ?{name} of {what} "
-                                     "is not bound by a positive body atom"))
+            problems.append(
+                _problem(
+                    location,
+                    f"unsafe rule: the variable ?{name} of {what} "
+                    "is not bound by a positive body atom",
+                )
+            )
 
 
 # -- stratification --------------------------------------------------------------------------
 
 
-def stratify(rules: tuple[Rule, ...], problems: list[RuleProblem] | None = None
-             ) -> tuple[Stratum, ...]:
+def stratify(
+    rules: tuple[Rule, ...], problems: list[RuleProblem] | None = None
+) -> tuple[Stratum, ...]:
     """Group the derived predicates into strongly connected components, in dependency
     order, and add every negation inside a component to ``problems``."""
     problems = [] if problems is None else problems
@@ -295,8 +344,10 @@ def stratify(rules: tuple[Rule, ...], problems: list[RuleProblem] | None = None
             if component_of[negated] == component_of[head]:
                 path = _path(negated, head, edges)
                 via = " -> ".join(show_predicate(p) for p in path)
-                message = (f"negation through recursion: {show_predicate(head)} depends on "
-                           f"not {show_predicate(negated)}")
+                message = (
+                    f"negation through recursion: {show_predicate(head)} depends on "
+                    f"not {show_predicate(negated)}"
+                )
                 if len(path) > 1:
                     message += f", and {via}; the rules cannot be stratified"
                 problems.append(_problem(item.location, message))
@@ -305,8 +356,7 @@ def stratify(rules: tuple[Rule, ...], problems: list[RuleProblem] | None = None
         member_set = frozenset(members)
         own = tuple(r for r in rules if r.head.predicate in member_set)
         recursive = len(members) > 1 or any(
-            isinstance(a, Atom) and a.predicate in member_set
-            for r in own for a in r.body
+            isinstance(a, Atom) and a.predicate in member_set for r in own for a in r.body
         )
         strata.append(Stratum(member_set, own, recursive))
     return tuple(strata)

@@ -44,11 +44,21 @@ RDF = PREFIXES["rdf"]
 _CLASS_TYPES = {OWL + "Class", RDFS + "Class"}
 _PROPERTY_TYPES = {
     RDF + "Property",
-    *(OWL + name for name in (
-        "ObjectProperty", "DatatypeProperty", "AnnotationProperty", "TransitiveProperty",
-        "SymmetricProperty", "AsymmetricProperty", "FunctionalProperty",
-        "InverseFunctionalProperty", "ReflexiveProperty", "IrreflexiveProperty",
-    )),
+    *(
+        OWL + name
+        for name in (
+            "ObjectProperty",
+            "DatatypeProperty",
+            "AnnotationProperty",
+            "TransitiveProperty",
+            "SymmetricProperty",
+            "AsymmetricProperty",
+            "FunctionalProperty",
+            "InverseFunctionalProperty",
+            "ReflexiveProperty",
+            "IrreflexiveProperty",
+        )
+    ),
 }
 _CLASS_AXIOMS = {RDFS + "subClassOf", OWL + "equivalentClass"}
 _PROPERTY_AXIOMS = {RDFS + "subPropertyOf", OWL + "equivalentProperty", OWL + "inverseOf"}
@@ -147,12 +157,16 @@ class Axioms:
 
     # -- reading --------------------------------------------------------------------
 
-    def objects(self, subject: NamedNode | BlankNode, predicate: str
-                ) -> list[NamedNode | BlankNode]:
+    def objects(
+        self, subject: NamedNode | BlankNode, predicate: str
+    ) -> list[NamedNode | BlankNode]:
         """The objects of ``subject predicate ?o`` (IRIs and blank nodes)."""
         node = NamedNode(predicate)
-        return [t.object for t, _ in self.triples  # type: ignore[misc]
-                if t.subject == subject and t.predicate == node]
+        return [
+            t.object
+            for t, _ in self.triples  # type: ignore[misc]
+            if t.subject == subject and t.predicate == node
+        ]
 
     def axioms(self, predicate: str) -> Iterator[tuple[Triple, str]]:
         """The triples whose predicate is ``predicate``, with their file."""
@@ -198,8 +212,10 @@ class Axioms:
                 properties.update(x.value for x in (s, o) if isinstance(x, NamedNode))
             elif p in (RDFS + "domain", RDFS + "range") and isinstance(s, NamedNode):
                 properties.add(s.value)
-            elif p == OWL + "propertyChainAxiom" and isinstance(s, NamedNode) and isinstance(
-                o, NamedNode | BlankNode
+            elif (
+                p == OWL + "propertyChainAxiom"
+                and isinstance(s, NamedNode)
+                and isinstance(o, NamedNode | BlankNode)
             ):
                 properties.add(s.value)
                 properties.update(x.value for x in self.rdf_list(o) if isinstance(x, NamedNode))
@@ -247,7 +263,7 @@ def _shorten(name: str, prefixes: dict[str, str]) -> tuple[str, ...]:
     forms = [f"<{iri}>"]
     for prefix, base in prefixes.items():
         if iri.startswith(base) and len(iri) > len(base):
-            forms.insert(0, f"{prefix}:{iri[len(base):]}")
+            forms.insert(0, f"{prefix}:{iri[len(base) :]}")
     if not forms[:-1]:
         forms.insert(0, compact(iri))
     return tuple(forms)

@@ -43,10 +43,25 @@ __all__ = ["BUILTINS", "COMPARISONS", "Builtin", "compare", "sort_value"]
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 
-_NUMERIC = {XSD[t].value for t in ("integer", "int", "long", "short", "byte", "decimal",
-                                   "double", "float", "nonNegativeInteger",
-                                   "positiveInteger", "negativeInteger",
-                                   "nonPositiveInteger", "unsignedInt", "unsignedLong")}
+_NUMERIC = {
+    XSD[t].value
+    for t in (
+        "integer",
+        "int",
+        "long",
+        "short",
+        "byte",
+        "decimal",
+        "double",
+        "float",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "unsignedInt",
+        "unsignedLong",
+    )
+}
 _STRING = {XSD.string.value, "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 
 
@@ -72,16 +87,32 @@ class Builtin:
 BUILTINS: dict[str, Builtin] = {
     b.name: b
     for b in (
-        Builtin("strstarts", (2,), lambda a, b: _text(a).startswith(_text(b)),
-                "the text of a starts with the text of b"),
-        Builtin("strends", (2,), lambda a, b: _text(a).endswith(_text(b)),
-                "the text of a ends with the text of b"),
-        Builtin("contains", (2,), lambda a, b: _text(b) in _text(a),
-                "the text of b occurs in the text of a"),
-        Builtin("regex", (2, 3),
-                lambda a, p, f=None: _pattern(_text(p), _text(f) if f else "").search(_text(a))
-                is not None,
-                "the regular expression p matches the text of a"),
+        Builtin(
+            "strstarts",
+            (2,),
+            lambda a, b: _text(a).startswith(_text(b)),
+            "the text of a starts with the text of b",
+        ),
+        Builtin(
+            "strends",
+            (2,),
+            lambda a, b: _text(a).endswith(_text(b)),
+            "the text of a ends with the text of b",
+        ),
+        Builtin(
+            "contains",
+            (2,),
+            lambda a, b: _text(b) in _text(a),
+            "the text of b occurs in the text of a",
+        ),
+        Builtin(
+            "regex",
+            (2, 3),
+            lambda a, p, f=None: (
+                _pattern(_text(p), _text(f) if f else "").search(_text(a)) is not None
+            ),
+            "the regular expression p matches the text of a",
+        ),
         Builtin("isiri", (1,), lambda a: isinstance(a, NamedNode), "a is an IRI"),
         Builtin("isliteral", (1,), lambda a: isinstance(a, Literal), "a is a literal"),
     )

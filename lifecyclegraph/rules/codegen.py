@@ -180,8 +180,11 @@ class _Writer:
         last_loop = max((i for i, s in enumerate(steps) if s.kind in _LOOPS), default=-1)
         for number, step in enumerate(steps):
             getattr(self, f"step_{step.kind}")(step)
-            if step.kind in _LOOPS and number < last_loop and self.kind in ("full", "delta",
-                                                                             "negdelta"):
+            if (
+                step.kind in _LOOPS
+                and number < last_loop
+                and self.kind in ("full", "delta", "negdelta")
+            ):
                 self.emit("if len(out) > cap: return")
         if self.kind == "check":
             self.lines.append("    return False")

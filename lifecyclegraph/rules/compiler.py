@@ -170,10 +170,10 @@ class CompiledProgram:
     strata: tuple[CompiledStratum, ...]
     arity: dict[str, int]
     base_relation: dict[str, str]
-    _plans: dict[tuple[int, Variant], Plan] = field(default_factory=dict, repr=False,
-                                                     compare=False)
-    _generated: dict[tuple[int, Variant, bool], Any] = field(default_factory=dict, repr=False,
-                                                             compare=False)
+    _plans: dict[tuple[int, Variant], Plan] = field(default_factory=dict, repr=False, compare=False)
+    _generated: dict[tuple[int, Variant, bool], Any] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def rules_by_head(self) -> dict[str, tuple[CompiledRule, ...]]:
@@ -236,8 +236,9 @@ def compile_program(analysed: AnalysedProgram) -> CompiledProgram:
             compiled.append(compiled_rule)
             members.append(compiled_rule)
         inputs = frozenset(p for r in members for p in r.body_predicates()) - stratum.predicates
-        strata.append(CompiledStratum(stratum.predicates, tuple(members), stratum.recursive,
-                                      inputs))
+        strata.append(
+            CompiledStratum(stratum.predicates, tuple(members), stratum.recursive, inputs)
+        )
     return CompiledProgram(analysed, tuple(compiled), tuple(strata), arity, base_relation)
 
 
@@ -287,8 +288,9 @@ def _plan(rule: CompiledRule, variant: Variant) -> Plan:
         if kind == "delta":
             pending.remove(position)
     while pending:
-        ready = [i for i in pending if not isinstance(body[i], Atom)
-                 and body[i].variables() <= bound]
+        ready = [
+            i for i in pending if not isinstance(body[i], Atom) and body[i].variables() <= bound
+        ]
         if ready:
             for i in ready:
                 steps.append(_filter_step(body[i], i, bound))
@@ -327,8 +329,11 @@ def _filter_step(item: BodyItem, position: int, bound: set[str]) -> Step:
 
 
 def _bound_columns(atom: Atom, bound: set[str]) -> tuple[int, ...]:
-    return tuple(i for i, arg in enumerate(atom.args)
-                 if isinstance(arg, Const) or (isinstance(arg, Var) and arg.name in bound))
+    return tuple(
+        i
+        for i, arg in enumerate(atom.args)
+        if isinstance(arg, Const) or (isinstance(arg, Var) and arg.name in bound)
+    )
 
 
 def _bound_count(atom: Atom, bound: set[str]) -> int:

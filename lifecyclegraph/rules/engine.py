@@ -81,8 +81,13 @@ class RuleEngine:
             :class:`~lifecyclegraph.errors.RuleLimitError`.
     """
 
-    def __init__(self, store: SnapshotStore, program: CompiledProgram | None = None, *,
-                 limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(
+        self,
+        store: SnapshotStore,
+        program: CompiledProgram | None = None,
+        *,
+        limit: int = DEFAULT_LIMIT,
+    ) -> None:
         self.store = store
         self.program = program if program is not None else load_program()
         self.evaluator = Evaluator(self.program, limit=limit)
@@ -135,11 +140,13 @@ class RuleEngine:
             facts: dict[str, set[Fact]] = {}
             tid = self.table.id
             for node, predicate in self._classes.items():
-                facts[predicate] = {(tid(t.subject),)
-                                    for t in self.store.asserted(None, RDF_TYPE, node)}
+                facts[predicate] = {
+                    (tid(t.subject),) for t in self.store.asserted(None, RDF_TYPE, node)
+                }
             for node, predicate in self._properties.items():
-                facts[predicate] = {(tid(t.subject), tid(t.object))
-                                    for t in self.store.asserted(None, node, None)}
+                facts[predicate] = {
+                    (tid(t.subject), tid(t.object)) for t in self.store.asserted(None, node, None)
+                }
             self.evaluator.load(facts)
             del facts
             read = time.perf_counter()
@@ -181,10 +188,13 @@ class RuleEngine:
             # times faster, and a crash half way is repaired by the next materialization.
             self.store.apply_inferred(added, stale, bulk=not stale and len(added) > BULK)
             seconds = time.perf_counter() - began
-            timings = {**self._timings,
-                       "write": seconds - self._timings["read"] - self._timings["derive"]}
-            return MaterializeReport(dict(sorted(counts.items())), len(added), len(stale),
-                                     seconds, timings)
+            timings = {
+                **self._timings,
+                "write": seconds - self._timings["read"] - self._timings["derive"],
+            }
+            return MaterializeReport(
+                dict(sorted(counts.items())), len(added), len(stale), seconds, timings
+            )
 
     def _quads(self, predicate: str, facts: Iterable[Fact]) -> list[Quad]:
         """Derived facts as quads of the inferred graph (facts about a literal, which RDF
@@ -194,10 +204,8 @@ class RuleEngine:
         graph = INFERRED_GRAPH
         literals = self.table.literals
         if self.program.arity[predicate] == 1:
-            return [Quad(terms[f[0]], RDF_TYPE, node, graph) for f in facts
-                    if f[0] not in literals]
-        return [Quad(terms[f[0]], node, terms[f[1]], graph) for f in facts
-                if f[0] not in literals]
+            return [Quad(terms[f[0]], RDF_TYPE, node, graph) for f in facts if f[0] not in literals]
+        return [Quad(terms[f[0]], node, terms[f[1]], graph) for f in facts if f[0] not in literals]
 
     def derived_triples(self) -> set[Triple]:
         """The triples the inferred graph should hold: the derived facts of ontology
@@ -318,8 +326,9 @@ class RuleEngine:
         found = self.match(subject, predicate, obj)
         return found[0] if found else None
 
-    def match(self, subject: Any = None, predicate: Any = None, obj: Any = None,
-              limit: int | None = None) -> list[Explanation]:
+    def match(
+        self, subject: Any = None, predicate: Any = None, obj: Any = None, limit: int | None = None
+    ) -> list[Explanation]:
         """Explain every fact (asserted or derived) matching a pattern; ``None`` matches
         anything."""
         with self._lock:
@@ -347,8 +356,11 @@ class RuleEngine:
         if predicate is None or predicate in self._properties:
             o = lookup(obj) if obj is not None else None
             if obj is None or o is not None:
-                keys = [self._properties[predicate]] if predicate is not None else sorted(
-                    self._properties.values())
+                keys = (
+                    [self._properties[predicate]]
+                    if predicate is not None
+                    else sorted(self._properties.values())
+                )
                 wanted.extend((key, o) for key in keys)
         found: list[tuple[str, Fact]] = []
         for key, o in wanted:
@@ -362,8 +374,9 @@ class RuleEngine:
         if triple is None:
             return ()
         infos = []
-        for quad in self.store.current.quads_for_pattern(triple.subject, triple.predicate,
-                                                         triple.object, None):
+        for quad in self.store.current.quads_for_pattern(
+            triple.subject, triple.predicate, triple.object, None
+        ):
             graph = quad.graph_name
             if isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX):
                 infos.append(self.store.snapshot(graph.value))

@@ -86,8 +86,9 @@ class Evaluator:
             go past it stops with :class:`~lifecyclegraph.errors.RuleLimitError`.
     """
 
-    def __init__(self, compiled: CompiledProgram, table: TermTable | None = None,
-                 limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(
+        self, compiled: CompiledProgram, table: TermTable | None = None, limit: int = DEFAULT_LIMIT
+    ) -> None:
         self.compiled = compiled
         self.table = table if table is not None else TermTable()
         self.limit = limit
@@ -124,8 +125,9 @@ class Evaluator:
             if key in self.base:
                 self.base[key].update(rows)
 
-    def function(self, rule: CompiledRule, variant: Variant, negation: bool = True
-                 ) -> Callable[..., Any]:
+    def function(
+        self, rule: CompiledRule, variant: Variant, negation: bool = True
+    ) -> Callable[..., Any]:
         """The Python function of a rule's plan, generated and compiled on first use."""
         key = (rule.index, variant, negation)
         found = self._functions.get(key)
@@ -169,12 +171,25 @@ class Evaluator:
                 if not any(_predicate(rule, i) in stratum.predicates for i in rule.positive):
                     out = self._run(rule, ("full",), None, total)
                     seeds.setdefault(rule.head, set()).update(out)
-            first = {name: set(self.relations[name].rows) for name in stratum.predicates
-                     if self.relations[name].rows} if stratum.recursive else {}
+            first = (
+                {
+                    name: set(self.relations[name].rows)
+                    for name in stratum.predicates
+                    if self.relations[name].rows
+                }
+                if stratum.recursive
+                else {}
+            )
             total = self._fixpoint(stratum, seeds, total, {}, first)
 
-    def _run(self, rule: CompiledRule, variant: Variant, delta: Iterable[Fact] | None,
-             total: int, negation: bool = True) -> set[Fact]:
+    def _run(
+        self,
+        rule: CompiledRule,
+        variant: Variant,
+        delta: Iterable[Fact] | None,
+        total: int,
+        negation: bool = True,
+    ) -> set[Fact]:
         """Run one variant of a rule, stopping if it derives more than the limit allows."""
         out: set[Fact] = set()
         cap = max(self.limit - total, 0)
@@ -197,9 +212,14 @@ class Evaluator:
             limit=self.limit,
         )
 
-    def _fixpoint(self, stratum: CompiledStratum, seeds: dict[str, set[Fact]], total: int,
-                  inserted: dict[str, set[Fact]],
-                  first: dict[str, set[Fact]] | None = None) -> int:
+    def _fixpoint(
+        self,
+        stratum: CompiledStratum,
+        seeds: dict[str, set[Fact]],
+        total: int,
+        inserted: dict[str, set[Fact]],
+        first: dict[str, set[Fact]] | None = None,
+    ) -> int:
         """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
         ``first`` holds facts already in the relations that must also be joined."""
         delta: dict[str, set[Fact]] = {} if first is None else first
@@ -212,8 +232,7 @@ class Evaluator:
                 inserted.setdefault(name, set()).update(fresh)
                 total += len(fresh)
         if total > self.limit and stratum.rules:
-            self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))),
-                          total)
+            self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))), total)
         while delta and stratum.recursive:
             new: dict[str, set[Fact]] = {}
             biggest: tuple[int, CompiledRule | None] = (0, None)
@@ -239,8 +258,9 @@ class Evaluator:
 
     # -- incremental maintenance -------------------------------------------------------------
 
-    def update(self, added: Mapping[str, Iterable[Fact]], removed: Mapping[str, Iterable[Fact]]
-               ) -> UpdateResult:
+    def update(
+        self, added: Mapping[str, Iterable[Fact]], removed: Mapping[str, Iterable[Fact]]
+    ) -> UpdateResult:
         """Apply asserted facts added and removed (by ontology predicate) and maintain
         every derived fact.
 
@@ -290,9 +310,14 @@ class Evaluator:
             total = self._maintain(stratum, changes, base_added, base_removed, total)
         return UpdateResult(changes, base_added, base_removed)
 
-    def _maintain(self, stratum: CompiledStratum, changes: dict[str, Change],
-                  base_added: dict[str, set[Fact]], base_removed: dict[str, set[Fact]],
-                  total: int) -> int:
+    def _maintain(
+        self,
+        stratum: CompiledStratum,
+        changes: dict[str, Change],
+        base_added: dict[str, set[Fact]],
+        base_removed: dict[str, set[Fact]],
+        total: int,
+    ) -> int:
         inputs = [p for p in stratum.inputs if p in changes]
         own_added = {k: base_added[k] for k in stratum.predicates if k in base_added}
         own_removed = {k: base_removed[k] for k in stratum.predicates if k in base_removed}
@@ -304,8 +329,10 @@ class Evaluator:
             total -= len(facts)
         seeds: dict[str, set[Fact]] = {}
         for name, facts in deleted.items():
-            checks = [self.function(rule, ("check",)) for rule in
-                      self.compiled.rules_by_head.get(name, ())]
+            checks = [
+                self.function(rule, ("check",))
+                for rule in self.compiled.rules_by_head.get(name, ())
+            ]
             back = {fact for fact in facts if any(check(fact) for check in checks)}
             if back:
                 seeds[name] = back
@@ -332,8 +359,13 @@ class Evaluator:
                 changes[name] = change
         return total
 
-    def _overdelete(self, stratum: CompiledStratum, changes: dict[str, Change],
-                    inputs: list[str], own_removed: dict[str, set[Fact]]) -> dict[str, set[Fact]]:
+    def _overdelete(
+        self,
+        stratum: CompiledStratum,
+        changes: dict[str, Change],
+        inputs: list[str],
+        own_removed: dict[str, set[Fact]],
+    ) -> dict[str, set[Fact]]:
         """Every fact of the stratum that may have lost its derivation (a superset)."""
         deleted: dict[str, set[Fact]] = {}
         pending: dict[str, set[Fact]] = {}
@@ -362,21 +394,29 @@ class Evaluator:
                 for position in rule.positive:
                     change = changes.get(_predicate(rule, position))
                     if change and change.removed:
-                        consider(rule.head, self._run(rule, ("delta", position), change.removed,
-                                                      0, negation=False))
+                        consider(
+                            rule.head,
+                            self._run(rule, ("delta", position), change.removed, 0, negation=False),
+                        )
                 for position in rule.negative:
                     change = changes.get(_predicate(rule, position))
                     if change and change.added:
-                        consider(rule.head, self._run(rule, ("negdelta", position), change.added,
-                                                      0, negation=False))
+                        consider(
+                            rule.head,
+                            self._run(
+                                rule, ("negdelta", position), change.added, 0, negation=False
+                            ),
+                        )
             while pending:
                 delta, pending = pending, {}
                 for rule in stratum.rules:
                     for position in rule.positive:
                         given = delta.get(_predicate(rule, position))
                         if given:
-                            consider(rule.head, self._run(rule, ("delta", position), given, 0,
-                                                          negation=False))
+                            consider(
+                                rule.head,
+                                self._run(rule, ("delta", position), given, 0, negation=False),
+                            )
         finally:
             for name, back in restored.items():
                 self.relations[name].remove(back)

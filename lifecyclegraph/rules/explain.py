@@ -129,8 +129,9 @@ def statement(predicate: str, terms: tuple[Any, ...]) -> str:
     return f"{shown[0]} {show_predicate(predicate)} {shown[1]}"
 
 
-def explain(evaluator: Evaluator, predicate: str, fact: Fact,
-            provenance: Provenance | None = None) -> Explanation | None:
+def explain(
+    evaluator: Evaluator, predicate: str, fact: Fact, provenance: Provenance | None = None
+) -> Explanation | None:
     """The derivation tree of a fact, or ``None`` if the fact does not hold.
 
     Args:
@@ -194,9 +195,14 @@ def _ranks(evaluator: Evaluator, support: dict[Node, list[_Instance]]) -> dict[N
     return rank
 
 
-def _tree(evaluator: Evaluator, node: Node, support: dict[Node, list[_Instance]],
-          rank: dict[Node, float], memo: dict[Node, Explanation],
-          provenance: Provenance | None) -> Explanation:
+def _tree(
+    evaluator: Evaluator,
+    node: Node,
+    support: dict[Node, list[_Instance]],
+    rank: dict[Node, float],
+    memo: dict[Node, Explanation],
+    provenance: Provenance | None,
+) -> Explanation:
     found = memo.get(node)
     if found is not None:
         return found
@@ -209,8 +215,11 @@ def _tree(evaluator: Evaluator, node: Node, support: dict[Node, list[_Instance]]
         memo[node] = result
         return result
     best = min(
-        (inst for inst in support[node]
-         if 1 + max((rank[p] for p in inst[2]), default=0) == rank[node]),
+        (
+            inst
+            for inst in support[node]
+            if 1 + max((rank[p] for p in inst[2]), default=0) == rank[node]
+        ),
         key=lambda inst: inst[0].index,
     )
     rule, entries, premises = best
@@ -233,9 +242,13 @@ def _tree(evaluator: Evaluator, node: Node, support: dict[Node, list[_Instance]]
 
 def _is_internal_copy(rule: CompiledRule) -> bool:
     body = rule.rule.body
-    return (len(body) == 1 and isinstance(body[0], Atom) and "~" in body[0].predicate
-            and internal_base(body[0].predicate) == rule.head
-            and body[0].args == rule.rule.head.args)
+    return (
+        len(body) == 1
+        and isinstance(body[0], Atom)
+        and "~" in body[0].predicate
+        and internal_base(body[0].predicate) == rule.head
+        and body[0].args == rule.rule.head.args
+    )
 
 
 def _pattern(predicate: str, terms: tuple[Any, ...]) -> str:

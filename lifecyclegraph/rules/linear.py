@@ -88,12 +88,19 @@ def linearise(rules: Iterable[Rule]) -> tuple[list[tuple[Rule, Rule]], dict[str,
     partner: dict[str, str] = {}  # transitive p -> its inverse q
     for name in transitive:
         for rule in rules:
-            other = rule.body[0].predicate if len(rule.body) == 1 and isinstance(
-                rule.body[0], Atom) else None
-            if (other and other != name and other not in transitive
-                    and other not in partner.values()
-                    and _is_inverse_copy(rule, name, other)
-                    and any(_is_inverse_copy(r, other, name) for r in rules)):
+            other = (
+                rule.body[0].predicate
+                if len(rule.body) == 1 and isinstance(rule.body[0], Atom)
+                else None
+            )
+            if (
+                other
+                and other != name
+                and other not in transitive
+                and other not in partner.values()
+                and _is_inverse_copy(rule, name, other)
+                and any(_is_inverse_copy(r, other, name) for r in rules)
+            ):
                 partner[name] = other
                 break
     owned = {q: p for p, q in partner.items()}
@@ -106,10 +113,22 @@ def linearise(rules: Iterable[Rule]) -> tuple[list[tuple[Rule, Rule]], dict[str,
                 x, z = rule.head.args
                 y = rule.body[0].args[1]  # type: ignore[union-attr]
                 where = rule.head.location
-                base = Rule(Atom(name, (x, z), where), (Atom(step, (x, z), where),),
-                            rule.location, rule.comment, rule.origin, rule.also_stated_at)
-                linear = Rule(rule.head, (Atom(step, (x, y), where), Atom(name, (y, z), where)),
-                              rule.location, rule.comment, rule.origin, rule.also_stated_at)
+                base = Rule(
+                    Atom(name, (x, z), where),
+                    (Atom(step, (x, z), where),),
+                    rule.location,
+                    rule.comment,
+                    rule.origin,
+                    rule.also_stated_at,
+                )
+                linear = Rule(
+                    rule.head,
+                    (Atom(step, (x, y), where), Atom(name, (y, z), where)),
+                    rule.location,
+                    rule.comment,
+                    rule.origin,
+                    rule.also_stated_at,
+                )
                 out.extend([(base, rule), (linear, rule)])
                 continue
             run = replace(rule, head=replace(rule.head, predicate=step))
@@ -128,8 +147,14 @@ def linearise(rules: Iterable[Rule]) -> tuple[list[tuple[Rule, Rule]], dict[str,
         source = next(r for r in rules if _is_inverse_copy(r, name, p))
         x, y = Var("x"), Var("y")
         where = source.head.location
-        copy = Rule(Atom(name, (x, y), where), (Atom(name + OWN, (x, y), where),),
-                    source.location, source.comment, source.origin, source.also_stated_at)
+        copy = Rule(
+            Atom(name, (x, y), where),
+            (Atom(name + OWN, (x, y), where),),
+            source.location,
+            source.comment,
+            source.origin,
+            source.also_stated_at,
+        )
         out.append((copy, source))
     base_relation = {}
     for rule, _ in out:
@@ -137,8 +162,9 @@ def linearise(rules: Iterable[Rule]) -> tuple[list[tuple[Rule, Rule]], dict[str,
             atom = item.atom if isinstance(item, Negation) else item
             if isinstance(atom, Atom) and not is_helper(atom.predicate):
                 name = internal_base(atom.predicate)
-                base_relation[name] = (name + STEP if name in transitive
-                                       else name + OWN if name in owned else name)
+                base_relation[name] = (
+                    name + STEP if name in transitive else name + OWN if name in owned else name
+                )
     return out, base_relation
 
 

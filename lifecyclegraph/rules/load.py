@@ -78,8 +78,9 @@ def analyse_program(rules: Program, ontology: Axioms, *, axioms: bool = True) ->
     return analyse(program, ontology.vocabulary())
 
 
-def analyse_files(rules_dir: str | Path | None = None, ontology_dir: str | Path | None = None
-                  ) -> AnalysedProgram:
+def analyse_files(
+    rules_dir: str | Path | None = None, ontology_dir: str | Path | None = None
+) -> AnalysedProgram:
     """Parse and analyse the rule files and the ontology (what ``rules check`` does).
 
     Raises:
@@ -89,8 +90,9 @@ def analyse_files(rules_dir: str | Path | None = None, ontology_dir: str | Path 
     return analyse_program(read_rules(rules_dir), read_ontology(ontology_dir))
 
 
-def load_program(rules_dir: str | Path | None = None, ontology_dir: str | Path | None = None
-                 ) -> CompiledProgram:
+def load_program(
+    rules_dir: str | Path | None = None, ontology_dir: str | Path | None = None
+) -> CompiledProgram:
     """The compiled program of the rule files and the ontology (default: the project's).
 
     Raises:

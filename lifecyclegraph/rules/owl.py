@@ -80,24 +80,42 @@ def rules_from_ontology(ontology: Axioms) -> list[Rule]:
             if d.value == OWL + "Thing":
                 continue
             where = loc(c, filename, compact(predicate), compact(d.value))
-            add(Atom(d.value, (X,), where), (Atom(c.value, (X,), where),), where,
-                f"{_n(c)} is a {kind} of {_n(d)} (ontology)")
+            add(
+                Atom(d.value, (X,), where),
+                (Atom(c.value, (X,), where),),
+                where,
+                f"{_n(c)} is a {kind} of {_n(d)} (ontology)",
+            )
             if kind == "equivalent":
-                add(Atom(c.value, (X,), where), (Atom(d.value, (X,), where),), where,
-                    f"{_n(d)} is equivalent to {_n(c)} (ontology)")
+                add(
+                    Atom(c.value, (X,), where),
+                    (Atom(d.value, (X,), where),),
+                    where,
+                    f"{_n(d)} is equivalent to {_n(c)} (ontology)",
+                )
 
-    for predicate, kind in ((RDFS + "subPropertyOf", "sub-property"),
-                            (OWL + "equivalentProperty", "equivalent")):
+    for predicate, kind in (
+        (RDFS + "subPropertyOf", "sub-property"),
+        (OWL + "equivalentProperty", "equivalent"),
+    ):
         for t, filename in ontology.axioms(predicate):
             p, q = t.subject, t.object
             if not (isinstance(p, NamedNode) and isinstance(q, NamedNode)) or p == q:
                 continue
             where = loc(p, filename, compact(predicate), compact(q.value))
-            add(Atom(q.value, (X, Y), where), (Atom(p.value, (X, Y), where),), where,
-                f"{_n(p)} is a {kind} of {_n(q)} (ontology)")
+            add(
+                Atom(q.value, (X, Y), where),
+                (Atom(p.value, (X, Y), where),),
+                where,
+                f"{_n(p)} is a {kind} of {_n(q)} (ontology)",
+            )
             if kind == "equivalent":
-                add(Atom(p.value, (X, Y), where), (Atom(q.value, (X, Y), where),), where,
-                    f"{_n(q)} is equivalent to {_n(p)} (ontology)")
+                add(
+                    Atom(p.value, (X, Y), where),
+                    (Atom(q.value, (X, Y), where),),
+                    where,
+                    f"{_n(q)} is equivalent to {_n(p)} (ontology)",
+                )
 
     transitive = {s.value: f for s, f in ontology.typed(OWL + "TransitiveProperty")}
     implied: set[str] = set()
@@ -115,16 +133,23 @@ def rules_from_ontology(ontology: Axioms) -> list[Rule]:
 
     for s, filename in ontology.typed(OWL + "SymmetricProperty"):
         where = loc(s, filename, "owl:SymmetricProperty")
-        add(Atom(s.value, (Y, X), where), (Atom(s.value, (X, Y), where),), where,
-            f"{_n(s)} is symmetric (ontology)")
+        add(
+            Atom(s.value, (Y, X), where),
+            (Atom(s.value, (X, Y), where),),
+            where,
+            f"{_n(s)} is symmetric (ontology)",
+        )
 
     for s, filename in ontology.typed(OWL + "TransitiveProperty"):
         if s.value in implied:
             continue
         where = loc(s, filename, "owl:TransitiveProperty")
-        add(Atom(s.value, (X, Z), where),
-            (Atom(s.value, (X, Y), where), Atom(s.value, (Y, Z), where)), where,
-            f"{_n(s)} is transitive (ontology)")
+        add(
+            Atom(s.value, (X, Z), where),
+            (Atom(s.value, (X, Y), where), Atom(s.value, (Y, Z), where)),
+            where,
+            f"{_n(s)} is transitive (ontology)",
+        )
 
     for t, filename in ontology.axioms(OWL + "propertyChainAxiom"):
         p = t.subject
@@ -135,11 +160,17 @@ def rules_from_ontology(ontology: Axioms) -> list[Rule]:
             continue
         where = loc(p, filename, "owl:propertyChainAxiom", compact(chain[0].value))
         variables = [Var(f"x{i}") for i in range(len(chain) + 1)]
-        body = tuple(Atom(member.value, (variables[i], variables[i + 1]), where)
-                     for i, member in enumerate(chain))
+        body = tuple(
+            Atom(member.value, (variables[i], variables[i + 1]), where)
+            for i, member in enumerate(chain)
+        )
         names = " then ".join(_n(m) for m in chain)
-        add(Atom(p.value, (variables[0], variables[-1]), where), body, where,
-            f"{_n(p)} is the chain {names} (ontology)")
+        add(
+            Atom(p.value, (variables[0], variables[-1]), where),
+            body,
+            where,
+            f"{_n(p)} is the chain {names} (ontology)",
+        )
     return rules
 
 

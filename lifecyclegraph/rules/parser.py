@@ -98,8 +98,14 @@ def _keep_comment(token: Token) -> Token:
 @cache
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text()
-    return Lark(grammar, parser="lalr", start=["start", "pattern"], propagate_positions=True,
-                maybe_placeholders=False, lexer_callbacks={"COMMENT": _keep_comment})
+    return Lark(
+        grammar,
+        parser="lalr",
+        start=["start", "pattern"],
+        propagate_positions=True,
+        maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _keep_comment},
+    )
 
 
 def parse_rules(text: str, filename: str = "<rules>") -> Program:

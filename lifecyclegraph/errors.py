@@ -155,6 +155,7 @@ class SourceProtocolError(SourceError):
         super().__init__(message, source=source, url=url)
         self.status = status
 
+
 # --- SPARQL queries (lifecyclegraph.query) ----------------------------------------------
 
 __all__ += [

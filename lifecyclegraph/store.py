@@ -420,15 +420,23 @@ class SnapshotStore:
         crash the inferred graph may hold part of them, which the next full
         materialization repairs.
 
+        A large change that also removes facts is written as two transactions,
+        removals then additions (one SPARQL update carrying thousands of added facts
+        costs ten times as much as adding them); like the rest of the inferred
+        graph, the additions then follow a moment later.
+
         Raises:
             StoreError: if a quad names another graph.
         """
         adds = [_inferred_quad(t) for t in added]
         removes = [_inferred_quad(t) for t in removed]
         with self._lock:
-            if removes:
+            if removes and len(adds) <= _SMALL_CHANGE:
                 self.current.update(_sparql_update(removes, adds))
-            elif adds and bulk:
+                return
+            if removes:
+                self.current.update(_sparql_update(removes, []))
+            if adds and bulk and not removes:
                 self.current.bulk_extend(adds)
             elif adds:
                 self.current.extend(adds)
@@ -699,6 +707,10 @@ class _Batch:
 
 def _is_snapshot(graph: Any) -> bool:
     return isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX)
+
+
+#: Up to how many added derived facts a change with removals is one SPARQL update.
+_SMALL_CHANGE = 256
 
 
 def _inferred_quad(fact: Triple | Quad) -> Quad:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from lifecyclegraph import Facts, LifecycleGraph, Ref
+from lifecyclegraph import Facts, LifecycleGraph, Observation, Ref
 from lifecyclegraph.cli import main
 from lifecyclegraph.errors import RuleLimitError
 from lifecyclegraph.rules.compiler import render
@@ -382,3 +382,20 @@ def test_docs_rules_example_queries_answer_on_the_example_graph():
     load_example(graph)
     for query in queries:
         assert list(graph.sparql(query)), query
+
+
+def test_a_large_change_with_removals_leaves_the_inferred_graph_exact(graph):
+    dataset = "aip://dataset/datasets/shared"
+    graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
+    assert values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }") == [dataset]
+    seen = Observation("featurestore", T0)
+    features = [
+        Facts.of(
+            f"aip://feature/featurestore/f{i}",
+            {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(dataset)},
+        )
+        for i in range(100)
+    ]
+    graph.write_many((facts, seen) for facts in features)
+    assert dataset not in values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }")
+    assert set(graph.store.inferred()) == RuleEngine(graph.store).derived_triples()

@@ -56,9 +56,14 @@ class IngestBenchResult:
 
 
 def run_ingest_bench(
-    entities: int, latency_samples: int = 200, rate: float = 20.0, seed: int = 0
+    entities: int,
+    latency_samples: int = 200,
+    rate: float = 20.0,
+    seed: int = 0,
+    rules: bool = True,
 ) -> IngestBenchResult:
-    """Run both phases on a world of about ``entities`` entities."""
+    """Run the phases on a world of about ``entities`` entities (the inferred-edge phase
+    only with ``rules``)."""
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-ingest-") as tmp:
         world.save(Path(tmp) / "world")
@@ -67,6 +72,7 @@ def run_ingest_bench(
             config = Config.from_dict(
                 {
                     "store": {"path": str(Path(tmp) / "store")},
+                    "rules": {"enabled": rules},
                     "sources": {
                         s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000, "concurrency": 4}
                         for s in SYSTEMS
@@ -100,9 +106,11 @@ async def _phases(
     models = [m["id"] for m in world.objects("model")]
     latencies = await asyncio.to_thread(_latency_phase, service, sandbox.url, models, samples, rate)
     runs = [r for r in world.objects("run") if r.get("ab_test_cells")]
-    inferred = await asyncio.to_thread(
-        _inferred_phase, service, sandbox.url, models, runs, samples, rate
-    )
+    inferred = [0.0]
+    if service.config.rules.enabled:
+        inferred = await asyncio.to_thread(
+            _inferred_phase, service, sandbox.url, models, runs, samples, rate
+        )
     stop.set()
     await worker
     await service.sources.aclose()

@@ -73,13 +73,21 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
 )
 @click.option("--samples", default=200, show_default=True, help="Latency samples.")
 @click.option("--rate", default=20.0, show_default=True, help="Events/s in the latency phase.")
+@click.option(
+    "--rules/--no-rules",
+    default=True,
+    show_default=True,
+    help="Run the rule engine while ingesting (and measure the inferred edge).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def ingest_bench(sizes: tuple[int, ...], samples: int, rate: float, as_json: bool) -> None:
+def ingest_bench(
+    sizes: tuple[int, ...], samples: int, rate: float, rules: bool, as_json: bool
+) -> None:
     """Events -> hydrated over HTTP -> validated -> stored, against the sandbox in its own
     process: entities/s, the share of SHACL validation, and event-to-visible latency."""
     from lifecyclegraph.bench.ingest import run_ingest_bench
 
-    results = [run_ingest_bench(size, samples, rate) for size in sizes]
+    results = [run_ingest_bench(size, samples, rate, rules=rules) for size in sizes]
     if as_json:
         click.echo(
             json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)
@@ -238,3 +246,37 @@ def sparql_bench(entities: int, samples: int, lags: int, as_json: bool) -> None:
     click.echo(f"{'measurement':44} {'n':>5} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9}")
     for f in result.figures:
         click.echo(f"{f.name:44} {f.samples:5d} {f.p50_ms:9.2f} {f.p95_ms:9.2f} {f.max_ms:9.2f}")
+
+
+@bench.command("api")
+@click.option(
+    "--entities",
+    "sizes",
+    multiple=True,
+    type=int,
+    default=[100_000],
+    show_default=True,
+    help="World size (repeat for several, e.g. --entities 100000 --entities 1000000).",
+)
+@click.option("--samples", default=200, show_default=True, help="Requests timed per kind.")
+@click.option("--json", "as_json", is_flag=True)
+def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
+    """Entity JSON, the design's GraphQL query and lineage to depth 10 through the HTTP
+    app in process, on a synthetic lifecycle graph with the rules on: p50 and p95."""
+    from lifecyclegraph.bench.api import run_api_bench
+
+    results = [run_api_bench(size, samples) for size in sizes]
+    if as_json:
+        click.echo(
+            json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)
+        )
+        return
+    click.echo(f"machine: {machine()}")
+    click.echo(f"{'entities':>9} {'request':24} {'p50 ms':>8} {'p95 ms':>8}")
+    for r in results:
+        for name in r.p50_ms:
+            click.echo(f"{r.entities:9d} {name:24} {r.p50_ms[name]:8.2f} {r.p95_ms[name]:8.2f}")
+        click.echo(
+            f"{r.entities:9d} built in {r.build_seconds:.0f} s, rules in "
+            f"{r.materialize_seconds:.0f} s, peak RSS {r.peak_rss_mb:.0f} MB"
+        )

@@ -203,6 +203,18 @@ class Ingestor:
             return result
         outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
         result.hydrate_seconds = time.perf_counter() - began
+        # Validation and writes are CPU and store work: done in a thread so that the
+        # event loop (the HTTP API, when serving) keeps answering meanwhile.
+        return await asyncio.to_thread(self._commit, items, outcomes, result, began)
+
+    def _commit(
+        self,
+        items: list[WorkItem],
+        outcomes: list[Hydrated | BaseException],
+        result: PassResult,
+        began: float,
+    ) -> PassResult:
+        """Validate and write what a pass hydrated; settle its work in the journal."""
         done: list[WorkItem] = []
         retry: list[tuple[WorkItem, float, str]] = []
         dropped: list[tuple[WorkItem, str]] = []

@@ -258,8 +258,10 @@ class RuleEngine:
             return result
 
     def _write(self, result: UpdateResult) -> None:
-        added: list[Triple] = []
-        removed: list[Triple] = []
+        added: list[Fact] = []
+        removed: list[Fact] = []
+        written: list[Quad | Triple] = []
+        gone: list[Quad | Triple] = []
         evaluator = self.evaluator
         for predicate in self._stored:
             base_key = evaluator.relation_of(predicate)
@@ -272,17 +274,19 @@ class RuleEngine:
             lost = change.removed if change else set()
             rows = evaluator.facts(predicate)
             base = evaluator.asserted(predicate)
+            added.clear()
+            removed.clear()
             for fact in gained | lost | base_added | base_removed:
                 now = fact in rows and fact not in base
                 was_held = (fact in rows and fact not in gained) or fact in lost
                 was_base = (fact in base and fact not in base_added) or fact in base_removed
                 before = was_held and not was_base
                 if now != before:
-                    triple = self._triple(predicate, fact)
-                    if triple is not None:
-                        (added if now else removed).append(triple)
-        if added or removed:
-            self.store.apply_inferred(added, removed)
+                    (added if now else removed).append(fact)
+            written.extend(self._quads(predicate, added))
+            gone.extend(self._quads(predicate, removed))
+        if written or gone:
+            self.store.apply_inferred(written, gone)
 
     # -- terms ---------------------------------------------------------------------------------
 

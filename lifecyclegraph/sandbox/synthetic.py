@@ -88,13 +88,16 @@ def synthetic_world(entities: int, seed: int = 0) -> World:
     n_tests = max(1, k // 20)
     tests = [str(10000 + i) for i in range(n_tests)]
     for i, name in enumerate(pipelines):
-        reads = rng.sample(datasets, min(2, len(datasets)))
+        # Lineage is acyclic, as real lineage is: a pipeline reads only datasets that
+        # come before the one it writes, and a run reads a version made by an earlier run.
+        writes = (i * 7) % n_datasets
+        reads = [datasets[j] for j in sorted(rng.sample(range(writes), min(2, writes)))]
         entry = {
             "name": name,
             "description": f"Pipeline {i}",
             "owner_emails": owners(),
             "labels": [{"key": "tier", "value": str(i % 3)}],
-            "nodes": [{"id": "main", "inputs": reads, "outputs": [datasets[(i * 7) % n_datasets]]}],
+            "nodes": [{"id": "main", "inputs": reads, "outputs": [datasets[writes]]}],
             "created_at": _time(rng),
         }
         if i % 2 == 0:
@@ -133,7 +136,7 @@ def synthetic_world(entities: int, seed: int = 0) -> World:
             "started_at": _time(rng),
             "ended_at": _time(rng),
             "triggered_by": rng.choice(emails),
-            "inputs": [{"dataset_id": datasets[(i * 3) % n_datasets], "version": "v1"}],
+            "inputs": [{"dataset_id": datasets[i // 2], "version": "v1"}] if i else [],
             "outputs": [{"dataset_id": datasets[i], "version": "v1"}] if i < n_datasets else [],
             "attempts": [
                 {

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pyoxigraph import NamedNode
 
 from lifecyclegraph.api.body import read_body
+from lifecyclegraph.api.models import ProblemModel
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import (
     NotAcceptableError,
@@ -45,16 +46,52 @@ NOT_OFFERED = (
     "(POST /api/v1/events), so that every fact keeps its source and time"
 )
 
+_PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
+_ANY = {"schema": {}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the result, in the negotiated format"},
-    400: {"description": "malformed query, refused feature (SERVICE, LOAD), bad parameter"},
-    401: {"description": "reads need a token on this server"},
-    403: {"description": "SPARQL Update is not offered"},
-    406: {"description": "no acceptable result format"},
-    413: {"description": "request body too large"},
-    415: {"description": "unsupported request media type or charset"},
-    422: {"description": "the result has more than max_results rows or triples"},
-    503: {"description": "the query ran past query_timeout, or every worker is busy"},
+    200: {
+        "description": "the result in the negotiated format (see docs/sparql.md); without a "
+        "query, the service description",
+        "content": {media: _ANY for media in (*SOLUTIONS, *GRAPH)},
+    },
+    400: {
+        **_PROBLEM,
+        "description": "malformed query (with line and column), refused feature (SERVICE, "
+        "LOAD: `refused`), bad parameter, too deeply nested",
+    },
+    401: {**_PROBLEM, "description": "reads need a token on this server"},
+    403: {**_PROBLEM, "description": "SPARQL Update is not offered"},
+    406: {**_PROBLEM, "description": "no acceptable result format (`acceptable` lists them)"},
+    413: {**_PROBLEM, "description": "request body over max_request_bytes"},
+    415: {**_PROBLEM, "description": "unsupported request media type or charset"},
+    422: {**_PROBLEM, "description": "the result has more than max_results rows or triples"},
+    503: {
+        **_PROBLEM,
+        "description": "stopped at query_timeout, or every worker busy (with Retry-After)",
+    },
+}
+_GRAPH_PARAMETERS = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "array", "items": {"type": "string", "format": "iri"}},
+        "style": "form",
+        "explode": True,
+    }
+    for name, description in (
+        ("default-graph-uri", "these graphs, merged, are the default graph"),
+        ("named-graph-uri", "the only graphs GRAPH can see"),
+    )
+]
+_QUERY_PARAMETER = {
+    "name": "query",
+    "in": "query",
+    "required": False,
+    "description": "the SPARQL query; without it, the service description",
+    "schema": {"type": "string"},
+    "example": "SELECT ?model ?name WHERE { ?model a lg:Model ; lg:name ?name }",
 }
 
 
@@ -189,6 +226,7 @@ def _description(request: Request) -> Response:
     dependencies=[Depends(_read_guard)],
     summary="SPARQL query (?query=), or the service description without one",
     responses=RESPONSES,
+    openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS]},
 )
 async def sparql_get(request: Request) -> Response:
     """Run ``?query=`` on the current state; with no query, describe the service.
@@ -213,6 +251,7 @@ async def sparql_get(request: Request) -> Response:
     summary="SPARQL query as a form (query=) or directly (application/sparql-query)",
     responses=RESPONSES,
     openapi_extra={
+        "parameters": _GRAPH_PARAMETERS,
         "requestBody": {
             "required": True,
             "content": {
@@ -220,6 +259,7 @@ async def sparql_get(request: Request) -> Response:
                 FORM: {
                     "schema": {
                         "type": "object",
+                        "required": ["query"],
                         "properties": {
                             "query": {"type": "string"},
                             "default-graph-uri": {"type": "array", "items": {"type": "string"}},
@@ -228,7 +268,7 @@ async def sparql_get(request: Request) -> Response:
                     }
                 },
             },
-        }
+        },
     },
 )
 async def sparql_post(request: Request) -> Response:

@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode, Quad, Store
 
+from lifecyclegraph.config import SearchConfig
 from lifecyclegraph.entity import Entity, build_entity, is_fact_graph
 from lifecyclegraph.facts import Facts
 from lifecyclegraph.store import (
@@ -35,6 +36,9 @@ from lifecyclegraph.store import (
 )
 from lifecyclegraph.vocab import PREFIXES
 
+if TYPE_CHECKING:
+    from lifecyclegraph.search import SearchIndex, SearchResults
+
 __all__ = ["GraphAsOf", "LifecycleGraph"]
 
 
@@ -45,25 +49,33 @@ class LifecycleGraph:
     context manager, or call :meth:`close`, to release an on-disk store.
     """
 
-    def __init__(self, store: SnapshotStore) -> None:
+    def __init__(self, store: SnapshotStore, search: SearchConfig | None = None) -> None:
         self.store = store
+        self.search_config = search or SearchConfig()
+        self._search_index: SearchIndex | None = None
 
     @classmethod
-    def open(cls, path: str | Path) -> LifecycleGraph:
+    def open(cls, path: str | Path, *, search: SearchConfig | None = None) -> LifecycleGraph:
         """Open or create the graph stored in the directory ``path``.
+
+        ``search`` configures the search index (``<path>/search`` by default), opened
+        on the first search or by :attr:`search_index`.
 
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store or cannot be opened.
         """
-        return cls(SnapshotStore.open(path))
+        return cls(SnapshotStore.open(path), search)
 
     @classmethod
-    def in_memory(cls) -> LifecycleGraph:
+    def in_memory(cls, *, search: SearchConfig | None = None) -> LifecycleGraph:
         """A graph that lives in memory only (for tests and notebooks)."""
-        return cls(SnapshotStore.in_memory())
+        return cls(SnapshotStore.in_memory(), search)
 
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""
+        if self._search_index is not None:
+            self._search_index.close()
+            self._search_index = None
         self.store.current.flush()
         self.store.archive.flush()
         del self.store
@@ -178,6 +190,29 @@ class LifecycleGraph:
     def entities(self, state: HydrationState | None = None) -> Iterator[str]:
         """URIs of every known entity, or of those in ``state``."""
         return self.store.entities(state)
+
+    # -- searching --------------------------------------------------------------------
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The search index, attached (and brought up to date) on first use."""
+        if self._search_index is None:
+            from lifecyclegraph.search import SearchIndex
+
+            self._search_index = SearchIndex.attach(self.store, self.search_config)
+        return self._search_index
+
+    def search(self, text: str = "", **options: Any) -> SearchResults:
+        """Full-text search over entities of every type (see :meth:`SearchIndex.search`).
+
+        Options: ``type``, ``owner``, ``tag``, ``domain`` (a value or a list), ``page``,
+        ``page_size``. A change is searchable within a second of being written.
+        """
+        return self.search_index.search(text, **options)
+
+    def search_owners(self, text: str = "", **options: Any) -> SearchResults:
+        """Search users and teams (``page``, ``page_size``)."""
+        return self.search_index.search_owners(text, **options)
 
 
 class GraphAsOf:

@@ -1,0 +1,93 @@
+"""The ranking plan every backend follows: which fields count how much, and when to go fuzzy.
+
+A query's words must all match (each in any field). Scores add up over the fields a
+word matches, so a multi-field match beats a single one; a name match weighs most;
+an exact match of the whole name is boosted far above everything else. The last
+resort, only when exact words find fewer than ``fuzzy_below`` hits, is a second
+pass that also accepts words within one edit (two from six letters on).
+
+>>> p = plan(SearchQuery("rankng"))
+>>> p.words, [s.fuzzy for s in p.steps]
+(('rankng',), [False, True])
+>>> plan(SearchQuery("")).every
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lifecyclegraph.search.backend import SearchQuery
+from lifecyclegraph.search.documents import tokens
+
+__all__ = ["Plan", "Step", "Weights", "plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Field boosts and thresholds (shared by backends so that they rank alike)."""
+
+    exact_boost: float = 50.0
+    term_fields: dict[str, float] = field(
+        default_factory=lambda: {
+            "name": 6.0,
+            "type_label": 3.0,
+            "owner_names": 3.0,
+            "tags_text": 2.0,
+            "keywords": 2.0,
+            "related": 1.5,
+            "description": 1.0,
+            "uri_text": 1.0,
+        }
+    )
+    fuzzy_fields: dict[str, float] = field(
+        default_factory=lambda: {
+            "name": 2.0,
+            "owner_names": 1.0,
+            "tags_text": 1.0,
+            "type_label": 1.0,
+        }
+    )
+    prefix_boost: float = 3.0
+    prefix_min: int = 3  #: words shorter than this are not used as prefixes
+    fuzzy_min: int = 4  #: words shorter than this are never matched fuzzily
+    fuzzy_two_edits_from: int = 7  #: words this long may be two edits away
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One pass of a search: exact words, or exact plus fuzzy words, or every document."""
+
+    fuzzy: bool = False
+    every: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The analysed query: its words and the passes to try in order."""
+
+    words: tuple[str, ...]
+    steps: tuple[Step, ...]
+    weights: Weights
+
+    @property
+    def every(self) -> bool:
+        return not self.words
+
+    @property
+    def fuzzy_possible(self) -> bool:
+        return any(s.fuzzy for s in self.steps)
+
+
+WEIGHTS = Weights()
+
+
+def plan(query: SearchQuery, weights: Weights = WEIGHTS) -> Plan:
+    """How to run ``query``: the words, then the passes (a fuzzy one if it can help)."""
+    words = tuple(tokens(query.text))
+    if not words:
+        return Plan((), (Step(every=True),), weights)
+    steps = [Step()]
+    if query.fuzzy_below > 0 and any(len(w) >= weights.fuzzy_min for w in words):
+        steps.append(Step(fuzzy=True))
+    return Plan(words, tuple(steps), weights)

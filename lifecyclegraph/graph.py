@@ -197,9 +197,21 @@ class LifecycleGraph:
     def search_index(self) -> SearchIndex:
         """The search index, attached (and brought up to date) on first use."""
         if self._search_index is None:
-            from lifecyclegraph.search import SearchIndex
+            return self.open_search()
+        return self._search_index
 
-            self._search_index = SearchIndex.attach(self.store, self.search_config)
+    def open_search(self, *, rebuild: bool = False, update: bool = True) -> SearchIndex:
+        """Attach the search index now (see :meth:`SearchIndex.attach` for the options).
+
+        From then on every write is indexed in the background.
+        """
+        from lifecyclegraph.search import SearchIndex
+
+        if self._search_index is not None:
+            self._search_index.close()
+        self._search_index = SearchIndex.attach(
+            self.store, self.search_config, rebuild=rebuild, update=update
+        )
         return self._search_index
 
     def search(self, text: str = "", **options: Any) -> SearchResults:

@@ -68,7 +68,7 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, demo, ingest, query, serve
+    from lifecyclegraph.cli import bench, demo, ingest, query, search, serve
 
     for command in (
         demo.demo,
@@ -82,6 +82,8 @@ def _register() -> None:
         ingest.reconcile,
         ingest.status,
         ingest.validate,
+        search.search,
+        search.reindex,
     ):
         main.add_command(command)
 

@@ -147,7 +147,12 @@ class SearchIndex:
 
     @classmethod
     def attach(
-        cls, store: SnapshotStore, config: SearchConfig | None = None, *, rebuild: bool = False
+        cls,
+        store: SnapshotStore,
+        config: SearchConfig | None = None,
+        *,
+        rebuild: bool = False,
+        update: bool = True,
     ) -> SearchIndex:
         """Open the index of ``store``, bring it up to date and keep it so.
 
@@ -155,6 +160,9 @@ class SearchIndex:
             store: the snapshot store to index.
             config: the ``[search]`` configuration (default: its defaults).
             rebuild: rebuild from scratch even if the index looks current.
+            update: rebuild an index made differently (another format, backend or
+                ontology) and repair one not closed in step with the store. Without
+                it, only a missing or unreadable index is rebuilt (for a check).
 
         Raises:
             SearchError: if the backend cannot be used.
@@ -167,9 +175,9 @@ class SearchIndex:
         ontology = Ontology.load(config.ontology) if config.ontology else Ontology.load()
         index = cls(store, config, path, ontology)
         store.subscribe(index.indexer.on_delta)  # before reading: no change is missed
-        if rebuild or index._needs_rebuild():
+        if rebuild or index._created() or (update and index._made_differently()):
             index.rebuild()
-        elif not index._in_step():
+        elif update and not index._in_step():
             index.repair()
         index._write_meta(clean=False)
         index.indexer.start()
@@ -392,10 +400,12 @@ class SearchIndex:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
         tmp.replace(self.path / META)
 
-    def _needs_rebuild(self) -> bool:
-        """A new, unreadable or differently made index is rebuilt from scratch."""
-        if getattr(self.entities, "created", False) or getattr(self.owners, "created", False):
-            return True
+    def _created(self) -> bool:
+        """Whether an index started empty (it was missing or unreadable)."""
+        return any(getattr(b, "created", False) for b in (self.entities, self.owners))
+
+    def _made_differently(self) -> bool:
+        """Another format, backend or ontology made this index (or it has no record)."""
         meta = self._read_meta()
         if meta is None:
             return True

@@ -39,7 +39,7 @@ __all__ = ["Document", "DocumentBuilder", "TypeCatalog", "TypeInfo", "tokens"]
 _KEYWORDS = (LG.sourceId, LG.email, LG.status, LG.version, LG.platform)
 _NAME, _DESCRIPTION, _OWNER, _TAG = LG.name, LG.description, LG.owner, LG.tag
 _IDENTITY_DOMAIN = PREFIXES["lg"] + "IdentityDomain"
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")  #: a word, as every backend splits text
 
 
 def tokens(text: str) -> list[str]:
@@ -50,7 +50,7 @@ def tokens(text: str) -> list[str]:
     >>> tokens("watch_time_7d / Weekly-Ranking")
     ['watch', 'time', '7d', 'weekly', 'ranking']
     """
-    return _WORD.findall(text.lower())
+    return WORD.findall(text.lower())
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lifecyclegraph.search.backend import SearchQuery
-from lifecyclegraph.search.documents import tokens
+from lifecyclegraph.search.documents import WORD, tokens
 
-__all__ = ["Plan", "Step", "Weights", "plan"]
+__all__ = ["Plan", "Step", "Weights", "highlight", "matches", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +91,60 @@ def plan(query: SearchQuery, weights: Weights = WEIGHTS) -> Plan:
     if query.fuzzy_below > 0 and any(len(w) >= weights.fuzzy_min for w in words):
         steps.append(Step(fuzzy=True))
     return Plan(words, tuple(steps), weights)
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Whether the edit distance of ``a`` and ``b`` is at most ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+def matches(token: str, plan: Plan, fuzzy: bool) -> bool:
+    """Whether an indexed word matches one of the plan's words (for highlighting).
+
+    >>> p = plan(SearchQuery("rankng mod"))
+    >>> matches("ranking", p, fuzzy=True), matches("models", p, fuzzy=False)
+    (True, True)
+    """
+    w = plan.weights
+    for word in plan.words:
+        if token == word or (len(word) >= w.prefix_min and token.startswith(word)):
+            return True
+        distance = 1 if len(word) < w.fuzzy_two_edits_from else 2
+        close = fuzzy and len(word) >= w.fuzzy_min and token[:1] == word[:1]
+        if close and _within(token, word, distance):
+            return True
+    return False
+
+
+def highlight(text: str, plan: Plan, fuzzy: bool, context: int = 60) -> str:
+    """``text`` with matched words in ``<mark>``, cut around the first match (``""`` if none).
+
+    >>> highlight("Ranks rows on the home page.", plan(SearchQuery("home")), False)
+    'Ranks rows on the <mark>home</mark> page.'
+    """
+    from html import escape
+
+    spans = [m.span() for m in WORD.finditer(text) if matches(m[0].lower(), plan, fuzzy)]
+    if not spans:
+        return ""
+    start = max(0, spans[0][0] - context)
+    end = min(len(text), spans[-1][1] + context, spans[0][1] + 3 * context)
+    out, at = [], start
+    for a, b in spans:
+        if b > end:
+            break
+        out.append(escape(text[at:a], quote=False))
+        out.append("<mark>" + escape(text[a:b], quote=False) + "</mark>")
+        at = b
+    out.append(escape(text[at:end], quote=False))
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")

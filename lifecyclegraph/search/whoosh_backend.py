@@ -31,6 +31,7 @@ from lifecyclegraph.search.ranking import Plan, Weights, plan
 
 __all__ = ["WhooshBackend"]
 
+FACET_SIZE = 100  #: the most frequent values shown per facet
 _SEP = "\x1f"  # separates the values of a multi-valued keyword field
 _NONE = "\x00"  # stands for "no value": Whoosh facets need a vector in every document
 _WORDS = RegexTokenizer(r"[^\W_]+") | LowercaseFilter()
@@ -328,7 +329,7 @@ def _filter(query: SearchQuery) -> Any:
 
 def _facet_counts(groups: dict[Any, int]) -> dict[str, int]:
     counts = {str(k): v for k, v in groups.items() if k not in (None, "", b"", _NONE)}
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE])
 
 
 def _compile(step: Any, steps: Plan) -> Any:

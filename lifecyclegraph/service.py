@@ -37,7 +37,9 @@ class Service:
         journal: Journal | None = None,
     ) -> None:
         self.config = config
-        self.graph = graph or LifecycleGraph.open(config.store.path)
+        self.graph = graph or LifecycleGraph.open(config.store.path, search=config.search)
+        if config.search.enabled:
+            self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
         self.sources = sources or Sources(config)
         path = self.graph.store.path
         self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")

@@ -192,6 +192,9 @@ class SearchIndex:
             self._write_meta(clean=True)
             self.entities.close()
             self.owners.close()
+        # Let the store go now (an on-disk store holds a lock until it is freed).
+        self.indexer.detach()
+        del self.store, self.builder
 
     def _open_backends(self) -> tuple[SearchBackend, SearchBackend]:
         name = self.config.backend
@@ -353,6 +356,10 @@ class SearchIndex:
                 uris = sorted({d.uri for d in report.discrepancies})
                 for chunk in _chunks(iter(uris), _BATCH):
                     self._write(self.builder.documents(chunk))
+                extra = [d.uri for d in report.discrepancies if d.index == "owners"]
+                extra = [u for u in extra if u not in self._owner_uris]
+                if extra:
+                    self.owners.delete(extra)
                 return report
         finally:
             self.indexer.resume()

@@ -99,6 +99,10 @@ class Indexer:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    def detach(self) -> None:
+        """Drop the reference to the writer (after :meth:`stop`)."""
+        self._apply = _stopped
+
     @property
     def pending(self) -> int:
         with self._cond:
@@ -135,3 +139,7 @@ class Indexer:
             with self._cond:
                 self._written = max(self._written, target)
                 self._cond.notify_all()
+
+
+def _stopped(uris: set[str], renamed: set[str]) -> None:
+    raise RuntimeError("the search indexer was stopped")

@@ -13,21 +13,22 @@ were before an update, so it is never used.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import threading
+import warnings
 from collections.abc import Iterable
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, highlight, index, sorting
+from whoosh import fields, index, sorting
 from whoosh import query as wq
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from lifecyclegraph.search.backend import Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
-from lifecyclegraph.search.ranking import Plan, Weights, plan
+from lifecyclegraph.search.ranking import Plan, Weights, highlight, plan
 
 __all__ = ["WhooshBackend"]
 
@@ -79,18 +80,6 @@ _HIGHLIGHTED = {
 }
 
 
-class _Mark(highlight.Formatter):
-    """``<mark>`` around matched words; the rest HTML-escaped."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return escape(text, quote=False)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>" + escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
-
-
 class WhooshBackend:
     """A Whoosh index of search documents.
 
@@ -117,15 +106,9 @@ class WhooshBackend:
         if path is None:
             return cls(RamStorage().create_index(_schema(), indexname=_INDEX_NAME), None, True)
         path = Path(path)
-        try:
-            if index.exists_in(str(path), indexname=_INDEX_NAME):
-                ix = index.open_dir(str(path), indexname=_INDEX_NAME)
-                if _schema_names(ix.schema) == _schema_names(_schema()):
-                    with ix.searcher() as searcher:  # reads every segment's header
-                        searcher.doc_count()
-                    return cls(ix, path, False)
-        except Exception:  # any failure to read means: rebuild
-            pass
+        opened = _open_existing(path)
+        if opened is not None:
+            return cls(opened, path, False)
         return cls(_create(path), path, True)
 
     # -- writing -------------------------------------------------------------------------
@@ -208,16 +191,17 @@ class WhooshBackend:
             if results.total >= query.fuzzy_below or not steps.fuzzy_possible:
                 break
         assert results is not None
-        results.results.fragmenter = highlight.ContextFragmenter(maxchars=160, surround=40)
-        results.results.formatter = _Mark()
         hits = []
         for hit in results:
             marks = {}
             if not steps.every:
+                stored = hit.fields()
                 for key, fieldname in _HIGHLIGHTED.items():
-                    text = hit.highlights(fieldname, top=2)
-                    if text:
-                        marks[key] = text
+                    for value in stored.get(fieldname, "").split("\n"):
+                        text = highlight(value, steps, used_fuzzy)
+                        if text:
+                            marks[key] = text
+                            break
             hits.append(
                 Hit(
                     uri=hit["uri"],
@@ -277,6 +261,26 @@ class WhooshBackend:
             self._retired.clear()
             self._users.clear()
         self._ix.close()
+
+
+def _open_existing(path: Path) -> index.Index | None:
+    """The readable index of this schema in ``path``, or ``None``."""
+    # Whoosh leaves the file it failed to read open: drop it quietly, here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            if not index.exists_in(str(path), indexname=_INDEX_NAME):
+                return None
+            ix = index.open_dir(str(path), indexname=_INDEX_NAME)
+            if _schema_names(ix.schema) != _schema_names(_schema()):
+                return None
+            with ix.searcher() as searcher:  # reads every segment's header
+                searcher.doc_count()
+            return ix
+        except Exception:  # any failure to read means: rebuild
+            return None
+        finally:
+            gc.collect()
 
 
 def _create(path: Path) -> index.Index:

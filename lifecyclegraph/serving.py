@@ -1,6 +1,5 @@
-"""Running an ASGI app with uvicorn in a background thread, on a real socket.
-
-Used by ``lifecyclegraph demo`` and by the tests (real HTTP, no test client).
+"""Running an ASGI app with uvicorn on a real socket: in a background thread (tests,
+``demo``) or in the foreground (``serve``, ``sandbox``).
 
 >>> from fastapi import FastAPI
 >>> app = FastAPI()
@@ -15,49 +14,102 @@ Used by ``lifecyclegraph demo`` and by the tests (real HTTP, no test client).
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 
-__all__ = ["ServerThread"]
+__all__ = ["ServerThread", "bind", "serve_foreground", "url_of", "uvicorn_config"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket bound to ``host:port`` (0 picks a free port).
+
+    Raises:
+        OSError: the address cannot be bound (for example, the port is in use).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
+    # protocol says TCP, and without it every response waits ~40 ms (Nagle + delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """The ``http://host:port`` root URL of a bound socket."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def uvicorn_config(
+    app: Any, log_level: str = "warning", access_log: bool = False, lifespan: str = "on"
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan=lifespan,
+        ws="none",
+        http="h11",
+        loop="asyncio",
+        timeout_graceful_shutdown=5,
+    )
 
 
 class ServerThread:
-    """Serve ``app`` on ``host:port`` (0 picks a free port) until :meth:`stop`."""
+    """Serve ``app`` on ``host:port`` (0 picks a free port) until :meth:`stop`.
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind((host, port))
-        self.host, self.port = self.socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)
+    Args:
+        app: the ASGI application.
+        lifespan: ``"on"`` runs the app's startup and shutdown, ``"off"`` does not.
+    """
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def _run(self) -> None:
-        self.server.run(sockets=[self.socket])
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "on"
+    ) -> None:
+        self.socket = bind(host, port)
+        self.url = url_of(self.socket)
+        self.server = uvicorn.Server(uvicorn_config(app, lifespan=lifespan))
+        self.thread = threading.Thread(
+            target=self.server.run,
+            kwargs={"sockets": [self.socket]},
+            name=f"uvicorn {self.url}",
+            daemon=True,
+        )
 
     def start(self, timeout: float = 10.0) -> ServerThread:
-        """Start serving and wait until the server accepts requests."""
+        """Start serving and wait until the server accepts requests.
+
+        Raises:
+            RuntimeError: the server did not start within ``timeout`` seconds.
+        """
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the server on {self.url} did not start")
+                self.stop(timeout)
+                raise RuntimeError(f"the server did not start on {self.url}")
             time.sleep(0.01)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the server to finish (running its shutdown) and wait for the thread."""
         self.server.should_exit = True
-        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.thread.join(timeout)
         self.socket.close()
 
     def __enter__(self) -> ServerThread:
@@ -65,3 +117,26 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_foreground(app: Any, sock: socket.socket, log_level: str = "info",
+                     access_log: bool = True) -> None:
+    """Serve until SIGINT (Ctrl-C) or SIGTERM, shut down gracefully, then return."""
+    with _stop_signals_return():
+        uvicorn.Server(uvicorn_config(app, log_level, access_log)).run(sockets=[sock])
+
+
+@contextlib.contextmanager
+def _stop_signals_return() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again
+    for the previous handler; make that handler a no-op so that serving just returns."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: None) for number in stops}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -27,7 +27,10 @@ class FakeClient:
     def __init__(self, documents: dict[str, dict[str, Any]], now: datetime | None = None):
         self.documents = documents
         self.requests: Counter[str] = Counter()
-        self.now = now or datetime(2026, 1, 1, tzinfo=UTC)
+        self.now = now  # None: the real time of each request
+
+    def _now(self) -> datetime:
+        return self.now or datetime.now(UTC)
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> Fetched:
         self.requests[path] += 1
@@ -37,9 +40,9 @@ class FakeClient:
                 for p, d in self.documents.items()
                 if p.startswith("/api/v1/users/") and d.get("email") == params["email"]
             ]
-            return Fetched(200, {"users": users}, fetched_at=self.now)
+            return Fetched(200, {"users": users}, fetched_at=self._now())
         body = self.documents.get(path)
-        return Fetched(200 if body is not None else 404, body, fetched_at=self.now)
+        return Fetched(200 if body is not None else 404, body, fetched_at=self._now())
 
     async def aclose(self) -> None:
         pass

@@ -68,7 +68,7 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, demo, ingest, query, search, serve
+    from lifecyclegraph.cli import bench, demo, ingest, query, sandbox, search, serve
 
     for command in (
         demo.demo,
@@ -82,6 +82,7 @@ def _register() -> None:
         ingest.reconcile,
         ingest.status,
         ingest.validate,
+        sandbox.sandbox,
         search.search,
         search.reindex,
     ):

@@ -1,0 +1,45 @@
+"""The sandbox: the six reference source systems, served over real HTTP from a demo world.
+
+``lifecyclegraph sandbox`` runs it; tests and ``demo`` use :func:`run_in_thread`.
+Each system lives under its own base URL prefix (``http://127.0.0.1:8900/registry``,
+``/orchestrator``, ``/experimentation``, ``/featurestore``, ``/datasets``,
+``/identity``) and serves exactly the source-systems contract; the sandbox's own
+control API is under ``/_sandbox``. See ``docs/sandbox.md``.
+
+>>> from lifecyclegraph.sandbox import World
+>>> World.load().get("test", "12345")["title"]
+'Ranking Model v5 vs v4'
+"""
+
+from lifecyclegraph.sandbox.app import create_app
+from lifecyclegraph.sandbox.events import (
+    EVENT_TYPES,
+    HttpSink,
+    JsonLinesSink,
+    MemorySink,
+    make_event,
+    perturb,
+)
+from lifecyclegraph.sandbox.faults import FaultRule, Faults, RequestLog, max_in_window
+from lifecyclegraph.sandbox.server import SandboxServer, run_in_thread, serve
+from lifecyclegraph.sandbox.world import SYSTEMS, World, WorldError
+
+__all__ = [
+    "EVENT_TYPES",
+    "SYSTEMS",
+    "FaultRule",
+    "Faults",
+    "HttpSink",
+    "JsonLinesSink",
+    "MemorySink",
+    "RequestLog",
+    "SandboxServer",
+    "World",
+    "WorldError",
+    "create_app",
+    "make_event",
+    "max_in_window",
+    "perturb",
+    "run_in_thread",
+    "serve",
+]

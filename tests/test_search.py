@@ -443,14 +443,14 @@ def test_documents_are_a_pure_function_of_the_graph(backend: str):
 
 
 def test_search_config_rejects_unknown_keys_and_backends():
-    with pytest.raises(ConfigError, match="search.engine: unknown key"):
+    with pytest.raises(ConfigError, match=r"search\.engine: unknown key"):
         Config.from_text('[search]\nengine = "x"\n')
-    with pytest.raises(ConfigError, match="search.backend"):
+    with pytest.raises(ConfigError, match=r"search\.backend"):
         Config.from_text('[search]\nbackend = "lucene"\n')
 
 
 def test_index_lives_beside_the_store(on_disk):
-    store, config = on_disk
+    store, _ = on_disk
     assert (store / "search" / "entities").is_dir()
     assert (store / "search" / "lifecyclegraph-search.json").is_file()
 

@@ -1,6 +1,6 @@
 """The ranking plan every backend follows: which fields count how much, and when to go fuzzy.
 
-A query's words must all match (each in any field). Scores add up over the fields a
+A query's words must all match (each in any field); the last one also as a prefix. Scores add up over the fields a
 word matches, so a multi-field match beats a single one; a name match weighs most;
 an exact match of the whole name is boosted far above everything else. The last
 resort, only when exact words find fewer than ``fuzzy_below`` hits, is a second
@@ -74,6 +74,10 @@ class Plan:
     def every(self) -> bool:
         return not self.words
 
+    def is_prefix(self, word: str) -> bool:
+        """Whether ``word`` is also matched as a prefix: the last word, as one types."""
+        return word == self.words[-1] and len(word) >= self.weights.prefix_min
+
     @property
     def fuzzy_possible(self) -> bool:
         return any(s.fuzzy for s in self.steps)
@@ -117,7 +121,7 @@ def matches(token: str, plan: Plan, fuzzy: bool) -> bool:
     """
     w = plan.weights
     for word in plan.words:
-        if token == word or (len(word) >= w.prefix_min and token.startswith(word)):
+        if token == word or (plan.is_prefix(word) and token.startswith(word)):
             return True
         distance = 1 if len(word) < w.fuzzy_two_edits_from else 2
         close = fuzzy and len(word) >= w.fuzzy_min and token[:1] == word[:1]

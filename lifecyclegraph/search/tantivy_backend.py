@@ -248,7 +248,7 @@ class TantivyBackend:
                 (Occur.Should, Query.boost_query(Query.term_query(s, field, word), boost))
                 for field, boost in w.term_fields.items()
             ]
-            if len(word) >= w.prefix_min:
+            if steps.is_prefix(word):
                 pattern = _regex_escape(word) + ".+"
                 alternatives.append(
                     (

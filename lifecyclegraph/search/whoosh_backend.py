@@ -345,7 +345,7 @@ def _compile(step: Any, steps: Plan) -> Any:
         alternatives: list[Any] = [
             wq.Term(field, word, boost=boost) for field, boost in w.term_fields.items()
         ]
-        if len(word) >= w.prefix_min:
+        if steps.is_prefix(word):
             alternatives.append(wq.Prefix("name", word, boost=w.prefix_boost))
             alternatives.append(wq.Prefix("keywords", word, boost=w.prefix_boost / 3))
         if step.fuzzy and len(word) >= w.fuzzy_min:

@@ -465,3 +465,10 @@ def test_attach_with_an_explicit_path(tmp_path: Path, backend: str):
     finally:
         index.close()
     assert (tmp_path / "idx" / "owners").is_dir()
+
+
+def test_documented_search_configuration_is_valid():
+    text = (Path(__file__).parent.parent / "docs" / "search.md").read_text()
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = Config.from_text(block, "docs/search.md")
+    assert config.search.backend == "whoosh" and config.search.batch_ms == 100

@@ -235,5 +235,5 @@ def run_search_bench(
         proc.start()
         figures = queue.get()
         proc.join()
-    name, count, build, size, rss, visible, queries = figures
-    return SearchBenchResult(name, count, build, size, rss, visible, queries)
+    name, count, build, size, rss, visible, timings = figures
+    return SearchBenchResult(name, count, build, size, rss, visible, timings)

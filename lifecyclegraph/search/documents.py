@@ -208,7 +208,7 @@ class DocumentBuilder:
         source_ids: list[str] = []
         for triple in self.store.asserted(NamedNode(uri)):
             p, o = triple.predicate, triple.object
-            if p == RDF_TYPE:
+            if p == RDF_TYPE and isinstance(o, NamedNode):
                 types.append(o.value)
             elif isinstance(o, NamedNode):
                 (owners if p == _OWNER else links).append(o.value)
@@ -256,10 +256,11 @@ class DocumentBuilder:
 
     def dependents(self, uri: str) -> set[str]:
         """URIs whose documents embed the name of ``uri`` (they link to it)."""
-        return {t.subject.value for t in self.store.asserted(None, None, NamedNode(uri))}
+        node = NamedNode(uri)
+        return {t.subject.value for t in self.store.asserted(None, None, node)}  # type: ignore[union-attr]
 
     def _names(self, uri: str) -> list[str]:
-        return [t.object.value for t in self.store.asserted(NamedNode(uri), _NAME)]
+        return [t.object.value for t in self.store.asserted(NamedNode(uri), _NAME)]  # type: ignore[union-attr]
 
 
 def _resource_id(uri: str) -> str:

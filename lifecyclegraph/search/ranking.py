@@ -1,7 +1,8 @@
 """The ranking plan every backend follows: which fields count how much, and when to go fuzzy.
 
-A query's words must all match (each in any field); the last one also as a prefix. Scores add up over the fields a
-word matches, so a multi-field match beats a single one; a name match weighs most;
+A query's words must all match (each in any field); the last one also as a prefix.
+Scores add up over the fields a word matches, so a multi-field match beats a single
+one; a name match weighs most;
 an exact match of the whole name is boosted far above everything else. The last
 resort, only when exact words find fewer than ``fuzzy_below`` hits, is a second
 pass that also accepts words within one edit (two from six letters on).

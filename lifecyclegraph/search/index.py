@@ -58,6 +58,8 @@ FORMAT = 1
 META = "lifecyclegraph-search.json"
 _BATCH = 2000
 _INDEXES = ("entities", "owners")
+#: Past this many entities, Whoosh queries take more than about a tenth of a second.
+WHOOSH_COMFORT = 50_000
 
 
 def open_backend(name: str, path: Path | None) -> SearchBackend:
@@ -181,6 +183,13 @@ class SearchIndex:
             index.repair()
         index._write_meta(clean=False)
         index.indexer.start()
+        if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
+            log.warning(
+                "the search index holds %d entities: Whoosh queries slow down past about "
+                "%d; consider [search] backend = \"tantivy\" (see docs/search.md)",
+                index.entities.count(),
+                WHOOSH_COMFORT,
+            )
         return index
 
     def close(self) -> None:

@@ -397,10 +397,15 @@ _OPS = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    # ``backend`` is only the engine's name: sharing it between examples is right.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(ops=st.lists(_OPS, min_size=1, max_size=12))
-def test_index_matches_store_after_any_writes_and_deletes(ops):
-    graph = LifecycleGraph.in_memory(search=SearchConfig(batch_ms=0))
+def test_index_matches_store_after_any_writes_and_deletes(backend, ops):
+    graph = LifecycleGraph.in_memory(search=SearchConfig(backend=backend, batch_ms=0))
     try:
         index = graph.search_index
         for op in ops:

@@ -105,7 +105,7 @@ class SearchConfig(_Strict):
         default=100, ge=0, le=900, description="how long to gather changes before a write"
     )
     fuzzy_below: int = Field(
-        default=3, ge=0, description="try fuzzy matching when exact words find fewer hits"
+        default=1, ge=0, description="try fuzzy matching when exact words find fewer hits"
     )
     ontology: Path | None = Field(
         default=None, description="ontology directory for type labels and domains"

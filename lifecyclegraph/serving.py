@@ -119,8 +119,9 @@ class ServerThread:
         self.stop()
 
 
-def serve_foreground(app: Any, sock: socket.socket, log_level: str = "info",
-                     access_log: bool = True) -> None:
+def serve_foreground(
+    app: Any, sock: socket.socket, log_level: str = "info", access_log: bool = True
+) -> None:
     """Serve until SIGINT (Ctrl-C) or SIGTERM, shut down gracefully, then return."""
     with _stop_signals_return():
         uvicorn.Server(uvicorn_config(app, log_level, access_log)).run(sockets=[sock])

@@ -477,3 +477,9 @@ def test_documented_search_configuration_is_valid():
     block = text.split("```toml\n", 1)[1].split("```", 1)[0]
     config = Config.from_text(block, "docs/search.md")
     assert config.search.backend == "whoosh" and config.search.batch_ms == 100
+
+
+def test_facets_can_be_skipped(graph):
+    results = graph.search("ranking", facets=False)
+    assert results.total == 7 and len(results.hits) == 7
+    assert results.facets == {}

@@ -166,18 +166,25 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def _queries(entities: int, rng: random.Random, count: int) -> dict[str, list[SearchQuery]]:
-    plain, fuzzy, filtered, name = [], [], [], []
+    plain, bare, fuzzy, filtered, name = [], [], [], [], []
     for _ in range(count):
         doc = synthetic_document(rng.randrange(entities))
         word = doc.name.split("_")[0]
         plain.append(SearchQuery(f"{word} {doc.name.split('_')[1]}"))
+        bare.append(SearchQuery(f"{word} {doc.name.split('_')[1]}", facets=False))
         typo = word[:2] + word[3:] if len(word) > 4 else word + "x"
         fuzzy.append(SearchQuery(typo + "q"))  # no exact hit: the fuzzy pass runs
         filtered.append(
             SearchQuery(word, {"type": (doc.type,), "tag": (doc.tags[0],)}, fuzzy_below=0)
         )
         name.append(SearchQuery(doc.name))
-    return {"plain": plain, "exact name": name, "fuzzy": fuzzy, "filtered": filtered}
+    return {
+        "plain": plain,
+        "plain, no facets": bare,
+        "exact name": name,
+        "fuzzy": fuzzy,
+        "filtered": filtered,
+    }
 
 
 def _run(backend_name: str, entities: int, path: str, batch: int, queries: int, queue: Any) -> None:

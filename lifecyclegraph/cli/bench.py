@@ -112,4 +112,4 @@ def _print_search(r: Any) -> None:
     v = r.visible_ms
     click.echo(f"  change visible (write+commit+search): p50 {v['p50']} ms, p95 {v['p95']} ms")
     for kind, q in r.query_ms.items():
-        click.echo(f"  query {kind:11}: p50 {q['p50']} ms, p95 {q['p95']} ms")
+        click.echo(f"  query {kind:16}: p50 {q['p50']} ms, p95 {q['p95']} ms")

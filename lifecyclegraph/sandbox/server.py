@@ -52,10 +52,6 @@ def _open_sinks(targets: EventTargets) -> tuple[list[Sink], list[Sink]]:
     return sinks, opened
 
 
-
-
-
-
 class SandboxServer:
     """A sandbox serving over HTTP in a background thread. Stop it with :meth:`stop`
     (or use it as a context manager).
@@ -148,8 +144,6 @@ class SandboxServer:
         self.stop()
 
 
-
-
 def run_in_thread(
     port: int = 0,
     *,
@@ -226,5 +220,3 @@ def serve(
         sock.close()
         for sink in opened:
             sink.close()
-
-

@@ -18,6 +18,7 @@ from lifecyclegraph.search.documents import Document
 
 __all__ = [
     "FACETS",
+    "FACET_SIZE",
     "Hit",
     "SearchBackend",
     "SearchError",
@@ -28,6 +29,8 @@ __all__ = [
 
 #: The fields results are faceted (and filtered) by.
 FACETS = ("type", "owner", "tag", "domain")
+#: Facet counts give this many values per facet, the most frequent first.
+FACET_SIZE = 20
 
 
 class SearchError(LifecycleGraphError, OSError):
@@ -49,13 +52,16 @@ class SearchQuery:
         page: 1-based page number.
         page_size: hits per page.
         fuzzy_below: try fuzzy matching when exact terms find fewer hits than this.
+        facets: count facets over every match (the costly part of a broad query);
+            without them ``SearchResults.facets`` is empty (search as you type).
     """
 
     text: str = ""
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     page: int = 1
     page_size: int = 20
-    fuzzy_below: int = 3
+    fuzzy_below: int = 1
+    facets: bool = True
 
     def __post_init__(self) -> None:
         if self.page < 1:

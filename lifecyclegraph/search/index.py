@@ -186,7 +186,7 @@ class SearchIndex:
         if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
             log.warning(
                 "the search index holds %d entities: Whoosh queries slow down past about "
-                "%d; consider [search] backend = \"tantivy\" (see docs/search.md)",
+                '%d; consider [search] backend = "tantivy" (see docs/search.md)',
                 index.entities.count(),
                 WHOOSH_COMFORT,
             )
@@ -223,6 +223,7 @@ class SearchIndex:
         domain: str | Sequence[str] | None = None,
         page: int = 1,
         page_size: int = 20,
+        facets: bool = True,
     ) -> SearchResults:
         """Search entities of every type.
 
@@ -235,6 +236,8 @@ class SearchIndex:
             domain: domains (``models``, ``lg:ModelsDomain``); any of them.
             page: 1-based page number.
             page_size: hits per page (at most 1000).
+            facets: count facets over every match; ``False`` is faster on broad
+                queries (search as you type).
 
         Returns:
             A page of hits with the total and facet counts (type, owner, tag, domain).
@@ -254,6 +257,7 @@ class SearchIndex:
             page,
             page_size,
             self.config.fuzzy_below,
+            facets,
         )
         return self._search("entities", query)
 

@@ -2,10 +2,10 @@
 
 A query's words must all match (each in any field); the last one also as a prefix.
 Scores add up over the fields a word matches, so a multi-field match beats a single
-one; a name match weighs most;
-an exact match of the whole name is boosted far above everything else. The last
-resort, only when exact words find fewer than ``fuzzy_below`` hits, is a second
-pass that also accepts words within one edit (two from six letters on).
+one; a name match weighs most; an exact match of the whole name is boosted far above
+everything else. The last resort, only when exact words find fewer than
+``fuzzy_below`` hits (by default: none), is a second pass that also accepts words
+within one edit (two from seven letters on).
 
 >>> p = plan(SearchQuery("rankng"))
 >>> p.words, [s.fuzzy for s in p.steps]
@@ -16,12 +16,15 @@ True
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 
 from lifecyclegraph.search.backend import SearchQuery
 from lifecyclegraph.search.documents import WORD, tokens
 
-__all__ = ["Plan", "Step", "Weights", "highlight", "matches", "plan"]
+__all__ = ["Plan", "Step", "Weights", "highlight", "highlighter", "matches", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +134,32 @@ def matches(token: str, plan: Plan, fuzzy: bool) -> bool:
     return False
 
 
+def highlighter(plan: Plan, fuzzy: bool, context: int = 60) -> Callable[[str], str]:
+    """A function that marks the plan's words in a text (see :func:`highlight`).
+
+    Exact words and the last word's prefix are found with one compiled regular
+    expression; only a fuzzy search looks at every word of the text.
+    """
+    if fuzzy:
+        return lambda text: highlight(text, plan, True, context)
+    alternatives = [re.escape(w) + ("[^\\W_]*" if plan.is_prefix(w) else "") for w in plan.words]
+    found = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])", re.IGNORECASE)
+    return lambda text: _marked(text, [m.span() for m in found.finditer(text)], context)
+
+
 def highlight(text: str, plan: Plan, fuzzy: bool, context: int = 60) -> str:
     """``text`` with matched words in ``<mark>``, cut around the first match (``""`` if none).
 
     >>> highlight("Ranks rows on the home page.", plan(SearchQuery("home")), False)
     'Ranks rows on the <mark>home</mark> page.'
+    >>> highlighter(plan(SearchQuery("rows hom")), False)("Ranks rows on the home page.")
+    'Ranks <mark>rows</mark> on the <mark>home</mark> page.'
     """
-    from html import escape
-
     spans = [m.span() for m in WORD.finditer(text) if matches(m[0].lower(), plan, fuzzy)]
+    return _marked(text, spans, context)
+
+
+def _marked(text: str, spans: list[tuple[int, int]], context: int) -> str:
     if not spans:
         return ""
     start = max(0, spans[0][0] - context)

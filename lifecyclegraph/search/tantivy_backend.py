@@ -21,9 +21,9 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from lifecyclegraph.search.backend import FACETS, Hit, SearchQuery, SearchResults
+from lifecyclegraph.search.backend import FACET_SIZE, FACETS, Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
-from lifecyclegraph.search.ranking import Plan, Step, highlight, plan
+from lifecyclegraph.search.ranking import Plan, Step, highlighter, plan
 
 __all__ = ["TantivyBackend"]
 
@@ -37,7 +37,6 @@ _HIGHLIGHTED = {
     "owners": "owner_names",
     "tags": "tags_text",
 }
-FACET_SIZE = 100
 _MARKER = ".lifecyclegraph-tantivy"
 
 
@@ -182,13 +181,14 @@ class TantivyBackend:
                 break
         assert result is not None and compiled is not None
         hits = []
+        highlight = highlighter(steps, step.fuzzy)
         for score, address in result.hits:
             stored = searcher.doc(address)
             marks = {}
             if not steps.every:
                 for key, fieldname in _HIGHLIGHTED.items():
                     for value in stored.get_all(fieldname):
-                        text = highlight(value, steps, step.fuzzy)
+                        text = highlight(value)
                         if text:
                             marks[key] = text
                             break
@@ -205,7 +205,8 @@ class TantivyBackend:
             facet: {"terms": {"field": field, "size": FACET_SIZE}}
             for facet, field in _FACET_FIELDS.items()
         }
-        buckets = searcher.aggregate(compiled, aggregation) if result.count else {}
+        wanted = query.facets and result.count
+        buckets = searcher.aggregate(compiled, aggregation) if wanted else {}
         facets = {
             facet: {
                 b["key"]: b["doc_count"]
@@ -215,7 +216,7 @@ class TantivyBackend:
                 )
                 if b["key"]
             }
-            for facet in FACETS
+            for facet in (FACETS if query.facets else ())
         }
         return SearchResults(
             hits=hits,
@@ -249,21 +250,11 @@ class TantivyBackend:
                 for field, boost in w.term_fields.items()
             ]
             if steps.is_prefix(word):
-                pattern = _regex_escape(word) + ".+"
-                alternatives.append(
-                    (
-                        Occur.Should,
-                        Query.boost_query(Query.regex_query(s, "name", pattern), w.prefix_boost),
-                    )
-                )
-                alternatives.append(
-                    (
-                        Occur.Should,
-                        Query.boost_query(
-                            Query.regex_query(s, "keywords", pattern), w.prefix_boost / 3
-                        ),
-                    )
-                )
+                # A prefix is a Levenshtein automaton of distance 0 in prefix mode:
+                # far cheaper to build than a regex.
+                for field, boost in (("name", w.prefix_boost), ("keywords", w.prefix_boost / 3)):
+                    prefix = Query.fuzzy_term_query(s, field, word, 0, True, True)
+                    alternatives.append((Occur.Should, Query.boost_query(prefix, boost)))
             if step.fuzzy and len(word) >= w.fuzzy_min:
                 distance = 1 if len(word) < w.fuzzy_two_edits_from else 2
                 alternatives.extend(
@@ -288,10 +279,6 @@ class TantivyBackend:
                 self._writer.wait_merging_threads()
                 self._writer = None
             self._searcher = None
-
-
-def _regex_escape(word: str) -> str:
-    return "".join("\\" + c if not c.isalnum() else c for c in word)
 
 
 def _document(doc: Document) -> Any:

@@ -26,13 +26,12 @@ from whoosh import query as wq
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
-from lifecyclegraph.search.backend import Hit, SearchQuery, SearchResults
+from lifecyclegraph.search.backend import FACET_SIZE, Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
-from lifecyclegraph.search.ranking import Plan, Weights, highlight, plan
+from lifecyclegraph.search.ranking import Plan, Weights, highlighter, plan
 
 __all__ = ["WhooshBackend"]
 
-FACET_SIZE = 100  #: the most frequent values shown per facet
 _SEP = "\x1f"  # separates the values of a multi-valued keyword field
 _NONE = "\x00"  # stands for "no value": Whoosh facets need a vector in every document
 _WORDS = RegexTokenizer(r"[^\W_]+") | LowercaseFilter()
@@ -182,7 +181,7 @@ class WhooshBackend:
                 query.page,
                 pagelen=query.page_size,
                 filter=filt,
-                groupedby=facets,
+                groupedby=facets if query.facets else None,
                 maptype=sorting.Count,
                 sortedby="name_sort" if step.every else None,
                 terms=True,
@@ -192,13 +191,14 @@ class WhooshBackend:
                 break
         assert results is not None
         hits = []
+        highlight = highlighter(steps, used_fuzzy)
         for hit in results:
             marks = {}
             if not steps.every:
                 stored = hit.fields()
                 for key, fieldname in _HIGHLIGHTED.items():
                     for value in stored.get(fieldname, "").split("\n"):
-                        text = highlight(value, steps, used_fuzzy)
+                        text = highlight(value)
                         if text:
                             marks[key] = text
                             break
@@ -211,7 +211,7 @@ class WhooshBackend:
                     highlights=marks,
                 )
             )
-        groups = {facet: results.results.groups(facet) for facet in _FACET_FIELDS}
+        groups = {facet: results.results.groups(facet) for facet in _FACET_FIELDS if query.facets}
         return SearchResults(
             hits=hits,
             total=results.total,

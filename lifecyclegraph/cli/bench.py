@@ -109,7 +109,7 @@ def _print_search(r: Any) -> None:
         f"({r.docs_per_second:.0f} docs/s), index {r.index_mb:.0f} MB, "
         f"peak RSS {r.peak_rss_mb:.0f} MB"
     )
-    v = r.visible_ms
-    click.echo(f"  change visible (write+commit+search): p50 {v['p50']} ms, p95 {v['p95']} ms")
+    for kind, v in r.visible_ms.items():
+        click.echo(f"  change visible, {kind:12}: p50 {v['p50']} ms, p95 {v['p95']} ms")
     for kind, q in r.query_ms.items():
         click.echo(f"  query {kind:16}: p50 {q['p50']} ms, p95 {q['p95']} ms")

@@ -63,7 +63,7 @@ def uvicorn_config(
         access_log=access_log,
         lifespan=lifespan,
         ws="none",
-        http="h11",
+        http="auto",
         loop="asyncio",
         timeout_graceful_shutdown=5,
     )

@@ -11,30 +11,44 @@ from lifecyclegraph.cli import main
 from lifecyclegraph.example import INSTANCE
 
 
-def test_demo_builds_the_store_and_answers_its_questions(tmp_path):
+def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "lifecyclegraph", "demo", "--dir", str(tmp_path / "demo")],
         capture_output=True,
         text=True,
         check=True,
+        timeout=300,
     )
-    assert "Wrote 13 observations" in result.stdout
-    assert "Ranking model | 5 | LAUNCHED" in result.stdout
-    assert "LAUNCHED | registry | 2026-01-03T00:00:00Z" in result.stdout
-    # running it again starts from a fresh store
-    again = subprocess.run(
-        [sys.executable, "-m", "lifecyclegraph", "demo", "--dir", str(tmp_path / "demo")],
+    out = result.stdout
+    assert "0 rejected by validation, 0 dead letters" in out
+    assert (
+        "-> aip://ab-test/experimentation/12345 | Ranking Model v5 vs v4 | treatment_ranking_v5"
+        in out
+    )
+    assert "-> Alice Liddell | Personalization" in out
+    assert "| ghost@example.com" in out
+    # the store is left for the other commands, and the status is clean
+    status = subprocess.run(
+        [sys.executable, "-m", "lifecyclegraph", "--store", str(tmp_path / "demo"), "status"],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert again.stdout.count("-> 2026-01-0") == 2
+    assert "queue depth 0" in status.stdout and "dead letters 0" in status.stdout
+
+
+def _example_store(path) -> str:
+    from lifecyclegraph import LifecycleGraph
+    from lifecyclegraph.example import load_example
+
+    with LifecycleGraph.open(path) as graph:
+        load_example(graph)
+    return str(path)
 
 
 def test_entity_history_and_sparql_read_the_store(tmp_path):
     runner = CliRunner()
-    store = str(tmp_path / "demo")
-    assert runner.invoke(main, ["demo", "--dir", store]).exit_code == 0
+    store = _example_store(tmp_path / "demo")
     entity = runner.invoke(main, ["--store", store, "entity", INSTANCE])
     assert entity.exit_code == 0, entity.output
     assert '"lg:version": [\n      "5"' in entity.output
@@ -49,8 +63,7 @@ def test_entity_history_and_sparql_read_the_store(tmp_path):
 
 def test_unknown_entity_exits_with_1(tmp_path):
     runner = CliRunner()
-    store = str(tmp_path / "demo")
-    runner.invoke(main, ["demo", "--dir", store])
+    store = _example_store(tmp_path / "demo")
     result = runner.invoke(main, ["--store", store, "entity", "aip://model/registry/nope"])
     assert result.exit_code == 1
     assert "no current entity" in result.output

@@ -113,3 +113,30 @@ def _print_search(r: Any) -> None:
         click.echo(f"  change visible, {kind:12}: p50 {v['p50']} ms, p95 {v['p95']} ms")
     for kind, q in r.query_ms.items():
         click.echo(f"  query {kind:16}: p50 {q['p50']} ms, p95 {q['p95']} ms")
+
+
+@bench.command("ingest")
+@click.option("--entities", "sizes", multiple=True, type=int, default=[10_000, 100_000],
+              show_default=True, help="World size (repeat for several).")
+@click.option("--samples", default=200, show_default=True, help="Latency samples.")
+@click.option("--rate", default=20.0, show_default=True, help="Events/s in the latency phase.")
+@click.option("--json", "as_json", is_flag=True)
+def ingest_bench(sizes: tuple[int, ...], samples: int, rate: float, as_json: bool) -> None:
+    """Events -> hydrated over HTTP -> validated -> stored, against the sandbox in its own
+    process: entities/s, the share of SHACL validation, and event-to-visible latency."""
+    from lifecyclegraph.bench.ingest import run_ingest_bench
+
+    results = [run_ingest_bench(size, samples, rate) for size in sizes]
+    if as_json:
+        click.echo(json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]},
+                              indent=2))
+        return
+    click.echo(f"machine: {machine()}")
+    click.echo(f"{'entities':>9} {'events':>7} {'seconds':>8} {'entities/s':>10} "
+               f"{'SHACL':>6} {'HTTP':>6} {'writes':>6} {'p50 ms':>7} {'p95 ms':>7}")
+    for r in results:
+        click.echo(f"{r.entities:9d} {r.events:7d} {r.seconds:8.1f} {r.entities_per_second:10.0f} "
+                   f"{r.validate_share:6.1%} {r.hydrate_share:6.1%} {r.write_share:6.1%} "
+                   f"{r.latency_p50_ms:7.1f} {r.latency_p95_ms:7.1f}")
+    click.echo(f"latency at {rate:g} events/s, {samples} samples; targets: >= 1000 entities/s, "
+               "p95 <= 200 ms")

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
+import sys
+import time
 from pathlib import Path
 
 import click
-
-from lifecyclegraph.example import INSTANCE, load_example
-from lifecyclegraph.graph import LifecycleGraph
-
-DEMO_QUERIES = {
-    "Models with their current instance": """
-        SELECT ?name ?version ?status WHERE {
-          ?m a lg:Model ; lg:name ?name ; lg:currentInstance ?i .
-          ?i lg:version ?version ; lg:status ?status }""",
-    "Where the instance's status came from (provenance)": f"""
-        SELECT ?status ?source ?observed WHERE {{
-          GRAPH ?g {{ <{INSTANCE}> lg:status ?status }}
-          ?g lg:source ?source ; lg:observedAt ?observed }}""",
-    "The instance's history": f"""
-        SELECT ?observed ?source ?event WHERE {{
-          ?s lg:snapshotOf <{INSTANCE}> ; lg:observedAt ?observed ; lg:source ?source ;
-             lg:event ?event }} ORDER BY ?observed""",
-}
 
 
 @click.command()
@@ -35,24 +18,59 @@ DEMO_QUERIES = {
     show_default=True,
     help="Where the demo store lives (recreated on each run).",
 )
-def demo(directory: Path) -> None:
-    """Build the demo graph in an on-disk store and show what it answers."""
-    if (directory / "lifecyclegraph-store.json").exists():
-        shutil.rmtree(directory)
-    with LifecycleGraph.open(directory) as graph:
-        writes = load_example(graph)
-        click.echo(f"Wrote {writes} observations of the design's example into {directory}/")
+@click.option("--serve", is_flag=True, help="Keep the sandbox and the API running (Ctrl-C stops).")
+@click.option("--port", type=int, default=8800, show_default=True, help="API port with --serve.")
+def demo(directory: Path, serve: bool, port: int) -> None:
+    """Start the sandbox and the service, ingest the demo world through events, and show
+    what the graph answers."""
+    from lifecyclegraph.demo import DEMO_QUERIES, answer, start_demo
+
+    began = time.perf_counter()
+    click.echo("Starting the six source systems (sandbox) and the lifecyclegraph service …")
+    run = start_demo(directory, port=port if serve else 0)
+    click.echo(f"  sandbox: {run.sandbox.url}  (registry at {run.sandbox.base_url('registry')}, …)")
+    click.echo(f"  service: {run.api.url}  (events in at /api/v1/events)")
+    click.echo(f"Sent {run.events_sent} events for the demo world; hydrating …")
+
+    def progress(stats: dict) -> None:
+        if sys.stderr.isatty():
+            click.echo(
+                f"\r  {stats['events'] - stats['events_pending']}/{run.events_sent} "
+                f"events processed, {stats['queue_depth']} queued",
+                nl=False,
+                err=True,
+            )
+
+    try:
+        stats = run.wait_until_ingested(progress=progress)
+        if sys.stderr.isatty():
+            click.echo("", err=True)
+        graph = run.service.graph
+        entities = sum(1 for _ in graph.entities())
+        click.echo(
+            f"Ingested in {time.perf_counter() - began:.1f} s: {entities} entities in "
+            f"{directory}/ ({stats['rejected_entities']} rejected by validation, "
+            f"{stats['dead_letters']} dead letters)"
+        )
         for title, query in DEMO_QUERIES.items():
-            click.echo(f"\n== {title}\n{_dedent(query)}")
-            rows = list(graph.sparql(query))
-            for row in rows:
-                click.echo("   -> " + " | ".join(t.value for t in row if t is not None))
-    click.echo(
-        f"\nTry: lifecyclegraph --store {directory} entity {INSTANCE}\n"
-        f"     lifecyclegraph --store {directory} history {INSTANCE}\n"
-        f"     lifecyclegraph --store {directory} sparql 'SELECT * WHERE {{ ?s a lg:Team }}'"
-    )
-
-
-def _dedent(text: str) -> str:
-    return "\n".join("   " + line.strip() for line in text.strip().splitlines())
+            click.echo(f"\n== {title}")
+            for line in query.strip().splitlines():
+                click.echo("   " + line.strip())
+            for row in answer(run.service, query):
+                click.echo("   -> " + " | ".join(row))
+        look = f"  lifecyclegraph --store {directory}"
+        click.echo(
+            "\nWhere to look:\n"
+            f"{look} entity aip://model/registry/ranking-model-v5-20XX0101\n"
+            f"{look} history aip://model/registry/ranking-model\n"
+            f"{look} sparql 'SELECT ?n WHERE {{ ?t a lg:Team ; lg:name ?n }}'\n"
+            f"{look} status"
+        )
+        if serve:
+            click.echo(f"\nServing: API {run.api.url}, sandbox {run.sandbox.url}; Ctrl-C stops.")
+            while True:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        run.stop()

@@ -204,9 +204,21 @@ class Journal:
             ).fetchall()
         return [WorkItem(*row) for row in rows]
 
-    def complete(self, items: Iterable[WorkItem]) -> None:
-        """Mark work done (unless a newer event re-queued it) and its events processed."""
+    def next_due(self) -> float | None:
+        """When the earliest queued work is due (a Unix time), or None if none is queued."""
+        with self._lock:
+            row = self._conn.execute("SELECT MIN(due) FROM work").fetchone()
+        return row[0]
+
+    def complete(
+        self,
+        items: Iterable[WorkItem],
+        findings: Iterable[tuple[str, bool, dict[str, Any] | None]] = (),
+    ) -> None:
+        """Mark work done (unless a newer event re-queued it) and its events processed,
+        and keep the validation findings of the pass, in one transaction."""
         with self._tx() as db:
+            self._findings(db, findings)
             for item in items:
                 db.execute(
                     "DELETE FROM work WHERE uri = ? AND version = ?", (item.uri, item.version)
@@ -246,12 +258,20 @@ class Journal:
     def record_finding(self, uri: str, rejected: bool, report: dict[str, Any] | None) -> None:
         """Keep an entity's latest validation report (``None`` clears it)."""
         with self._tx() as db:
+            self._findings(db, [(uri, rejected, report)])
+
+    @staticmethod
+    def _findings(
+        db: sqlite3.Connection, findings: Iterable[tuple[str, bool, dict[str, Any] | None]]
+    ) -> None:
+        now = _now()
+        for uri, rejected, report in findings:
             if report is None:
                 db.execute("DELETE FROM findings WHERE uri = ?", (uri,))
             else:
                 db.execute(
                     "INSERT OR REPLACE INTO findings (uri, at, rejected, report) VALUES (?,?,?,?)",
-                    (uri, _now(), int(rejected), json.dumps(report)),
+                    (uri, now, int(rejected), json.dumps(report)),
                 )
 
     def findings(self, rejected: bool | None = None) -> list[Finding]:

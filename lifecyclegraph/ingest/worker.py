@@ -10,7 +10,6 @@ Failed work stays in the journal with back-off; nothing accepted is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import time
@@ -55,6 +54,9 @@ class PassResult:
     retried: int = 0
     dropped: int = 0
     seconds: float = 0.0
+    hydrate_seconds: float = 0.0  #: waiting for sources (requests in flight)
+    validate_seconds: float = 0.0  #: SHACL validation
+    write_seconds: float = 0.0  #: store transactions
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.written[outcome] = self.written.get(outcome, 0) + n
@@ -89,6 +91,8 @@ class Ingestor:
         self.max_event_bytes = max_event_bytes
         self.kinds = sources.kinds
         self._random = random.Random()
+        self._wakeup: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- intake ------------------------------------------------------------------------
 
@@ -120,9 +124,15 @@ class Ingestor:
             )
         if accepted:
             result.accepted = self.journal.accept(accepted)
+            self._notify()
         if rejected:
             self.journal.dead_letter(rejected)
         return result
+
+    def _notify(self) -> None:
+        """Wake the running worker (from any thread): new work was queued."""
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def reconcile(self) -> int:
         """Queue every known entity (parts through their parents) to be read again."""
@@ -132,7 +142,9 @@ class Ingestor:
             if state is None or state.part_of is not None:
                 continue
             items.append((uri, self._type_of(uri)))
-        return self.journal.enqueue(items, "reconcile")
+        queued = self.journal.enqueue(items, "reconcile")
+        self._notify()
+        return queued
 
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
         """Submit dead letters again (after a provider was added, say)."""
@@ -156,20 +168,23 @@ class Ingestor:
         if not items:
             return result
         outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
+        result.hydrate_seconds = time.perf_counter() - began
         done: list[WorkItem] = []
         retry: list[tuple[WorkItem, float, str]] = []
         dropped: list[tuple[WorkItem, str]] = []
         writes: list[tuple[Facts, Observation]] = []
         stubs: list[tuple[str, NamedNode, Observation]] = []
         deletes: list[tuple[str, Observation]] = []
+        findings: list[tuple[str, bool, dict[str, Any] | None]] = []
         for item, outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, UnknownPlatform):
                 dropped.append((item, str(outcome)))
             elif isinstance(outcome, BaseException):
                 retry.append((item, self._backoff(item, outcome), _describe(outcome)))
             else:
-                self._plan(item, outcome, writes, stubs, deletes, result)
+                self._plan(item, outcome, writes, stubs, deletes, findings, result)
                 done.append(item)
+        written = time.perf_counter()
         for res in self.graph.write_many(writes):
             result.count(res.outcome.value)
         for res in self.graph.store.reference_many(stubs):
@@ -177,7 +192,8 @@ class Ingestor:
                 result.count(res.outcome.value)
         for res in self.graph.store.delete_many(deletes):
             result.count(res.outcome.value)
-        self.journal.complete(done)
+        result.write_seconds = time.perf_counter() - written
+        self.journal.complete(done, findings)
         if retry:
             self.journal.retry_later(retry)
         if dropped:
@@ -186,29 +202,56 @@ class Ingestor:
         result.seconds = time.perf_counter() - began
         return result
 
-    async def drain(self, max_passes: int = 1_000_000) -> PassResult:
-        """Process until no work is due; return the totals."""
+    async def drain(self, max_passes: int = 1_000_000, wait: float = 0.0) -> PassResult:
+        """Process until no work is due; return the totals.
+
+        Args:
+            max_passes: a bound on the passes made.
+            wait: keep waiting up to this many seconds for work that is queued but not
+                due yet (retries after failures), until the queue is empty.
+        """
         total = PassResult()
+        deadline = time.monotonic() + wait
         for _ in range(max_passes):
             step = await self.process()
             if not step.taken:
-                break
+                due = self.journal.next_due()
+                if due is None or time.monotonic() >= deadline:
+                    break
+                pause = min(max(due - time.time(), 0.01), deadline - time.monotonic(), 1.0)
+                await asyncio.sleep(max(pause, 0.0))
+                continue
             total.taken += step.taken
             total.rejected += step.rejected
             total.retried += step.retried
             total.dropped += step.dropped
             total.seconds += step.seconds
+            total.hydrate_seconds += step.hydrate_seconds
+            total.validate_seconds += step.validate_seconds
+            total.write_seconds += step.write_seconds
             for key, value in step.written.items():
                 total.count(key, value)
         return total
 
-    async def run(self, stop: asyncio.Event, idle: float = 0.02) -> None:
-        """Process continuously until ``stop`` is set."""
-        while not stop.is_set():
-            step = await self.process()
-            if not step.taken:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
+    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Process continuously until ``stop`` is set; new work wakes it at once."""
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        try:
+            while not stop.is_set():
+                self._wakeup.clear()
+                step = await self.process()
+                if step.taken:
+                    continue
+                due = self.journal.next_due()
+                pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
+                waiters = [asyncio.ensure_future(stop.wait()),
+                           asyncio.ensure_future(self._wakeup.wait())]
+                await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            self._loop = self._wakeup = None
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -225,6 +268,7 @@ class Ingestor:
         writes: list[tuple[Facts, Observation]],
         stubs: list[tuple[str, NamedNode, Observation]],
         deletes: list[tuple[str, Observation]],
+        findings: list[tuple[str, bool, dict[str, Any] | None]],
         result: PassResult,
     ) -> None:
         platform = AipUri.parse(item.uri).platform_id
@@ -234,13 +278,15 @@ class Ingestor:
             if hydrated.uri != item.uri:
                 deletes.append((hydrated.uri, obs))
             return
+        began = time.perf_counter()
         report = self.validator.validate(
             hydrated.facts, self._types_of, reference_types=hydrated.references
         )
+        result.validate_seconds += time.perf_counter() - began
         uris = {f.uri for f in hydrated.facts.flatten()}
         if not report.conforms:
             result.rejected += 1
-            self.journal.record_finding(hydrated.facts.uri, True, report.as_dict())
+            findings.append((hydrated.facts.uri, True, report.as_dict()))
             self.sources.reports[platform].fail(
                 "validation",
                 hydrated.facts.uri,
@@ -248,8 +294,8 @@ class Ingestor:
                 + "; ".join(r.message for r in report.violations[:3]),
             )
             return
-        self.journal.record_finding(
-            hydrated.facts.uri, False, report.as_dict() if report.results else None
+        findings.append(
+            (hydrated.facts.uri, False, report.as_dict() if report.results else None)
         )
         writes.append((hydrated.facts, obs))
         stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())

@@ -18,11 +18,13 @@ endpoint a real source would not have.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,6 +55,23 @@ def _serve(request: Request, kind: str, *key: str) -> Response:
     return json_response(obj, if_none_match=request.headers.get("if-none-match"))
 
 
+def serves(
+    kind: str,
+) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+    """Mark an endpoint as serving one kind of object by its path parameters, in order.
+
+    :class:`SourceMiddleware` answers such GETs straight from the world (the same
+    answer, without FastAPI's per-request machinery); the endpoint documents the path
+    in the OpenAPI schema and serves whatever the fast path does not take.
+    """
+
+    def mark(endpoint: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        endpoint.sandbox_kind = kind  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
 registry = APIRouter(prefix="/registry/api/v1", tags=["registry"])
 orchestrator = APIRouter(prefix="/orchestrator/api/v1", tags=["orchestrator"])
 experimentation = APIRouter(prefix="/experimentation/api/v1", tags=["experimentation"])
@@ -62,48 +81,56 @@ identity = APIRouter(prefix="/identity/api/v1", tags=["identity"])
 
 
 @registry.get("/models/{model_id}")
+@serves("model")
 async def get_model(request: Request, model_id: str) -> Response:
     """A model, with its current instance if it has one."""
     return _serve(request, "model", model_id)
 
 
 @registry.get("/instances/{instance_id}")
+@serves("instance")
 async def get_instance(request: Request, instance_id: str) -> Response:
     """A model instance (a trained version of a model)."""
     return _serve(request, "instance", instance_id)
 
 
 @orchestrator.get("/pipelines/{pipeline}")
+@serves("pipeline")
 async def get_pipeline(request: Request, pipeline: str) -> Response:
     """A pipeline: schedule, and nodes with the datasets they read and write."""
     return _serve(request, "pipeline", pipeline)
 
 
 @orchestrator.get("/pipeline-runs/{run_id}")
+@serves("run")
 async def get_run(request: Request, run_id: str) -> Response:
     """A pipeline run: status, attempts, A/B test cells, dataset versions read and written."""
     return _serve(request, "run", run_id)
 
 
 @experimentation.get("/tests/{test_id}")
+@serves("test")
 async def get_test(request: Request, test_id: str) -> Response:
     """An A/B test and its cells."""
     return _serve(request, "test", test_id)
 
 
 @featurestore.get("/features/{feature_id}")
+@serves("feature")
 async def get_feature(request: Request, feature_id: str) -> Response:
     """A feature, its source datasets and the pipeline that computes it."""
     return _serve(request, "feature", feature_id)
 
 
 @datasets.get("/datasets/{dataset_id}")
+@serves("dataset")
 async def get_dataset(request: Request, dataset_id: str) -> Response:
     """A dataset, its upstream datasets and latest version."""
     return _serve(request, "dataset", dataset_id)
 
 
 @datasets.get("/datasets/{dataset_id}/versions/{version}")
+@serves("dataset_version")
 async def get_dataset_version(request: Request, dataset_id: str, version: str) -> Response:
     """One version of a dataset and the run that produced it."""
     return _serve(request, "dataset_version", dataset_id, version)
@@ -119,12 +146,14 @@ async def find_users(request: Request, email: str | None = None) -> Response:
 
 
 @identity.get("/users/{user_id}")
+@serves("user")
 async def get_user(request: Request, user_id: str) -> Response:
     """A user and the teams they belong to."""
     return _serve(request, "user", user_id)
 
 
 @identity.get("/teams/{team_id}")
+@serves("team")
 async def get_team(request: Request, team_id: str) -> Response:
     """A team, its parent team and members."""
     return _serve(request, "team", team_id)
@@ -140,10 +169,35 @@ class SourceMiddleware:
     so a client that has an answer always finds its request in the counts.
     """
 
-    def __init__(self, app: ASGIApp, faults: Faults, requests: RequestLog) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: Faults,
+        requests: RequestLog,
+        world: World | None = None,
+        fast: list[tuple[re.Pattern[str], str]] | None = None,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.requests = requests
+        self.world = world
+        self.fast = fast or []
+
+    def _fast_answer(self, scope: Scope) -> Response | None:
+        """The answer to a GET of one object, straight from the world (None: no match)."""
+        if scope["method"] != "GET" or self.world is None:
+            return None
+        for pattern, kind in self.fast:
+            match = pattern.fullmatch(scope["path"])
+            if match:
+                key = tuple(match.groupdict().values())
+                obj = self.world.get(kind, key if len(key) > 1 else key[0])
+                if obj is None:
+                    return problem(404, f"no {kind.replace('_', ' ')} {'/'.join(key)!r}")
+                headers = dict(scope["headers"])
+                tag = headers.get(b"if-none-match")
+                return json_response(obj, if_none_match=tag.decode("latin-1") if tag else None)
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,6 +236,10 @@ class SourceMiddleware:
                     count(message["status"])
                 await send(message)
 
+            answer = self._fast_answer(scope)
+            if answer is not None:
+                await answer(scope, receive, counting_send)
+                return
             await self.app(scope, receive, counting_send)
         finally:
             count(500)  # no answer started: the request failed
@@ -274,5 +332,11 @@ def create_app(
         app.add_exception_handler(error_type, _handler(400))
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_middleware(SourceMiddleware, faults=faults, requests=requests)
+    fast = [
+        (route.path_regex, route.endpoint.sandbox_kind)
+        for router in (registry, orchestrator, experimentation, featurestore, datasets, identity)
+        for route in router.routes
+        if isinstance(route, APIRoute) and hasattr(route.endpoint, "sandbox_kind")
+    ]
+    app.add_middleware(SourceMiddleware, faults=faults, requests=requests, world=world, fast=fast)
     return app

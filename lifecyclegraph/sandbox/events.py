@@ -284,12 +284,14 @@ class HttpSink:
         backoff: seconds before the first retry; doubled after each.
         timeout: seconds per attempt.
         transport: an ``httpx`` transport (tests use ``httpx.MockTransport``).
+        headers: sent with every POST, e.g. ``{"Authorization": "Bearer …"}``.
     """
 
     def __init__(
         self,
         url: str,
         *,
+        headers: dict[str, str] | None = None,
         retries: int = 5,
         backoff: float = 0.2,
         timeout: float = 5.0,
@@ -300,7 +302,7 @@ class HttpSink:
         self.backoff = backoff
         self.delivered = 0
         self.failed = 0
-        self._client = httpx.Client(timeout=timeout, transport=transport)
+        self._client = httpx.Client(timeout=timeout, transport=transport, headers=headers)
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="sandbox-http-sink", daemon=True)

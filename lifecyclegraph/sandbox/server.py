@@ -9,6 +9,7 @@ the foreground (``lifecyclegraph sandbox``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +20,7 @@ from lifecyclegraph.sandbox.faults import Faults, RequestLog
 from lifecyclegraph.sandbox.world import SYSTEMS, World
 from lifecyclegraph.serving import ServerThread, bind, serve_foreground, url_of
 
-__all__ = ["SandboxServer", "base_urls", "run_in_thread", "serve"]
+__all__ = ["SandboxProcess", "SandboxServer", "base_urls", "run_in_thread", "serve"]
 
 EventTargets = str | Path | Sink | Sequence[str | Path | Sink] | None
 
@@ -220,3 +221,60 @@ def serve(
         sock.close()
         for sink in opened:
             sink.close()
+
+
+class SandboxProcess:
+    """The sandbox in a child process (``lifecyclegraph sandbox``), for benchmarks and
+    crash tests that must not share a process (or the GIL) with lifecyclegraph.
+
+    Args:
+        world_dir: a directory with the six world files (default: the demo world).
+    """
+
+    def __init__(self, world_dir: str | Path | None = None) -> None:
+        import re
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "lifecyclegraph", "sandbox", "--port", "0",
+                   "--log-level", "warning"]
+        if world_dir is not None:
+            command += ["--world", str(world_dir)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        match = re.search(r"(http://\S+)", line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"the sandbox did not start: {line!r}")
+        self.url = match.group(1)
+        _wait_until_up(self.url + "/_sandbox")
+
+    def base_url(self, system: str) -> str:
+        return f"{self.url}/{system}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _wait_until_up(url: str, timeout: float = 20.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -1,0 +1,102 @@
+"""The response cache: the last good answer for each path, reused for a while, then revalidated.
+
+An entry younger than ``ttl`` seconds answers without a request. An older one is
+kept for its ``ETag``: the client asks again with ``If-None-Match`` and a ``304``
+confirms the entry (and makes it young again). The cache holds at most
+``max_entries`` paths and forgets the least recently used first.
+
+>>> from datetime import UTC, datetime
+>>> from lifecyclegraph.hydration.clock import SystemClock
+>>> cache = ResponseCache(ttl=60.0, clock=SystemClock())
+>>> key = cache_key("/api/v1/users", {"email": "alice@example.com"})
+>>> key
+('/api/v1/users', (('email', 'alice@example.com'),))
+>>> entry = cache.put(key, {"users": []}, '"v1"', datetime(2026, 1, 1, tzinfo=UTC))
+>>> cache.get(key) is entry, cache.is_fresh(entry)
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from lifecyclegraph.hydration.clock import Clock
+
+__all__ = ["CacheKey", "CachedResponse", "ResponseCache", "cache_key"]
+
+CacheKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def cache_key(path: str, params: Mapping[str, str] | None) -> CacheKey:
+    """The key of a request: its path and its parameters in a fixed order."""
+    return path, tuple(sorted((params or {}).items()))
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """The last good answer for one path.
+
+    ``fetched_at`` is when the source last confirmed it (UTC); ``confirmed`` is the
+    same moment on the monotonic clock.
+    """
+
+    body: dict[str, Any]
+    etag: str | None
+    fetched_at: datetime
+    confirmed: float
+
+
+class ResponseCache:
+    """Good answers by :func:`cache_key`: young for ``ttl`` seconds, ``max_entries`` at most."""
+
+    def __init__(self, ttl: float, clock: Clock, *, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[CacheKey, CachedResponse] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: CacheKey) -> CachedResponse | None:
+        """The entry for ``key``, young or old; ``None`` if there is none."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def is_fresh(self, entry: CachedResponse) -> bool:
+        """Whether ``entry`` may answer without asking the source."""
+        return self._clock.monotonic() - entry.confirmed < self.ttl
+
+    def put(
+        self, key: CacheKey, body: dict[str, Any], etag: str | None, fetched_at: datetime
+    ) -> CachedResponse:
+        """Keep a new answer the source just gave."""
+        entry = CachedResponse(body, etag, fetched_at, self._clock.monotonic())
+        self._store(key, entry)
+        return entry
+
+    def confirm(
+        self, key: CacheKey, entry: CachedResponse, etag: str | None, fetched_at: datetime
+    ) -> CachedResponse:
+        """The source answered ``304``: ``entry`` holds and is young again."""
+        entry = replace(
+            entry, etag=etag or entry.etag, fetched_at=fetched_at, confirmed=self._clock.monotonic()
+        )
+        self._store(key, entry)
+        return entry
+
+    def evict(self, key: CacheKey) -> None:
+        """Forget ``key`` (the object is gone)."""
+        self._entries.pop(key, None)
+
+    def _store(self, key: CacheKey, entry: CachedResponse) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)

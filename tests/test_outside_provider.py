@@ -1,0 +1,110 @@
+"""A provider from a package outside lifecyclegraph works with no change to lifecyclegraph.
+
+The test writes a tiny distribution (a module plus its ``.dist-info`` with an
+``entry_points.txt``) into a temporary site directory, puts it on ``sys.path`` the
+way an installed package is, and points lifecyclegraph at its source over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+import textwrap
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from lifecyclegraph import LifecycleGraph
+from lifecyclegraph.config import Config
+from lifecyclegraph.ingest import Ingestor, Journal
+from lifecyclegraph.providers import available_providers
+from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.sources import Sources
+
+PROVIDER = textwrap.dedent(
+    '''
+    """Notebooks from the Acme notebook server: a third-party lifecyclegraph provider."""
+    from lifecyclegraph.events import EventKind
+    from lifecyclegraph.providers import Provider, Hydrated
+    from lifecyclegraph.providers.normalize import EntityBuilder
+    from lifecyclegraph.uris import AipUri
+
+    LG = "https://w3id.org/lifecyclegraph/ontology#"
+
+    class NotebookProvider(Provider):
+        platform_id = "acme"
+        events = (EventKind("notebook_saved", "acme", "dataset", ("notebook_id",),
+                            LG + "Dataset"),)
+        component_types = {"dataset": LG + "Dataset"}
+
+        async def hydrate(self, uri, ctx, hint=None):
+            fetched = await self.client.get(f"/api/v1/notebooks/{uri.resource_id}")
+            if fetched.status == 404:
+                return Hydrated(str(uri), None, {}, fetched.fetched_at)
+            body = fetched.body
+            b = EntityBuilder(uri, "Dataset", ctx)
+            b.text("name", body["title"]).text("description", body.get("summary"))
+            await b.owners(body.get("authors"))
+            facts, refs = b.build()
+            return Hydrated(str(uri), facts, refs, fetched.fetched_at)
+    '''
+)
+
+
+@pytest.fixture
+def acme_installed(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "acme_lg_provider").mkdir(parents=True)
+    (site / "acme_lg_provider" / "__init__.py").write_text(PROVIDER)
+    dist = site / "acme_lg_provider-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-lg-provider\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[lifecyclegraph.providers]\nacme = acme_lg_provider:NotebookProvider\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    yield
+    sys.modules.pop("acme_lg_provider", None)
+
+
+@pytest.fixture
+def acme_server():
+    app = FastAPI()
+    notebooks = {"churn-eda": {"title": "Churn EDA", "summary": "Exploring churn.",
+                               "authors": ["nobody@acme.test"]}}
+
+    @app.get("/api/v1/notebooks/{notebook_id}")
+    def notebook(notebook_id: str):
+        body = notebooks.get(notebook_id)
+        return JSONResponse(body, 200) if body else JSONResponse({"title": "Not Found"}, 404)
+
+    with ServerThread(app) as server:
+        yield server
+
+
+def test_outside_provider_is_found_through_its_entry_point(acme_installed):
+    assert "acme" in available_providers()
+    assert available_providers()["acme"].__module__ == "acme_lg_provider"
+
+
+def test_outside_provider_hydrates_its_events_with_no_change_to_lifecyclegraph(
+    acme_installed, acme_server, tmp_path
+):
+    config = Config.from_dict({"sources": {"acme": {"url": acme_server.url}}})
+    sources = Sources(config)
+    ingestor = Ingestor(LifecycleGraph.in_memory(), sources, Journal(tmp_path / "j.db"))
+    result = ingestor.submit([{"event_type": "notebook_saved", "notebook_id": "churn-eda"}])
+    assert result.accepted == 1
+
+    async def run():
+        await ingestor.drain()
+        await sources.aclose()
+
+    asyncio.run(run())
+    entity = ingestor.graph.entity("aip://dataset/acme/churn-eda")
+    assert entity.name == "Churn EDA"
+    assert entity.get("lg:unresolvedOwnerEmail") == "nobody@acme.test"
+    ingestor.journal.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ _HIGHLIGHTED = {
     "tags": "tags_text",
 }
 _MARKER = ".lifecyclegraph-tantivy"
+_AGGREGATION = {
+    facet: {"terms": {"field": field, "size": FACET_SIZE}} for facet, field in _FACET_FIELDS.items()
+}
+_FACETING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-facets")
 
 
 def _schema() -> Any:
@@ -166,6 +171,11 @@ class TantivyBackend:
             compiled = self._compile(step, steps)
             if filt is not None:
                 compiled = Query.boolean_query([(Occur.Must, compiled), (Occur.Must, filt)])
+            # Facet counts and the page of hits are two passes over the matches:
+            # Tantivy lets go of the GIL, so they run side by side.
+            future: Future[Any] | None = None
+            if query.facets:
+                future = _FACETING.submit(searcher.aggregate, compiled, _AGGREGATION)
             result = searcher.search(
                 compiled,
                 query.page_size,
@@ -201,12 +211,7 @@ class TantivyBackend:
                     highlights=marks,
                 )
             )
-        aggregation = {
-            facet: {"terms": {"field": field, "size": FACET_SIZE}}
-            for facet, field in _FACET_FIELDS.items()
-        }
-        wanted = query.facets and result.count
-        buckets = searcher.aggregate(compiled, aggregation) if wanted else {}
+        buckets = future.result() if future is not None else {}
         facets = {
             facet: {
                 b["key"]: b["doc_count"]

@@ -195,8 +195,7 @@ class SearchIndex:
     def close(self) -> None:
         """Write pending changes, record that the index is in step, release the files."""
         self.indexer.stop()
-        with contextlib.suppress(ValueError):
-            self.store._listeners.remove(self.indexer.on_delta)
+        self.store.unsubscribe(self.indexer.on_delta)
         with self._lock:
             self._write_meta(clean=True)
             self.entities.close()

@@ -5,6 +5,7 @@ Every test runs against each backend shipped (Whoosh, the default, and Tantivy).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from lifecyclegraph.search import (
     DocumentBuilder,
     SearchBackend,
     SearchIndex,
+    SearchQuery,
     SearchQueryError,
     open_backend,
 )
@@ -483,3 +485,30 @@ def test_facets_can_be_skipped(graph):
     results = graph.search("ranking", facets=False)
     assert results.total == 7 and len(results.hits) == 7
     assert results.facets == {}
+
+
+def test_updates_are_never_read_stale_across_many_commits(tmp_path: Path, backend: str):
+    # Whoosh's own Searcher.refresh() returns documents as they were before an update;
+    # every backend must show each commit's documents, and only those.
+    opened = open_backend(backend, tmp_path / "index")
+    base = LifecycleGraph.in_memory()
+    load_example(base)
+    docs = [d for _, d in DocumentBuilder(base.store).documents(base.entities()) if d]
+    try:
+        opened.index(docs)
+        for n in range(12):
+            doc = docs[n % len(docs)]
+            renamed = dataclasses.replace(doc, name=f"turn{n}zz")
+            opened.index([renamed])
+            hits = opened.search(SearchQuery(f"turn{n}zz", fuzzy_below=0)).hits
+            assert [(h.uri, h.name) for h in hits] == [(doc.uri, f"turn{n}zz")]
+            if n:
+                assert opened.search(SearchQuery(f"turn{n - 1}zz", fuzzy_below=0)).total == (
+                    1 if docs[(n - 1) % len(docs)].uri != doc.uri else 0
+                )
+            assert opened.count() == len(docs)
+        opened.delete([docs[0].uri])
+        assert opened.count() == len(docs) - 1
+        assert docs[0].uri not in opened.versions()
+    finally:
+        opened.close()

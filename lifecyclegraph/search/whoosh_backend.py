@@ -1,8 +1,8 @@
 """The embedded default engine: Whoosh (``whoosh-reloaded``), on disk or in memory.
 
-One Whoosh index per :class:`WhooshBackend`. Searchers are opened anew after each
+One Whoosh index per :class:`WhooshBackend`. A new searcher is made after each
 commit: ``Searcher.refresh()`` in whoosh-reloaded 2.7.5 can return documents as they
-were before an update, so it is never used.
+were before an update, so it is never used (see :meth:`WhooshBackend._current`).
 
 >>> from lifecyclegraph.search.backend import SearchQuery
 >>> backend = WhooshBackend.open(None)
@@ -25,6 +25,8 @@ from whoosh import fields, index, sorting
 from whoosh import query as wq
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 
 from lifecyclegraph.search.backend import FACET_SIZE, Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
@@ -94,10 +96,12 @@ class WhooshBackend:
         self.path = path
         self.created = created
         self._write_lock = threading.Lock()
-        self._searcher_lock = threading.Lock()
+        # Whoosh searchers are not thread safe: reads take turns (Whoosh holds the GIL
+        # through a search anyway).
+        self._read_lock = threading.RLock()
         self._searcher: Any = None
-        self._users: dict[int, int] = {}  # id(searcher) -> searches in flight
-        self._retired: list[Any] = []
+        self._leaves: dict[Any, Any] = {}  # segment id -> its open reader, reused
+        self._empty = created
 
     @classmethod
     def open(cls, path: Path | None) -> WhooshBackend:
@@ -113,58 +117,52 @@ class WhooshBackend:
     # -- writing -------------------------------------------------------------------------
 
     def index(self, docs: Iterable[Document], delete: Iterable[str] = ()) -> None:
-        with self._write_lock:
-            fresh = self._ix.doc_count_all() == 0
+        docs = list(docs)
+        with self._write_lock, self._read_lock:
+            # Deletions are found with the current searcher: the writer's own
+            # ``update_document`` would open (and read) every segment again.
+            searcher = self._current()
+            gone = [*delete, *(d.uri for d in docs)] if not self._empty else []
+            numbers = [n for uri in gone if (n := searcher.document_number(uri=uri)) is not None]
             writer = self._ix.writer(limitmb=128)
             try:
-                for uri in delete:
-                    writer.delete_by_term("uri", uri)
+                for number in numbers:
+                    writer.delete_document(number)
                 for doc in docs:
-                    values = _fields(doc)
-                    if fresh:
-                        writer.add_document(**values)
-                    else:
-                        writer.update_document(**values)
+                    writer.add_document(**_fields(doc))
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
-            self._retire_searcher()
+            self._empty = self._empty and not docs
+            self._searcher = None  # the next read opens a new one
 
     def delete(self, uris: Iterable[str]) -> None:
         self.index((), uris)
 
     def clear(self) -> None:
-        with self._write_lock:
+        with self._write_lock, self._read_lock:
             self._ix.writer().commit(mergetype=_clear_segments)
-            self._retire_searcher()
+            self._empty = True
+            self._searcher = None
 
     # -- reading -------------------------------------------------------------------------
 
     def count(self) -> int:
-        searcher = self._acquire()
-        try:
-            return int(searcher.doc_count())
-        finally:
-            self._release(searcher)
+        with self._read_lock:
+            return int(self._current().doc_count())
 
     def versions(self) -> dict[str, str]:
-        searcher = self._acquire()
-        try:
+        with self._read_lock:
             return {
                 stored["uri"]: stored["version"]
-                for _, stored in searcher.reader().iter_docs()
+                for _, stored in self._current().reader().iter_docs()
                 if "uri" in stored
             }
-        finally:
-            self._release(searcher)
 
     def search(self, query: SearchQuery) -> SearchResults:
-        searcher = self._acquire()
-        try:
-            return self._search(searcher, query)
-        finally:
-            self._release(searcher)
+        with self._read_lock:
+            return self._search(self._current(), query)
 
     def _search(self, searcher: Any, query: SearchQuery) -> SearchResults:
         steps = plan(query)
@@ -223,44 +221,54 @@ class WhooshBackend:
 
     # -- searchers -----------------------------------------------------------------------
 
-    def _acquire(self) -> Any:
-        with self._searcher_lock:
-            if self._searcher is None:
-                self._searcher = self._ix.searcher()
-            searcher = self._searcher
-            self._users[id(searcher)] = self._users.get(id(searcher), 0) + 1
-            return searcher
+    def _current(self) -> Any:
+        """The searcher of the latest commit (call with the read lock held).
 
-    def _release(self, searcher: Any) -> None:
-        with self._searcher_lock:
-            self._users[id(searcher)] -= 1
-            self._close_idle()
-
-    def _retire_searcher(self) -> None:
-        """After a commit, the next search opens a new searcher (never ``refresh()``)."""
-        with self._searcher_lock:
-            if self._searcher is not None:
-                self._retired.append(self._searcher)
-                self._searcher = None
-            self._close_idle()
-
-    def _close_idle(self) -> None:
-        for old in list(self._retired):
-            if self._users.get(id(old), 0) == 0:
-                self._retired.remove(old)
-                self._users.pop(id(old), None)
-                old.close()
+        After a commit a new searcher is made (``Searcher.refresh()`` is never used:
+        it can return documents as they were before an update, because Whoosh reuses
+        a segment's reader by segment id and keeps the deletions that reader cached). This
+        one reuses the open reader of every segment still in the index, since its
+        files never change, and hands it the segment's current deletions. That is
+        safe because reads take turns and only the newest searcher is ever used.
+        """
+        if self._searcher is not None:
+            return self._searcher
+        toc = self._ix._read_toc()
+        used: dict[Any, Any] = {}
+        for segment in toc.segments:
+            reader = self._leaves.pop(segment.segment_id(), None)
+            if reader is not None and hasattr(reader._perdoc, "_segment"):
+                reader._segment = reader._perdoc._segment = segment  # current deletions
+                reader.__dict__.pop("deleted_docs_set", None)  # a cached_property of the old
+            else:
+                if reader is not None:
+                    reader.close()
+                reader = SegmentReader(
+                    self._ix.storage, toc.schema, segment, generation=toc.generation
+                )
+            used[segment.segment_id()] = reader
+        for stale in self._leaves.values():
+            stale.close()
+        self._leaves = used
+        readers = list(used.values())
+        reader = _SharedReaders(readers, toc.generation) if readers else EmptyReader(toc.schema)
+        self._searcher = Searcher(reader, fromindex=self._ix, closereader=False)
+        return self._searcher
 
     def close(self) -> None:
-        with self._searcher_lock:
-            if self._searcher is not None:
-                self._retired.append(self._searcher)
-                self._searcher = None
-            for old in self._retired:
-                old.close()
-            self._retired.clear()
-            self._users.clear()
+        with self._write_lock, self._read_lock:
+            for reader in self._leaves.values():
+                reader.close()
+            self._leaves.clear()
+            self._searcher = None
         self._ix.close()
+
+
+class _SharedReaders(MultiReader):
+    """A multi-segment reader over segment readers that it does not own."""
+
+    def close(self) -> None:
+        self.is_closed = True
 
 
 def _open_existing(path: Path) -> index.Index | None:

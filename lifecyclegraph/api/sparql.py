@@ -29,7 +29,7 @@ from lifecyclegraph.errors import (
     ResultLimitError,
 )
 from lifecyclegraph.query.description import service_description
-from lifecyclegraph.query.formats import GRAPH, SOLUTIONS, accepts_any
+from lifecyclegraph.query.formats import GRAPH, RDF_FORMATS, RESULTS_FORMATS, SOLUTIONS, accepts_any
 
 __all__ = ["router"]
 
@@ -45,16 +45,30 @@ NOT_OFFERED = (
     "(POST /api/v1/events), so that every fact keeps its source and time"
 )
 
+_TEXT = {"schema": {"type": "string"}}
+_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the result, in the negotiated format"},
-    400: {"description": "malformed query, refused feature (SERVICE, LOAD), bad parameter"},
-    401: {"description": "reads need a token on this server"},
-    403: {"description": "SPARQL Update is not offered"},
-    406: {"description": "no acceptable result format"},
-    413: {"description": "request body too large"},
-    415: {"description": "unsupported request media type or charset"},
-    422: {"description": "the result has more than max_results rows or triples"},
-    503: {"description": "the query ran past query_timeout, or every worker is busy"},
+    200: {
+        "description": "the result, in the negotiated format (or the service description)",
+        "content": {media: _TEXT for media in (*RESULTS_FORMATS, *RDF_FORMATS)},
+    },
+    400: {
+        "description": "malformed query, refused feature (SERVICE, LOAD), bad parameter",
+        "content": _PROBLEM,
+    },
+    401: {"description": "reads need a token on this server", "content": _PROBLEM},
+    403: {"description": "SPARQL Update is not offered", "content": _PROBLEM},
+    406: {"description": "no acceptable result format", "content": _PROBLEM},
+    413: {"description": "request body too large", "content": _PROBLEM},
+    415: {"description": "unsupported request media type or charset", "content": _PROBLEM},
+    422: {
+        "description": "the result has more than max_results rows or triples",
+        "content": _PROBLEM,
+    },
+    503: {
+        "description": "the query ran past query_timeout, or every worker is busy",
+        "content": _PROBLEM,
+    },
 }
 
 

@@ -64,6 +64,10 @@ class _Worker:
     busy: bool = False
 
 
+#: The least time a query waits for an idle worker (starting one takes a second or more).
+ACQUIRE_AT_LEAST = 10.0
+
+
 class QueryPool:
     """Worker processes that run SPARQL queries on the current state, with a timeout.
 
@@ -270,13 +274,15 @@ class QueryPool:
         )
 
     def _acquire(self) -> _Worker:
-        """An idle, live worker; waits at most ``timeout`` for one."""
+        """An idle, live worker; waits at most ``timeout`` for one (and at least 10 s,
+        the time a replacement worker may need to start on a busy machine)."""
+        wait = max(self.timeout, ACQUIRE_AT_LEAST)
         while True:
             try:
-                worker = self._idle.get(timeout=self.timeout)
+                worker = self._idle.get(timeout=wait)
             except queue.Empty:
                 raise QueryUnavailableError(
-                    f"all {self.size} query workers stayed busy for {self.timeout:g} s",
+                    f"all {self.size} query workers stayed busy for {wait:g} s",
                     retry_after=max(1, round(self.timeout)),
                 ) from None
             if worker.process.poll() is None:

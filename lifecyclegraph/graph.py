@@ -69,7 +69,10 @@ class LifecycleGraph:
     Args:
         store: the snapshot store.
         rules: run the rule engine (``rules/`` and the ontology's axioms): derive every
-            fact now, then keep the derived facts up to date after each write.
+            fact now, then keep the derived facts up to date after each write. If the
+            rules would derive more facts than ``rule_limit``, now or after a write,
+            the engine stops (``graph.rules.error`` says why, and it is logged) and
+            the graph goes on without keeping derived facts up to date.
         rule_limit: the most facts a rule run may hold (see
             :class:`~lifecyclegraph.errors.RuleLimitError`).
     """
@@ -88,8 +91,14 @@ class LifecycleGraph:
         self._engine: RuleEngine | None = None
         self._rule_limit = rule_limit
         if rules:
+            from lifecyclegraph.errors import RuleLimitError
+
             self._engine = self._new_engine()
-            self._engine.start()
+            try:
+                self._engine.start()
+            except RuleLimitError as error:
+                # The graph stays usable; the engine says why it stopped (graph.rules.error).
+                self._engine.fail(error)
 
     @classmethod
     def open(

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -62,10 +63,6 @@ class _Worker:
     pid: int = 0
     ready: threading.Event = field(default_factory=threading.Event)
     busy: bool = False
-
-
-#: The least time a query waits for an idle worker (starting one takes a second or more).
-ACQUIRE_AT_LEAST = 10.0
 
 
 class QueryPool:
@@ -274,17 +271,23 @@ class QueryPool:
         )
 
     def _acquire(self) -> _Worker:
-        """An idle, live worker; waits at most ``timeout`` for one (and at least 10 s,
-        the time a replacement worker may need to start on a busy machine)."""
-        wait = max(self.timeout, ACQUIRE_AT_LEAST)
+        """An idle, live worker.
+
+        Waits at most ``timeout`` while workers are busy; while none is busy (they are
+        all starting, as right after :meth:`start`), up to :data:`STARTUP_SECONDS`.
+        """
+        began = time.monotonic()
         while True:
             try:
-                worker = self._idle.get(timeout=wait)
+                worker = self._idle.get(timeout=0.05)
             except queue.Empty:
-                raise QueryUnavailableError(
-                    f"all {self.size} query workers stayed busy for {wait:g} s",
-                    retry_after=max(1, round(self.timeout)),
-                ) from None
+                waited = time.monotonic() - began
+                if waited >= STARTUP_SECONDS or (waited >= self.timeout and self.busy()):
+                    raise QueryUnavailableError(
+                        f"all {self.size} query workers stayed busy for {waited:.3g} s",
+                        retry_after=max(1, round(self.timeout)),
+                    ) from None
+                continue
             if worker.process.poll() is None:
                 return worker
             self._replace(worker)

@@ -10,6 +10,9 @@ from lifecyclegraph.errors import (
     InvalidFactsError,
     InvalidUriError,
     LifecycleGraphError,
+    RuleAnalysisError,
+    RuleLimitError,
+    RuleSyntaxError,
     StoreError,
 )
 from lifecyclegraph.facts import Facts, Ref
@@ -34,6 +37,9 @@ __all__ = [
     "Outcome",
     "Ref",
     "Relationship",
+    "RuleAnalysisError",
+    "RuleLimitError",
+    "RuleSyntaxError",
     "SnapshotInfo",
     "StoreError",
     "WriteResult",

@@ -41,6 +41,7 @@ from lifecyclegraph.errors import ConfigError
 __all__ = [
     "Config",
     "IngestConfig",
+    "RulesConfig",
     "SearchConfig",
     "ServerConfig",
     "SourceConfig",
@@ -90,6 +91,15 @@ class IngestConfig(_Strict):
     max_batch_events: int = Field(default=10_000, ge=1)
 
 
+class RulesConfig(_Strict):
+    """``[rules]``: the rule engine that keeps derived facts up to date."""
+
+    enabled: bool = True
+    limit: int | None = Field(
+        default=None, ge=1, description="the most facts a rule run may hold (default 10M)"
+    )
+
+
 class SearchConfig(_Strict):
     """``[search]``: the search index (``lifecyclegraph search``, ``graph.search()``)."""
 
@@ -130,8 +140,21 @@ class ServerConfig(_Strict):
     )
     cors_origins: list[str] = Field(default_factory=list)
     max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    query_timeout: float = Field(default=10.0, gt=0)
-    max_results: int = Field(default=100_000, ge=1)
+    query_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a SPARQL query may run before it is stopped"
+    )
+    max_results: int = Field(
+        default=100_000, ge=1, description="the most rows or triples a SPARQL result may have"
+    )
+    query_workers: int = Field(
+        default=2, ge=1, description="SPARQL queries that can run at once (one process each)"
+    )
+    query_staleness: float = Field(
+        default=1.0,
+        ge=0,
+        description="seconds a SPARQL query may lag behind the latest write "
+        "(0: it sees every write committed before it started)",
+    )
 
 
 class Config(_Strict):
@@ -139,6 +162,7 @@ class Config(_Strict):
 
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
+    rules: RulesConfig = RulesConfig()
     server: ServerConfig = ServerConfig()
     search: SearchConfig = SearchConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)

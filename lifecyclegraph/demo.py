@@ -32,19 +32,26 @@ INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 DEMO_QUERIES: dict[str, str] = {
     "What the graph holds, by type": """
         SELECT ?type (COUNT(?e) AS ?entities) WHERE {
-          ?e lg:hydrationState lg:Hydrated ; a ?type . FILTER(STRSTARTS(STR(?type), STR(lg:)))
+          ?e lg:hydrationState lg:Hydrated ; a ?type .
+          FILTER(STRSTARTS(STR(?type), STR(lg:)) && ?type NOT IN (lg:Asset, lg:UnusedAsset))
         } GROUP BY ?type ORDER BY DESC(?entities) ?type""",
-    "Which A/B tests use ranking-model-v5-20XX0101 (instance -> run -> cell -> test)?": f"""
-        SELECT ?test ?title ?cell WHERE {{
-          <{INSTANCE}> lg:producedByRun/lg:ranForCell ?c .
-          ?c lg:cellOf ?test ; lg:name ?cell . ?test lg:name ?title }}""",
-    "Where does its data come from (datasets upstream of its features)?": f"""
-        SELECT DISTINCT ?dataset WHERE {{
-          <{INSTANCE}> lg:usesFeature/lg:sourceDataset/lg:upstreamDataset* ?d .
-          ?d lg:name ?dataset }} ORDER BY ?dataset""",
-    "Who owns it, and in which team?": f"""
-        SELECT ?owner ?team WHERE {{
-          <{INSTANCE}> lg:owner ?u . ?u lg:name ?owner ; lg:memberOf/lg:name ?team }}""",
+    "Which A/B tests test ranking-model-v5-20XX0101? (derived: instance, run, cell, test)": f"""
+        SELECT ?test ?title WHERE {{
+          <{INSTANCE}> lg:associatedAbTest ?test . ?test lg:name ?title }}""",
+    "Which models does A/B test 12345 test? (the reverse)": """
+        SELECT ?instance ?version WHERE {
+          <aip://ab-test/experimentation/12345> lg:testsInstance ?instance .
+          ?instance lg:version ?version }""",
+    "Where does its data come from? (derived: every dataset upstream)": f"""
+        SELECT ?dataset WHERE {{
+          <{INSTANCE}> lg:upstream ?d . ?d a lg:Dataset ; lg:name ?dataset }} ORDER BY ?dataset""",
+    "What breaks if viewing-history changes? (derived: downstream models)": """
+        SELECT ?instance WHERE {
+          <aip://dataset/datasets/viewing-history> lg:downstream ?instance .
+          ?instance a lg:ModelInstance } ORDER BY ?instance""",
+    "Which teams own it? (derived: owners, membership, parent teams)": f"""
+        SELECT ?team WHERE {{
+          <{INSTANCE}> lg:owningTeam ?t . ?t lg:name ?team }} ORDER BY ?team""",
     "Owners the identity platform does not know": """
         SELECT ?asset ?email WHERE { ?asset lg:unresolvedOwnerEmail ?email }""",
 }

@@ -6,11 +6,17 @@ catch either (``except ValueError`` still works for a malformed URI).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "ConfigError",
     "InvalidFactsError",
     "InvalidUriError",
     "LifecycleGraphError",
+    "RuleAnalysisError",
+    "RuleLimitError",
+    "RuleProblem",
+    "RuleSyntaxError",
     "StoreError",
 ]
 
@@ -44,6 +50,68 @@ class StoreError(LifecycleGraphError, OSError):
 
 class ConfigError(LifecycleGraphError, ValueError):
     """The configuration is invalid; the message names the key and the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """One problem found in a rule file: where it is and what is wrong.
+
+    >>> str(RuleProblem("rules/lineage.rules", 3, 7, "unknown predicate lg:upstrem"))
+    'rules/lineage.rules:3:7: unknown predicate lg:upstrem'
+    """
+
+    filename: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.line}:{self.column}: {self.message}"
+
+
+class RuleSyntaxError(LifecycleGraphError, SyntaxError):
+    """A rule file (or a fact pattern) does not follow the rule grammar.
+
+    ``filename``, ``lineno``, ``offset`` (the column, from 1) and ``text`` (the line)
+    are set as for Python's own :class:`SyntaxError`; ``str()`` reads
+    ``file:line:col: message``.
+    """
+
+    def __init__(
+        self, message: str, filename: str, lineno: int, offset: int, text: str = ""
+    ) -> None:
+        super().__init__(message, (filename, lineno, offset, text))
+        self.problem = RuleProblem(filename, lineno, offset, message)
+
+    def __str__(self) -> str:
+        return str(self.problem)
+
+
+class RuleAnalysisError(LifecycleGraphError, ValueError):
+    """The rules parse but cannot be run; ``problems`` lists every problem found.
+
+    >>> error = RuleAnalysisError([RuleProblem("a.rules", 1, 1, "unsafe"),
+    ...                            RuleProblem("a.rules", 2, 1, "unknown predicate x")])
+    >>> print(error)
+    2 problems in the rules:
+    a.rules:1:1: unsafe
+    a.rules:2:1: unknown predicate x
+    """
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        heading = f"{count} problem{'s' if count != 1 else ''} in the rules:"
+        super().__init__("\n".join([heading, *(str(p) for p in self.problems)]))
+
+
+class RuleLimitError(LifecycleGraphError, RuntimeError):
+    """A run would derive more facts than allowed; ``rule`` names the rule that exploded."""
+
+    def __init__(self, message: str, rule: str, limit: int) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.limit = limit
 
 
 # --- Source systems (the hydration client, lifecyclegraph.hydration) ---------------
@@ -86,3 +154,116 @@ class SourceProtocolError(SourceError):
     def __init__(self, message: str, *, source: str, url: str, status: int) -> None:
         super().__init__(message, source=source, url=url)
         self.status = status
+
+
+# --- SPARQL queries (lifecyclegraph.query) ----------------------------------------------
+
+__all__ += [
+    "NotAcceptableError",
+    "QueryError",
+    "QueryRefusedError",
+    "QueryRequestError",
+    "QuerySyntaxError",
+    "QueryTimeoutError",
+    "QueryTooComplexError",
+    "QueryUnavailableError",
+    "ResultLimitError",
+]
+
+
+class QueryError(LifecycleGraphError):
+    """A SPARQL request could not be answered; the subclass says why."""
+
+
+class QuerySyntaxError(QueryError, SyntaxError):
+    """The query (or update) is not valid SPARQL.
+
+    ``lineno`` and ``offset`` (the column, from 1) point at the error when the parser
+    says where it is; ``str()`` is the parser's own message.
+    """
+
+    def __init__(self, message: str, lineno: int | None = None, offset: int | None = None):
+        super().__init__(message, ("<query>", lineno, offset, None))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.lineno, self.offset))
+
+
+class QueryRefusedError(QueryError, PermissionError):
+    """The request uses a feature this service refuses (``SERVICE``, ``LOAD``, updates).
+
+    ``feature`` names it, as SPARQL spells it.
+    """
+
+    def __init__(self, message: str, feature: str):
+        super().__init__(message)
+        self.feature = feature
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.feature))
+
+
+class QueryTooComplexError(QueryError, RecursionError):
+    """The query is nested too deeply, or is too long, for the query engine.
+
+    Raised before evaluation when brackets nest deeper than the limit, and when the
+    engine crashed on the query (its worker process died of it; the server did not).
+    """
+
+
+class QueryRequestError(QueryError, ValueError):
+    """A parameter of the request is invalid (for example a graph name that is no IRI)."""
+
+
+class NotAcceptableError(QueryError, ValueError):
+    """None of the media types the client accepts can carry this result.
+
+    ``offered`` lists the media types that could.
+    """
+
+    def __init__(self, message: str, offered: list[str]):
+        super().__init__(message)
+        self.offered = list(offered)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.offered))
+
+
+class ResultLimitError(QueryError, RuntimeError):
+    """The result has more rows (or triples) than ``limit``; nothing is returned."""
+
+    def __init__(self, message: str, limit: int):
+        super().__init__(message)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.limit))
+
+
+class QueryTimeoutError(QueryError, TimeoutError):
+    """The query ran longer than ``timeout`` seconds and was stopped."""
+
+    def __init__(self, message: str, timeout: float):
+        super().__init__(message)
+        self.timeout = timeout
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.timeout))
+
+
+class QueryUnavailableError(QueryError, OSError):
+    """No query worker could run the query now (all busy, or the worker died).
+
+    ``retry_after`` is a hint in seconds.
+    """
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.retry_after))

@@ -13,6 +13,22 @@
 'Ranking model'
 >>> [row["n"].value for row in graph.sparql("SELECT ?n WHERE { ?m a lg:Model ; lg:name ?n }")]
 ['Ranking model']
+
+With ``rules=True`` the rule engine keeps derived facts up to date as writes arrive,
+and :meth:`LifecycleGraph.explain` says why a derived fact holds:
+
+>>> graph = LifecycleGraph.in_memory(rules=True)
+>>> feature, dataset = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
+>>> _ = graph.write(Facts.of(feature, {"rdf:type": Ref("lg:Feature"),
+...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore")
+>>> bool(graph.sparql(f"ASK {{ <{dataset}> lg:downstream <{feature}> }}"))
+True
+>>> print(graph.explain(feature, "lg:upstream", dataset))  # doctest: +ELLIPSIS
+<aip://feature/featurestore/f> lg:upstream <aip://dataset/datasets/d>
+  by rules/lineage.rules:14:1 Whatever an entity depends on directly is upstream of it. ...
+  └── <aip://feature/featurestore/f> lg:dependsOn <aip://dataset/datasets/d>
+        by ontology/features.ttl:...
+        └── <aip://feature/featurestore/f> lg:sourceDataset ... [asserted by featurestore at ...]
 """
 
 from __future__ import annotations
@@ -37,6 +53,8 @@ from lifecyclegraph.store import (
 from lifecyclegraph.vocab import PREFIXES
 
 if TYPE_CHECKING:
+    from lifecyclegraph.rules.engine import MaterializeReport, RuleEngine
+    from lifecyclegraph.rules.explain import Explanation
     from lifecyclegraph.search import SearchIndex, SearchResults
 
 __all__ = ["GraphAsOf", "LifecycleGraph"]
@@ -47,15 +65,50 @@ class LifecycleGraph:
 
     Open one with :meth:`open` (on disk, the default) or :meth:`in_memory`; use it as a
     context manager, or call :meth:`close`, to release an on-disk store.
+
+    Args:
+        store: the snapshot store.
+        rules: run the rule engine (``rules/`` and the ontology's axioms): derive every
+            fact now, then keep the derived facts up to date after each write. If the
+            rules would derive more facts than ``rule_limit``, now or after a write,
+            the engine stops (``graph.rules.error`` says why, and it is logged) and
+            the graph goes on without keeping derived facts up to date.
+        rule_limit: the most facts a rule run may hold (see
+            :class:`~lifecyclegraph.errors.RuleLimitError`).
     """
 
-    def __init__(self, store: SnapshotStore, search: SearchConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: SnapshotStore,
+        *,
+        rules: bool = False,
+        rule_limit: int | None = None,
+        search: SearchConfig | None = None,
+    ) -> None:
         self.store = store
         self.search_config = search or SearchConfig()
         self._search_index: SearchIndex | None = None
+        self._engine: RuleEngine | None = None
+        self._rule_limit = rule_limit
+        if rules:
+            from lifecyclegraph.errors import RuleLimitError
+
+            self._engine = self._new_engine()
+            try:
+                self._engine.start()
+            except RuleLimitError as error:
+                # The graph stays usable; the engine says why it stopped (graph.rules.error).
+                self._engine.fail(error)
 
     @classmethod
-    def open(cls, path: str | Path, *, search: SearchConfig | None = None) -> LifecycleGraph:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        rules: bool = False,
+        rule_limit: int | None = None,
+        search: SearchConfig | None = None,
+    ) -> LifecycleGraph:
         """Open or create the graph stored in the directory ``path``.
 
         ``search`` configures the search index (``<path>/search`` by default), opened
@@ -64,18 +117,27 @@ class LifecycleGraph:
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store or cannot be opened.
         """
-        return cls(SnapshotStore.open(path), search)
+        return cls(SnapshotStore.open(path), rules=rules, rule_limit=rule_limit, search=search)
 
     @classmethod
-    def in_memory(cls, *, search: SearchConfig | None = None) -> LifecycleGraph:
+    def in_memory(
+        cls,
+        *,
+        rules: bool = False,
+        rule_limit: int | None = None,
+        search: SearchConfig | None = None,
+    ) -> LifecycleGraph:
         """A graph that lives in memory only (for tests and notebooks)."""
-        return cls(SnapshotStore.in_memory(), search)
+        return cls(SnapshotStore.in_memory(), rules=rules, rule_limit=rule_limit, search=search)
 
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""
         if self._search_index is not None:
             self._search_index.close()
             self._search_index = None
+        if self._engine is not None:
+            self._engine.stop()
+            self._engine = None
         self.store.current.flush()
         self.store.archive.flush()
         del self.store
@@ -190,6 +252,53 @@ class LifecycleGraph:
     def entities(self, state: HydrationState | None = None) -> Iterator[str]:
         """URIs of every known entity, or of those in ``state``."""
         return self.store.entities(state)
+
+    # -- rules ------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> RuleEngine | None:
+        """The running rule engine, or ``None`` when the graph was opened without rules."""
+        return self._engine
+
+    def _new_engine(self) -> RuleEngine:
+        from lifecyclegraph.rules.engine import RuleEngine
+        from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
+
+        return RuleEngine(self.store, limit=self._rule_limit or DEFAULT_LIMIT)
+
+    def materialize(self) -> MaterializeReport:
+        """Derive every fact from the current asserted facts and write the derived ones to
+        the inferred graph (what ``lifecyclegraph rules run`` does).
+
+        Raises:
+            RuleSyntaxError, RuleAnalysisError: if the rule files are bad.
+            RuleLimitError: if the run would derive more facts than the limit.
+        """
+        engine = self._engine or self._new_engine()
+        return engine.materialize()
+
+    def explain(self, subject: Any, predicate: Any, obj: Any) -> Explanation | None:
+        """Why a fact holds: its derivation tree down to the asserted facts, each with
+        the source, time and event of the snapshot that asserts it.
+
+        Args:
+            subject, predicate, obj: the fact, as IRIs (``prefix:local`` accepted),
+                pyoxigraph terms, or for the object a literal's text; ``rdf:type``
+                (or ``a``) with a class explains class membership.
+
+        Returns:
+            The tree (``str()`` renders it as text), or ``None`` if the fact does not
+            hold in the current state.
+        """
+        found = self.explain_all(subject, predicate, obj, limit=1)
+        return found[0] if found else None
+
+    def explain_all(
+        self, subject: Any = None, predicate: Any = None, obj: Any = None, limit: int | None = None
+    ) -> list[Explanation]:
+        """Explain every fact matching a pattern (``None`` matches anything)."""
+        engine = self._engine or self._new_engine()
+        return engine.match(subject, predicate, obj, limit=limit)
 
     # -- searching --------------------------------------------------------------------
 

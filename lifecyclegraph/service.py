@@ -14,13 +14,14 @@ from typing import Any
 from lifecyclegraph.config import Config
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.query import QueryPool
 from lifecyclegraph.sources import Sources
 
 __all__ = ["Service"]
 
 
 class Service:
-    """The graph plus everything that keeps it up to date.
+    """The graph plus everything that keeps it up to date, and its SPARQL workers.
 
     Args:
         config: the validated configuration.
@@ -37,7 +38,12 @@ class Service:
         journal: Journal | None = None,
     ) -> None:
         self.config = config
-        self.graph = graph or LifecycleGraph.open(config.store.path, search=config.search)
+        self.graph = graph or LifecycleGraph.open(
+            config.store.path,
+            rules=config.rules.enabled,
+            rule_limit=config.rules.limit,
+            search=config.search,
+        )
         if config.search.enabled:
             self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
         self.sources = sources or Sources(config)
@@ -48,6 +54,14 @@ class Service:
             self.sources,
             self.journal,
             max_event_bytes=config.ingest.max_event_bytes,
+        )
+        server = config.server
+        self.queries = QueryPool(
+            self.graph.store,
+            workers=server.query_workers,
+            timeout=server.query_timeout,
+            max_results=server.max_results,
+            staleness=server.query_staleness,
         )
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
@@ -66,6 +80,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         await self.sources.aclose()
+        self.queries.close()
         self.journal.close()
         self.graph.close()
 
@@ -76,8 +91,10 @@ class Service:
         return self.ingestor.submit(payloads)
 
     def status(self) -> dict[str, Any]:
-        """Queue depth, lag and failures per source, with each source's report counts."""
+        """Queue depth, lag and failures per source, with each source's report counts,
+        and the SPARQL workers' counts (``sparql``: workers, busy, timeouts…)."""
         stats = self.journal.stats()
+        stats["sparql"] = self.queries.stats()
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

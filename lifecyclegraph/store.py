@@ -61,7 +61,14 @@ __all__ = [
 
 LAYOUT_VERSION = 1
 _DEFAULT = DefaultGraph()
-_BOOKKEEPING = (LG.hydrationState, LG.currentSnapshot, LG.lastSeenAt, LG.lastHydratedAt, LG.partOf)
+_BOOKKEEPING = (
+    LG.hydrationState,
+    LG.currentSnapshot,
+    LG.lastSeenAt,
+    LG.lastHydratedAt,
+    LG.partOf,
+    LG.lastEnrichedAt,
+)
 _RDF_TYPE = str(RDF_TYPE)
 _SNAPSHOT_OF = str(LG.snapshotOf)
 _OBSERVED_AT = str(LG.observedAt)
@@ -167,6 +174,7 @@ class EntityState:
     last_seen_at: datetime
     last_hydrated_at: datetime | None
     part_of: str | None
+    last_enriched_at: datetime | None = None
 
 
 class SnapshotStore:
@@ -182,6 +190,18 @@ class SnapshotStore:
         self.path = path
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Delta], None]] = []
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows with every commit to the current dataset.
+
+        Unlike :meth:`subscribe`, which reports asserted facts only, it also moves for
+        bookkeeping-only writes ("seen again") and derived facts, so a reader can tell
+        cheaply whether anything it copied from the current dataset is out of date.
+        Writes made directly on :attr:`current` (not through this class) do not move it.
+        """
+        return self._generation
 
     # -- opening --------------------------------------------------------------------
 
@@ -268,6 +288,7 @@ class SnapshotStore:
         if LG.hydrationState.value not in values:
             return None
         last_hydrated = values.get(LG.lastHydratedAt.value)
+        last_enriched = values.get(LG.lastEnrichedAt.value)
         part_of = values.get(LG.partOf.value)
         return EntityState(
             uri=uri,
@@ -276,6 +297,7 @@ class SnapshotStore:
             last_seen_at=from_literal(values[LG.lastSeenAt.value]),
             last_hydrated_at=from_literal(last_hydrated) if last_hydrated else None,
             part_of=part_of.value if part_of else None,
+            last_enriched_at=from_literal(last_enriched) if last_enriched else None,
         )
 
     def snapshot(self, iri: str) -> SnapshotInfo:
@@ -382,15 +404,68 @@ class SnapshotStore:
         for quad in self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH):
             yield _triple(quad)
 
-    def apply_inferred(self, added: Iterable[Triple], removed: Iterable[Triple]) -> None:
-        """Add and remove derived facts in one transaction."""
-        adds = [Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in added]
-        removes = [Quad(t.subject, t.predicate, t.object, INFERRED_GRAPH) for t in removed]
+    def apply_inferred(
+        self,
+        added: Iterable[Triple | Quad],
+        removed: Iterable[Triple | Quad],
+        *,
+        bulk: bool = False,
+    ) -> None:
+        """Add and remove derived facts in one transaction.
+
+        Facts are triples, or quads already in ``INFERRED_GRAPH`` (which saves a copy
+        when a rule engine writes many facts at once). With ``bulk=True`` and nothing
+        to remove, the additions go through Oxigraph's bulk loader: several times
+        faster for millions of facts (on disk above all), but not atomic; after a
+        crash the inferred graph may hold part of them, which the next full
+        materialization repairs.
+
+        A large change that also removes facts is written as two transactions,
+        removals then additions (one SPARQL update carrying thousands of added facts
+        costs ten times as much as adding them); like the rest of the inferred
+        graph, the additions then follow a moment later.
+
+        Raises:
+            StoreError: if a quad names another graph.
+        """
+        adds = [_inferred_quad(t) for t in added]
+        removes = [_inferred_quad(t) for t in removed]
         with self._lock:
-            if removes:
+            if removes and len(adds) <= _SMALL_CHANGE:
                 self.current.update(_sparql_update(removes, adds))
+                return
+            if removes:
+                self.current.update(_sparql_update(removes, []))
+            if adds and bulk and not removes:
+                self.current.bulk_extend(adds)
             elif adds:
                 self.current.extend(adds)
+            if removes or adds:
+                self._generation += 1
+
+    def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:
+        """Record that these entities' derived facts and index are up to date as of ``at``."""
+        stamp = to_literal(at)
+        deletes: list[Quad] = []
+        inserts: list[tuple[str, str, str, str]] = []
+        with self._lock:
+            for uri in set(uris):
+                node = NamedNode(uri)
+                if (
+                    next(
+                        self.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT),
+                        None,
+                    )
+                    is None
+                ):
+                    continue
+                deletes.extend(
+                    self.current.quads_for_pattern(node, LG.lastEnrichedAt, None, _DEFAULT)
+                )
+                inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
+            if inserts:
+                self.current.update(_sparql_update(deletes, inserts))
+                self._generation += 1
 
     def subscribe(self, listener: Callable[[Delta], None]) -> None:
         """Call ``listener`` with the net change of asserted facts after each commit."""
@@ -473,6 +548,8 @@ class _Batch:
         }
         if parent is not None:
             new[LG.partOf] = NamedNode(parent)
+        if LG.lastEnrichedAt.value in old:
+            new[LG.lastEnrichedAt] = old[LG.lastEnrichedAt.value]
         self._replace(node, old, new)
         outcome = Outcome.UPDATED if state == LG.Hydrated else Outcome.CREATED
         return WriteResult(facts.uri, outcome, snapshot.value)
@@ -497,7 +574,7 @@ class _Batch:
             LG.currentSnapshot: tombstone,
             LG.lastSeenAt: to_literal(obs.observed_at),
         }
-        for keep in (LG.lastHydratedAt, LG.partOf):
+        for keep in (LG.lastHydratedAt, LG.partOf, LG.lastEnrichedAt):
             if keep.value in old:
                 new[keep] = old[keep.value]
         self._replace(node, old, new)
@@ -621,6 +698,8 @@ class _Batch:
         elif self.inserts:
             text = "".join(f"{s} {p} {o} {g} .\n" for s, p, o, g in self.inserts)
             store.current.load(text.encode(), format=RdfFormat.N_QUADS)
+        if self.deletes or self.inserts:
+            store._generation += 1
         if store._listeners:
             added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
             removed = {_triple(q) for q in self.deletes if _is_snapshot(q.graph_name)}
@@ -633,6 +712,18 @@ class _Batch:
 
 def _is_snapshot(graph: Any) -> bool:
     return isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX)
+
+
+#: Up to how many added derived facts a change with removals is one SPARQL update.
+_SMALL_CHANGE = 256
+
+
+def _inferred_quad(fact: Triple | Quad) -> Quad:
+    if isinstance(fact, Quad):
+        if fact.graph_name != INFERRED_GRAPH:
+            raise StoreError(f"a derived fact must be in the inferred graph, not {fact.graph_name}")
+        return fact
+    return Quad(fact.subject, fact.predicate, fact.object, INFERRED_GRAPH)
 
 
 def _triple(quad: Quad) -> Triple:

@@ -21,11 +21,9 @@ def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_pat
     )
     out = result.stdout
     assert "0 rejected by validation, 0 dead letters" in out
-    assert (
-        "-> aip://ab-test/experimentation/12345 | Ranking Model v5 vs v4 | treatment_ranking_v5"
-        in out
-    )
-    assert "-> Alice Liddell | Personalization" in out
+    assert "-> aip://ab-test/experimentation/12345 | Ranking Model v5 vs v4" in out
+    assert "-> aip://model/registry/ranking-model-v5-20XX0101 | 5" in out  # the reverse
+    assert "-> ML Platform\n   -> Personalization" in out  # owning teams, parent included
     assert "| ghost@example.com" in out
     # the store is left for the other commands, and the status is clean
     status = subprocess.run(

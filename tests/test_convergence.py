@@ -52,18 +52,28 @@ def seed_events(world: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         if len(parts) == 5:
             events.append({"event_type": "dataset_created", "dataset_id": parts[4]})
         else:
-            events.append({"event_type": "dataset_version_created", "dataset_id": parts[4],
-                           "version": parts[6]})
+            events.append(
+                {
+                    "event_type": "dataset_version_created",
+                    "dataset_id": parts[4],
+                    "version": parts[6],
+                }
+            )
     for path in world["identity"]:
         kind, key = path.split("/")[3:5]
-        events.append({"event_type": "user_created" if kind == "users" else "team_created",
-                       f"{'user' if kind == 'users' else 'team'}_id": key})
+        events.append(
+            {
+                "event_type": "user_created" if kind == "users" else "team_created",
+                f"{'user' if kind == 'users' else 'team'}_id": key,
+            }
+        )
     return events
 
 
 def make_ingestor(world, journal_path) -> Ingestor:
     sources = Sources(CONFIG, client_factory=lambda platform, _: FakeClient(world[platform]))
-    return Ingestor(LifecycleGraph.in_memory(), sources, Journal(journal_path))
+    # a reference that is 404 is dangling at once (no retries), to keep examples fast
+    return Ingestor(LifecycleGraph.in_memory(), sources, Journal(journal_path), dangling_after=1)
 
 
 def settle(ingestor: Ingestor) -> None:
@@ -108,8 +118,11 @@ class Convergence(RuleBasedStateMachine):
         asyncio.run(self.ingestor.drain())
 
     def _uri(self, event: dict[str, Any]) -> str:
-        return self.ingestor.kinds[event["event_type"]].uri(
-            {k: str(v) for k, v in event.items() if k != "event_type"}).__str__()
+        return (
+            self.ingestor.kinds[event["event_type"]]
+            .uri({k: str(v) for k, v in event.items() if k != "event_type"})
+            .__str__()
+        )
 
     def _emit(self, **event: Any) -> None:
         self.counter += 1
@@ -130,9 +143,13 @@ class Convergence(RuleBasedStateMachine):
     @rule(n=st.integers(0, 3))
     def create_feature(self, n: int) -> None:
         self.world["featurestore"][f"/api/v1/features/f{n}"] = {
-            "id": f"f{n}", "name": f"feature_{n}", "description": "d",
-            "owner_emails": ["dave@example.com"], "value_type": "INT",
-            "source_datasets": ["viewing-history"]}
+            "id": f"f{n}",
+            "name": f"feature_{n}",
+            "description": "d",
+            "owner_emails": ["dave@example.com"],
+            "value_type": "INT",
+            "source_datasets": ["viewing-history"],
+        }
         self._emit(event_type="feature_created", feature_id=f"f{n}")
 
     @rule(n=st.integers(0, 3))
@@ -155,8 +172,9 @@ class Convergence(RuleBasedStateMachine):
             del tests["/api/v1/tests/12345"]
             self._emit(event_type="ab_test_deleted", test_id="12345")
         else:
-            tests["/api/v1/tests/12345"] = copy.deepcopy(ALL["experimentation"][
-                "/api/v1/tests/12345"])
+            tests["/api/v1/tests/12345"] = copy.deepcopy(
+                ALL["experimentation"]["/api/v1/tests/12345"]
+            )
             self._emit(event_type="ab_test_created", test_id="12345")
 
     @rule(team=st.sampled_from(["personalization", "ml-platform"]))
@@ -219,14 +237,16 @@ def _event_for(ingestor: Ingestor, uri: str) -> dict[str, Any]:
     for kind in ingestor.kinds.values():
         prefix = f"aip://{kind.component_type}/{kind.platform_id}/"
         if uri.startswith(prefix) and len(kind.id_fields) == 1:
-            return {"event_type": kind.event_type, kind.id_fields[0]: uri[len(prefix):]}
-    component, platform, resource = uri[len("aip://"):].split("/", 2)
+            return {"event_type": kind.event_type, kind.id_fields[0]: uri[len(prefix) :]}
+    resource = uri[len("aip://") :].split("/", 2)[2]
     dataset, version = resource.split(":", 1)
     return {"event_type": "dataset_version_created", "dataset_id": dataset, "version": version}
 
 
 Convergence.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=25, deadline=None,
+    max_examples=25,
+    stateful_step_count=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_events_late_duplicated_reordered_or_lost_converge_after_reconcile = Convergence.TestCase

@@ -44,6 +44,7 @@ def drain(ingestor):
 
 
 def test_event_is_hydrated_validated_and_stored_with_stubs_for_references(ingestor):
+    ingestor.enrich = False
     result = ingestor.submit(
         [event("model_instance_created", instance_id="ranking-model-v5-20XX0101")]
     )
@@ -166,3 +167,57 @@ def test_dead_letters_can_be_replayed(ingestor):
     assert result.accepted == 0  # still bad: dead-lettered again, the old one marked replayed
     assert len(ingestor.journal.dead_letters()) == 1
     assert ingestor.journal.dead_letters()[0].id != letters[0].id
+
+
+def test_stubs_are_resolved_progressively_from_one_event(ingestor):
+    ingestor.submit([event("model_instance_created", instance_id="ranking-model-v5-20XX0101")])
+    drain(ingestor)
+    graph = ingestor.graph
+    run = graph.entity("aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101")
+    assert run.state.state is HydrationState.HYDRATED
+    # two hops away: the run's pipeline, the cell's A/B test, the owner's team and its parent
+    for uri in (
+        "aip://pipeline/orchestrator/weekly-ranking-trainer",
+        "aip://ab-test/experimentation/12345",
+        "aip://team/identity/personalization",
+        "aip://team/identity/ml-platform",
+    ):
+        entity = graph.entity(uri)
+        assert entity is not None and entity.state.state is HydrationState.HYDRATED, uri
+        assert entity.state.last_enriched_at is not None
+
+
+def test_reference_that_stays_404_becomes_a_dangling_reference(ingestor):
+    ingestor.dangling_after = 2
+    ingestor.submit(
+        [event("dataset_version_created", dataset_id="viewing-history", version="2026-01-01")]
+    )
+    asyncio.run(ingestor.drain(wait=10))
+    run = "aip://pipeline-run/orchestrator/daily-viewing-etl-20260101"  # not at the source
+    assert ingestor.graph.entity(run) is None
+    assert ingestor.graph.store.state(run).state is HydrationState.DELETED
+    [finding] = [f for f in ingestor.journal.findings() if f.uri == run]
+    assert finding.report["kind"] == "dangling-reference"
+    assert finding.report["referencedBy"] == [
+        "aip://dataset-version/datasets/viewing-history:2026-01-01"
+    ]
+    dangling = {
+        f.uri for f in ingestor.journal.findings() if f.report.get("kind") == "dangling-reference"
+    }
+    assert run in dangling  # (so is playback-events, upstream of viewing-history)
+    assert ingestor.journal.stats()["dangling_references"] == len(dangling)
+    assert ingestor.journal.stats()["queue_depth"] == 0  # not a retry loop
+
+
+def test_enrichment_pass_hydrates_stubs_left_by_an_earlier_run(ingestor):
+    ingestor.enrich = False
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+    drain(ingestor)
+    stub = "aip://model/registry/ranking-model-v5-20XX0101"
+    assert ingestor.graph.store.state(stub).state is HydrationState.REFERENCED
+    assert ingestor.queue_enrichment() >= 1
+    drain(ingestor)
+    assert ingestor.graph.store.state(stub).state is HydrationState.HYDRATED
+    assert ingestor.queue_enrichment(stale_after=3600) == len(
+        list(ingestor.graph.entities(HydrationState.REFERENCED))
+    )

@@ -24,10 +24,21 @@ def sandbox():
 
 
 def service_for(sandbox, tmp_path, **source) -> Service:
-    config = Config.from_dict({"sources": {
-        system: {"url": sandbox.base_url(system), "rate_limit": RATE, "concurrency": 4,
-                 "backoff_base": 0.05, "breaker_cooldown": 0.5, **source}
-        for system in SYSTEMS}})
+    config = Config.from_dict(
+        {
+            "sources": {
+                system: {
+                    "url": sandbox.base_url(system),
+                    "rate_limit": RATE,
+                    "concurrency": 4,
+                    "backoff_base": 0.05,
+                    "breaker_cooldown": 0.5,
+                    **source,
+                }
+                for system in SYSTEMS
+            }
+        }
+    )
     return Service(config, LifecycleGraph.in_memory(), journal=Journal(tmp_path / "j.db"))
 
 
@@ -55,8 +66,12 @@ def test_faulty_sources_end_fully_hydrated_and_never_over_their_rate(sandbox, tm
     graph = service.graph
     for event in sandbox.world.seed_events():
         uri = service.ingestor.kinds[event["event_type"]].uri(
-            {k: str(v) for k, v in event.items() if k not in ("event_type", "event_id", "source",
-                                                               "emitted_at")})
+            {
+                k: str(v)
+                for k, v in event.items()
+                if k not in ("event_type", "event_id", "source", "emitted_at")
+            }
+        )
         assert graph.store.state(str(uri)).state is HydrationState.HYDRATED, uri
     counts = sandbox.stats.as_dict()
     assert sum(s["statuses"].get("503", 0) for s in counts["systems"].values()) > 10
@@ -82,6 +97,7 @@ def test_source_down_for_a_while_is_caught_up_afterwards(sandbox, tmp_path):
     asyncio.run(run())
     features = list(service.graph.entities(HydrationState.HYDRATED))
     assert sum(1 for uri in features if uri.startswith("aip://feature/")) == len(
-        sandbox.world.keys("features"))
+        sandbox.world.keys("features")
+    )
     assert service.journal.stats()["queue_depth"] == 0
     service.journal.close()

@@ -73,8 +73,13 @@ def acme_installed(tmp_path, monkeypatch):
 @pytest.fixture
 def acme_server():
     app = FastAPI()
-    notebooks = {"churn-eda": {"title": "Churn EDA", "summary": "Exploring churn.",
-                               "authors": ["nobody@acme.test"]}}
+    notebooks = {
+        "churn-eda": {
+            "title": "Churn EDA",
+            "summary": "Exploring churn.",
+            "authors": ["nobody@acme.test"],
+        }
+    }
 
     @app.get("/api/v1/notebooks/{notebook_id}")
     def notebook(notebook_id: str):

@@ -330,6 +330,32 @@ def test_subscribers_get_the_net_change_of_asserted_facts(graph):
     assert {t.object.value for t in deltas[2].removed} == {LG.Model.value, "v2", "a::b"}
 
 
+def test_generation_moves_on_every_commit_but_not_on_ignored_writes(graph):
+    from pyoxigraph import Triple
+
+    generations = [graph.store.generation]
+
+    def step() -> None:
+        generations.append(graph.store.generation)
+
+    graph.write(model("v1"), source="registry", observed_at=at(1))
+    step()
+    graph.write(model("v1"), source="registry", observed_at=at(2))  # only "seen again"
+    step()
+    graph.write(model("v0"), source="registry", observed_at=at(0))  # stale: ignored
+    step()
+    derived = Triple(NamedNode(MODEL), LG.owningTeam, NamedNode("aip://team/identity/p13n"))
+    graph.store.apply_inferred([derived], [])
+    step()
+    graph.store.apply_inferred([], [])
+    step()
+    graph.store.mark_enriched([MODEL], at(3))
+    step()
+    graph.store.mark_enriched(["aip://model/registry/unknown"], at(3))
+    step()
+    assert generations == [0, 1, 2, 2, 3, 3, 4, 4]
+
+
 def test_inferred_facts_are_apart_from_asserted_ones_and_visible_to_plain_sparql(graph):
     from pyoxigraph import Triple
 

@@ -9,9 +9,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api import events
+from lifecyclegraph.api import entities, events, graphql_endpoint, sparql
 from lifecyclegraph.api.auth import TokenGuard
 from lifecyclegraph.api.problems import install_problem_handlers
+from lifecyclegraph.graphql_schema import load_schema
 from lifecyclegraph.service import Service
 
 __all__ = ["create_app"]
@@ -63,6 +64,10 @@ def create_app(
         request.app.state.guard.require_read(request)
 
     app.include_router(events.router)
+    app.include_router(sparql.router)
+    app.include_router(entities.router)
+    app.state.graphql_schema = load_schema()
+    app.include_router(graphql_endpoint.router)
 
     @app.get("/api/v1/status", tags=["status"], dependencies=[Depends(read_guard)])
     async def status(request: Request) -> JSONResponse:

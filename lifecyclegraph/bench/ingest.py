@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,24 +47,39 @@ class IngestBenchResult:
     latency_p95_ms: float
     latency_samples: int
     latency_rate_per_second: float
+    inferred_p50_ms: float = 0.0
+    inferred_p95_ms: float = 0.0
+    background_rate_per_second: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20.0,
-                     seed: int = 0) -> IngestBenchResult:
-    """Run both phases on a world of about ``entities`` entities."""
+def run_ingest_bench(
+    entities: int,
+    latency_samples: int = 200,
+    rate: float = 20.0,
+    seed: int = 0,
+    rules: bool = True,
+) -> IngestBenchResult:
+    """Run the phases on a world of about ``entities`` entities (the inferred-edge phase
+    only with ``rules``)."""
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-ingest-") as tmp:
         world.save(Path(tmp) / "world")
         sandbox = SandboxProcess(Path(tmp) / "world")
         try:
-            config = Config.from_dict({
-                "store": {"path": str(Path(tmp) / "store")},
-                "sources": {s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000,
-                                "concurrency": 32, "cache_ttl": 0} for s in SYSTEMS},
-            }, "<bench>")
+            config = Config.from_dict(
+                {
+                    "store": {"path": str(Path(tmp) / "store")},
+                    "rules": {"enabled": rules},
+                    "sources": {
+                        s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000, "concurrency": 4}
+                        for s in SYSTEMS
+                    },
+                },
+                "<bench>",
+            )
             service = Service(config)
             service.ingestor.batch = 512
             try:
@@ -75,8 +91,9 @@ def run_ingest_bench(entities: int, latency_samples: int = 200, rate: float = 20
             sandbox.stop()
 
 
-async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples: int,
-                  rate: float) -> IngestBenchResult:
+async def _phases(
+    service: Service, sandbox: SandboxProcess, world: Any, samples: int, rate: float
+) -> IngestBenchResult:
     events = world.seed_events()
     began = time.perf_counter()
     service.submit_events(events)
@@ -87,12 +104,18 @@ async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples
     stop = asyncio.Event()
     worker = asyncio.create_task(service.ingestor.run(stop))
     models = [m["id"] for m in world.objects("model")]
-    latencies = await asyncio.to_thread(_latency_phase, service, sandbox.url, models,
-                                        samples, rate)
+    latencies = await asyncio.to_thread(_latency_phase, service, sandbox.url, models, samples, rate)
+    runs = [r for r in world.objects("run") if r.get("ab_test_cells")]
+    inferred = [0.0]
+    if service.config.rules.enabled:
+        inferred = await asyncio.to_thread(
+            _inferred_phase, service, sandbox.url, models, runs, samples, rate
+        )
     stop.set()
     await worker
     await service.sources.aclose()
     latencies.sort()
+    inferred.sort()
     return IngestBenchResult(
         entities=stored,
         events=len(events),
@@ -105,11 +128,15 @@ async def _phases(service: Service, sandbox: SandboxProcess, world: Any, samples
         latency_p95_ms=latencies[int(0.95 * (len(latencies) - 1))] * 1000,
         latency_samples=len(latencies),
         latency_rate_per_second=rate,
+        inferred_p50_ms=statistics.median(inferred) * 1000,
+        inferred_p95_ms=inferred[int(0.95 * (len(inferred) - 1))] * 1000,
+        background_rate_per_second=rate,
     )
 
 
-def _latency_phase(service: Service, sandbox_url: str, models: list[str], samples: int,
-                   rate: float) -> list[float]:
+def _latency_phase(
+    service: Service, sandbox_url: str, models: list[str], samples: int, rate: float
+) -> list[float]:
     latencies: list[float] = []
     with httpx.Client(base_url=sandbox_url, timeout=30) as control:
         next_at = time.perf_counter()
@@ -130,3 +157,60 @@ def _latency_phase(service: Service, sandbox_url: str, models: list[str], sample
             time.sleep(max(0.0, next_at - time.perf_counter()))
     return latencies
 
+
+def _inferred_phase(
+    service: Service,
+    sandbox_url: str,
+    models: list[str],
+    runs: list[dict[str, Any]],
+    samples: int,
+    rate: float,
+) -> list[float]:
+    """Event to inferred edge: a new instance produced by a run that ran for an A/B test
+    cell; the time until ``lg:associatedAbTest`` is visible, while a steady background of
+    other events (``rate`` a second) keeps the worker busy."""
+    stop = threading.Event()
+
+    def background() -> None:
+        i = 0
+        while not stop.wait(1 / rate):
+            service.submit_events(
+                [{"event_type": "model_updated", "model_id": models[i % len(models)]}]
+            )
+            i += 1
+
+    noise = threading.Thread(target=background, daemon=True)
+    noise.start()
+    latencies: list[float] = []
+    try:
+        with httpx.Client(base_url=sandbox_url, timeout=30) as control:
+            for i in range(samples):
+                run = runs[i % len(runs)]
+                instance = f"bench-instance-{i}-{time.time_ns()}"
+                control.post(
+                    "/_sandbox/world/instances",
+                    json={
+                        "id": instance,
+                        "model_id": models[i % len(models)],
+                        "version": str(i),
+                        "pipeline_run_id": run["run_id"],
+                        "owner_emails": [],
+                        "state": "STAGED",
+                    },
+                ).raise_for_status()
+                uri = f"aip://model/registry/{instance}"
+                query = f"ASK {{ <{uri}> lg:associatedAbTest ?test }}"
+                sent = time.perf_counter()
+                service.submit_events(
+                    [{"event_type": "model_instance_created", "instance_id": instance}]
+                )
+                while not service.graph.sparql(query):
+                    if time.perf_counter() - sent > 30:
+                        raise TimeoutError(f"no inferred A/B test for {uri} within 30 s")
+                    time.sleep(0.002)
+                latencies.append(time.perf_counter() - sent)
+                time.sleep(1 / rate)
+    finally:
+        stop.set()
+        noise.join()
+    return latencies

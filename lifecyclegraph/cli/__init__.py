@@ -68,7 +68,7 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, demo, ingest, query, sandbox, search, serve
+    from lifecyclegraph.cli import bench, demo, ingest, query, rules, sandbox, search, serve
 
     for command in (
         demo.demo,
@@ -80,9 +80,12 @@ def _register() -> None:
         ingest.ingest,
         ingest.deadletters,
         ingest.reconcile,
+        ingest.enrich,
         ingest.status,
         ingest.validate,
         sandbox.sandbox,
+        rules.rules,
+        rules.explain,
         search.search,
         search.reindex,
     ):

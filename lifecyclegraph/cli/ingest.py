@@ -140,6 +140,44 @@ def reconcile(ctx: click.Context) -> None:
 
 
 @click.command()
+@click.option(
+    "--stale-after",
+    type=float,
+    default=None,
+    help="Also re-read entities not hydrated for this many seconds.",
+)
+@click.option(
+    "--wait",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for work that is retried after failures.",
+)
+@click.pass_context
+def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
+    """One enrichment pass (for cron): hydrate stubs (and stale entities), update derived
+    facts, and record when each entity was enriched."""
+    service = _service(ctx)
+    try:
+        queued = service.ingestor.queue_enrichment(stale_after)
+        click.echo(f"queued {queued} entities")
+
+        async def run() -> None:
+            await service.ingestor.drain(wait=wait)
+            await service.sources.aclose()
+
+        asyncio.run(run())
+        stats = service.journal.stats()
+        click.echo(
+            f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
+            f"dangling references {stats['dangling_references']}"
+        )
+    finally:
+        service.journal.close()
+        service.graph.close()
+
+
+@click.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:

@@ -43,6 +43,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         tokens = [token]
         click.echo(f"writes need the token in {path} (Authorization: Bearer …)")
     app = create_app(service, write_tokens=tokens)
+    service.queries.start()  # the SPARQL workers start now, not on the first query
     uvicorn.run(
         app, host=host or config.server.host, port=port or config.server.port, log_level="warning"
     )

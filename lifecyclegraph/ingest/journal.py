@@ -316,6 +316,9 @@ class Journal:
                 "SELECT COUNT(*) FROM deadletters WHERE replayed_at IS NULL"
             ).fetchone()[0]
             rejected = db.execute("SELECT COUNT(*) FROM findings WHERE rejected = 1").fetchone()[0]
+            dangling = db.execute(
+                "SELECT COUNT(*) FROM findings WHERE report LIKE '%\"dangling-reference\"%'"
+            ).fetchone()[0]
             by_platform = db.execute(
                 "SELECT substr(uri, instr(substr(uri, 7), '/') + 7), COUNT(*), "
                 "COALESCE(SUM(attempts > 0), 0), MIN(enqueued_at) FROM work GROUP BY 1"
@@ -335,5 +338,6 @@ class Journal:
             "failing": failing,
             "dead_letters": dead,
             "rejected_entities": rejected,
+            "dangling_references": dangling,
             "sources": per_source,
         }

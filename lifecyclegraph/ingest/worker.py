@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pyoxigraph import NamedNode
@@ -26,7 +27,7 @@ from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.sources import Sources, UnknownPlatform
-from lifecyclegraph.store import Observation, Outcome
+from lifecyclegraph.store import HydrationState, Observation, Outcome
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.validation import Validator
 from lifecyclegraph.vocab import RDF_TYPE
@@ -51,6 +52,7 @@ class PassResult:
     taken: int = 0
     written: dict[str, int] = field(default_factory=dict)  #: outcome -> count
     rejected: int = 0  #: entities refused by validation
+    dangling: int = 0  #: references whose target stayed 404
     retried: int = 0
     dropped: int = 0
     seconds: float = 0.0
@@ -72,6 +74,10 @@ class Ingestor:
         validator: the validation gate (default: the project's shapes).
         batch: how many URIs one pass hydrates at most.
         max_event_bytes: the size limit of one event.
+        enrich: resolve stubs progressively: every entity known only from a foreign
+            key is queued for hydration through the provider of its URI's platform.
+        dangling_after: hydrations of a stub that found nothing (404) before it is
+            recorded as a dangling reference (and no longer retried).
     """
 
     def __init__(
@@ -82,6 +88,8 @@ class Ingestor:
         validator: Validator | None = None,
         batch: int = 256,
         max_event_bytes: int = 64 * 1024,
+        enrich: bool = True,
+        dangling_after: int = 3,
     ) -> None:
         self.graph = graph
         self.sources = sources
@@ -89,6 +97,8 @@ class Ingestor:
         self.validator = validator or Validator.load()
         self.batch = batch
         self.max_event_bytes = max_event_bytes
+        self.enrich = enrich
+        self.dangling_after = dangling_after
         self.kinds = sources.kinds
         self._random = random.Random()
         self._wakeup: asyncio.Event | None = None
@@ -146,6 +156,30 @@ class Ingestor:
         self._notify()
         return queued
 
+    def queue_enrichment(self, stale_after: float | None = None) -> int:
+        """Queue what enrichment should look at: every stub (an entity known only from a
+        foreign key) and, with ``stale_after`` seconds, every entity not hydrated since.
+
+        Work that failed before is already queued with its back-off. Returns how many
+        URIs were queued.
+        """
+        now = datetime.now(UTC)
+        items = []
+        for uri in self.graph.entities():
+            state = self.graph.store.state(uri)
+            if state is None or state.part_of is not None:
+                continue
+            if state.state is HydrationState.REFERENCED or (
+                stale_after is not None
+                and state.state is HydrationState.HYDRATED
+                and state.last_hydrated_at is not None
+                and (now - state.last_hydrated_at).total_seconds() > stale_after
+            ):
+                items.append((uri, self._type_of(uri)))
+        queued = self.journal.enqueue(items, "enrich")
+        self._notify()
+        return queued
+
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
         """Submit dead letters again (after a provider was added, say)."""
         wanted = set(ids) if ids is not None else None
@@ -169,6 +203,18 @@ class Ingestor:
             return result
         outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
         result.hydrate_seconds = time.perf_counter() - began
+        # Validation and writes are CPU and store work: done in a thread so that the
+        # event loop (the HTTP API, when serving) keeps answering meanwhile.
+        return await asyncio.to_thread(self._commit, items, outcomes, result, began)
+
+    def _commit(
+        self,
+        items: list[WorkItem],
+        outcomes: list[Hydrated | BaseException],
+        result: PassResult,
+        began: float,
+    ) -> PassResult:
+        """Validate and write what a pass hydrated; settle its work in the journal."""
         done: list[WorkItem] = []
         retry: list[tuple[WorkItem, float, str]] = []
         dropped: list[tuple[WorkItem, str]] = []
@@ -181,18 +227,33 @@ class Ingestor:
                 dropped.append((item, str(outcome)))
             elif isinstance(outcome, BaseException):
                 retry.append((item, self._backoff(item, outcome), _describe(outcome)))
+            elif outcome.facts is None and self._is_stub(item.uri):
+                if item.attempts + 1 < self.dangling_after:
+                    retry.append((item, self._backoff(item, None), "404: not at its source yet"))
+                    continue
+                findings.append((item.uri, False, self._dangling(item.uri)))
+                result.dangling += 1
+                self._plan(item, outcome, writes, stubs, deletes, findings, result)
+                done.append(item)
             else:
                 self._plan(item, outcome, writes, stubs, deletes, findings, result)
                 done.append(item)
         written = time.perf_counter()
         for res in self.graph.write_many(writes):
             result.count(res.outcome.value)
+        new_stubs = []
         for res in self.graph.store.reference_many(stubs):
             if res.outcome is Outcome.REFERENCED:
                 result.count(res.outcome.value)
+                new_stubs.append(res.uri)
         for res in self.graph.store.delete_many(deletes):
             result.count(res.outcome.value)
+        touched = [f.uri for facts, _ in writes for f in facts.flatten()]
+        touched += new_stubs + [uri for uri, _ in deletes]
+        self.graph.store.mark_enriched(touched, datetime.now(UTC))
         result.write_seconds = time.perf_counter() - written
+        if self.enrich and new_stubs:
+            self.journal.enqueue(((uri, self._type_of(uri)) for uri in new_stubs), "stub")
         self.journal.complete(done, findings)
         if retry:
             self.journal.retry_later(retry)
@@ -245,8 +306,10 @@ class Ingestor:
                     continue
                 due = self.journal.next_due()
                 pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
-                waiters = [asyncio.ensure_future(stop.wait()),
-                           asyncio.ensure_future(self._wakeup.wait())]
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._wakeup.wait()),
+                ]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
@@ -274,6 +337,11 @@ class Ingestor:
         platform = AipUri.parse(item.uri).platform_id
         obs = Observation(platform, hydrated.observed_at, item.last_event_id)
         if hydrated.facts is None:
+            if self.graph.store.state(item.uri) is None:
+                # Never seen, and not at its source (yet, or any more): remember the URI as
+                # a deleted entity, so that reconcile reads it again if it appears later
+                # and its own event is lost.
+                stubs.append((item.uri, NamedNode(self._class_for(item)), obs))
             deletes.append((item.uri, obs))
             if hydrated.uri != item.uri:
                 deletes.append((hydrated.uri, obs))
@@ -294,13 +362,36 @@ class Ingestor:
                 + "; ".join(r.message for r in report.violations[:3]),
             )
             return
-        findings.append(
-            (hydrated.facts.uri, False, report.as_dict() if report.results else None)
-        )
+        findings.append((hydrated.facts.uri, False, report.as_dict() if report.results else None))
         writes.append((hydrated.facts, obs))
         stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())
         if item.uri not in uris:
             deletes.append((item.uri, obs))  # a part its parent no longer has
+
+    def _class_for(self, item: WorkItem) -> str:
+        """The class of a work item's entity: its hint, or its component type's default."""
+        if item.hint:
+            return item.hint
+        uri = AipUri.parse(item.uri)
+        return self.sources.provider_for(uri).component_types[uri.component_type]
+
+    def _is_stub(self, uri: str) -> bool:
+        state = self.graph.store.state(uri)
+        return state is not None and state.state is HydrationState.REFERENCED
+
+    def _dangling(self, uri: str) -> dict[str, Any]:
+        """The quality finding for a reference whose target its source does not have."""
+        referrers = sorted(
+            {t.subject.value for t in self.graph.store.asserted(None, None, NamedNode(uri))}
+        )
+        return {
+            "conforms": True,
+            "kind": "dangling-reference",
+            "message": f"{uri} is referenced but its source answers 404 "
+            f"({self.dangling_after} tries)",
+            "referencedBy": referrers,
+            "results": [],
+        }
 
     def _types_of(self, iri: str) -> set[str]:
         return {t.object.value for t in self.graph.store.asserted(NamedNode(iri), RDF_TYPE)}
@@ -309,7 +400,7 @@ class Ingestor:
         types = self._types_of(uri)
         return min(types) if types else None
 
-    def _backoff(self, item: WorkItem, error: BaseException) -> float:
+    def _backoff(self, item: WorkItem, error: BaseException | None) -> float:
         base = min(MAX_BACKOFF, 0.5 * 2 ** min(item.attempts, 12))
         delay = self._random.uniform(base / 2, base)
         hint = getattr(error, "retry_after", None)

@@ -236,8 +236,16 @@ class SandboxProcess:
         import subprocess
         import sys
 
-        command = [sys.executable, "-m", "lifecyclegraph", "sandbox", "--port", "0",
-                   "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "lifecyclegraph",
+            "sandbox",
+            "--port",
+            "0",
+            "--log-level",
+            "warning",
+        ]
         if world_dir is not None:
             command += ["--world", str(world_dir)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)

@@ -43,15 +43,33 @@ def synthetic_world(entities: int, seed: int = 0) -> World:
     users = [f"user-{i}" for i in range(n_users)]
     emails = [f"{u}@example.com" for u in users]
     objects: dict[str, list[dict[str, Any]]] = {
-        kind: [] for kind in ("team", "user", "pipeline", "dataset", "run", "dataset_version",
-                              "feature", "test", "model", "instance")
+        kind: []
+        for kind in (
+            "team",
+            "user",
+            "pipeline",
+            "dataset",
+            "run",
+            "dataset_version",
+            "feature",
+            "test",
+            "model",
+            "instance",
+        )
     }
     members: dict[str, list[str]] = {t: [] for t in teams}
     for i, user in enumerate(users):
         team = teams[1 + i % (n_teams - 1)]
         members[team].append(user)
-        objects["user"].append({"id": user, "email": emails[i], "display_name": f"User {i}",
-                                "active": True, "teams": [team]})
+        objects["user"].append(
+            {
+                "id": user,
+                "email": emails[i],
+                "display_name": f"User {i}",
+                "active": True,
+                "teams": [team],
+            }
+        )
     for i, team in enumerate(teams):
         entry: dict[str, Any] = {"id": team, "name": f"Team {i}", "members": members[team]}
         if i:
@@ -70,74 +88,139 @@ def synthetic_world(entities: int, seed: int = 0) -> World:
     n_tests = max(1, k // 20)
     tests = [str(10000 + i) for i in range(n_tests)]
     for i, name in enumerate(pipelines):
-        reads = rng.sample(datasets, min(2, len(datasets)))
-        entry = {"name": name, "description": f"Pipeline {i}", "owner_emails": owners(),
-                 "labels": [{"key": "tier", "value": str(i % 3)}],
-                 "nodes": [{"id": "main", "inputs": reads,
-                            "outputs": [datasets[(i * 7) % n_datasets]]}],
-                 "created_at": _time(rng)}
+        # Lineage is acyclic, as real lineage is: a pipeline reads only datasets that
+        # come before the one it writes, and a run reads a version made by an earlier run.
+        writes = (i * 7) % n_datasets
+        reads = [datasets[j] for j in sorted(rng.sample(range(writes), min(2, writes)))]
+        entry = {
+            "name": name,
+            "description": f"Pipeline {i}",
+            "owner_emails": owners(),
+            "labels": [{"key": "tier", "value": str(i % 3)}],
+            "nodes": [{"id": "main", "inputs": reads, "outputs": [datasets[writes]]}],
+            "created_at": _time(rng),
+        }
         if i % 2 == 0:
             entry["schedule"] = {"cron": f"0 {i % 24} * * *", "timezone": "UTC"}
         objects["pipeline"].append(entry)
     for i, name in enumerate(datasets):
         upstream = [datasets[i - 1]] if i % 5 else []
-        objects["dataset"].append({
-            "id": name, "name": name.replace("-", "_"), "description": f"Dataset {i}",
-            "owner_emails": owners(), "labels": [], "upstream": upstream,
-            "latest_version": "v1", "created_at": _time(rng)})
-        objects["dataset_version"].append({
-            "dataset_id": name, "version": "v1", "created_at": _time(rng),
-            "row_count": rng.randrange(1000, 10**7), "produced_by_run": runs[i % n_runs],
-            "schema": [{"name": "id", "type": "string"}]})
+        objects["dataset"].append(
+            {
+                "id": name,
+                "name": name.replace("-", "_"),
+                "description": f"Dataset {i}",
+                "owner_emails": owners(),
+                "labels": [],
+                "upstream": upstream,
+                "latest_version": "v1",
+                "created_at": _time(rng),
+            }
+        )
+        objects["dataset_version"].append(
+            {
+                "dataset_id": name,
+                "version": "v1",
+                "created_at": _time(rng),
+                "row_count": rng.randrange(1000, 10**7),
+                "produced_by_run": runs[i % n_runs],
+                "schema": [{"name": "id", "type": "string"}],
+            }
+        )
     for i, name in enumerate(runs):
         status = "FAILED" if i % 10 == 0 else "SUCCEEDED"
-        entry = {"run_id": name, "pipeline": pipelines[i % n_pipelines], "status": status,
-                 "started_at": _time(rng), "ended_at": _time(rng),
-                 "triggered_by": rng.choice(emails),
-                 "inputs": [{"dataset_id": datasets[(i * 3) % n_datasets], "version": "v1"}],
-                 "outputs": [{"dataset_id": datasets[i], "version": "v1"}]
-                 if i < n_datasets else [],
-                 "attempts": [{"attempt": a, "status": "FAILED" if a == 1 and i % 2 else status,
-                               "started_at": _time(rng), "ended_at": _time(rng)}
-                              for a in range(1, 2 + i % 2)]}
+        entry = {
+            "run_id": name,
+            "pipeline": pipelines[i % n_pipelines],
+            "status": status,
+            "started_at": _time(rng),
+            "ended_at": _time(rng),
+            "triggered_by": rng.choice(emails),
+            "inputs": [{"dataset_id": datasets[i // 2], "version": "v1"}] if i else [],
+            "outputs": [{"dataset_id": datasets[i], "version": "v1"}] if i < n_datasets else [],
+            "attempts": [
+                {
+                    "attempt": a,
+                    "status": "FAILED" if a == 1 and i % 2 else status,
+                    "started_at": _time(rng),
+                    "ended_at": _time(rng),
+                }
+                for a in range(1, 2 + i % 2)
+            ],
+        }
         if i % 10 == 1:
             test = tests[(i // 10) % n_tests]
-            entry["ab_test_cells"] = [{"test_id": test, "cell_number": 2,
-                                       "cell_name": "treatment"}]
+            entry["ab_test_cells"] = [{"test_id": test, "cell_number": 2, "cell_name": "treatment"}]
         objects["run"].append(entry)
     features = [f"feat-{i}" for i in range(k)]
     for i, name in enumerate(features):
-        objects["feature"].append({
-            "id": name, "name": name.replace("-", "_"), "description": f"Feature {i}",
-            "owner_emails": owners(), "labels": [], "value_type": "FLOAT", "version": "1",
-            "source_datasets": [datasets[(i * 5) % n_datasets]],
-            "pipeline": pipelines[i % n_pipelines], "created_at": _time(rng)})
+        objects["feature"].append(
+            {
+                "id": name,
+                "name": name.replace("-", "_"),
+                "description": f"Feature {i}",
+                "owner_emails": owners(),
+                "labels": [],
+                "value_type": "FLOAT",
+                "version": "1",
+                "source_datasets": [datasets[(i * 5) % n_datasets]],
+                "pipeline": pipelines[i % n_pipelines],
+                "created_at": _time(rng),
+            }
+        )
     for i, test in enumerate(tests):
-        objects["test"].append({
-            "test_id": test, "title": f"Experiment {i}", "status": "ACTIVE",
-            "description": f"Experiment {i}", "owner_emails": owners(),
-            "start_date": _time(rng), "end_date": None,
-            "cells": [{"cell_number": 1, "name": "control", "allocation_pct": 50},
-                      {"cell_number": 2, "name": "treatment", "allocation_pct": 50}]})
+        objects["test"].append(
+            {
+                "test_id": test,
+                "title": f"Experiment {i}",
+                "status": "ACTIVE",
+                "description": f"Experiment {i}",
+                "owner_emails": owners(),
+                "start_date": _time(rng),
+                "end_date": None,
+                "cells": [
+                    {"cell_number": 1, "name": "control", "allocation_pct": 50},
+                    {"cell_number": 2, "name": "treatment", "allocation_pct": 50},
+                ],
+            }
+        )
     n_models = max(1, k // 5)
     instances = []
     for i in range(max(2, k // 2)):
         model = f"model-{i % n_models}"
         instance = f"{model}-v{i // n_models + 1}"
         instances.append(instance)
-        objects["instance"].append({
-            "id": instance, "model_id": model, "version": str(i // n_models + 1),
-            "pipeline_run_id": runs[(i * 10 + 1) % n_runs], "owner_emails": owners(),
-            "labels": [{"key": "team", "value": rng.choice(teams)}],
-            "features": [features[(i * 2) % k], features[(i * 2 + 1) % k]],
-            "state": "LAUNCHED" if i < n_models else "STAGED", "created_at": _time(rng),
-            "deployments": [{"env": "production", "region": "us-east-1",
-                             "deployed_at": _time(rng)}] if i % 2 == 0 else []})
+        objects["instance"].append(
+            {
+                "id": instance,
+                "model_id": model,
+                "version": str(i // n_models + 1),
+                "pipeline_run_id": runs[(i * 10 + 1) % n_runs],
+                "owner_emails": owners(),
+                "labels": [{"key": "team", "value": rng.choice(teams)}],
+                "features": [features[(i * 2) % k], features[(i * 2 + 1) % k]],
+                "state": "LAUNCHED" if i < n_models else "STAGED",
+                "created_at": _time(rng),
+                "deployments": [
+                    {"env": "production", "region": "us-east-1", "deployed_at": _time(rng)}
+                ]
+                if i % 2 == 0
+                else [],
+            }
+        )
     for i in range(n_models):
-        objects["model"].append({
-            "id": f"model-{i}", "name": f"Model {i}", "description": f"Model {i}",
-            "owner_emails": owners(), "labels": [], "created_at": _time(rng),
-            "updated_at": _time(rng), "current_instance_id": instances[i]})
+        objects["model"].append(
+            {
+                "id": f"model-{i}",
+                "name": f"Model {i}",
+                "description": f"Model {i}",
+                "owner_emails": owners(),
+                "labels": [],
+                "created_at": _time(rng),
+                "updated_at": _time(rng),
+                "current_instance_id": instances[i],
+            }
+        )
     return World(objects)
 
 

@@ -1,0 +1,143 @@
+"""Rule commands: ``rules check``, ``rules run`` and ``explain``.
+
+Exit codes: 0 ok; 1 nothing matched (``explain``); 2 the rules or the input are bad
+(every problem is printed as ``file:line:col: message``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lifecyclegraph.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED
+from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
+from lifecyclegraph.graph import LifecycleGraph
+
+_DIRS = [
+    click.option(
+        "--rules",
+        "rules_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Folder of *.rules files [default: the project's rules/].",
+    ),
+    click.option(
+        "--ontology",
+        "ontology_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Folder of *.ttl files [default: the project's ontology/].",
+    ),
+]
+
+
+def _dirs(function: Any) -> Any:
+    for option in reversed(_DIRS):
+        function = option(function)
+    return function
+
+
+def _program(rules_dir: Path | None, ontology_dir: Path | None) -> Any:
+    """The compiled program, or exit 2 printing every problem."""
+    from lifecyclegraph.rules.load import load_program
+
+    try:
+        return load_program(rules_dir, ontology_dir)
+    except RuleSyntaxError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except RuleAnalysisError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(error.problems)} problem(s); the rules cannot run", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group("rules")
+def rules() -> None:
+    """Check the rule files, or run them on the store."""
+
+
+@rules.command("check")
+@_dirs
+def check(rules_dir: Path | None, ontology_dir: Path | None) -> None:
+    """Parse and analyse the rule files with the ontology's axioms.
+
+    Prints every problem as file:line:col: message and exits 2 if there is any.
+    """
+    compiled = _program(rules_dir, ontology_dir)
+    rules_ = compiled.analysed.rules
+    own = sum(1 for r in rules_ if r.origin == "rules")
+    restated = sum(1 for r in rules_ if r.origin == "rules" and r.also_stated_at)
+    click.echo(
+        f"ok: {len(rules_)} rules ({own} from rule files, of which {restated} restate an "
+        f"ontology axiom; {len(rules_) - own} from ontology axioms), "
+        f"{len(compiled.analysed.strata)} strata"
+    )
+
+
+@rules.command("run")
+@_dirs
+@click.option(
+    "--limit",
+    type=int,
+    default=None,
+    help="Stop if a run would hold more facts than this [default: 10,000,000].",
+)
+@click.pass_context
+def run(
+    ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None, limit: int | None
+) -> None:
+    """Derive every fact from the store's current state into its inferred graph and
+    print how many derived facts each predicate has."""
+    from lifecyclegraph.cli import config_of
+    from lifecyclegraph.rules.engine import RuleEngine
+    from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
+
+    program = _program(rules_dir, ontology_dir)
+    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+        engine = RuleEngine(graph.store, program, limit=limit or DEFAULT_LIMIT)
+        report = engine.materialize()
+    width = max((len(name) for name in report.counts), default=10)
+    for name, count in report.counts.items():
+        click.echo(f"{name:{width}}  {count:>10,}")
+    click.echo(
+        f"{'total':{width}}  {report.derived:>10,} derived facts "
+        f"(+{report.added:,} -{report.removed:,} written) in {report.seconds:.2f} s"
+    )
+
+
+@click.command()
+@click.argument("pattern")
+@click.option(
+    "--limit",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Explain at most this many matching facts.",
+)
+@click.pass_context
+def explain(ctx: click.Context, pattern: str, limit: int) -> None:
+    """Explain why facts hold: each derivation down to the asserted facts, with the
+    source and time of each.
+
+    PATTERN is one fact, N-Triples-like, prefixed names accepted, ?x or _ for any
+    value: '<aip://model/registry/m-v5> lg:associatedAbTest ?test'.
+    Exits 1 if no fact matches.
+    """
+    from lifecyclegraph.cli import config_of
+    from lifecyclegraph.rules.parser import parse_pattern
+    from lifecyclegraph.rules.program import Const
+
+    subject, predicate, obj = (
+        t.term if isinstance(t, Const) else None for t in parse_pattern(pattern)
+    )
+    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+        trees = graph.explain_all(subject, predicate, obj, limit=limit)
+    if not trees:
+        click.echo(f"no fact matches {pattern}", err=True)
+        sys.exit(EXIT_CHECK_FAILED)
+    click.echo("\n\n".join(tree.render() for tree in trees))

@@ -1,0 +1,585 @@
+"""The GraphQL schema, generated from the ontology and the shapes at start-up.
+
+No code names an entity type: every class with an ``lg:componentType`` becomes an
+object type, and every ``lg`` property whose ``rdfs:domain`` the class falls under
+(or that has no domain) becomes a field. The rules, in full (docs/graphql.md):
+
+- names: ``lg:graphqlName`` when the ontology gives one, else the IRI's local name;
+  root fields start lower case (``ABTest`` -> ``abTest``, list ``abTests``);
+- a field is single-valued when every SHACL property shape on its path says
+  ``sh:maxCount 1`` (or the property is an ``owl:FunctionalProperty``, or a property
+  chain of single-valued links), otherwise it is a list;
+- object properties return the range's type (the ``Entity`` interface when the range
+  is not an entity class); lineage properties (``lg:dependsOn``, its sub-properties,
+  and transitive properties) are Relay connections (``edges { node }``) with a plain
+  list beside them (``<field>List``); other multi-valued object properties are lists
+  with a connection beside them (``<field>Connection``);
+- inverse and inferred properties are fields like any other: values are read from
+  the current state, asserted and derived alike.
+
+>>> from lifecyclegraph import Facts, LifecycleGraph, Ref
+>>> from lifecyclegraph.ontology import Ontology
+>>> schema = build_schema(Ontology.load())
+>>> graph = LifecycleGraph.in_memory()
+>>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
+...                          "lg:name": "M"}), source="registry")
+>>> execute(schema, graph, '{ model(id: "aip://model/registry/m") { name } }')
+{'data': {'model': {'name': 'M'}}}
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from graphql import (
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLError,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    graphql_sync,
+)
+from pyoxigraph import NamedNode
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from lifecyclegraph.entity import Entity, build_entity, is_fact_graph
+from lifecyclegraph.errors import InvalidUriError
+from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
+from lifecyclegraph.store import HydrationState
+from lifecyclegraph.uris import AipUri
+from lifecyclegraph.views import json_value
+from lifecyclegraph.vocab import compact
+
+__all__ = ["build_schema", "execute", "load_schema"]
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+_RESERVED = {"id", "types", "inferredTypes", "relationships", "freshness"}
+#: what the store writes for its own bookkeeping: ``freshness`` shows it.
+_BOOKKEEPING = {
+    str(LG[n])
+    for n in ("hydrationState", "currentSnapshot", "lastSeenAt", "lastHydratedAt", "lastEnrichedAt")
+}
+_SCALARS = {
+    XSD.integer: GraphQLInt,
+    XSD.int: GraphQLInt,
+    XSD.long: GraphQLInt,
+    XSD.nonNegativeInteger: GraphQLInt,
+    XSD.positiveInteger: GraphQLInt,
+    XSD.decimal: GraphQLFloat,
+    XSD.double: GraphQLFloat,
+    XSD.float: GraphQLFloat,
+    XSD.boolean: GraphQLBoolean,
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property as a GraphQL field."""
+
+    iri: str
+    name: str
+    is_object: bool
+    single: bool
+    connection: bool
+    range: str | None
+    scalar: Any
+
+
+class _Vocabulary:
+    """What the ontology and shapes say about classes and properties, read once."""
+
+    def __init__(self, ontology: Ontology, shapes: rdflib.Graph) -> None:
+        self.ontology = ontology
+        self.graph = ontology.graph
+        self.shapes = shapes
+        self.classes = [c for c in ontology.entity_classes() if _NAME.match(self.type_name(c))]
+        self._single: dict[str, bool] = {}
+
+    def local(self, iri: str) -> str:
+        return re.split(r"[#/]", iri)[-1]
+
+    def graphql_name(self, iri: str) -> str:
+        value = self.graph.value(rdflib.URIRef(iri), LG.graphqlName)
+        return str(value) if value is not None else self.local(iri)
+
+    def type_name(self, cls: str) -> str:
+        return self.graphql_name(cls)
+
+    def is_single(self, prop: str, seen: frozenset[str] = frozenset()) -> bool:
+        if prop in self._single:
+            return self._single[prop]
+        node = rdflib.URIRef(prop)
+        single = (node, RDF.type, OWL.FunctionalProperty) in self.graph
+        if not single:
+            counts = [
+                self.shapes.value(shape, SH.maxCount)
+                for shape in self.shapes.subjects(SH.path, node)
+            ]
+            single = bool(counts) and all(c is not None and int(c) <= 1 for c in counts)
+        if not single and prop not in seen:
+            chains = list(self.graph.objects(node, OWL.propertyChainAxiom))
+            if len(chains) == 1:
+                links = [str(x) for x in Collection(self.graph, chains[0])]
+                single = bool(links) and all(self.is_single(x, seen | {prop}) for x in links)
+        self._single[prop] = single
+        return single
+
+    def is_lineage(self, prop: str) -> bool:
+        node = rdflib.URIRef(prop)
+        if (node, RDF.type, OWL.TransitiveProperty) in self.graph:
+            return True
+        todo, seen = [node], set()
+        while todo:
+            current = todo.pop()
+            if current == LG.dependsOn:
+                return True
+            seen.add(current)
+            todo.extend(p for p in self.graph.objects(current, RDFS.subPropertyOf) if p not in seen)
+        return False
+
+    def fields(self) -> list[tuple[str | None, Field]]:
+        """Every property as ``(domain or None, Field)``."""
+        found = []
+        for prop in self.ontology.properties():
+            if prop in _BOOKKEEPING:
+                continue
+            node = rdflib.URIRef(prop)
+            domain = self.graph.value(node, RDFS.domain)
+            if domain is not None and str(domain) == str(LG.Snapshot):
+                continue
+            name = self.graphql_name(prop)
+            if not _NAME.match(name) or name in _RESERVED:
+                continue
+            is_object = (node, RDF.type, OWL.ObjectProperty) in self.graph
+            rng = self.graph.value(node, RDFS.range)
+            single = self.is_single(prop)
+            found.append(
+                (
+                    str(domain) if domain is not None else None,
+                    Field(
+                        iri=prop,
+                        name=name,
+                        is_object=is_object,
+                        single=single,
+                        connection=is_object and not single and self.is_lineage(prop),
+                        range=str(rng) if rng is not None else None,
+                        scalar=_SCALARS.get(rng, GraphQLString),
+                    ),
+                )
+            )
+        return found
+
+
+def _lower(name: str) -> str:
+    """``ABTest`` -> ``abTest``, ``ModelInstance`` -> ``modelInstance``."""
+    match = re.match(r"^([A-Z]+)(?=[A-Z][a-z])|^([A-Z])", name)
+    if not match:
+        return name
+    head = match.group(0)
+    return head.lower() + name[len(head) :]
+
+
+def _plural(name: str) -> str:
+    return name + ("es" if name.endswith("s") else "s")
+
+
+# -- resolving -------------------------------------------------------------------------
+
+
+class Context:
+    """One request's view of the graph, with the entities it has read."""
+
+    def __init__(self, graph: LifecycleGraph) -> None:
+        self.graph = graph
+        self._cache: dict[str, Entity | None] = {}
+
+    def node(self, uri: str) -> Entity | None:
+        if uri not in self._cache:
+            self._cache[uri] = _read(self.graph, uri)
+        return self._cache[uri]
+
+
+def _read(graph: LifecycleGraph, uri: str) -> Entity | None:
+    """An entity with its outgoing statements only (asserted and inferred)."""
+    state = graph.store.state(uri)
+    if state is None or state.state is HydrationState.DELETED:
+        return None
+    quads = graph.store.current.quads_for_pattern(NamedNode(uri), None, None)
+    return build_entity(uri, (q for q in quads if is_fact_graph(q.graph_name)), (), state)
+
+
+def _objects(ctx: Context, entity: Entity, prop: str) -> list[tuple[Entity, bool]]:
+    inferred: dict[str, bool] = {}
+    for rel in entity.outgoing:
+        if rel.predicate == prop:
+            inferred[rel.object] = inferred.get(rel.object, True) and rel.inferred
+    found = []
+    for uri in sorted(inferred):
+        node = ctx.node(uri)
+        if node is not None:
+            found.append((node, inferred[uri]))
+    return found
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(f"i:{index}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.b64decode(cursor).decode().removeprefix("i:")) + 1
+    except (ValueError, UnicodeDecodeError) as error:
+        raise GraphQLError(f"not a cursor of this API: {cursor!r}") from error
+
+
+def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
+    prop = field.iri
+    key = compact(prop)
+
+    if not field.is_object:
+
+        def literal(entity: Entity, info: Any) -> Any:
+            values = [json_value(v) for v in entity.properties.get(key, [])]
+            if field.scalar is GraphQLInt:
+                values = [v for v in values if isinstance(v, int)]
+            elif field.scalar is GraphQLFloat:
+                values = [float(v) for v in values if isinstance(v, int | float)]
+            elif field.scalar is GraphQLBoolean:
+                values = [v for v in values if isinstance(v, bool)]
+            else:
+                values = [str(v) for v in values]
+            return (values[0] if values else None) if field.single else values
+
+        return literal
+
+    def objects(
+        entity: Entity, info: Any, first: int | None = None, after: str | None = None
+    ) -> Any:
+        found = _objects(info.context, entity, prop)
+        if shape == "single":
+            return found[0][0] if found else None
+        if shape == "list":
+            return [node for node, _ in found]
+        start = _offset(after)
+        end = len(found) if first is None else start + max(first, 0)
+        edges = [
+            {"node": node, "inferred": inferred, "cursor": _cursor(i)}
+            for i, (node, inferred) in enumerate(found[start:end], start)
+        ]
+        return {
+            "edges": edges,
+            "nodes": [e["node"] for e in edges],
+            "totalCount": len(found),
+            "pageInfo": {
+                "hasNextPage": end < len(found),
+                "endCursor": edges[-1]["cursor"] if edges else None,
+            },
+        }
+
+    return objects
+
+
+# -- the schema ------------------------------------------------------------------------
+
+
+def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLSchema:
+    """Generate the GraphQL schema from the ontology (and the shapes' cardinalities).
+
+    Args:
+        ontology: the loaded ontology.
+        shapes_dir: the SHACL shapes (default: :func:`~lifecyclegraph.ontology.data_dir`).
+    """
+    vocab = _Vocabulary(ontology, load_turtle_dir(shapes_dir or data_dir("shapes")))
+    fields = vocab.fields()
+    types: dict[str, GraphQLObjectType] = {}
+    by_class: dict[str, str] = {}
+    connections: dict[str, GraphQLObjectType] = {}
+
+    page_info = GraphQLObjectType(
+        "PageInfo",
+        {
+            "hasNextPage": GraphQLField(GraphQLNonNull(GraphQLBoolean)),
+            "endCursor": GraphQLField(GraphQLString),
+        },
+    )
+    freshness = GraphQLObjectType(
+        "Freshness",
+        {
+            "state": GraphQLField(GraphQLString),
+            "lastHydratedAt": GraphQLField(GraphQLString),
+            "lastEnrichedAt": GraphQLField(GraphQLString),
+            "lastSeenAt": GraphQLField(GraphQLString),
+        },
+        description="When the entity was last read from its source, and last enriched.",
+    )
+
+    def target(rng: str | None) -> GraphQLOutputType:
+        if rng is not None and rng in by_class:
+            return types[by_class[rng]]
+        return entity_interface
+
+    def connection(of: GraphQLOutputType) -> GraphQLObjectType:
+        name = getattr(of, "name", "Entity")
+        if name not in connections:
+            edge = GraphQLObjectType(
+                f"{name}Edge",
+                {
+                    "node": GraphQLField(GraphQLNonNull(of)),
+                    "cursor": GraphQLField(GraphQLNonNull(GraphQLString)),
+                    "inferred": GraphQLField(
+                        GraphQLNonNull(GraphQLBoolean), description="derived by the rules"
+                    ),
+                },
+            )
+            connections[name] = GraphQLObjectType(
+                f"{name}Connection",
+                {
+                    "edges": GraphQLField(GraphQLNonNull(GraphQLList(GraphQLNonNull(edge)))),
+                    "nodes": GraphQLField(GraphQLNonNull(GraphQLList(GraphQLNonNull(of)))),
+                    "totalCount": GraphQLField(GraphQLNonNull(GraphQLInt)),
+                    "pageInfo": GraphQLField(GraphQLNonNull(page_info)),
+                },
+            )
+        return connections[name]
+
+    def graphql_fields(field: Field) -> dict[str, GraphQLField]:
+        description = vocab.ontology.label(field.iri) or compact(field.iri)
+        comment = vocab.graph.value(rdflib.URIRef(field.iri), RDFS.comment)
+        if comment is not None:
+            description = str(comment)
+        if not field.is_object:
+            kind = (
+                field.scalar
+                if field.single
+                else GraphQLNonNull(GraphQLList(GraphQLNonNull(field.scalar)))
+            )
+            return {
+                field.name: GraphQLField(
+                    kind, resolve=_field_resolver(field, ""), description=description
+                )
+            }
+        of = target(field.range)
+        page = {"first": GraphQLArgument(GraphQLInt), "after": GraphQLArgument(GraphQLString)}
+        as_list = GraphQLNonNull(GraphQLList(GraphQLNonNull(of)))
+        if field.single:
+            return {
+                field.name: GraphQLField(
+                    of, resolve=_field_resolver(field, "single"), description=description
+                )
+            }
+        plain = GraphQLField(
+            as_list, resolve=_field_resolver(field, "list"), description=description
+        )
+        paged = GraphQLField(
+            GraphQLNonNull(connection(of)),
+            args=page,
+            resolve=_field_resolver(field, "connection"),
+            description=description,
+        )
+        if field.connection:
+            return {field.name: paged, f"{field.name}List": plain}
+        return {field.name: plain, f"{field.name}Connection": paged}
+
+    def common() -> dict[str, GraphQLField]:
+        out: dict[str, GraphQLField] = {
+            "id": GraphQLField(GraphQLNonNull(GraphQLID), resolve=lambda e, _: e.uri),
+            "types": GraphQLField(
+                GraphQLNonNull(GraphQLList(GraphQLNonNull(GraphQLString))),
+                resolve=lambda e, _: [compact(t) for t in e.types],
+                description="the asserted classes",
+            ),
+            "inferredTypes": GraphQLField(
+                GraphQLNonNull(GraphQLList(GraphQLNonNull(GraphQLString))),
+                resolve=lambda e, _: [compact(t) for t in e.inferred_types],
+                description="the classes the rules add",
+            ),
+            "freshness": GraphQLField(GraphQLNonNull(freshness), resolve=_freshness),
+        }
+        for domain, field in fields:
+            if domain is None:
+                for name, gql in graphql_fields(field).items():
+                    out.setdefault(name, gql)
+        return out
+
+    entity_interface = GraphQLInterfaceType(
+        "Entity",
+        common,
+        description="Anything the graph knows under an AIP URI.",
+        resolve_type=lambda value, info, _: _type_of(value, vocab, by_class),
+    )
+
+    def class_fields(cls: str) -> Callable[[], dict[str, GraphQLField]]:
+        def thunk() -> dict[str, GraphQLField]:
+            out = common()
+            supers = vocab.ontology.superclasses(cls)
+            for domain, field in fields:
+                if domain is not None and domain in supers:
+                    for name, gql in graphql_fields(field).items():
+                        out.setdefault(name, gql)
+            return out
+
+        return thunk
+
+    for cls in vocab.classes:
+        name = vocab.type_name(cls)
+        if name in types:
+            continue
+        by_class[cls] = name
+        description = vocab.graph.value(rdflib.URIRef(cls), RDFS.comment)
+        types[name] = GraphQLObjectType(
+            name,
+            class_fields(cls),
+            interfaces=[entity_interface],
+            description=str(description) if description is not None else None,
+            is_type_of=None,
+        )
+    types["Thing"] = GraphQLObjectType(
+        "Thing", common, interfaces=[entity_interface], description="An entity of no known class."
+    )
+
+    id_arg = {"id": GraphQLArgument(GraphQLNonNull(GraphQLID), description="an AIP URI")}
+    list_args = {
+        "first": GraphQLArgument(GraphQLInt, default_value=100),
+        "offset": GraphQLArgument(GraphQLInt, default_value=0),
+    }
+    root: dict[str, GraphQLField] = {
+        "entity": GraphQLField(entity_interface, args=id_arg, resolve=_root_entity),
+    }
+    for cls, name in by_class.items():
+        single = _lower(name)
+        root[single] = GraphQLField(
+            types[name],
+            args=id_arg,
+            resolve=_root_of_class(cls, vocab),
+            description=f"The {vocab.ontology.label(cls) or name} with this id; for an entity "
+            "of another class, the one it links to by a single-valued property.",
+        )
+        root.setdefault(
+            _plural(single),
+            GraphQLField(
+                GraphQLNonNull(GraphQLList(GraphQLNonNull(types[name]))),
+                args=list_args,
+                resolve=_root_list(cls),
+            ),
+        )
+    query = GraphQLObjectType("Query", root)
+    return GraphQLSchema(query, types=list(types.values()))
+
+
+def _type_of(entity: Entity, vocab: _Vocabulary, by_class: dict[str, str]) -> str:
+    known = [t for t in (*entity.types, *entity.inferred_types) if t in by_class]
+    if not known:
+        return "Thing"
+    specific = [
+        t for t in known if not any(o != t and t in vocab.ontology.superclasses(o) for o in known)
+    ]
+    return by_class[sorted(specific or known)[0]]
+
+
+def _freshness(entity: Entity, info: Any) -> dict[str, Any]:
+    state = entity.state
+    return {
+        "state": state.state.name.lower() if state else None,
+        "lastHydratedAt": json_value(state.last_hydrated_at)
+        if state and state.last_hydrated_at
+        else None,
+        "lastEnrichedAt": json_value(state.last_enriched_at)
+        if state and state.last_enriched_at
+        else None,
+        "lastSeenAt": json_value(state.last_seen_at) if state else None,
+    }
+
+
+def _check(uri: str) -> str:
+    try:
+        AipUri.parse(uri)
+    except InvalidUriError as error:
+        raise GraphQLError(str(error)) from None
+    return uri
+
+
+def _root_entity(_: Any, info: Any, id: str) -> Entity | None:
+    return info.context.node(_check(id))
+
+
+def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Entity | None]:
+    def resolve(_: Any, info: Any, id: str) -> Entity | None:
+        ctx: Context = info.context
+        entity = ctx.node(_check(id))
+        if entity is None:
+            return None
+        every = (*entity.types, *entity.inferred_types)
+        if vocab.ontology.is_a(every, cls):
+            return entity
+        # an entity of another class answers with the one entity it links to by a
+        # single-valued property whose range is the class (an instance -> its model)
+        linked = {
+            rel.object
+            for rel in entity.outgoing
+            if vocab.is_single(rel.predicate)
+            and str(vocab.graph.value(rdflib.URIRef(rel.predicate), RDFS.range)) == cls
+        }
+        return ctx.node(linked.pop()) if len(linked) == 1 else None
+
+    return resolve
+
+
+def _root_list(cls: str) -> Callable[..., list[Entity]]:
+    def resolve(_: Any, info: Any, first: int = 100, offset: int = 0) -> list[Entity]:
+        ctx: Context = info.context
+        first, offset = max(0, min(first, 10_000)), max(0, offset)
+        rows = ctx.graph.sparql(
+            f"SELECT DISTINCT ?e WHERE {{ ?e a <{cls}> }} ORDER BY ?e LIMIT {first} OFFSET {offset}"
+        )
+        return [n for n in (ctx.node(row["e"].value) for row in rows) if n is not None]
+
+    return resolve
+
+
+@lru_cache(maxsize=4)
+def load_schema(ontology_dir: str | None = None, shapes_dir: str | None = None) -> GraphQLSchema:
+    """The schema of the ontology in ``ontology_dir`` (default: the project's), cached."""
+    return build_schema(
+        Ontology.load(Path(ontology_dir) if ontology_dir else None),
+        Path(shapes_dir) if shapes_dir else None,
+    )
+
+
+def execute(
+    schema: GraphQLSchema,
+    graph: LifecycleGraph,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> dict[str, Any]:
+    """Run a GraphQL query on the graph's current state; the response as a dict
+    (``data``, and ``errors`` when there are any)."""
+    result = graphql_sync(
+        schema,
+        query,
+        context_value=Context(graph),
+        variable_values=variables,
+        operation_name=operation_name,
+    )
+    return result.formatted

@@ -1,0 +1,201 @@
+"""Lineage and impact: where an entity comes from, and what a change to it would touch.
+
+Lineage walks the direct ``lg:dependsOn`` edges (which the ontology derives from
+``lg:usesFeature``, ``lg:sourceDataset``, ``lg:producedByRun``, ...) breadth first, so
+each node carries its distance; with the rule engine on, the derived ``lg:upstream``
+and ``lg:downstream`` edges give the full reach without a walk (``reach``).
+
+>>> from lifecyclegraph import Facts, LifecycleGraph, Ref
+>>> graph = LifecycleGraph.in_memory(rules=True)
+>>> _ = graph.write(Facts.of("aip://feature/featurestore/f", {"rdf:type": Ref("lg:Feature"),
+...     "lg:sourceDataset": Ref("aip://dataset/datasets/d")}), source="featurestore")
+>>> _ = graph.write(Facts.of("aip://dataset/datasets/d", {"rdf:type": Ref("lg:Dataset"),
+...     "lg:upstreamDataset": Ref("aip://dataset/datasets/raw")}), source="datasets")
+>>> view = lineage(graph, "aip://feature/featurestore/f", direction="upstream", depth=5)
+>>> [(n["uri"], n["depth"]) for n in view["nodes"]]
+[('aip://dataset/datasets/d', 1), ('aip://dataset/datasets/raw', 2)]
+>>> [n["uri"] for n in lineage(graph, "aip://dataset/datasets/raw", direction="downstream",
+...                            depth=5, types=["lg:Feature"])["nodes"]]
+['aip://feature/featurestore/f']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pyoxigraph import NamedNode
+
+from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
+
+__all__ = ["Direction", "impact", "lineage"]
+
+Direction = Literal["upstream", "downstream"]
+
+_DEPENDS_ON = LG.dependsOn
+_LG = PREFIXES["lg"]
+
+
+def _types(graph: LifecycleGraph, node: NamedNode) -> tuple[list[str], set[str]]:
+    """The asserted ``lg`` classes of ``node``, and every class (asserted or inferred)."""
+    asserted, every = set(), set()
+    for quad in graph.store.current.quads_for_pattern(node, RDF_TYPE, None):
+        every.add(quad.object.value)
+        if quad.graph_name != INFERRED_GRAPH and quad.object.value.startswith(_LG):
+            asserted.add(quad.object.value)
+    return sorted(asserted), every
+
+
+def _values(graph: LifecycleGraph, node: NamedNode, predicate: NamedNode) -> list[str]:
+    return sorted(
+        {q.object.value for q in graph.store.current.quads_for_pattern(node, predicate, None)}
+    )
+
+
+def _summary(graph: LifecycleGraph, uri: str, every: set[str] | None = None) -> dict[str, Any]:
+    node = NamedNode(uri)
+    names = _values(graph, node, LG.name)
+    asserted, classes = _types(graph, node)
+    if every is not None:
+        every.update(classes)
+    return {
+        "uri": uri,
+        "types": [compact(t) for t in asserted],
+        "name": names[0] if names else None,
+    }
+
+
+def _neighbours(graph: LifecycleGraph, uri: str, direction: Direction) -> set[str]:
+    node = NamedNode(uri)
+    current = graph.store.current
+    if direction == "upstream":
+        return {
+            q.object.value
+            for q in current.quads_for_pattern(node, _DEPENDS_ON, None)
+            if isinstance(q.object, NamedNode)
+        }
+    return {
+        q.subject.value
+        for q in current.quads_for_pattern(None, _DEPENDS_ON, node)
+        if isinstance(q.subject, NamedNode)
+    }
+
+
+def lineage(
+    graph: LifecycleGraph,
+    uri: str,
+    *,
+    direction: Direction = "upstream",
+    depth: int = 3,
+    types: Iterable[str] = (),
+    limit: int = 10_000,
+) -> dict[str, Any]:
+    """The entities ``uri`` comes from (``upstream``) or feeds (``downstream``).
+
+    Args:
+        graph: the graph.
+        uri: where to start.
+        direction: ``upstream`` follows ``lg:dependsOn``; ``downstream`` follows it backwards.
+        depth: how many hops to go (at least 1).
+        types: keep only nodes of these classes (``lg:Dataset`` or full IRIs); the walk
+            still goes through the others.
+        limit: the most nodes visited.
+
+    Returns:
+        ``{"root", "direction", "depth", "nodes": [{uri, types, name, depth}],
+        "edges": [{from, to, depth}], "reach", "truncated"}``: edges are the direct
+        ``lg:dependsOn`` edges between returned nodes (and the root), pointing from the
+        dependent entity to what it depends on; ``reach`` counts the derived
+        ``lg:upstream``/``lg:downstream`` facts of the root (every depth), or ``None``
+        when the graph runs no rules.
+    """
+    wanted = {expand(t) for t in types}
+    seen: dict[str, int] = {uri: 0}
+    frontier = [uri]
+    edges: list[tuple[str, str, int]] = []
+    truncated = False
+    for level in range(1, max(depth, 0) + 1):
+        following: list[str] = []
+        for current in frontier:
+            for other in sorted(_neighbours(graph, current, direction)):
+                edge = (current, other) if direction == "upstream" else (other, current)
+                edges.append((*edge, level))
+                if other not in seen:
+                    if len(seen) > limit:
+                        truncated = True
+                        continue
+                    seen[other] = level
+                    following.append(other)
+        frontier = following
+        if not frontier:
+            break
+    nodes = []
+    for node_uri, level in sorted(seen.items(), key=lambda item: (item[1], item[0])):
+        if node_uri == uri:
+            continue
+        classes: set[str] = set()
+        summary = _summary(graph, node_uri, classes)
+        if wanted and not wanted & classes:
+            continue
+        nodes.append({**summary, "depth": level})
+    kept = {n["uri"] for n in nodes} | {uri}
+    reach = None
+    if graph.rules is not None:
+        predicate = LG.upstream if direction == "upstream" else LG.downstream
+        reach = sum(
+            1 for _ in graph.store.current.quads_for_pattern(NamedNode(uri), predicate, None)
+        )
+    return {
+        "root": _summary(graph, uri),
+        "direction": direction,
+        "depth": depth,
+        "nodes": nodes,
+        "edges": [
+            {"from": a, "to": b, "depth": level} for a, b, level in edges if a in kept and b in kept
+        ],
+        "reach": reach,
+        "truncated": truncated,
+    }
+
+
+def impact(graph: LifecycleGraph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:
+    """What a change to ``uri`` would touch: every entity downstream of it, with their
+    owners, owning teams and the A/B tests running them, and those gathered.
+
+    With the rule engine on, the derived ``lg:downstream`` gives the entities; without
+    it, a walk of ``lg:dependsOn`` backwards does.
+    """
+    node = NamedNode(uri)
+    current = graph.store.current
+    if graph.rules is not None:
+        affected = sorted(
+            {q.object.value for q in current.quads_for_pattern(node, LG.downstream, None)}
+        )
+    else:
+        affected = [
+            n["uri"] for n in lineage(graph, uri, direction="downstream", depth=1_000)["nodes"]
+        ]
+    truncated = len(affected) > limit
+    entities = []
+    owners: set[str] = set()
+    teams: set[str] = set()
+    tests: set[str] = set()
+    for other in affected[:limit]:
+        other_node = NamedNode(other)
+        entry = _summary(graph, other)
+        entry["owners"] = _values(graph, other_node, LG.owner)
+        entry["teams"] = _values(graph, other_node, LG.owningTeam)
+        entry["abTests"] = _values(graph, other_node, LG.associatedAbTest)
+        owners.update(entry["owners"])
+        teams.update(entry["teams"])
+        tests.update(entry["abTests"])
+        entities.append(entry)
+    return {
+        "root": _summary(graph, uri),
+        "entities": entities,
+        "owners": [_summary(graph, u) for u in sorted(owners)],
+        "teams": [_summary(graph, u) for u in sorted(teams)],
+        "abTests": [_summary(graph, u) for u in sorted(tests)],
+        "truncated": truncated,
+    }

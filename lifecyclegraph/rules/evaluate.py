@@ -1,0 +1,430 @@
+"""Evaluate a compiled program in memory (the fourth stage): full and incremental.
+
+:class:`Evaluator` holds one :class:`~lifecyclegraph.rules.relation.Relation` per
+predicate and the asserted (*base*) facts. :meth:`Evaluator.materialize` computes
+every derived fact from the base facts, stratum by stratum, with semi-naive
+evaluation: after a first round over whole relations, each round only joins the
+facts that are new since the previous one.
+
+:meth:`Evaluator.update` maintains the result when base facts are added and removed,
+without starting over, using *delete and re-derive* (DRed), stratum by stratum:
+
+1. **over-delete**: every fact of the stratum that has a derivation using a removed
+   fact (or, through a negated atom, an added one) is removed, transitively. Negated
+   atoms are not checked in this phase, and facts removed from earlier strata are
+   put back for its duration, so it errs on the side of deleting too much;
+2. **re-derive**: each over-deleted fact that still has a derivation from what is
+   left is put back;
+3. **insert**: facts derivable from added facts (or, through a negated atom, from
+   removed ones) and from the re-derived facts are added, semi-naively.
+
+Recursion (transitive closures, recursive chains) is handled because the
+over-deletion and the insertion both run to a fixpoint within the stratum.
+
+>>> from lifecyclegraph.rules.analysis import analyse
+>>> from lifecyclegraph.rules.compiler import compile_program
+>>> from lifecyclegraph.rules.axioms import Vocabulary
+>>> from lifecyclegraph.rules.parser import parse_rules
+>>> E = "https://w3id.org/lifecyclegraph/ontology#"
+>>> vocabulary = Vocabulary(frozenset(), frozenset({E + "dependsOn", E + "upstream"}))
+>>> program = parse_rules('''
+... lg:upstream(?x, ?y) :- lg:dependsOn(?x, ?y).
+... lg:upstream(?x, ?z) :- lg:upstream(?x, ?y), lg:upstream(?y, ?z).''')
+>>> evaluator = Evaluator(compile_program(analyse(program, vocabulary)))
+>>> a, b, c = 1, 2, 3
+>>> evaluator.load({E + "dependsOn": {(a, b), (b, c)}})
+>>> evaluator.materialize()
+>>> sorted(evaluator.facts(E + "upstream"))
+[(1, 2), (1, 3), (2, 3)]
+>>> result = evaluator.update(added={}, removed={E + "dependsOn": {(b, c)}})
+>>> sorted(result.changes[E + "upstream"].removed)
+[(1, 3), (2, 3)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifecyclegraph.errors import RuleLimitError
+from lifecyclegraph.rules.compiler import CompiledProgram, CompiledRule, CompiledStratum, Variant
+from lifecyclegraph.rules.program import Atom, Negation
+from lifecyclegraph.rules.relation import Fact, Relation, TermTable
+
+__all__ = ["DEFAULT_LIMIT", "Change", "Evaluator", "UpdateResult"]
+
+#: The default number of facts (asserted and derived) a run may hold.
+DEFAULT_LIMIT = 10_000_000
+
+
+@dataclass
+class Change:
+    """Facts a predicate gained and lost."""
+
+    added: set[Fact] = field(default_factory=set)
+    removed: set[Fact] = field(default_factory=set)
+
+
+@dataclass
+class UpdateResult:
+    """What an update changed: per relation, the net change of its facts, and the base
+    facts that became, or stopped being, asserted."""
+
+    changes: dict[str, Change]
+    base_added: dict[str, set[Fact]]
+    base_removed: dict[str, set[Fact]]
+
+
+class Evaluator:
+    """The facts of a compiled program, kept in memory and up to date.
+
+    Args:
+        compiled: the program.
+        table: the term table the facts' integers come from (a new one by default).
+        limit: the most facts (asserted plus derived) a run may hold; a run that would
+            go past it stops with :class:`~lifecyclegraph.errors.RuleLimitError`.
+    """
+
+    def __init__(
+        self, compiled: CompiledProgram, table: TermTable | None = None, limit: int = DEFAULT_LIMIT
+    ) -> None:
+        self.compiled = compiled
+        self.table = table if table is not None else TermTable()
+        self.limit = limit
+        self.relations = {name: Relation(name, arity) for name, arity in compiled.arity.items()}
+        self.base: dict[str, set[Fact]] = {name: set() for name in self.relations}
+        self.derived_keys = frozenset(r.head for r in compiled.rules)
+        self._functions: dict[tuple[int, Variant, bool], Callable[..., Any]] = {}
+
+    # -- facts -------------------------------------------------------------------------------
+
+    def relation_of(self, predicate: str) -> str:
+        """The relation that holds the asserted facts of an ontology predicate."""
+        return self.compiled.base_relation.get(predicate, predicate)
+
+    def facts(self, predicate: str) -> set[Fact]:
+        """Every fact of a predicate, asserted or derived (do not modify it)."""
+        return self.relations[predicate].rows
+
+    def asserted(self, predicate: str) -> set[Fact]:
+        """The asserted facts of an ontology predicate (do not modify it)."""
+        return self.base.get(self.relation_of(predicate), set())
+
+    def size(self) -> int:
+        """How many facts the relations hold in all."""
+        return sum(len(r.rows) for r in self.relations.values())
+
+    def load(self, facts: Mapping[str, Iterable[Fact]]) -> None:
+        """Set the asserted facts (by ontology predicate); :meth:`materialize` then
+        derives the rest. Predicates the program does not use are ignored."""
+        for base in self.base.values():
+            base.clear()
+        for predicate, rows in facts.items():
+            key = self.relation_of(predicate)
+            if key in self.base:
+                self.base[key].update(rows)
+
+    def function(
+        self, rule: CompiledRule, variant: Variant, negation: bool = True
+    ) -> Callable[..., Any]:
+        """The Python function of a rule's plan, generated and compiled on first use."""
+        key = (rule.index, variant, negation)
+        found = self._functions.get(key)
+        if found is None:
+            generated = self.compiled.generated(rule.index, variant, negation)
+            found = generated.bind(self.relations.__getitem__, self.table)
+            self._functions[key] = found
+        return found
+
+    def prepare(self) -> None:
+        """Generate the code of every variant that maintenance may need, so that the
+        first updates do not pay for it."""
+        for stratum in self.compiled.strata:
+            for rule in stratum.rules:
+                for position in rule.positive:
+                    self.function(rule, ("delta", position))
+                    self.function(rule, ("delta", position), negation=False)
+                for position in rule.negative:
+                    self.function(rule, ("negdelta", position))
+                    self.function(rule, ("negdelta", position), negation=False)
+                self.function(rule, ("check",))
+
+    # -- full evaluation ---------------------------------------------------------------------
+
+    def materialize(self) -> None:
+        """Derive every fact from the asserted ones, replacing what was derived before.
+
+        Raises:
+            RuleLimitError: if the run would hold more facts than the limit.
+        """
+        for name, relation in self.relations.items():
+            relation.clear()
+            if self.base[name]:
+                relation.add(set(self.base[name]))
+        total = self.size()
+        for stratum in self.compiled.strata:
+            # Rules that read the stratum's own predicates need no full run: every fact
+            # the stratum holds after the other rules is their first delta.
+            seeds: dict[str, set[Fact]] = {}
+            for rule in stratum.rules:
+                if not any(_predicate(rule, i) in stratum.predicates for i in rule.positive):
+                    out = self._run(rule, ("full",), None, total)
+                    seeds.setdefault(rule.head, set()).update(out)
+            first = (
+                {
+                    name: set(self.relations[name].rows)
+                    for name in stratum.predicates
+                    if self.relations[name].rows
+                }
+                if stratum.recursive
+                else {}
+            )
+            total = self._fixpoint(stratum, seeds, total, {}, first)
+
+    def _run(
+        self,
+        rule: CompiledRule,
+        variant: Variant,
+        delta: Iterable[Fact] | None,
+        total: int,
+        negation: bool = True,
+    ) -> set[Fact]:
+        """Run one variant of a rule, stopping if it derives more than the limit allows."""
+        out: set[Fact] = set()
+        cap = max(self.limit - total, 0)
+        function = self.function(rule, variant, negation)
+        if delta is None:
+            function(out, cap)
+        else:
+            function(delta, out, cap)
+        if len(out) > cap:
+            self._explode(rule, len(out))
+        return out
+
+    def _explode(self, rule: CompiledRule, count: int) -> None:
+        source = rule.source
+        raise RuleLimitError(
+            f"the rules would derive more than {self.limit:,} facts: the rule at "
+            f"{source.location} derived {count:,} in one round and went past the limit "
+            f"({source})",
+            rule=f"{source.location}: {source}",
+            limit=self.limit,
+        )
+
+    def _fixpoint(
+        self,
+        stratum: CompiledStratum,
+        seeds: dict[str, set[Fact]],
+        total: int,
+        inserted: dict[str, set[Fact]],
+        first: dict[str, set[Fact]] | None = None,
+    ) -> int:
+        """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
+        ``first`` holds facts already in the relations that must also be joined."""
+        delta: dict[str, set[Fact]] = {} if first is None else first
+        for name, facts in seeds.items():
+            relation = self.relations[name]
+            fresh = facts - relation.rows
+            if fresh:
+                relation.add(fresh)
+                delta.setdefault(name, set()).update(fresh)
+                inserted.setdefault(name, set()).update(fresh)
+                total += len(fresh)
+        if total > self.limit and stratum.rules:
+            self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))), total)
+        while delta and stratum.recursive:
+            new: dict[str, set[Fact]] = {}
+            biggest: tuple[int, CompiledRule | None] = (0, None)
+            for rule in stratum.rules:
+                for position in rule.positive:
+                    given = delta.get(_predicate(rule, position))
+                    if given:
+                        out = self._run(rule, ("delta", position), given, total)
+                        new.setdefault(rule.head, set()).update(out)
+                        biggest = max(biggest, (len(out), rule), key=lambda b: b[0])
+            delta = {}
+            for name, facts in new.items():
+                relation = self.relations[name]
+                fresh = facts - relation.rows
+                if fresh:
+                    relation.add(fresh)
+                    delta[name] = fresh
+                    inserted.setdefault(name, set()).update(fresh)
+                    total += len(fresh)
+            if total > self.limit and biggest[1] is not None:
+                self._explode(biggest[1], biggest[0])
+        return total
+
+    # -- incremental maintenance -------------------------------------------------------------
+
+    def update(
+        self, added: Mapping[str, Iterable[Fact]], removed: Mapping[str, Iterable[Fact]]
+    ) -> UpdateResult:
+        """Apply asserted facts added and removed (by ontology predicate) and maintain
+        every derived fact.
+
+        Returns:
+            The net change of every relation that changed, and the change of the
+            asserted facts.
+
+        Raises:
+            RuleLimitError: if the update would hold more facts than the limit.
+        """
+        base_added: dict[str, set[Fact]] = {}
+        base_removed: dict[str, set[Fact]] = {}
+        for predicate, rows in removed.items():
+            key = self.relation_of(predicate)
+            base = self.base.get(key)
+            if base is None:
+                continue
+            gone = {row for row in rows if row in base}
+            if gone:
+                base -= gone
+                base_removed[key] = gone
+        for predicate, rows in added.items():
+            key = self.relation_of(predicate)
+            base = self.base.get(key)
+            if base is None:
+                continue
+            new = {row for row in rows if row not in base}
+            if new:
+                base |= new
+                back = base_removed.get(key)
+                if back:
+                    back -= new
+                base_added[key] = new
+        changes: dict[str, Change] = {}
+        for key in set(base_added) | set(base_removed):
+            if key in self.derived_keys:
+                continue
+            relation = self.relations[key]
+            gone = base_removed.get(key, set()) & relation.rows
+            new = base_added.get(key, set()) - relation.rows
+            relation.remove(gone)
+            relation.add(new)
+            if gone or new:
+                changes[key] = Change(new, gone)
+        total = self.size()
+        for stratum in self.compiled.strata:
+            total = self._maintain(stratum, changes, base_added, base_removed, total)
+        return UpdateResult(changes, base_added, base_removed)
+
+    def _maintain(
+        self,
+        stratum: CompiledStratum,
+        changes: dict[str, Change],
+        base_added: dict[str, set[Fact]],
+        base_removed: dict[str, set[Fact]],
+        total: int,
+    ) -> int:
+        inputs = [p for p in stratum.inputs if p in changes]
+        own_added = {k: base_added[k] for k in stratum.predicates if k in base_added}
+        own_removed = {k: base_removed[k] for k in stratum.predicates if k in base_removed}
+        if not (inputs or own_added or own_removed):
+            return total
+        deleted = self._overdelete(stratum, changes, inputs, own_removed)
+        for name, facts in deleted.items():
+            self.relations[name].remove(facts)
+            total -= len(facts)
+        seeds: dict[str, set[Fact]] = {}
+        for name, facts in deleted.items():
+            checks = [
+                self.function(rule, ("check",))
+                for rule in self.compiled.rules_by_head.get(name, ())
+            ]
+            back = {fact for fact in facts if any(check(fact) for check in checks)}
+            if back:
+                seeds[name] = back
+        for name, facts in own_added.items():
+            seeds.setdefault(name, set()).update(facts)
+        for rule in stratum.rules:
+            for position in rule.positive:
+                change = changes.get(_predicate(rule, position))
+                if change and change.added:
+                    out = self._run(rule, ("delta", position), change.added, total)
+                    seeds.setdefault(rule.head, set()).update(out)
+            for position in rule.negative:
+                change = changes.get(_predicate(rule, position))
+                if change and change.removed:
+                    out = self._run(rule, ("negdelta", position), change.removed, total)
+                    seeds.setdefault(rule.head, set()).update(out)
+        inserted: dict[str, set[Fact]] = {}
+        total = self._fixpoint(stratum, seeds, total, inserted)
+        for name in stratum.predicates:
+            gone = deleted.get(name, set())
+            new = inserted.get(name, set())
+            change = Change(new - gone, gone - self.relations[name].rows)
+            if change.added or change.removed:
+                changes[name] = change
+        return total
+
+    def _overdelete(
+        self,
+        stratum: CompiledStratum,
+        changes: dict[str, Change],
+        inputs: list[str],
+        own_removed: dict[str, set[Fact]],
+    ) -> dict[str, set[Fact]]:
+        """Every fact of the stratum that may have lost its derivation (a superset)."""
+        deleted: dict[str, set[Fact]] = {}
+        pending: dict[str, set[Fact]] = {}
+
+        def consider(name: str, facts: set[Fact]) -> None:
+            rows = self.relations[name].rows
+            base = self.base[name]
+            known = deleted.setdefault(name, set())
+            fresh = {f for f in facts if f in rows and f not in base and f not in known}
+            if fresh:
+                known |= fresh
+                pending.setdefault(name, set()).update(fresh)
+
+        for name, facts in own_removed.items():
+            consider(name, facts)
+        restored: dict[str, set[Fact]] = {}
+        for name in inputs:
+            gone = changes[name].removed
+            if gone:
+                relation = self.relations[name]
+                back = gone - relation.rows
+                relation.add(back)
+                restored[name] = back
+        try:
+            for rule in stratum.rules:
+                for position in rule.positive:
+                    change = changes.get(_predicate(rule, position))
+                    if change and change.removed:
+                        consider(
+                            rule.head,
+                            self._run(rule, ("delta", position), change.removed, 0, negation=False),
+                        )
+                for position in rule.negative:
+                    change = changes.get(_predicate(rule, position))
+                    if change and change.added:
+                        consider(
+                            rule.head,
+                            self._run(
+                                rule, ("negdelta", position), change.added, 0, negation=False
+                            ),
+                        )
+            while pending:
+                delta, pending = pending, {}
+                for rule in stratum.rules:
+                    for position in rule.positive:
+                        given = delta.get(_predicate(rule, position))
+                        if given:
+                            consider(
+                                rule.head,
+                                self._run(rule, ("delta", position), given, 0, negation=False),
+                            )
+        finally:
+            for name, back in restored.items():
+                self.relations[name].remove(back)
+        return {name: facts for name, facts in deleted.items() if facts}
+
+
+def _predicate(rule: CompiledRule, position: int) -> str:
+    item = rule.rule.body[position]
+    atom = item.atom if isinstance(item, Negation) else item
+    assert isinstance(atom, Atom)
+    return atom.predicate

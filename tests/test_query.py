@@ -1,0 +1,261 @@
+"""lifecyclegraph.query as a Python caller uses it: execute(), QueryPool, checkpoints."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import psutil
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lifecyclegraph import Facts, LifecycleGraph, Ref
+from lifecyclegraph.errors import (
+    NotAcceptableError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    QueryTooComplexError,
+    ResultLimitError,
+)
+from lifecyclegraph.query import QueryPool, execute
+from lifecyclegraph.query.checkpoint import Checkpoints
+from lifecyclegraph.query.formats import BOOLEAN, GRAPH, SOLUTIONS, negotiate
+from lifecyclegraph.query.safety import MAX_DEPTH, check_query, nesting_depth
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+NAMES = "SELECT ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?n"
+
+
+def model(i: int) -> Facts:
+    return Facts.of(f"aip://model/registry/m{i}", {"rdf:type": Ref("lg:Model"), "lg:name": f"M{i}"})
+
+
+def names(result) -> list[str]:
+    return result.body.decode().splitlines()[1:]
+
+
+# -- negotiation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "offers", "chosen"),
+    [
+        (None, SOLUTIONS, "application/sparql-results+json"),
+        ("", GRAPH, "text/turtle"),
+        ("*/*", BOOLEAN, "application/sparql-results+json"),
+        ("text/*", GRAPH, "text/turtle"),
+        ("application/sparql-results+xml, */*;q=0.1", SOLUTIONS, "application/sparql-results+xml"),
+        ("text/csv;q=0.2, text/tab-separated-values;q=0.9", SOLUTIONS, "text/tab-separated-values"),
+        ("*/*;q=0.5, text/csv;q=0", SOLUTIONS, "application/sparql-results+json"),
+        ("text/csv;q=0", SOLUTIONS, None),
+        ("TEXT/CSV", SOLUTIONS, "text/csv"),
+        ("text/csv;q=2", SOLUTIONS, "application/sparql-results+json"),  # invalid: ignored
+        ("application/ld+json;profile=x", GRAPH, "application/ld+json"),
+        ("garbage", SOLUTIONS, "application/sparql-results+json"),  # no valid range at all
+        ("text/turtle", BOOLEAN, None),
+    ],
+)
+def test_negotiation_picks_the_clients_preferred_offer(accept, offers, chosen):
+    assert negotiate(accept, offers) == chosen
+
+
+# -- safety -------------------------------------------------------------------------------
+
+CASES = st.lists(st.booleans(), min_size=7, max_size=7)
+
+
+def _spell(word: str, upper: list[bool], escape: int | None) -> str:
+    letters = [c.upper() if u else c.lower() for c, u in zip(word, upper, strict=True)]
+    if escape is not None:
+        letters[escape] = f"\\u{ord(letters[escape]):04X}"
+    return "".join(letters)
+
+
+@settings(max_examples=60, deadline=None)
+@given(upper=CASES, escape=st.none() | st.integers(0, 6), silent=st.booleans())
+def test_service_is_refused_however_it_is_spelled(upper, escape, silent):
+    keyword = _spell("service", upper, escape)
+    query = f"SELECT * {{ ?x ?y ?z {keyword}{' SILENT' if silent else ''} <http://x/> {{ }} }}"
+    with pytest.raises(QueryRefusedError) as refused:
+        check_query(query)
+    assert refused.value.feature == "SERVICE"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from(
+            [
+                "{",
+                "}",
+                "(",
+                ")",
+                "[",
+                "]",
+                " ?x ",
+                '"{"',
+                "'(('",
+                "<http://x/(>",
+                "# {{{\n",
+                '"""a"b{"""',
+                " < ",
+                "'''[']'''",
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_nesting_depth_counts_brackets_outside_strings_iris_and_comments(parts):
+    depth = deepest = 0
+    for part in parts:
+        if part in ("{", "(", "["):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif part in ("}", ")", "]"):
+            depth = max(depth - 1, 0)
+    assert nesting_depth("".join(parts)) == deepest
+
+
+def test_too_deep_nesting_is_refused_before_oxigraph_sees_it():
+    graph = LifecycleGraph.in_memory()
+    fine = "ASK " + "{" * MAX_DEPTH + "}" * MAX_DEPTH
+    assert execute(graph.store, fine).body == b'{"head":{},"boolean":true}'
+    with pytest.raises(QueryTooComplexError, match="1001 levels deep"):
+        execute(graph.store, "ASK " + "{" * (MAX_DEPTH + 1) + "}" * (MAX_DEPTH + 1))
+
+
+# -- execute ------------------------------------------------------------------------------
+
+
+def test_execute_runs_in_process_on_the_current_state():
+    graph = LifecycleGraph.in_memory()
+    graph.write(model(1), source="registry", observed_at=T0)
+    result = execute(graph.store, NAMES, accept="text/csv")
+    assert (result.media_type, result.kind, result.count) == ("text/csv", "solutions", 1)
+    assert names(result) == ["M1"]
+
+
+def test_execute_errors_say_what_is_wrong():
+    store = LifecycleGraph.in_memory().store
+    with pytest.raises(QuerySyntaxError) as syntax:
+        execute(store, "SELECT ?x WHERE { ?x }")
+    assert (syntax.value.lineno, syntax.value.offset) == (1, 23)
+    assert isinstance(syntax.value, SyntaxError)
+    with pytest.raises(NotAcceptableError) as refused:
+        execute(store, "ASK {}", accept="text/csv")
+    assert "application/sparql-results+xml" in refused.value.offered
+    with pytest.raises(ResultLimitError):
+        execute(store, "SELECT ?x { VALUES ?x { 1 2 3 } }", max_results=2)
+    assert execute(store, "SELECT ?x { VALUES ?x { 1 2 } }", max_results=2).count == 2
+
+
+def test_execute_with_a_timeout_stops_the_query_in_its_own_process():
+    graph = LifecycleGraph.in_memory()
+    graph.write_many([(model(i), _seen()) for i in range(300)])
+    runaway = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    began = time.monotonic()
+    with pytest.raises(QueryTimeoutError) as stopped:
+        execute(graph.store, runaway, timeout=0.5)
+    assert stopped.value.timeout == 0.5
+    assert time.monotonic() - began < 10  # start-up, half a second, and the kill
+    assert execute(graph.store, "ASK { ?m a lg:Model }", timeout=5).body.endswith(b"true}")
+
+
+def _seen():
+    from lifecyclegraph.store import Observation
+
+    return Observation("registry", T0)
+
+
+# -- pools and checkpoints on disk --------------------------------------------------------
+
+
+def test_pool_on_disk_sees_writes_and_prunes_checkpoints(tmp_path):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    graph.write(model(1), source="registry", observed_at=T0)
+    with QueryPool(graph.store, workers=2, timeout=5) as pool:
+        assert names(pool.execute(NAMES, accept="text/csv")) == ["M1"]
+        for i in range(2, 6):
+            graph.write(model(i), source="registry", observed_at=T0)
+            assert names(pool.execute(NAMES, accept="text/csv"))[-1] == f"M{i}"
+        checkpoints = pool.checkpoints
+        assert checkpoints is not None and checkpoints.made == 5
+        # Only the newest and the ones a worker still holds are kept (two workers).
+        kept = checkpoints.paths()
+        assert 1 <= len(kept) <= 3
+        assert sorted(p.name for p in checkpoints.directory.iterdir()) == (
+            sorted(p.name for p in kept)
+        )
+        pids = pool.pids()
+    assert not (tmp_path / "store" / "sparql-checkpoints").exists()
+    assert not any(psutil.pid_exists(p) for p in pids)
+    graph.close()
+
+
+def test_with_staleness_queries_never_wait_and_catch_up_in_the_background():
+    graph = LifecycleGraph.in_memory()
+    graph.write(model(1), source="registry", observed_at=T0)
+    with QueryPool(graph.store, workers=1, timeout=5, staleness=0.3) as pool:
+        assert names(pool.execute(NAMES, accept="text/csv")) == ["M1"]
+        made = pool.checkpoints.made
+        graph.write(model(2), source="registry", observed_at=T0)
+        assert names(pool.execute(NAMES, accept="text/csv")) == ["M1"], "no wait: the old one"
+        deadline = time.monotonic() + 5
+        while names(pool.execute(NAMES, accept="text/csv")) == ["M1"]:
+            assert time.monotonic() < deadline, "the background thread never caught up"
+            time.sleep(0.05)
+        assert names(pool.execute(NAMES, accept="text/csv")) == ["M1", "M2"]
+        time.sleep(0.7)
+        assert pool.checkpoints.made == made + 1, "no change, no new checkpoint"
+
+
+def test_checkpoints_are_made_only_when_the_store_changed(tmp_path):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    checkpoints = Checkpoints(graph.store)
+    first = checkpoints.latest()
+    assert checkpoints.latest() is first
+    graph.write(model(1), source="registry", observed_at=T0)
+    second = checkpoints.latest()
+    assert second.generation == graph.store.generation and second is not first
+    assert not first.path.exists(), "an unheld, superseded checkpoint is deleted"
+    checkpoints.hold("worker", second)
+    graph.write(model(2), source="registry", observed_at=T0)
+    third = checkpoints.latest()
+    assert second.path.exists(), "a held checkpoint stays"
+    checkpoints.hold("worker", third)
+    assert not second.path.exists()
+    checkpoints.close()
+    assert not checkpoints.directory.exists()
+    graph.close()
+
+
+def test_checkpoints_of_dead_processes_are_cleared_but_nothing_else(tmp_path):
+    root = tmp_path / "ck"
+    dead = psutil.Popen(["true"])
+    dead.wait()
+    (root / f"{dead.pid}-left").mkdir(parents=True)
+    (root / "notes.txt").write_text("mine")
+    store = LifecycleGraph.in_memory().store
+    checkpoints = Checkpoints(store, root)
+    assert not (root / f"{dead.pid}-left").exists()
+    other = Checkpoints(store, root)  # a second pool in this process, side by side
+    made, also = checkpoints.latest(), other.latest()
+    assert made.path.exists() and also.path.exists() and made.path != also.path
+    checkpoints.close()
+    assert also.path.exists(), "closing one pool leaves the other's checkpoints alone"
+    other.close()
+    assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
+
+
+def test_two_pools_on_one_store_do_not_disturb_each_other(tmp_path):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    graph.write(model(1), source="registry", observed_at=T0)
+    with QueryPool(graph.store, workers=1, timeout=5) as first:
+        assert names(first.execute(NAMES, accept="text/csv")) == ["M1"]
+        assert names(execute(graph.store, NAMES, accept="text/csv", timeout=5)) == ["M1"]
+        graph.write(model(2), source="registry", observed_at=T0)
+        assert names(first.execute(NAMES, accept="text/csv")) == ["M1", "M2"]
+    assert not (tmp_path / "store" / "sparql-checkpoints").exists()
+    graph.close()

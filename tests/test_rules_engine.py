@@ -1,0 +1,434 @@
+"""The rule engine as a user of LifecycleGraph sees it: derived facts in plain SPARQL,
+kept up to date as entities change, explained down to their sources."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from lifecyclegraph import Facts, LifecycleGraph, Observation, Ref
+from lifecyclegraph.cli import main
+from lifecyclegraph.errors import RuleLimitError
+from lifecyclegraph.rules.compiler import render
+from lifecyclegraph.rules.engine import RuleEngine
+from lifecyclegraph.rules.load import build_program, load_program, read_ontology
+from lifecyclegraph.rules.parser import parse_rules
+from lifecyclegraph.vocab import INFERRED_GRAPH, LG
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
+RUN = "aip://pipeline-run/orchestrator/train-weekly-ranking-20XX0101"
+CELL = "aip://ab-test-cell/experimentation/12345:2"
+TEST = "aip://ab-test/experimentation/12345"
+MODEL = "aip://model/registry/ranking-model"
+
+
+def write_design_example(graph: LifecycleGraph) -> None:
+    graph.write(
+        Facts.of(
+            INSTANCE,
+            {
+                "rdf:type": Ref("lg:ModelInstance"),
+                "lg:producedByRun": Ref(RUN),
+                "lg:instanceOf": Ref(MODEL),
+            },
+        ),
+        source="registry",
+        observed_at=T0,
+        event_id="evt-registry-1",
+    )
+    graph.write(
+        Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun"), "lg:ranForCell": Ref(CELL)}),
+        source="orchestrator",
+        observed_at=T0 + timedelta(minutes=5),
+        event_id="evt-orchestrator-7",
+    )
+    cell = Facts.of(CELL, {"rdf:type": Ref("lg:ABTestCell"), "lg:cellOf": Ref(TEST)})
+    graph.write(
+        Facts.of(TEST, {"rdf:type": Ref("lg:ABTest"), "lg:hasCell": Ref(CELL)}, [cell]),
+        source="experimentation",
+        observed_at=T0 + timedelta(minutes=9),
+        event_id="evt-experimentation-3",
+    )
+
+
+@pytest.fixture
+def graph() -> LifecycleGraph:
+    return LifecycleGraph.in_memory(rules=True)
+
+
+def values(graph: LifecycleGraph, query: str) -> list[str]:
+    return sorted(row[0].value for row in graph.sparql(query))
+
+
+def test_design_example_derives_the_ab_test_of_an_instance_in_plain_sparql(graph):
+    write_design_example(graph)
+    assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [TEST]
+    assert values(graph, f"SELECT ?i WHERE {{ <{TEST}> lg:testsInstance ?i }}") == [INSTANCE]
+
+
+def test_design_example_derived_facts_live_in_the_inferred_graph(graph):
+    write_design_example(graph)
+    query = f"SELECT ?g WHERE {{ GRAPH ?g {{ <{INSTANCE}> lg:associatedAbTest ?t }} }}"
+    rows = values(graph, query)
+    assert rows == [INFERRED_GRAPH.value]
+    assert not values(
+        graph,
+        f"SELECT ?g WHERE {{ GRAPH ?g {{ <{CELL}> lg:cellOf ?t }} "
+        f"FILTER (?g = <{INFERRED_GRAPH.value}>) }}",
+    )
+
+
+def test_design_example_explain_walks_instance_run_cell_test_with_sources(graph, golden):
+    write_design_example(graph)
+    tree = graph.explain(INSTANCE, "lg:associatedAbTest", TEST)
+    assert tree is not None and str(tree.rule.location) == "rules/experiments.rules:12:1"
+    steps = [
+        (leaf.statement, leaf.sources[0].source, leaf.sources[0].observed_at)
+        for leaf in tree.leaves()
+    ]
+    assert steps == [
+        (f"<{INSTANCE}> lg:producedByRun <{RUN}>", "registry", T0),
+        (f"<{RUN}> lg:ranForCell <{CELL}>", "orchestrator", T0 + timedelta(minutes=5)),
+        (f"<{CELL}> lg:cellOf <{TEST}>", "experimentation", T0 + timedelta(minutes=9)),
+    ]
+    golden("explain-design-example.txt", tree.render() + "\n")
+
+
+def test_changed_run_retracts_the_ab_test_and_a_new_cell_brings_it_back(graph):
+    write_design_example(graph)
+    graph.write(
+        Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun")}),
+        source="orchestrator",
+        observed_at=T0 + timedelta(hours=1),
+    )
+    assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == []
+    assert graph.explain(INSTANCE, "lg:associatedAbTest", TEST) is None
+    graph.write(
+        Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun"), "lg:ranForCell": Ref(CELL)}),
+        source="orchestrator",
+        observed_at=T0 + timedelta(hours=2),
+    )
+    assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [TEST]
+
+
+def test_deleted_test_takes_its_derived_facts_with_it(graph):
+    write_design_example(graph)
+    graph.delete(TEST, source="experimentation", observed_at=T0 + timedelta(hours=1))
+    assert values(graph, "SELECT ?i WHERE { ?i lg:associatedAbTest ?t }") == []
+    assert values(graph, "SELECT ?t WHERE { ?t lg:testsInstance ?i }") == []
+
+
+def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
+    feature, raw, clean = (
+        "aip://feature/featurestore/watch-time-7d",
+        "aip://dataset/datasets/playback-events",
+        "aip://dataset/datasets/viewing-history",
+    )
+    graph.write(
+        Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance"), "lg:usesFeature": Ref(feature)}),
+        source="registry",
+    )
+    graph.write(
+        Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(clean)}),
+        source="featurestore",
+    )
+    graph.write(
+        Facts.of(clean, {"rdf:type": Ref("lg:Dataset"), "lg:upstreamDataset": Ref(raw)}),
+        source="datasets",
+    )
+    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream ?u }}") == sorted(
+        [feature, raw, clean]
+    )
+    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream ?d }}") == sorted(
+        [INSTANCE, feature, clean]
+    )
+    tree = graph.explain(INSTANCE, "lg:upstream", raw)
+    assert [leaf.statement for leaf in tree.leaves()] == [
+        f"<{INSTANCE}> lg:usesFeature <{feature}>",
+        f"<{feature}> lg:sourceDataset <{clean}>",
+        f"<{clean}> lg:upstreamDataset <{raw}>",
+    ]
+
+
+def test_owning_teams_follow_owners_membership_and_parent_teams(graph):
+    alice, team, parent = (
+        "aip://user/identity/alice",
+        "aip://team/identity/ranking",
+        "aip://team/identity/personalization",
+    )
+    graph.write(
+        Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:owner": Ref(alice)}), source="registry"
+    )
+    graph.write(
+        Facts.of(
+            team,
+            {"rdf:type": Ref("lg:Team"), "lg:hasMember": Ref(alice), "lg:parentTeam": Ref(parent)},
+        ),
+        source="identity",
+    )
+    assert values(graph, f"SELECT ?t WHERE {{ <{MODEL}> lg:owningTeam ?t }}") == [parent, team]
+    graph.write(Facts.of(team, {"rdf:type": Ref("lg:Team")}), source="identity")
+    assert values(graph, f"SELECT ?t WHERE {{ <{MODEL}> lg:owningTeam ?t }}") == []
+
+
+def test_unused_assets_are_those_nothing_consumes(graph):
+    dataset, orphan = "aip://dataset/datasets/used", "aip://dataset/datasets/orphan"
+    feature = "aip://feature/featurestore/f"
+    graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
+    graph.write(Facts.of(orphan, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
+    graph.write(
+        Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(dataset)}),
+        source="featurestore",
+    )
+    unused = values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }")
+    assert unused == [orphan, feature]
+    tree = graph.explain(orphan, "a", "lg:UnusedAsset")
+    assert tree.absent == (f"consumed(<{orphan}>)",)
+    graph.write(
+        Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(orphan)}),
+        source="featurestore",
+    )
+    assert values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }") == [dataset, feature]
+
+
+def test_inferred_graph_holds_only_ontology_terms_never_helpers(graph):
+    write_design_example(graph)
+    predicates = values(
+        graph, f"SELECT DISTINCT ?p WHERE {{ GRAPH <{INFERRED_GRAPH.value}> {{ ?s ?p ?o }} }}"
+    )
+    vocabulary = read_ontology().vocabulary()
+    assert predicates
+    assert all(p in vocabulary.properties or p.endswith("#type") for p in predicates)
+
+
+def test_asserted_facts_are_not_copied_into_the_inferred_graph(graph):
+    graph.write(
+        Facts.of(INSTANCE, {"rdf:type": [Ref("lg:ModelInstance"), Ref("lg:Asset")]}),
+        source="registry",
+    )
+    asserted_too = values(
+        graph, f"SELECT ?c WHERE {{ GRAPH <{INFERRED_GRAPH.value}> {{ <{INSTANCE}> a ?c }} }}"
+    )
+    assert LG.Asset.value not in asserted_too
+    graph.write(Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance")}), source="registry")
+    assert LG.Asset.value in values(
+        graph, f"SELECT ?c WHERE {{ GRAPH <{INFERRED_GRAPH.value}> {{ <{INSTANCE}> a ?c }} }}"
+    )
+
+
+def test_materialize_on_a_graph_without_rules_reports_counts_per_predicate():
+    graph = LifecycleGraph.in_memory()
+    write_design_example(graph)
+    assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == []
+    report = graph.materialize()
+    assert report.counts["lg:associatedAbTest"] == 1
+    assert report.counts["lg:testsInstance"] == 1
+    assert report.added == report.derived and report.removed == 0
+    assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [TEST]
+    assert graph.materialize().added == 0
+
+
+def test_a_rule_that_explodes_stops_with_an_error_naming_it():
+    program = build_program(
+        parse_rules(
+            "# Every pair of assets (far too many).\n"
+            "pair(?x, ?y) :- lg:Asset(?x), lg:Asset(?y).\n"
+            "lg:upstream(?x, ?y) :- pair(?x, ?y).",
+            "explode.rules",
+        ),
+        read_ontology(),
+    )
+    graph = LifecycleGraph.in_memory()
+    graph.write_many([])
+    for i in range(40):
+        graph.write(
+            Facts.of(f"aip://dataset/datasets/d{i}", {"rdf:type": Ref("lg:Dataset")}),
+            source="datasets",
+        )
+    engine = RuleEngine(graph.store, program, limit=1000)
+    with pytest.raises(RuleLimitError) as caught:
+        engine.materialize()
+    assert caught.value.rule.startswith("explode.rules:2:1")
+    assert "1,000" in str(caught.value)
+
+
+def test_explain_of_a_fact_that_does_not_hold_is_none(graph):
+    write_design_example(graph)
+    assert graph.explain(TEST, "lg:associatedAbTest", INSTANCE) is None
+    assert graph.explain("aip://nowhere/x/y", "lg:upstream", INSTANCE) is None
+
+
+def test_explain_of_an_asserted_fact_is_a_leaf_with_its_snapshot(graph):
+    write_design_example(graph)
+    tree = graph.explain(RUN, "lg:ranForCell", CELL)
+    assert tree.asserted and tree.sources[0].event_id == "evt-orchestrator-7"
+
+
+def test_compiled_form_of_the_standard_rules_matches_golden(golden):
+    golden("compiled-standard-rules.txt", render(load_program()))
+
+
+def test_generated_code_of_the_rule_files_matches_golden(golden):
+    compiled = load_program()
+    chunks = []
+    for rule in compiled.rules:
+        if rule.source.origin != "rules":
+            continue
+        for variant in (
+            ("full",),
+            *(("delta", i) for i in rule.positive),
+            *(("negdelta", i) for i in rule.negative),
+            ("check",),
+        ):
+            generated = compiled.generated(rule.index, variant)
+            chunks.append(
+                f"# {rule.rule}\n# {' '.join(map(str, variant))}; relations "
+                f"{generated.relations}\n{generated.source}\n"
+            )
+    golden("codegen-rule-files.py.txt", "\n".join(chunks))
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_cli_rules_check_is_ok_on_the_standard_rules():
+    result = CliRunner().invoke(main, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: ")
+
+
+def test_cli_rules_check_prints_every_problem_and_exits_2(tmp_path):
+    (tmp_path / "bad.rules").write_text(
+        "lg:Asset(?x) :- lg:Modle(?x).\nlg:owner(?x) :- lg:Model(?x).\n"
+    )
+    result = CliRunner().invoke(main, ["rules", "check", "--rules", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path}/bad.rules:1:17: unknown predicate lg:Modle; did you mean lg:Model?" in (
+        result.output
+    )
+    assert f"{tmp_path}/bad.rules:2:1: lg:owner is a property and takes 2 arguments, not 1" in (
+        result.output
+    )
+
+
+def test_cli_rules_check_reports_a_syntax_error_with_its_position(tmp_path):
+    (tmp_path / "bad.rules").write_text("lg:Asset(?x) :- lg:Model(?x)\n")
+    result = CliRunner().invoke(main, ["rules", "check", "--rules", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path}/bad.rules:1:29: unexpected end of file" in result.output
+
+
+def test_cli_rules_run_and_explain_on_a_store(tmp_path):
+    store = str(tmp_path / "store")
+    with LifecycleGraph.open(store) as graph:
+        write_design_example(graph)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--store", store, "rules", "run"])
+    assert result.exit_code == 0, result.output
+    assert "lg:associatedAbTest" in result.output and "total" in result.output
+    result = runner.invoke(
+        main, ["--store", store, "explain", f"<{INSTANCE}> lg:associatedAbTest ?test"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "registry at 2026-01-01T00:00:00Z, event evt-registry-1" in result.output
+    result = runner.invoke(main, ["--store", store, "explain", f"<{TEST}> lg:upstream _"])
+    assert result.exit_code == 1
+
+
+def test_graph_with_rules_reopens_on_disk_after_close(tmp_path):
+    with LifecycleGraph.open(tmp_path / "store", rules=True) as graph:
+        write_design_example(graph)
+    with LifecycleGraph.open(tmp_path / "store", rules=True) as graph:
+        assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [TEST]
+
+
+def test_cli_bench_rules_runs_both_benchmarks_on_small_inputs():
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "rules",
+            "--dag-nodes",
+            "300",
+            "--dag-edges",
+            "600",
+            "--entities",
+            "600",
+            "--changes",
+            "5",
+            "--repeat",
+            "1",
+            "--skip-owlrl",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "engine on the store / property-path INSERT" in result.output
+    assert "incremental equals recomputation: True" in result.output
+
+
+def test_docs_rules_example_queries_answer_on_the_example_graph():
+    import re
+    from pathlib import Path
+
+    from lifecyclegraph.example import load_example
+
+    text = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
+    queries = re.findall(r"```sparql\n(.*?)```", text, re.S)
+    assert len(queries) >= 5
+    graph = LifecycleGraph.in_memory(rules=True)
+    load_example(graph)
+    for query in queries:
+        assert list(graph.sparql(query)), query
+
+
+def test_a_large_change_with_removals_leaves_the_inferred_graph_exact(graph):
+    dataset = "aip://dataset/datasets/shared"
+    graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
+    assert values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }") == [dataset]
+    seen = Observation("featurestore", T0)
+    features = [
+        Facts.of(
+            f"aip://feature/featurestore/f{i}",
+            {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(dataset)},
+        )
+        for i in range(100)
+    ]
+    graph.write_many((facts, seen) for facts in features)
+    assert dataset not in values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }")
+    assert set(graph.store.inferred()) == RuleEngine(graph.store).derived_triples()
+
+
+EXPLODING = """
+# Every pair of datasets (far too many).
+pair(?x, ?y) :- lg:Dataset(?x), lg:Dataset(?y).
+lg:upstream(?x, ?y) :- pair(?x, ?y).
+"""
+
+
+def test_an_explosion_after_a_write_stops_the_engine_not_the_write(caplog):
+    program = build_program(parse_rules(EXPLODING, "explode.rules"), read_ontology())
+    graph = LifecycleGraph.in_memory()
+    engine = RuleEngine(graph.store, program, limit=500)
+    engine.start()
+    for i in range(30):
+        result = graph.write(
+            Facts.of(f"aip://dataset/datasets/d{i}", {"rdf:type": Ref("lg:Dataset")}),
+            source="datasets",
+        )
+        assert result.outcome.value == "created"
+    assert isinstance(engine.error, RuleLimitError) and not engine.running
+    assert "the rule engine stopped" in caplog.text
+    assert graph.entity("aip://dataset/datasets/d29") is not None
+    with pytest.raises(RuleLimitError):
+        engine.match("aip://dataset/datasets/d0", "lg:upstream", None)
+
+
+def test_a_graph_opened_with_rules_that_explode_still_opens(tmp_path):
+    with LifecycleGraph.open(tmp_path / "store") as graph:
+        write_design_example(graph)
+    with LifecycleGraph.open(tmp_path / "store", rules=True, rule_limit=10) as graph:
+        assert isinstance(graph.rules.error, RuleLimitError)
+        assert graph.entity(INSTANCE) is not None

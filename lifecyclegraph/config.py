@@ -15,6 +15,10 @@ and the file. Secrets (auth headers) never appear in reprs or error messages.
     concurrency = 4        # requests in flight
     auth_header = "Bearer s3cr3t"   # optional, sent as Authorization
 
+    [search]
+    backend = "whoosh"     # or "tantivy" (pip install 'lifecyclegraph[tantivy]')
+    batch_ms = 100         # gather changes this long before writing them to the index
+
 >>> config = Config.from_text('[sources.registry]\\nurl = "http://localhost:1/registry"\\n')
 >>> config.sources["registry"].rate_limit
 20.0
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -38,6 +42,7 @@ __all__ = [
     "Config",
     "IngestConfig",
     "RulesConfig",
+    "SearchConfig",
     "ServerConfig",
     "SourceConfig",
     "StoreConfig",
@@ -95,6 +100,31 @@ class RulesConfig(_Strict):
     )
 
 
+class SearchConfig(_Strict):
+    """``[search]``: the search index (``lifecyclegraph search``, ``graph.search()``)."""
+
+    backend: Literal["whoosh", "tantivy"] = Field(
+        default="whoosh",
+        description="the engine: whoosh (embedded, pure Python) or tantivy "
+        "(pip install 'lifecyclegraph[tantivy]')",
+    )
+    path: Path | None = Field(
+        default=None, description="the index directory (default: <store>/search)"
+    )
+    batch_ms: int = Field(
+        default=100, ge=0, le=900, description="how long to gather changes before a write"
+    )
+    fuzzy_below: int = Field(
+        default=1, ge=0, description="try fuzzy matching when exact words find fewer hits"
+    )
+    ontology: Path | None = Field(
+        default=None, description="ontology directory for type labels and domains"
+    )
+    enabled: bool = Field(
+        default=True, description="keep the index up to date while the service runs"
+    )
+
+
 class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
@@ -134,6 +164,7 @@ class Config(_Strict):
     ingest: IngestConfig = IngestConfig()
     rules: RulesConfig = RulesConfig()
     server: ServerConfig = ServerConfig()
+    search: SearchConfig = SearchConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 

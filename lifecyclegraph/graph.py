@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode, Quad, Store
 
+from lifecyclegraph.config import SearchConfig
 from lifecyclegraph.entity import Entity, build_entity, is_fact_graph
 from lifecyclegraph.facts import Facts
 from lifecyclegraph.store import (
@@ -54,6 +55,7 @@ from lifecyclegraph.vocab import PREFIXES
 if TYPE_CHECKING:
     from lifecyclegraph.rules.engine import MaterializeReport, RuleEngine
     from lifecyclegraph.rules.explain import Explanation
+    from lifecyclegraph.search import SearchIndex, SearchResults
 
 __all__ = ["GraphAsOf", "LifecycleGraph"]
 
@@ -67,39 +69,72 @@ class LifecycleGraph:
     Args:
         store: the snapshot store.
         rules: run the rule engine (``rules/`` and the ontology's axioms): derive every
-            fact now, then keep the derived facts up to date after each write.
+            fact now, then keep the derived facts up to date after each write. If the
+            rules would derive more facts than ``rule_limit``, now or after a write,
+            the engine stops (``graph.rules.error`` says why, and it is logged) and
+            the graph goes on without keeping derived facts up to date.
         rule_limit: the most facts a rule run may hold (see
             :class:`~lifecyclegraph.errors.RuleLimitError`).
     """
 
     def __init__(
-        self, store: SnapshotStore, *, rules: bool = False, rule_limit: int | None = None
+        self,
+        store: SnapshotStore,
+        *,
+        rules: bool = False,
+        rule_limit: int | None = None,
+        search: SearchConfig | None = None,
     ) -> None:
         self.store = store
+        self.search_config = search or SearchConfig()
+        self._search_index: SearchIndex | None = None
         self._engine: RuleEngine | None = None
         self._rule_limit = rule_limit
         if rules:
+            from lifecyclegraph.errors import RuleLimitError
+
             self._engine = self._new_engine()
-            self._engine.start()
+            try:
+                self._engine.start()
+            except RuleLimitError as error:
+                # The graph stays usable; the engine says why it stopped (graph.rules.error).
+                self._engine.fail(error)
 
     @classmethod
     def open(
-        cls, path: str | Path, *, rules: bool = False, rule_limit: int | None = None
+        cls,
+        path: str | Path,
+        *,
+        rules: bool = False,
+        rule_limit: int | None = None,
+        search: SearchConfig | None = None,
     ) -> LifecycleGraph:
         """Open or create the graph stored in the directory ``path``.
+
+        ``search`` configures the search index (``<path>/search`` by default), opened
+        on the first search or by :attr:`search_index`.
 
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store or cannot be opened.
         """
-        return cls(SnapshotStore.open(path), rules=rules, rule_limit=rule_limit)
+        return cls(SnapshotStore.open(path), rules=rules, rule_limit=rule_limit, search=search)
 
     @classmethod
-    def in_memory(cls, *, rules: bool = False, rule_limit: int | None = None) -> LifecycleGraph:
+    def in_memory(
+        cls,
+        *,
+        rules: bool = False,
+        rule_limit: int | None = None,
+        search: SearchConfig | None = None,
+    ) -> LifecycleGraph:
         """A graph that lives in memory only (for tests and notebooks)."""
-        return cls(SnapshotStore.in_memory(), rules=rules, rule_limit=rule_limit)
+        return cls(SnapshotStore.in_memory(), rules=rules, rule_limit=rule_limit, search=search)
 
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""
+        if self._search_index is not None:
+            self._search_index.close()
+            self._search_index = None
         if self._engine is not None:
             self._engine.stop()
             self._engine = None
@@ -264,6 +299,41 @@ class LifecycleGraph:
         """Explain every fact matching a pattern (``None`` matches anything)."""
         engine = self._engine or self._new_engine()
         return engine.match(subject, predicate, obj, limit=limit)
+
+    # -- searching --------------------------------------------------------------------
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The search index, attached (and brought up to date) on first use."""
+        if self._search_index is None:
+            return self.open_search()
+        return self._search_index
+
+    def open_search(self, *, rebuild: bool = False, update: bool = True) -> SearchIndex:
+        """Attach the search index now (see :meth:`SearchIndex.attach` for the options).
+
+        From then on every write is indexed in the background.
+        """
+        from lifecyclegraph.search import SearchIndex
+
+        if self._search_index is not None:
+            self._search_index.close()
+        self._search_index = SearchIndex.attach(
+            self.store, self.search_config, rebuild=rebuild, update=update
+        )
+        return self._search_index
+
+    def search(self, text: str = "", **options: Any) -> SearchResults:
+        """Full-text search over entities of every type (see :meth:`SearchIndex.search`).
+
+        Options: ``type``, ``owner``, ``tag``, ``domain`` (a value or a list), ``page``,
+        ``page_size``. A change is searchable within a second of being written.
+        """
+        return self.search_index.search(text, **options)
+
+    def search_owners(self, text: str = "", **options: Any) -> SearchResults:
+        """Search users and teams (``page``, ``page_size``)."""
+        return self.search_index.search_owners(text, **options)
 
 
 class GraphAsOf:

@@ -39,8 +39,13 @@ class Service:
     ) -> None:
         self.config = config
         self.graph = graph or LifecycleGraph.open(
-            config.store.path, rules=config.rules.enabled, rule_limit=config.rules.limit
+            config.store.path,
+            rules=config.rules.enabled,
+            rule_limit=config.rules.limit,
+            search=config.search,
         )
+        if config.search.enabled:
+            self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
         self.sources = sources or Sources(config)
         path = self.graph.store.path
         self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")

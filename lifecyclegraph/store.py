@@ -471,6 +471,11 @@ class SnapshotStore:
         """Call ``listener`` with the net change of asserted facts after each commit."""
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[[Delta], None]) -> None:
+        """Stop calling ``listener`` (no error if it was not subscribed)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the current state (the union of current snapshots, inferred
         facts and bookkeeping); the standard prefixes are predeclared."""

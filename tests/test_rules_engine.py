@@ -399,3 +399,36 @@ def test_a_large_change_with_removals_leaves_the_inferred_graph_exact(graph):
     graph.write_many((facts, seen) for facts in features)
     assert dataset not in values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }")
     assert set(graph.store.inferred()) == RuleEngine(graph.store).derived_triples()
+
+
+EXPLODING = """
+# Every pair of datasets (far too many).
+pair(?x, ?y) :- lg:Dataset(?x), lg:Dataset(?y).
+lg:upstream(?x, ?y) :- pair(?x, ?y).
+"""
+
+
+def test_an_explosion_after_a_write_stops_the_engine_not_the_write(caplog):
+    program = build_program(parse_rules(EXPLODING, "explode.rules"), read_ontology())
+    graph = LifecycleGraph.in_memory()
+    engine = RuleEngine(graph.store, program, limit=500)
+    engine.start()
+    for i in range(30):
+        result = graph.write(
+            Facts.of(f"aip://dataset/datasets/d{i}", {"rdf:type": Ref("lg:Dataset")}),
+            source="datasets",
+        )
+        assert result.outcome.value == "created"
+    assert isinstance(engine.error, RuleLimitError) and not engine.running
+    assert "the rule engine stopped" in caplog.text
+    assert graph.entity("aip://dataset/datasets/d29") is not None
+    with pytest.raises(RuleLimitError):
+        engine.match("aip://dataset/datasets/d0", "lg:upstream", None)
+
+
+def test_a_graph_opened_with_rules_that_explode_still_opens(tmp_path):
+    with LifecycleGraph.open(tmp_path / "store") as graph:
+        write_design_example(graph)
+    with LifecycleGraph.open(tmp_path / "store", rules=True, rule_limit=10) as graph:
+        assert isinstance(graph.rules.error, RuleLimitError)
+        assert graph.entity(INSTANCE) is not None

@@ -68,7 +68,7 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, demo, ingest, query, rules, sandbox, serve
+    from lifecyclegraph.cli import bench, demo, ingest, query, rules, sandbox, search, serve
 
     for command in (
         demo.demo,
@@ -86,6 +86,8 @@ def _register() -> None:
         sandbox.sandbox,
         rules.rules,
         rules.explain,
+        search.search,
+        search.reindex,
     ):
         main.add_command(command)
 

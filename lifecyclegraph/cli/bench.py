@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from typing import Any
 
 import click
 
@@ -59,6 +60,59 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
             f"{r.entities_per_second:11.0f} {r.peak_rss_mb:12.0f}"
         )
     click.echo(f"public write path / bulk load rate: {ratio:.2f} (target >= 0.33)")
+
+
+@bench.command("search")
+@click.option("--entities", "sizes", multiple=True, type=int, help="Index sizes (default 100000).")
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    type=click.Choice(["whoosh", "tantivy"]),
+    help="Engines to run (default: whoosh, and tantivy if installed).",
+)
+@click.option("--batch", default=20_000, show_default=True, help="Documents per commit.")
+@click.option("--queries", default=40, show_default=True, help="Queries timed of each kind.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def search_bench(
+    sizes: tuple[int, ...], backends: tuple[str, ...], batch: int, queries: int, as_json: bool
+) -> None:
+    """Build a search index of synthetic documents, then time changes and queries.
+
+    Each backend and size runs in a child process on a fresh on-disk index.
+    """
+    import importlib.util
+
+    from lifecyclegraph.bench.search import run_search_bench
+
+    if not backends:
+        installed = importlib.util.find_spec("tantivy") is not None
+        backends = ("whoosh", "tantivy") if installed else ("whoosh",)
+    runs = []
+    if not as_json:
+        click.echo(f"machine: {machine()}")
+    for size in sizes or (100_000,):
+        for name in backends:
+            result = run_search_bench(name, size, batch, queries)
+            runs.append(result)
+            if not as_json:
+                _print_search(result)
+    if as_json:
+        click.echo(
+            json.dumps({"machine": machine(), "runs": [r.as_dict() for r in runs]}, indent=2)
+        )
+
+
+def _print_search(r: Any) -> None:
+    click.echo(
+        f"{r.backend} {r.entities} entities: build {r.build_seconds:.1f} s "
+        f"({r.docs_per_second:.0f} docs/s), index {r.index_mb:.0f} MB, "
+        f"peak RSS {r.peak_rss_mb:.0f} MB"
+    )
+    for kind, v in r.visible_ms.items():
+        click.echo(f"  change visible, {kind:12}: p50 {v['p50']} ms, p95 {v['p95']} ms")
+    for kind, q in r.query_ms.items():
+        click.echo(f"  query {kind:16}: p50 {q['p50']} ms, p95 {q['p95']} ms")
 
 
 @bench.command("ingest")

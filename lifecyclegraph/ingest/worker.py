@@ -337,6 +337,11 @@ class Ingestor:
         platform = AipUri.parse(item.uri).platform_id
         obs = Observation(platform, hydrated.observed_at, item.last_event_id)
         if hydrated.facts is None:
+            if self.graph.store.state(item.uri) is None:
+                # Never seen, and not at its source (yet, or any more): remember the URI as
+                # a deleted entity, so that reconcile reads it again if it appears later
+                # and its own event is lost.
+                stubs.append((item.uri, NamedNode(self._class_for(item)), obs))
             deletes.append((item.uri, obs))
             if hydrated.uri != item.uri:
                 deletes.append((hydrated.uri, obs))
@@ -362,6 +367,13 @@ class Ingestor:
         stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())
         if item.uri not in uris:
             deletes.append((item.uri, obs))  # a part its parent no longer has
+
+    def _class_for(self, item: WorkItem) -> str:
+        """The class of a work item's entity: its hint, or its component type's default."""
+        if item.hint:
+            return item.hint
+        uri = AipUri.parse(item.uri)
+        return self.sources.provider_for(uri).component_types[uri.component_type]
 
     def _is_stub(self, uri: str) -> bool:
         state = self.graph.store.state(uri)

@@ -162,11 +162,16 @@ class Axioms:
     ) -> list[NamedNode | BlankNode]:
         """The objects of ``subject predicate ?o`` (IRIs and blank nodes)."""
         node = NamedNode(predicate)
-        return [
-            t.object
-            for t, _ in self.triples  # type: ignore[misc]
-            if t.subject == subject and t.predicate == node
-        ]
+        found: list[NamedNode | BlankNode] = []
+        for t, _ in self.triples:
+            obj = t.object
+            if (
+                t.subject == subject
+                and t.predicate == node
+                and isinstance(obj, NamedNode | BlankNode)
+            ):
+                found.append(obj)
+        return found
 
     def axioms(self, predicate: str) -> Iterator[tuple[Triple, str]]:
         """The triples whose predicate is ``predicate``, with their file."""

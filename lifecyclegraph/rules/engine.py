@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 import weakref
@@ -35,6 +36,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
+from lifecyclegraph.errors import RuleLimitError
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator, UpdateResult
 from lifecyclegraph.rules.explain import Explanation, explain
@@ -44,6 +46,8 @@ from lifecyclegraph.store import Delta, SnapshotInfo, SnapshotStore
 from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
 
 __all__ = ["MaterializeReport", "RuleEngine"]
+
+logger = logging.getLogger("lifecyclegraph.rules")
 
 #: From how many derived facts a materialization writes them with the bulk loader.
 BULK = 10_000
@@ -94,6 +98,8 @@ class RuleEngine:
         self.table = self.evaluator.table
         self.running = False
         self.evaluated = False
+        #: Why the engine stopped maintaining derived facts, if it did (see :meth:`fail`).
+        self.error: Exception | None = None
         #: How long the last incremental update took (deriving and writing), in seconds.
         self.last_update_seconds = 0.0
         self._timings: dict[str, float] = {}
@@ -114,6 +120,7 @@ class RuleEngine:
             report = self.materialize()
             self.evaluator.prepare()
             self.running = True
+            self.error = None
             if not self._subscribed:
                 # A weak reference: the store must not keep the engine (and itself, in a
                 # cycle the frozen collector would never free) alive.
@@ -137,6 +144,7 @@ class RuleEngine:
         """
         with self._lock, _collector_paused():
             began = time.perf_counter()
+            self.evaluated = False
             facts: dict[str, set[Fact]] = {}
             tid = self.table.id
             for node, predicate in self._classes.items():
@@ -235,7 +243,27 @@ class RuleEngine:
     def _on_delta(self, delta: Delta) -> None:
         if not self.running:
             return
-        self.apply(delta.added, delta.removed)
+        try:
+            self.apply(delta.added, delta.removed)
+        except Exception as error:  # the asserted write is committed: never undo or break it
+            self.fail(error)
+
+    def fail(self, error: Exception) -> None:
+        """Stop maintaining derived facts after ``error`` (kept in :attr:`error`).
+
+        The store keeps working and its asserted facts stay right; derived facts are
+        no longer kept up to date until a :meth:`materialize` (or :meth:`start`)
+        succeeds.
+        """
+        self.running = False
+        self.evaluated = False
+        self.error = error
+        logger.error(
+            "the rule engine stopped; derived facts are not kept up to date any more "
+            "(fix the rules or raise the limit, then run 'lifecyclegraph rules run'): %s",
+            error,
+            exc_info=not isinstance(error, RuleLimitError),
+        )
 
     def apply(self, added: Iterable[Triple], removed: Iterable[Triple]) -> UpdateResult:
         """Maintain the derived facts after asserted triples were added and removed, and
@@ -336,6 +364,8 @@ class RuleEngine:
         """Explain every fact (asserted or derived) matching a pattern; ``None`` matches
         anything."""
         with self._lock:
+            if self.error is not None:
+                raise self.error
             if not self.evaluated:
                 self.evaluate()
             results = []

@@ -1,0 +1,463 @@
+"""The search index of a graph: two backend indexes kept up to date from the store.
+
+* **entities** holds every entity the store knows (hydrated or stub), of every type;
+* **owners** holds the entities of the identity domain (users, teams).
+
+Both are derived data: :meth:`SearchIndex.attach` subscribes to the store, then
+rebuilds what is missing or unreadable and repairs what changed while the index was
+not attached; a background :class:`~lifecyclegraph.search.indexer.Indexer` keeps it
+current. On disk the index lives beside the store (``<store>/search/``), with a
+small ``lifecyclegraph-search.json`` that says whether it was closed in step with
+the store.
+
+>>> from lifecyclegraph import LifecycleGraph
+>>> from lifecyclegraph.example import load_example
+>>> graph = LifecycleGraph.in_memory()
+>>> _ = load_example(graph)
+>>> results = graph.search("rankng")
+>>> results.hits[0].name, results.fuzzy
+('Ranking model', True)
+>>> [h.name for h in graph.search_owners("alice")]
+['Alice Liddell']
+>>> graph.search_index.check().ok
+True
+>>> graph.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lifecyclegraph.config import SearchConfig
+from lifecyclegraph.ontology import Ontology
+from lifecyclegraph.search.backend import (
+    SearchBackend,
+    SearchError,
+    SearchQuery,
+    SearchQueryError,
+    SearchResults,
+)
+from lifecyclegraph.search.documents import Document, DocumentBuilder
+from lifecyclegraph.search.indexer import Indexer
+from lifecyclegraph.store import SnapshotStore
+
+__all__ = ["CheckReport", "Discrepancy", "SearchIndex", "open_backend"]
+
+log = logging.getLogger(__name__)
+
+#: Bumped when documents or the index layout change: an older index is rebuilt.
+FORMAT = 1
+META = "lifecyclegraph-search.json"
+_BATCH = 2000
+_INDEXES = ("entities", "owners")
+#: Past this many entities, Whoosh queries take more than about a tenth of a second.
+WHOOSH_COMFORT = 50_000
+
+
+def open_backend(name: str, path: Path | None) -> SearchBackend:
+    """Open one index with the engine ``name`` (``path`` ``None``: in memory).
+
+    Raises:
+        SearchError: if the engine is unknown or its extra is not installed.
+    """
+    if name == "whoosh":
+        from lifecyclegraph.search.whoosh_backend import WhooshBackend
+
+        return WhooshBackend.open(path)
+    if name == "tantivy":
+        try:
+            from lifecyclegraph.search.tantivy_backend import TantivyBackend
+        except ImportError as error:
+            raise SearchError(
+                "the tantivy search backend needs the tantivy package: "
+                "pip install 'lifecyclegraph[tantivy]'"
+            ) from error
+        return TantivyBackend.open(path)
+    raise SearchError(f"unknown search backend {name!r}; use whoosh or tantivy")
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """One way an index differs from what the store says."""
+
+    index: str  #: ``entities`` or ``owners``
+    kind: str  #: ``missing`` (not indexed), ``stale`` (old version), ``extra`` (gone from store)
+    uri: str
+
+
+@dataclass
+class CheckReport:
+    """What a consistency check found (nothing, when the index is current)."""
+
+    checked: int
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in self.discrepancies:
+            key = f"{d.index} {d.kind}"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "counts": self.counts(),
+            "discrepancies": [
+                {"index": d.index, "kind": d.kind, "uri": d.uri} for d in self.discrepancies
+            ],
+        }
+
+
+class SearchIndex:
+    """Full-text search over a store, kept current by a background indexer.
+
+    Use :meth:`attach`; :meth:`close` writes what is pending and releases the files.
+    """
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        config: SearchConfig,
+        path: Path | None,
+        ontology: Ontology,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.path = path
+        self.builder = DocumentBuilder(store, ontology)
+        self.catalog = self.builder.catalog
+        self._lock = threading.RLock()  # one writer of the indexes at a time
+        self._owner_uris: set[str] = set()
+        self.entities, self.owners = self._open_backends()
+        self.indexer = Indexer(self._apply, config.batch_ms, on_error=self._recover)
+
+    # -- opening and closing --------------------------------------------------------------
+
+    @classmethod
+    def attach(
+        cls,
+        store: SnapshotStore,
+        config: SearchConfig | None = None,
+        *,
+        rebuild: bool = False,
+        update: bool = True,
+    ) -> SearchIndex:
+        """Open the index of ``store``, bring it up to date and keep it so.
+
+        Args:
+            store: the snapshot store to index.
+            config: the ``[search]`` configuration (default: its defaults).
+            rebuild: rebuild from scratch even if the index looks current.
+            update: rebuild an index made differently (another format, backend or
+                ontology) and repair one not closed in step with the store. Without
+                it, only a missing or unreadable index is rebuilt (for a check).
+
+        Raises:
+            SearchError: if the backend cannot be used.
+            ConfigError: if the configured ontology cannot be read.
+        """
+        config = config or SearchConfig()
+        path = config.path
+        if path is None and store.path is not None:
+            path = Path(store.path) / "search"
+        ontology = Ontology.load(config.ontology) if config.ontology else Ontology.load()
+        index = cls(store, config, path, ontology)
+        store.subscribe(index.indexer.on_delta)  # before reading: no change is missed
+        if rebuild or index._created() or (update and index._made_differently()):
+            index.rebuild()
+        elif update and not index._in_step():
+            index.repair()
+        index._write_meta(clean=False)
+        index.indexer.start()
+        if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
+            log.warning(
+                "the search index holds %d entities: Whoosh queries slow down past about "
+                '%d; consider [search] backend = "tantivy" (see docs/search.md)',
+                index.entities.count(),
+                WHOOSH_COMFORT,
+            )
+        return index
+
+    def close(self) -> None:
+        """Write pending changes, record that the index is in step, release the files."""
+        self.indexer.stop()
+        self.store.unsubscribe(self.indexer.on_delta)
+        with self._lock:
+            self._write_meta(clean=True)
+            self.entities.close()
+            self.owners.close()
+        # Let the store go now (an on-disk store holds a lock until it is freed).
+        self.indexer.detach()
+        del self.store, self.builder
+
+    def _open_backends(self) -> tuple[SearchBackend, SearchBackend]:
+        name = self.config.backend
+        opened = [open_backend(name, self.path / ix if self.path else None) for ix in _INDEXES]
+        self._owner_uris = set(opened[1].versions())
+        return opened[0], opened[1]
+
+    # -- searching ------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        type: str | Sequence[str] | None = None,
+        owner: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
+        domain: str | Sequence[str] | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        facets: bool = True,
+    ) -> SearchResults:
+        """Search entities of every type.
+
+        Args:
+            text: words to find (typos are forgiven when exact words find little);
+                empty lists every entity that passes the filters, by name.
+            type: entity types (``model``, ``lg:Model``, or the class IRI); any of them.
+            owner: owners by URI, id (``alice``) or name; any of them.
+            tag: tags as ``key::value``; any of them.
+            domain: domains (``models``, ``lg:ModelsDomain``); any of them.
+            page: 1-based page number.
+            page_size: hits per page (at most 1000).
+            facets: count facets over every match; ``False`` is faster on broad
+                queries (search as you type).
+
+        Returns:
+            A page of hits with the total and facet counts (type, owner, tag, domain).
+
+        Raises:
+            SearchQueryError: for an unknown type or domain (with the near miss) or a bad page.
+        """
+        filters = {
+            "type": tuple(self.catalog.type_name(t) for t in _values(type)),
+            "owner": tuple(_values(owner)),
+            "tag": tuple(_values(tag)),
+            "domain": tuple(self.catalog.domain_name(d) for d in _values(domain)),
+        }
+        query = SearchQuery(
+            text,
+            {k: v for k, v in filters.items() if v},
+            page,
+            page_size,
+            self.config.fuzzy_below,
+            facets,
+        )
+        return self._search("entities", query)
+
+    def search_owners(self, text: str = "", *, page: int = 1, page_size: int = 20) -> SearchResults:
+        """Search users and teams (the identity domain) by name, id, email or team."""
+        return self._search(
+            "owners", SearchQuery(text, {}, page, page_size, self.config.fuzzy_below)
+        )
+
+    def _search(self, which: str, query: SearchQuery) -> SearchResults:
+        try:
+            return self._backend(which).search(query)
+        except SearchQueryError:
+            raise
+        except Exception as error:  # an unreadable index is rebuilt
+            log.warning("search index unreadable (%s); rebuilding it from the store", error)
+            self._recover(error)
+            return self._backend(which).search(query)
+
+    def _backend(self, which: str) -> SearchBackend:
+        return self.entities if which == "entities" else self.owners
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every change stored so far is searchable (``False`` on time-out)."""
+        return self.indexer.flush(timeout)
+
+    # -- keeping it derived ---------------------------------------------------------------
+
+    def _apply(self, uris: set[str], renamed: set[str]) -> None:
+        todo = set(uris)
+        for uri in renamed:
+            todo |= self.builder.dependents(uri)
+        with self._lock:
+            self._write(self.builder.documents(sorted(todo)))
+
+    def _write(self, pairs: Iterable[tuple[str, Document | None]]) -> int:
+        docs: list[Document] = []
+        gone: list[str] = []
+        for uri, doc in pairs:
+            if doc is None:
+                gone.append(uri)
+            else:
+                docs.append(doc)
+        self.entities.index(docs, delete=gone)
+        owners = [d for d in docs if d.is_owner]
+        not_owners = [u for u in gone if u in self._owner_uris]
+        not_owners += [d.uri for d in docs if not d.is_owner and d.uri in self._owner_uris]
+        if owners or not_owners:
+            self.owners.index(owners, delete=not_owners)
+            self._owner_uris.difference_update(not_owners)
+            self._owner_uris.update(d.uri for d in owners)
+        return len(docs) + len(gone)
+
+    def rebuild(self) -> int:
+        """Empty both indexes and index every entity of the store again.
+
+        Returns the number of entities indexed. Changes stored meanwhile are indexed
+        right after.
+        """
+        self.indexer.pause()
+        try:
+            with self._lock:
+                self.entities.clear()
+                self.owners.clear()
+                self._owner_uris.clear()
+                total = 0
+                for chunk in _chunks(self.builder.all_uris(), _BATCH):
+                    total += self._write(self.builder.documents(chunk))
+                self._write_meta(clean=False)
+                return total
+        finally:
+            self.indexer.resume()
+
+    def check(self, *, flush: bool = True) -> CheckReport:
+        """Compare both indexes with the store: entities missing, stale or extra.
+
+        Args:
+            flush: first wait until pending changes are indexed.
+        """
+        if flush:
+            self.flush()
+        with self._lock:
+            expected: dict[str, dict[str, str]] = {"entities": {}, "owners": {}}
+            for uri, doc in self.builder.documents(self.builder.all_uris()):
+                if doc is None:
+                    continue
+                expected["entities"][uri] = doc.version
+                if doc.is_owner:
+                    expected["owners"][uri] = doc.version
+            report = CheckReport(checked=len(expected["entities"]))
+            for which in _INDEXES:
+                actual = self._backend(which).versions()
+                want = expected[which]
+                for uri in sorted(want.keys() - actual.keys()):
+                    report.discrepancies.append(Discrepancy(which, "missing", uri))
+                for uri in sorted(want.keys() & actual.keys()):
+                    if want[uri] != actual[uri]:
+                        report.discrepancies.append(Discrepancy(which, "stale", uri))
+                for uri in sorted(actual.keys() - want.keys()):
+                    report.discrepancies.append(Discrepancy(which, "extra", uri))
+            return report
+
+    def repair(self) -> CheckReport:
+        """Check, then re-index exactly the URIs the check found wrong; returns the check."""
+        self.indexer.pause()
+        try:
+            with self._lock:
+                report = self.check(flush=False)
+                uris = sorted({d.uri for d in report.discrepancies})
+                for chunk in _chunks(iter(uris), _BATCH):
+                    self._write(self.builder.documents(chunk))
+                extra = [d.uri for d in report.discrepancies if d.index == "owners"]
+                extra = [u for u in extra if u not in self._owner_uris]
+                if extra:
+                    self.owners.delete(extra)
+                return report
+        finally:
+            self.indexer.resume()
+
+    def _recover(self, error: BaseException) -> None:
+        """Reopen the backends (an unreadable directory starts empty) and rebuild."""
+        with self._lock:
+            for backend in (self.entities, self.owners):
+                with contextlib.suppress(Exception):
+                    backend.close()
+            self.entities, self.owners = self._open_backends()
+            self.rebuild()
+
+    # -- in step with the store? ----------------------------------------------------------
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "backend": self.config.backend,
+            "ontology": self._ontology_hash(),
+        }
+
+    def _ontology_hash(self) -> str:
+        types = sorted(
+            (t.name, t.label, t.domain or "", t.is_owner) for t in self.catalog.types.values()
+        )
+        return hashlib.sha256(json.dumps(types).encode()).hexdigest()[:16]
+
+    def _read_meta(self) -> dict[str, Any] | None:
+        if self.path is None:
+            return None
+        try:
+            data = json.loads((self.path / META).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write_meta(self, clean: bool) -> None:
+        if self.path is None:
+            return
+        data = {**self._meta(), "clean": clean}
+        if clean:
+            data["snapshots"] = _snapshot_count(self.store)
+        tmp = self.path / (META + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        tmp.replace(self.path / META)
+
+    def _created(self) -> bool:
+        """Whether an index started empty (it was missing or unreadable)."""
+        return any(getattr(b, "created", False) for b in (self.entities, self.owners))
+
+    def _made_differently(self) -> bool:
+        """Another format, backend or ontology made this index (or it has no record)."""
+        meta = self._read_meta()
+        if meta is None:
+            return True
+        return any(meta.get(k) != v for k, v in self._meta().items())
+
+    def _in_step(self) -> bool:
+        """Closed cleanly, and the store has not been written since (no new snapshot)."""
+        meta = self._read_meta()
+        return bool(
+            meta and meta.get("clean") and meta.get("snapshots") == _snapshot_count(self.store)
+        )
+
+
+def _snapshot_count(store: SnapshotStore) -> int:
+    """How many snapshots the store has ever written: every change makes one."""
+    rows = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s lg:snapshotOf ?e }")
+    return int(next(iter(rows))["n"].value)
+
+
+def _values(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _chunks(items: Iterator[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,514 @@
+"""Search: relevance, filters and facets, near real time, rebuilds, derived-data checks.
+
+Every test runs against each backend shipped (Whoosh, the default, and Tantivy).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lifecyclegraph import Facts, LifecycleGraph, Ref
+from lifecyclegraph.config import Config, SearchConfig
+from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.example import ALICE, BOB, MODEL, TEAM, load_example
+from lifecyclegraph.ontology import data_dir
+from lifecyclegraph.search import (
+    DocumentBuilder,
+    SearchBackend,
+    SearchIndex,
+    SearchQuery,
+    SearchQueryError,
+    open_backend,
+)
+
+BACKENDS = ["whoosh", "tantivy"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "tantivy":
+        pytest.importorskip("tantivy")
+    return request.param
+
+
+@pytest.fixture
+def graph(backend: str):
+    g = LifecycleGraph.in_memory(search=SearchConfig(backend=backend, batch_ms=20))
+    load_example(g)
+    yield g
+    g.close()
+
+
+def write(graph: LifecycleGraph, uri: str, **props: object) -> None:
+    values = {("rdf:type" if k == "type" else f"lg:{k}"): v for k, v in props.items()}
+    graph.write(Facts.of(uri, values), source="test")
+
+
+def wait_until(condition, timeout: float = 1.0) -> float:
+    """Poll ``condition`` until it holds; return the seconds it took (fail after timeout)."""
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > timeout:
+            pytest.fail(f"not true within {timeout} s")
+        time.sleep(0.01)
+    return time.monotonic() - began
+
+
+# -- relevance ------------------------------------------------------------------------------
+
+
+def test_typo_finds_ranking_model_when_exact_words_find_nothing(graph):
+    results = graph.search("rankng")
+    assert results.fuzzy
+    assert results.hits[0].uri == MODEL
+    assert results.hits[0].highlights["name"] == "<mark>Ranking</mark> model"
+
+
+def test_exact_words_do_not_go_fuzzy_when_they_find_enough(graph):
+    results = graph.search("ranking")
+    assert not results.fuzzy
+    assert results.hits[0].name == "Ranking model"
+
+
+def test_exact_name_ranks_above_mentions_in_descriptions(graph):
+    for n in range(3):
+        write(
+            graph,
+            f"aip://model/registry/other-{n}",
+            type=Ref("lg:Model"),
+            name=f"Other {n}",
+            description="Replaces the churn predictor; churn predictor v2 is a churn predictor.",
+        )
+    write(graph, "aip://model/registry/churn", type=Ref("lg:Model"), name="Churn predictor")
+    graph.search_index.flush()
+    results = graph.search("churn predictor")
+    assert results.total == 4
+    assert results.hits[0].uri == "aip://model/registry/churn"
+    assert "<mark>churn</mark>" in results.hits[1].highlights["description"]
+
+
+def test_prefix_of_a_name_word_finds_it(graph):
+    assert MODEL in graph.search("rank").uris
+    assert graph.search("weekly-rank").hits[0].name == "weekly-ranking-trainer"
+
+
+def test_match_in_more_fields_ranks_higher(graph):
+    # Both name "watch"; only one also has it in its description and tags.
+    write(graph, "aip://feature/fs/a", type=Ref("lg:Feature"), name="watch count")
+    write(
+        graph,
+        "aip://feature/fs/b",
+        type=Ref("lg:Feature"),
+        name="watch seconds",
+        description="How long they watch.",
+        tag="kind::watch",
+    )
+    graph.search_index.flush()
+    uris = graph.search("watch").uris
+    assert uris.index("aip://feature/fs/b") < uris.index("aip://feature/fs/a")
+
+
+def test_owner_name_and_related_names_find_an_entity(graph):
+    assert MODEL in graph.search("liddell").uris  # its owner's name
+    instance = "aip://model/registry/ranking-model-v5-20XX0101"
+    assert instance in graph.search("watch_time_7d").uris  # a feature it uses
+
+
+def test_empty_query_lists_everything_by_name(graph):
+    results = graph.search("", page_size=100)
+    names = [h.name for h in results]
+    assert results.total == 13 == len(names)
+    assert names == sorted(names, key=str.lower)
+
+
+# -- filters, facets, pages -----------------------------------------------------------------
+
+
+def test_filters_narrow_results_and_facets_count_every_match(graph):
+    results = graph.search("ranking")
+    assert results.facets["type"] == {
+        "lg:ABTestCell": 2,
+        "lg:ABTest": 1,
+        "lg:Model": 1,
+        "lg:ModelInstance": 1,
+        "lg:Pipeline": 1,
+        "lg:PipelineRun": 1,
+    }
+    assert results.facets["domain"] == {"experiments": 3, "models": 2, "pipelines": 2}
+    assert results.facets["owner"] == {ALICE: 2, BOB: 1}
+    assert results.facets["tag"] == {"team::personalization": 1}
+    assert sum(results.facets["type"].values()) == results.total == 7
+
+    assert graph.search("ranking", type="model").uris == [MODEL]
+    assert graph.search("ranking", type=["lg:Model", "Pipeline"]).total == 2
+    assert graph.search("ranking", domain="experiments").total == 3
+    assert set(graph.search("", owner="alice").uris) == {
+        MODEL,
+        "aip://model/registry/ranking-model-v5-20XX0101",
+    }
+    assert graph.search("", owner=BOB).total == 2
+    assert graph.search("", owner="Bob Builder").total == 2
+    assert graph.search("", tag="team::personalization").uris == [MODEL]
+    assert graph.search("ranking", type="model", domain="pipelines").total == 0
+    filtered = graph.search("", domain="identity")
+    assert filtered.facets["type"] == {"lg:Team": 2, "lg:User": 2}
+
+
+def test_unknown_type_or_domain_names_the_near_miss(graph):
+    with pytest.raises(SearchQueryError, match="did you mean model"):
+        graph.search("x", type="modle")
+    with pytest.raises(SearchQueryError, match="did you mean datasets"):
+        graph.search("x", domain="dataset")
+    with pytest.raises(SearchQueryError, match="page"):
+        graph.search("x", page=0)
+
+
+def test_pages_cover_every_hit_once(graph):
+    everything = graph.search("", page_size=100).uris
+    paged = []
+    for page in range(1, 6):
+        results = graph.search("", page=page, page_size=3)
+        assert results.total == 13
+        paged.extend(results.uris)
+    assert paged == everything
+
+
+def test_highlights_mark_matched_words_and_escape_html(graph):
+    write(
+        graph,
+        "aip://model/registry/html",
+        type=Ref("lg:Model"),
+        name="Scorer <b>",
+        description="Scores ads & <i>videos</i> for the home page.",
+    )
+    graph.search_index.flush()
+    hit = graph.search("videos scorer").hits[0]
+    assert hit.highlights["name"] == "<mark>Scorer</mark> &lt;b&gt;"
+    assert "<mark>videos</mark>" in hit.highlights["description"]
+    assert "&amp;" in hit.highlights["description"]
+    assert hit.snippet == hit.highlights["description"]
+
+
+def test_owner_search_finds_users_and_teams(graph):
+    assert [h.uri for h in graph.search_owners("alice")] == [ALICE]
+    teams = graph.search_owners("personalization")
+    assert teams.hits[0].uri == TEAM
+    assert {h.type for h in teams} == {"lg:Team", "lg:User"}  # members of the team too
+    assert graph.search_owners("alice@example.com").hits[0].uri == ALICE
+    assert graph.search_owners("", page_size=50).total == 4
+    assert MODEL not in graph.search_owners("ranking").uris
+
+
+# -- entity types come from the ontology ----------------------------------------------------
+
+
+NOTEBOOK_TTL = """
+@prefix lg:   <https://w3id.org/lifecyclegraph/ontology#> .
+@prefix owl:  <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+lg:Notebook a owl:Class ;
+    rdfs:subClassOf lg:Asset ;
+    lg:domain lg:ModelsDomain ;
+    lg:componentType "notebook" ;
+    rdfs:label "notebook"@en ;
+    rdfs:comment "An exploration notebook."@en .
+"""
+
+NOTEBOOK_SHAPE = """
+@prefix lg:   <https://w3id.org/lifecyclegraph/ontology#> .
+@prefix lgsh: <https://w3id.org/lifecyclegraph/shapes#> .
+@prefix sh:   <http://www.w3.org/ns/shacl#> .
+@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
+
+lgsh:NotebookShape a sh:NodeShape ;
+    sh:targetClass lg:Notebook ;
+    sh:property [ sh:path lg:name ; sh:datatype xsd:string ; sh:minCount 1 ] .
+"""
+
+
+def test_type_added_to_the_ontology_is_searchable(tmp_path: Path, backend: str):
+    ontology = tmp_path / "ontology"
+    shapes = tmp_path / "shapes"
+    shutil.copytree(data_dir("ontology"), ontology)
+    shutil.copytree(data_dir("shapes"), shapes)
+    (ontology / "notebooks.ttl").write_text(NOTEBOOK_TTL)
+    (shapes / "notebooks.ttl").write_text(NOTEBOOK_SHAPE)
+    config = Config.from_text(
+        f'[search]\nbackend = "{backend}"\nbatch_ms = 20\nontology = "{ontology}"\n'
+    )
+    with LifecycleGraph.open(tmp_path / "store", search=config.search) as graph:
+        load_example(graph)
+        write(
+            graph,
+            "aip://notebook/jupyter/churn-eda",
+            type=Ref("lg:Notebook"),
+            name="Churn exploration",
+            owner=Ref(ALICE),
+        )
+        results = graph.search("notebook")
+        assert results.uris == ["aip://notebook/jupyter/churn-eda"]
+        assert results.hits[0].type == "lg:Notebook"
+        assert results.facets["domain"] == {"models": 1}
+        assert graph.search("", type="notebook").total == 1
+        assert graph.search("", type="lg:Notebook", owner="alice").total == 1
+        assert graph.search("churn", domain="models").total == 1
+
+
+# -- near real time ---------------------------------------------------------------------------
+
+
+def test_written_entity_is_found_within_a_second(graph):
+    write(graph, "aip://dataset/datasets/fresh", type=Ref("lg:Dataset"), name="Fresh clicks")
+    took = wait_until(lambda: graph.search("fresh clicks").total == 1)
+    assert took < 1.0
+
+
+def test_renamed_entity_never_returns_its_old_name(graph):
+    uri = "aip://dataset/datasets/moving"
+    names = [f"generation{n} table" for n in range(5)]
+    for n, name in enumerate(names):
+        write(graph, uri, type=Ref("lg:Dataset"), name=name)
+        wait_until(lambda name=name: [h.name for h in graph.search(name)] == [name])
+        for _ in range(5):
+            assert [h.name for h in graph.search("table", type="dataset")] == [name]
+            for old in names[:n]:
+                assert old not in [h.name for h in graph.search(old)]
+
+
+def test_renamed_owner_is_found_through_the_entities_it_owns(graph):
+    write(
+        graph,
+        ALICE,
+        type=Ref("lg:User"),
+        name="Alice Pleasance",
+        email="alice@example.com",
+        memberOf=Ref(TEAM),
+    )
+    wait_until(lambda: MODEL in graph.search("pleasance").uris)
+    assert MODEL not in graph.search("liddell").uris
+    assert graph.search_owners("pleasance").uris == [ALICE]
+
+
+def test_deleted_entity_leaves_both_indexes(graph):
+    graph.delete(ALICE, source="identity")
+    wait_until(lambda: graph.search_owners("alice").total == 0)
+    assert ALICE not in graph.search("alice").uris
+    assert graph.search_index.check().ok
+
+
+# -- derived data: rebuild, check, repair -----------------------------------------------------
+
+
+@pytest.fixture
+def on_disk(tmp_path: Path, backend: str):
+    config = SearchConfig(backend=backend, batch_ms=20)
+    with LifecycleGraph.open(tmp_path / "store", search=config) as graph:
+        load_example(graph)
+        assert graph.search("ranking").total == 7
+    return tmp_path / "store", config
+
+
+def test_deleted_index_directory_is_rebuilt_on_open(on_disk):
+    store, config = on_disk
+    shutil.rmtree(store / "search")
+    with LifecycleGraph.open(store, search=config) as graph:
+        assert graph.search("rankng").hits[0].uri == MODEL
+        assert graph.search_index.check().ok
+
+
+def test_deleted_index_directory_is_rebuilt_while_open(on_disk):
+    store, config = on_disk
+    with LifecycleGraph.open(store, search=config) as graph:
+        graph.search_index  # noqa: B018 - attach
+        shutil.rmtree(store / "search")
+        write(graph, "aip://model/registry/late", type=Ref("lg:Model"), name="Late model")
+        wait_until(lambda: graph.search("late model").total == 1, timeout=5)
+        assert graph.search("rankng").hits[0].uri == MODEL
+        assert graph.search_index.check().ok
+
+
+def test_corrupted_index_is_rebuilt(on_disk):
+    store, config = on_disk
+    for file in (store / "search").rglob("*"):
+        if file.is_file():
+            file.write_bytes(b"\x00garbage\xff" * 7)
+    with LifecycleGraph.open(store, search=config) as graph:
+        assert graph.search("ranking").total == 7
+        assert graph.search_index.check().ok
+
+
+def test_writes_made_without_the_index_are_picked_up_on_open(on_disk):
+    store, config = on_disk
+    with LifecycleGraph.open(store, search=config) as graph:  # search never attached
+        write(graph, "aip://model/registry/quiet", type=Ref("lg:Model"), name="Quiet model")
+    with LifecycleGraph.open(store, search=config) as graph:
+        assert graph.search("quiet").uris == ["aip://model/registry/quiet"]
+
+
+def test_check_reports_missing_stale_and_extra_and_repair_fixes_them(graph):
+    index = graph.search_index
+    index.flush()
+    builder = DocumentBuilder(graph.store)
+    old = builder.document(MODEL)
+    write(graph, BOB, type=Ref("lg:User"), name="Robert Builder", email="bob@example.com")
+    index.flush()
+    index.entities.delete([ALICE])
+    index.entities.index([old])  # an outdated document, as if a write had been lost
+    index.owners.index([builder.document(MODEL)])  # not an owner
+    report = index.check()
+    kinds = {(d.index, d.kind, d.uri) for d in report.discrepancies}
+    assert ("entities", "missing", ALICE) in kinds
+    assert ("owners", "extra", MODEL) in kinds
+    assert not any(d.uri == BOB for d in report.discrepancies)
+    # The old model document differs only if the model changed: rename it to be sure.
+    write(graph, MODEL, type=Ref("lg:Model"), name="Ranking model 2", owner=Ref(ALICE))
+    index.flush()
+    index.entities.index([old])
+    assert ("entities", "stale", MODEL) in {
+        (d.index, d.kind, d.uri) for d in index.check().discrepancies
+    }
+    index.repair()
+    assert index.check().ok
+
+
+def test_reindex_rebuilds_the_same_index(graph):
+    index = graph.search_index
+    before = index.entities.versions()
+    assert index.rebuild() == 13
+    assert index.entities.versions() == before
+    assert index.entities.count() == 13 and index.owners.count() == 4
+
+
+# -- the invariant: the index says what the store says ------------------------------------------
+
+_MODELS = [f"aip://model/registry/m{i}" for i in range(4)]
+_USERS = [f"aip://user/identity/u{i}" for i in range(2)]
+_NAMES = st.sampled_from(["alpha", "beta", "gamma model", "delta-set", "alpha beta"])
+_OPS = st.one_of(
+    st.tuples(st.just("model"), st.sampled_from(_MODELS), _NAMES, st.sampled_from(_USERS)),
+    st.tuples(st.just("user"), st.sampled_from(_USERS), _NAMES),
+    st.tuples(st.just("delete"), st.sampled_from(_MODELS + _USERS)),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    # ``backend`` is only the engine's name: sharing it between examples is right.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(ops=st.lists(_OPS, min_size=1, max_size=12))
+def test_index_matches_store_after_any_writes_and_deletes(backend, ops):
+    graph = LifecycleGraph.in_memory(search=SearchConfig(backend=backend, batch_ms=0))
+    try:
+        index = graph.search_index
+        for op in ops:
+            if op[0] == "model":
+                write(graph, op[1], type=Ref("lg:Model"), name=op[2], owner=Ref(op[3]))
+            elif op[0] == "user":
+                write(graph, op[1], type=Ref("lg:User"), name=op[2])
+            else:
+                graph.delete(op[1], source="test")
+        assert index.flush()
+        assert index.check().discrepancies == []
+        builder = DocumentBuilder(graph.store)
+        live = {uri: builder.document(uri) for uri in builder.all_uris()}
+        hits = graph.search("", page_size=100)
+        assert {h.uri: h.name for h in hits} == {u: d.name for u, d in live.items()}
+    finally:
+        graph.close()
+
+
+# -- the pieces -------------------------------------------------------------------------------
+
+
+def test_backends_implement_the_interface(backend: str):
+    opened = open_backend(backend, None)
+    try:
+        assert isinstance(opened, SearchBackend)
+        assert opened.count() == 0 and opened.versions() == {}
+    finally:
+        opened.close()
+
+
+def test_documents_are_a_pure_function_of_the_graph(backend: str):
+    first, second = LifecycleGraph.in_memory(), LifecycleGraph.in_memory()
+    load_example(first)
+    load_example(second)
+    a, b = DocumentBuilder(first.store), DocumentBuilder(second.store)
+    for uri in a.all_uris():
+        assert a.document(uri) == b.document(uri)
+        assert a.document(uri).version == b.document(uri).version
+
+
+def test_search_config_rejects_unknown_keys_and_backends():
+    with pytest.raises(ConfigError, match=r"search\.engine: unknown key"):
+        Config.from_text('[search]\nengine = "x"\n')
+    with pytest.raises(ConfigError, match=r"search\.backend"):
+        Config.from_text('[search]\nbackend = "lucene"\n')
+
+
+def test_index_lives_beside_the_store(on_disk):
+    store, _ = on_disk
+    assert (store / "search" / "entities").is_dir()
+    assert (store / "search" / "lifecyclegraph-search.json").is_file()
+
+
+def test_attach_with_an_explicit_path(tmp_path: Path, backend: str):
+    graph = LifecycleGraph.in_memory()
+    load_example(graph)
+    config = SearchConfig(backend=backend, path=tmp_path / "idx")
+    index = SearchIndex.attach(graph.store, config)
+    try:
+        assert index.search("rankng").hits[0].uri == MODEL
+    finally:
+        index.close()
+    assert (tmp_path / "idx" / "owners").is_dir()
+
+
+def test_documented_search_configuration_is_valid():
+    text = (Path(__file__).parent.parent / "docs" / "search.md").read_text()
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = Config.from_text(block, "docs/search.md")
+    assert config.search.backend == "whoosh" and config.search.batch_ms == 100
+
+
+def test_facets_can_be_skipped(graph):
+    results = graph.search("ranking", facets=False)
+    assert results.total == 7 and len(results.hits) == 7
+    assert results.facets == {}
+
+
+def test_updates_are_never_read_stale_across_many_commits(tmp_path: Path, backend: str):
+    # Whoosh's own Searcher.refresh() returns documents as they were before an update;
+    # every backend must show each commit's documents, and only those.
+    opened = open_backend(backend, tmp_path / "index")
+    base = LifecycleGraph.in_memory()
+    load_example(base)
+    docs = [d for _, d in DocumentBuilder(base.store).documents(base.entities()) if d]
+    try:
+        opened.index(docs)
+        for n in range(12):
+            doc = docs[n % len(docs)]
+            renamed = dataclasses.replace(doc, name=f"turn{n}zz")
+            opened.index([renamed])
+            hits = opened.search(SearchQuery(f"turn{n}zz", fuzzy_below=0)).hits
+            assert [(h.uri, h.name) for h in hits] == [(doc.uri, f"turn{n}zz")]
+            if n:
+                assert opened.search(SearchQuery(f"turn{n - 1}zz", fuzzy_below=0)).total == (
+                    1 if docs[(n - 1) % len(docs)].uri != doc.uri else 0
+                )
+            assert opened.count() == len(docs)
+        opened.delete([docs[0].uri])
+        assert opened.count() == len(docs) - 1
+        assert docs[0].uri not in opened.versions()
+    finally:
+        opened.close()

@@ -87,17 +87,24 @@ def synthetic_world(entities: int, seed: int = 0) -> World:
     runs = [f"run-{i}" for i in range(n_runs)]
     n_tests = max(1, k // 20)
     tests = [str(10000 + i) for i in range(n_tests)]
+    # Lineage has tiers, as a real catalogue does, and no cycles: the first third of the
+    # datasets are raw (no pipeline writes them, the runs that make them read nothing);
+    # a pipeline writes a dataset of a later tier from datasets of the tier before.
+    tier = max(1, n_datasets // 3)
+
+    def tier_of(index: int) -> int:
+        return min(2, index // tier)
+
     for i, name in enumerate(pipelines):
-        # Lineage is acyclic, as real lineage is: a pipeline reads only datasets that
-        # come before the one it writes, and a run reads a version made by an earlier run.
-        writes = (i * 7) % n_datasets
-        reads = [datasets[j] for j in sorted(rng.sample(range(writes), min(2, writes)))]
+        output = tier + (i * 7) % (n_datasets - tier) if n_datasets > tier else 0
+        previous = datasets[(tier_of(output) - 1) * tier : tier_of(output) * tier]
+        reads = rng.sample(previous, min(2, len(previous))) if tier_of(output) else []
         entry = {
             "name": name,
             "description": f"Pipeline {i}",
             "owner_emails": owners(),
             "labels": [{"key": "tier", "value": str(i % 3)}],
-            "nodes": [{"id": "main", "inputs": reads, "outputs": [datasets[writes]]}],
+            "nodes": [{"id": "main", "inputs": reads, "outputs": [datasets[output]]}],
             "created_at": _time(rng),
         }
         if i % 2 == 0:
@@ -136,7 +143,10 @@ def synthetic_world(entities: int, seed: int = 0) -> World:
             "started_at": _time(rng),
             "ended_at": _time(rng),
             "triggered_by": rng.choice(emails),
-            "inputs": [{"dataset_id": datasets[i // 2], "version": "v1"}] if i else [],
+            # a raw dataset's version, made by a run that read nothing
+            "inputs": [{"dataset_id": datasets[(i * 3) % tier], "version": "v1"}]
+            if i >= tier
+            else [],
             "outputs": [{"dataset_id": datasets[i], "version": "v1"}] if i < n_datasets else [],
             "attempts": [
                 {

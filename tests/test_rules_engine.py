@@ -432,3 +432,14 @@ def test_a_graph_opened_with_rules_that_explode_still_opens(tmp_path):
     with LifecycleGraph.open(tmp_path / "store", rules=True, rule_limit=10) as graph:
         assert isinstance(graph.rules.error, RuleLimitError)
         assert graph.entity(INSTANCE) is not None
+
+
+def test_a_stopped_engine_leaves_writes_alone_until_started_again(graph):
+    graph.rules.stop()
+    write_design_example(graph)
+    query = f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}"
+    assert values(graph, query) == []
+    graph.rules.start()
+    assert values(graph, query) == [TEST]
+    graph.delete(TEST, source="experimentation", observed_at=T0 + timedelta(hours=1))
+    assert values(graph, query) == []

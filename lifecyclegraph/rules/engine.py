@@ -104,7 +104,7 @@ class RuleEngine:
         self.last_update_seconds = 0.0
         self._timings: dict[str, float] = {}
         self._lock = threading.RLock()
-        self._subscribed = False
+        self._listener: _Listener | None = None
         arity = self.program.arity
         public = [p for p in self.program.base_relation if p in arity]
         self._classes: dict[Any, str] = {NamedNode(p): p for p in public if arity[p] == 1}
@@ -121,16 +121,20 @@ class RuleEngine:
             self.evaluator.prepare()
             self.running = True
             self.error = None
-            if not self._subscribed:
+            if self._listener is None:
                 # A weak reference: the store must not keep the engine (and itself, in a
                 # cycle the frozen collector would never free) alive.
-                self.store.subscribe(_Listener(self))
-                self._subscribed = True
+                self._listener = _Listener(self)
+                self.store.subscribe(self._listener)
             return report
 
     def stop(self) -> None:
-        """Stop maintaining the inferred graph (it keeps what it holds)."""
+        """Stop maintaining the inferred graph (it keeps what it holds) and stop
+        listening to the store."""
         self.running = False
+        if self._listener is not None:
+            self.store.unsubscribe(self._listener)
+            self._listener = None
 
     def evaluate(self) -> int:
         """Read the asserted facts and derive everything, in memory only.

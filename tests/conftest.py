@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -34,3 +35,23 @@ def golden(request: pytest.FixtureRequest):
         assert text == path.read_text(), f"output differs from {path}"
 
     return check
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo world ingested through events: sandbox, service and its API, per module."""
+    from lifecyclegraph.demo import start_demo
+
+    demo = start_demo(tmp_path_factory.mktemp("demo") / "store")
+    try:
+        demo.wait_until_ingested(timeout=120)
+        yield demo
+    finally:
+        demo.stop()
+
+
+@pytest.fixture(scope="module")
+def api(demo):
+    """An HTTP client of the demo world's API."""
+    with httpx.Client(base_url=demo.api.url, timeout=30) as client:
+        yield client

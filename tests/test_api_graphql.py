@@ -5,32 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.demo import start_demo
 from lifecyclegraph.graphql_schema import build_schema, execute
 from lifecyclegraph.ontology import Ontology, data_dir
 
 DESIGN_QUERY = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "design-query.graphql"
 TEST = "aip://ab-test/experimentation/12345"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    demo = start_demo(tmp_path_factory.mktemp("demo") / "store")
-    try:
-        demo.wait_until_ingested(timeout=120)
-        yield demo
-    finally:
-        demo.stop()
-
-
-@pytest.fixture(scope="module")
-def api(demo):
-    with httpx.Client(base_url=demo.api.url, timeout=30) as client:
-        yield client
 
 
 def graphql(api, query, variables=None):

@@ -4,31 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
-
-from lifecyclegraph.demo import start_demo
 
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 MODEL = "aip://model/registry/ranking-model"
 TEST = "aip://ab-test/experimentation/12345"
 VIEWING = "aip://dataset/datasets/viewing-history"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    demo = start_demo(tmp_path_factory.mktemp("demo") / "store")
-    try:
-        demo.wait_until_ingested(timeout=120)
-        yield demo
-    finally:
-        demo.stop()
-
-
-@pytest.fixture(scope="module")
-def api(demo):
-    with httpx.Client(base_url=demo.api.url, timeout=30) as client:
-        yield client
 
 
 def test_entity_by_path_returns_properties_types_and_freshness(api):

@@ -24,7 +24,17 @@ from html import escape
 from lifecyclegraph.search.backend import SearchQuery
 from lifecyclegraph.search.documents import WORD, tokens
 
-__all__ = ["Plan", "Step", "Weights", "highlight", "highlighter", "matches", "plan"]
+__all__ = [
+    "FILTER_FIELDS",
+    "HIGHLIGHTED",
+    "Plan",
+    "Step",
+    "Weights",
+    "highlight",
+    "highlighter",
+    "matches",
+    "plan",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,17 @@ class Plan:
 
 
 WEIGHTS = Weights()
+
+#: The index field each search filter matches (the same in every backend).
+FILTER_FIELDS = {"type": "type", "domain": "domain", "tag": "tags", "owner": "owner_keys"}
+#: The result key of each highlighted snippet, and the index field it comes from.
+HIGHLIGHTED = {
+    "name": "name",
+    "description": "description",
+    "related": "related",
+    "owners": "owner_names",
+    "tags": "tags_text",
+}
 
 
 def plan(query: SearchQuery, weights: Weights = WEIGHTS) -> Plan:

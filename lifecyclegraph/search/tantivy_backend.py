@@ -24,20 +24,12 @@ from tantivy import Occur, Query
 
 from lifecyclegraph.search.backend import FACET_SIZE, FACETS, Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
-from lifecyclegraph.search.ranking import Plan, Step, highlighter, plan
+from lifecyclegraph.search.ranking import FILTER_FIELDS, HIGHLIGHTED, Plan, Step, highlighter, plan
 
 __all__ = ["TantivyBackend"]
 
 _WORDS_TOKENIZER = "lg_words"
 _FACET_FIELDS = {"type": "type", "domain": "domain", "tag": "tags", "owner": "owners"}
-_FILTER_FIELDS = {"type": "type", "domain": "domain", "tag": "tags", "owner": "owner_keys"}
-_HIGHLIGHTED = {
-    "name": "name",
-    "description": "description",
-    "related": "related",
-    "owners": "owner_names",
-    "tags": "tags_text",
-}
 _MARKER = ".lifecyclegraph-tantivy"
 _AGGREGATION = {
     facet: {"terms": {"field": field, "size": FACET_SIZE}} for facet, field in _FACET_FIELDS.items()
@@ -196,7 +188,7 @@ class TantivyBackend:
             stored = searcher.doc(address)
             marks = {}
             if not steps.every:
-                for key, fieldname in _HIGHLIGHTED.items():
+                for key, fieldname in HIGHLIGHTED.items():
                     for value in stored.get_all(fieldname):
                         text = highlight(value)
                         if text:
@@ -237,7 +229,7 @@ class TantivyBackend:
         for facet, values in query.filters.items():
             if not values:
                 continue
-            field = _FILTER_FIELDS[facet]
+            field = FILTER_FIELDS[facet]
             norm = [v.lower() for v in values] if facet == "owner" else list(values)
             clauses.append((Occur.Must, Query.term_set_query(self._schema, field, norm)))
         if not clauses:

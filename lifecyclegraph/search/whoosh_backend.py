@@ -30,7 +30,14 @@ from whoosh.searching import Searcher
 
 from lifecyclegraph.search.backend import FACET_SIZE, Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
-from lifecyclegraph.search.ranking import Plan, Weights, highlighter, plan
+from lifecyclegraph.search.ranking import (
+    FILTER_FIELDS,
+    HIGHLIGHTED,
+    Plan,
+    Weights,
+    highlighter,
+    plan,
+)
 
 __all__ = ["WhooshBackend"]
 
@@ -70,14 +77,6 @@ _FACET_FIELDS = {
     "domain": ("domain", False),
     "tag": ("tags", True),
     "owner": ("owners", True),
-}
-_FILTER_FIELDS = {"type": "type", "domain": "domain", "tag": "tags", "owner": "owner_keys"}
-_HIGHLIGHTED = {
-    "name": "name",
-    "description": "description",
-    "related": "related",
-    "owners": "owner_names",
-    "tags": "tags_text",
 }
 
 
@@ -194,7 +193,7 @@ class WhooshBackend:
             marks = {}
             if not steps.every:
                 stored = hit.fields()
-                for key, fieldname in _HIGHLIGHTED.items():
+                for key, fieldname in HIGHLIGHTED.items():
                     for value in stored.get(fieldname, "").split("\n"):
                         text = highlight(value)
                         if text:
@@ -333,7 +332,7 @@ def _filter(query: SearchQuery) -> Any:
     for facet, values in query.filters.items():
         if not values:
             continue
-        field = _FILTER_FIELDS[facet]
+        field = FILTER_FIELDS[facet]
         norm = [v.lower() for v in values] if facet == "owner" else list(values)
         clauses.append(wq.Or([wq.Term(field, v) for v in norm]))
     return wq.And(clauses) if clauses else None

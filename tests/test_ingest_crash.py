@@ -30,6 +30,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+RUNNING: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_service_left_running():
+    """Whatever happens in the test, no ``serve`` child outlives it."""
+    yield
+    while RUNNING:
+        process = RUNNING.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 class Service:
     """``lifecyclegraph serve`` in a child process."""
 
@@ -49,6 +63,7 @@ class Service:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        RUNNING.append(self.process)
         deadline = time.monotonic() + 60
         while True:
             try:

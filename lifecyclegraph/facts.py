@@ -189,11 +189,13 @@ def from_literal(literal: Literal) -> Any:
     42
     >>> from_literal(Literal("2026-01-01T00:00:00Z", datatype=XSD.dateTime)).year
     2026
+    >>> from_literal(Literal("abc", datatype=XSD.decimal))  # ill-typed: its text
+    'abc'
     """
     parse = _PARSERS.get(literal.datatype.value)
     if parse is None:
         return literal.value
     try:
         return parse(literal.value)
-    except ValueError:
+    except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
         return literal.value

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.facts import Facts, Ref, from_literal
 from lifecyclegraph.validation import Severity, Validator
 from lifecyclegraph.validation.reference import pyshacl_results
 from lifecyclegraph.vocab import LG, XSD
@@ -214,10 +214,16 @@ NUMERIC = {XSD.integer, XSD.decimal, XSD.double}
 
 
 def _boolean_in_range_check(facts: Facts) -> bool:
-    """A value a numeric range cannot be compared with (a boolean, a date, an IRI...):
-    pySHACL reports such a value against one bound or the other, SHACL against both."""
+    """A value a numeric range cannot be compared with (a boolean, a date, an IRI, an
+    ill-typed number such as ``"abc"^^xsd:decimal``...): pySHACL reports such a value
+    against one bound or the other, SHACL against both."""
     return any(
-        p in RANGED and not (isinstance(o, Literal) and o.datatype in NUMERIC)
+        p in RANGED
+        and not (
+            isinstance(o, Literal)
+            and o.datatype in NUMERIC
+            and not isinstance(from_literal(o), str)
+        )
         for p, o in facts.pairs
     )
 

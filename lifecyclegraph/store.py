@@ -69,6 +69,7 @@ _BOOKKEEPING = (
     LG.partOf,
     LG.lastEnrichedAt,
 )
+_BOOKKEEPING_IRIS = frozenset(p.value for p in _BOOKKEEPING)
 _RDF_TYPE = str(RDF_TYPE)
 _SNAPSHOT_OF = str(LG.snapshotOf)
 _OBSERVED_AT = str(LG.observedAt)
@@ -268,7 +269,13 @@ class SnapshotStore:
     def _run(self, operations: Iterable[tuple[Any, ...]]) -> list[WriteResult]:
         with self._lock:
             batch = _Batch(self)
+            referenced: set[str] = set()
             for op in operations:
+                if op[0] == "reference":
+                    if op[1] in referenced:  # known since its first reference in this call
+                        batch.results.append(WriteResult(op[1], Outcome.IGNORED))
+                        continue
+                    referenced.add(op[1])
                 uris = batch.uris_of(op)
                 if batch.touched & uris:
                     batch.commit()
@@ -283,7 +290,7 @@ class SnapshotStore:
         """The bookkeeping of ``uri``, or ``None`` if the store has never heard of it."""
         values: dict[str, Any] = {}
         for quad in self.current.quads_for_pattern(NamedNode(uri), None, None, _DEFAULT):
-            if quad.predicate in _BOOKKEEPING:
+            if quad.predicate.value in _BOOKKEEPING_IRIS:
                 values[quad.predicate.value] = quad.object
         if LG.hydrationState.value not in values:
             return None
@@ -584,7 +591,8 @@ class _Batch:
     def _reference(self, uri: str, cls: NamedNode, obs: Observation) -> WriteResult:
         self.touched.add(uri)
         node = NamedNode(uri)
-        if self._bookkeeping(node):
+        known = self.store.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT)
+        if next(known, None) is not None:
             return WriteResult(uri, Outcome.IGNORED)
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
         self.inserts.append((str(node), _RDF_TYPE, str(cls), str(snapshot)))
@@ -615,7 +623,7 @@ class _Batch:
         return {
             q.predicate.value: q.object
             for q in self.store.current.quads_for_pattern(node, None, None, _DEFAULT)
-            if q.predicate in _BOOKKEEPING
+            if q.predicate.value in _BOOKKEEPING_IRIS
         }
 
     def _is_stale(self, old: dict[str, Any], obs: Observation) -> bool:

@@ -28,6 +28,7 @@ SCHEME = "aip"
 # ``quote`` never escapes ALPHA / DIGIT / "-._~" (the unreserved set).
 _SEGMENT_SAFE = "!$&'()*+,;=:@"
 _PCHAR_ENCODED = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*")
+_NEEDS_NO_ESCAPE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@]*")  # what quote() leaves as it is
 _COMPONENT_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 _PLATFORM_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _PREFIX = SCHEME + "://"
@@ -155,10 +156,10 @@ class AipUri:
         return cls(component_type, platform_id, resource_id)
 
     def __str__(self) -> str:
-        return (
-            f"{_PREFIX}{self.component_type}/{self.platform_id}/"
-            f"{quote(self.resource_id, safe=_SEGMENT_SAFE)}"
-        )
+        resource = self.resource_id
+        if not _NEEDS_NO_ESCAPE.fullmatch(resource):
+            resource = quote(resource, safe=_SEGMENT_SAFE)
+        return f"{_PREFIX}{self.component_type}/{self.platform_id}/{resource}"
 
     def __repr__(self) -> str:
         return f"AipUri({str(self)!r})"
@@ -166,6 +167,8 @@ class AipUri:
 
 def _unquote_strict(encoded: str) -> str:
     """Decode percent-escapes, failing on bytes that are not UTF-8."""
+    if "%" not in encoded:
+        return encoded  # already checked to be ASCII characters allowed in a segment
     raw = bytearray()
     i = 0
     while i < len(encoded):

@@ -42,7 +42,9 @@ class Namespace:
     def __getattr__(self, local: str) -> NamedNode:
         if local.startswith("__"):
             raise AttributeError(local)
-        return NamedNode(self.base + local)
+        term = NamedNode(self.base + local)
+        setattr(self, local, term)  # terms are immutable: the next lookup is a plain one
+        return term
 
     def __getitem__(self, local: str) -> NamedNode:
         return NamedNode(self.base + local)

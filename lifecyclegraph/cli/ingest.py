@@ -12,6 +12,7 @@ from typing import IO, Any
 import click
 
 from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.ingest.worker import PassResult
 from lifecyclegraph.service import Service
 
 CHUNK = 1000
@@ -24,13 +25,14 @@ def _service(ctx: click.Context) -> Service:
 def _drain(service: Service, label: str) -> None:
     async def run() -> None:
         total = 0
-        while True:
-            step = await service.ingestor.process()
-            if not step.taken:
-                break
+
+        def progress(step: PassResult) -> None:
+            nonlocal total
             total += step.taken
             if sys.stderr.isatty():
                 click.echo(f"\r{label}: {total} hydrated", nl=False, err=True)
+
+        await service.ingestor.drain(on_pass=progress)
         if sys.stderr.isatty():
             click.echo("", err=True)
         await service.sources.aclose()

@@ -39,7 +39,6 @@ contract does not allow raises :class:`~lifecyclegraph.errors.SourceProtocolErro
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import random
@@ -49,6 +48,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -65,6 +65,7 @@ from lifecyclegraph.hydration.retry import (
     parse_retry_after,
 )
 from lifecyclegraph.hydration.settings import SourceSettings, redact_url
+from lifecyclegraph.hydration.transport import Answer, HttpxWire, PoolWire
 
 __all__ = ["ClientStats", "Fetched", "SourceClient"]
 
@@ -169,17 +170,12 @@ class SourceClient:
         headers = {"Accept": "application/json", "User-Agent": "lifecyclegraph"}
         if settings.auth_header is not None:
             headers["Authorization"] = settings.auth_header
-        self._http = httpx.AsyncClient(
-            base_url=settings.url,
-            headers=headers,
-            timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(
-                max_connections=settings.concurrency,
-                max_keepalive_connections=settings.concurrency,
-            ),
-            transport=transport,
-            follow_redirects=False,
+        self._wire: PoolWire | HttpxWire = (
+            PoolWire(settings.url, headers, settings.timeout, max_idle=settings.concurrency)
+            if transport is None
+            else HttpxWire(settings.url, headers, settings.timeout, settings.concurrency, transport)
         )
+        self._display_base = redact_url(settings.url).rstrip("/")  # for messages
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._limiter = RateLimiter(settings.rate_limit, self._clock)
         self._breaker = CircuitBreaker(
@@ -210,7 +206,7 @@ class SourceClient:
             return
         self._closed = True
         await self._flights.cancel_all()
-        await self._http.aclose()
+        await self._wire.aclose()
 
     @property
     def stats(self) -> ClientStats:
@@ -249,7 +245,7 @@ class SourceClient:
         entry = self._cache.get(key)
         if entry is not None and self._cache.is_fresh(entry):
             self._counts["cache_hits"] += 1
-            return Fetched(200, copy.deepcopy(entry.body), entry.etag, True, entry.fetched_at)
+            return Fetched(200, _copy_json(entry.body), entry.etag, True, entry.fetched_at)
         outcome, joined = self._flights.join(key, lambda: self._load(key, entry))
         if joined:
             self._counts["coalesced"] += 1
@@ -262,12 +258,12 @@ class SourceClient:
                     f"{self!r} was closed while this request was in flight"
                 ) from None
             raise
-        return replace(fetched, body=copy.deepcopy(fetched.body))
+        return replace(fetched, body=_copy_json(fetched.body))
 
     async def _load(self, key: CacheKey, entry: CachedResponse | None) -> Fetched:
         """Ask the source, with retries, until it answers or the request is given up."""
         path, params = key[0], dict(key[1])
-        url = redact_url(str(self._http.build_request("GET", path, params=params).url))
+        url = self._display_base + path + (f"?{urlencode(params)}" if params else "")
         etag = entry.etag if entry is not None else None
         attempts = 0
         while True:
@@ -284,14 +280,14 @@ class SourceClient:
                     self._breaker.abandoned(trial=trial)
                     raise
             attempts += 1
-            if response is not None and not is_retryable_status(response.status_code):
+            if response is not None and not is_retryable_status(response.status):
                 self._succeeded(trial)
                 return self._answer(key, entry, response, url)
 
             retry_after = None
             if response is not None:
                 retry_after = parse_retry_after(
-                    response.headers.get("Retry-After"), self._clock.now()
+                    response.headers.get("retry-after"), self._clock.now()
                 )
             if retry_after is not None:
                 self._limiter.hold(retry_after)
@@ -319,7 +315,7 @@ class SourceClient:
 
     async def _attempt(
         self, path: str, params: dict[str, str], etag: str | None, attempts: int, url: str
-    ) -> tuple[httpx.Response | None, str]:
+    ) -> tuple[Answer | None, str]:
         """Send one request: the response (``None`` if none came) and what went wrong."""
         self._counts["requests"] += 1
         if attempts:
@@ -327,7 +323,7 @@ class SourceClient:
         headers = {"If-None-Match": etag} if etag is not None else None
         try:
             async with asyncio.timeout(self.settings.timeout):
-                response = await self._http.get(path, params=params, headers=headers)
+                response = await self._wire.get(path, params, headers)
         except (TimeoutError, httpx.TimeoutException):
             self._counts["timeouts"] += 1
             return None, f"no answer within {self.settings.timeout:g} s"
@@ -338,20 +334,20 @@ class SourceClient:
         except httpx.TransportError as error:
             self._counts["connection_errors"] += 1
             return None, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        status = response.status_code
+        status = response.status
         if status == httpx.codes.TOO_MANY_REQUESTS:
             self._counts["rate_limited"] += 1
         elif 500 <= status <= 599:
             self._counts["server_errors"] += 1
-        return response, f"{status} {response.reason_phrase}".rstrip()
+        return response, f"{status} {response.reason}".rstrip()
 
     def _answer(
-        self, key: CacheKey, entry: CachedResponse | None, response: httpx.Response, url: str
+        self, key: CacheKey, entry: CachedResponse | None, response: Answer, url: str
     ) -> Fetched:
         """Turn a final answer into a :class:`Fetched`, keeping the cache in step."""
-        status = response.status_code
+        status = response.status
         now = self._clock.now()
-        etag = response.headers.get("ETag")
+        etag = response.headers.get("etag")
         if status == httpx.codes.OK:
             body = self._json_object(response, url)
             self._cache.put(key, body, etag, now)
@@ -364,7 +360,7 @@ class SourceClient:
             self._cache.evict(key)
             return Fetched(404, None, None, False, now)
         expected = "200, 304 or 404" if entry is not None else "200 or 404"
-        answered = f"{status} {response.reason_phrase}".rstrip()
+        answered = f"{status} {response.reason}".rstrip()
         raise self._protocol_error(
             f"GET {url} answered {answered}, which the contract does not allow "
             f"(expected {expected}; 429 and 5xx are retried)",
@@ -372,7 +368,7 @@ class SourceClient:
             status,
         )
 
-    def _json_object(self, response: httpx.Response, url: str) -> dict[str, Any]:
+    def _json_object(self, response: Answer, url: str) -> dict[str, Any]:
         try:
             body = json.loads(response.content)
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
@@ -468,3 +464,19 @@ class SourceClient:
                 self._breaker.consecutive_failures,
                 self._breaker.blocked_for(),
             )
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of a parsed JSON value (its scalars are immutable): several times
+    cheaper than ``copy.deepcopy``.
+
+    >>> body = {"a": [1, {"b": None}]}
+    >>> copied = _copy_json(body)
+    >>> copied == body, copied["a"] is body["a"], copied["a"][1] is body["a"][1]
+    (True, False, False)
+    """
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value

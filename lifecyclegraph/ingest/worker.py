@@ -13,7 +13,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -204,7 +204,9 @@ class Ingestor:
         outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
         result.hydrate_seconds = time.perf_counter() - began
         # Validation and writes are CPU and store work: done in a thread so that the
-        # event loop (the HTTP API, when serving) keeps answering meanwhile.
+        # event loop (the HTTP API, when serving) keeps answering meanwhile. The next
+        # pass waits for them: overlapping it with its hydration was measured slower
+        # (the two contend for the GIL; docs/benchmarks.md, Ingestion).
         return await asyncio.to_thread(self._commit, items, outcomes, result, began)
 
     def _commit(
@@ -263,25 +265,19 @@ class Ingestor:
         result.seconds = time.perf_counter() - began
         return result
 
-    async def drain(self, max_passes: int = 1_000_000, wait: float = 0.0) -> PassResult:
+    async def drain(
+        self, wait: float = 0.0, on_pass: Callable[[PassResult], None] | None = None
+    ) -> PassResult:
         """Process until no work is due; return the totals.
 
         Args:
-            max_passes: a bound on the passes made.
             wait: keep waiting up to this many seconds for work that is queued but not
                 due yet (retries after failures), until the queue is empty.
+            on_pass: called with each pass's result as it is written (progress).
         """
         total = PassResult()
-        deadline = time.monotonic() + wait
-        for _ in range(max_passes):
-            step = await self.process()
-            if not step.taken:
-                due = self.journal.next_due()
-                if due is None or time.monotonic() >= deadline:
-                    break
-                pause = min(max(due - time.time(), 0.01), deadline - time.monotonic(), 1.0)
-                await asyncio.sleep(max(pause, 0.0))
-                continue
+
+        def add(step: PassResult) -> None:
             total.taken += step.taken
             total.rejected += step.rejected
             total.retried += step.retried
@@ -292,7 +288,20 @@ class Ingestor:
             total.write_seconds += step.write_seconds
             for key, value in step.written.items():
                 total.count(key, value)
-        return total
+            if on_pass is not None:
+                on_pass(step)
+
+        deadline = time.monotonic() + wait
+        while True:
+            step = await self.process()
+            if step.taken:
+                add(step)
+                continue
+            due = self.journal.next_due()
+            if due is None or time.monotonic() >= deadline:
+                return total
+            pause = min(max(due - time.time(), 0.01), deadline - time.monotonic(), 1.0)
+            await asyncio.sleep(max(pause, 0.0))
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Process continuously until ``stop`` is set; new work wakes it at once."""

@@ -42,7 +42,7 @@ HTTP/2, or streamed bodies: an answer is read whole, up to ``max_body`` bytes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import base64
 import json
 import ssl
 import zlib
@@ -50,7 +50,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import httptools
 import httpx
@@ -162,6 +162,11 @@ class PoolWire:
             host_header = f"[{self._host}]" if default_port else f"[{self._host}]:{self._port}"
         lines = [f"Host: {host_header}", "Accept-Encoding: gzip, deflate"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
+        if parts.username is not None and not any(
+            name.lower() == "authorization" for name in headers
+        ):  # credentials in the URL (https://user:pass@host) are Basic auth, as in httpx
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            lines.append("Authorization: Basic " + base64.b64encode(pair.encode()).decode())
         self._head = "\r\n".join(lines).encode("latin-1")
         self.timeout = timeout
         self.max_idle = max_idle
@@ -247,22 +252,22 @@ def _decode(body: bytes, encoding: str, limit: int) -> bytes:
         return body
     if coding not in ("gzip", "x-gzip", "deflate"):
         raise httpx.DecodingError(f"the body is encoded with {encoding!r}, which was not asked")
-    try:
-        if coding == "deflate":
-            try:
-                inflater = zlib.decompressobj()
-                out = inflater.decompress(body, limit + 1)
-            except zlib.error:  # raw deflate, without the zlib header
-                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                out = inflater.decompress(body, limit + 1)
-        else:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    # gzip: a gzip header; deflate: a zlib stream, or (as some servers send) raw deflate.
+    formats = [16 + zlib.MAX_WBITS] if coding != "deflate" else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    problem = "it is not compressed data"
+    for wbits in formats:
+        inflater = zlib.decompressobj(wbits)
+        try:
             out = inflater.decompress(body, limit + 1)
-    except zlib.error as error:
-        raise httpx.DecodingError(f"the {coding} body does not decode: {error}") from None
-    if len(out) > limit:
-        raise httpx.RemoteProtocolError(f"the decoded body is larger than {limit} bytes")
-    return out
+        except zlib.error as error:
+            problem = str(error)
+            continue
+        if len(out) > limit:
+            raise httpx.RemoteProtocolError(f"the decoded body is larger than {limit} bytes")
+        if not inflater.eof:
+            raise httpx.DecodingError(f"the {coding} body is cut short")
+        return out
+    raise httpx.DecodingError(f"the {coding} body does not decode: {problem}")
 
 
 class _ConnectionLost(Exception):
@@ -288,6 +293,8 @@ class _Connection(asyncio.Protocol):
         self._received = False
         self._complete = False
         self._keep_alive = False
+        self._until_close = False
+        self._stray = False
         self._status = 0
         self.closed = False
 
@@ -297,7 +304,9 @@ class _Connection(asyncio.Protocol):
         self._transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        if self._waiter is None:  # bytes nobody asked for: the connection is unusable
+        if self._waiter is None or self._complete:
+            # Bytes nobody asked for (after a whole answer): the connection is unusable.
+            self._stray = True
             self.close()
             return
         self._received = True
@@ -305,39 +314,56 @@ class _Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail(httpx.RemoteProtocolError("the server switched protocols unasked"))
+        except httptools.HttpParserCallbackError as error:
+            cause = error.__context__  # what a callback below raised
+            if isinstance(cause, httpx.HTTPError):
+                self._fail(cause)
+            else:
+                self._fail(httpx.RemoteProtocolError(f"a malformed HTTP response: {error}"))
         except httptools.HttpParserError as error:
             self._fail(httpx.RemoteProtocolError(f"a malformed HTTP response: {error}"))
-        except httpx.HTTPError as error:  # raised by on_body
-            self._fail(error)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._waiter is None or self._waiter.done():
             return
-        with contextlib.suppress(httptools.HttpParserError):
-            self._parser.feed_eof()  # a body delimited by the end of the connection
-        if not self._complete:
-            why = f" ({exc})" if exc else ""
-            self._fail(
-                _ConnectionLost(
-                    f"the server closed the connection before its answer ended{why}",
-                    sent_nothing_back=not self._received,
-                )
+        if self._until_close and not self._complete:
+            self._finish()  # a body delimited by the end of the connection: all there
+            return
+        why = f" ({exc})" if exc else ""
+        self._fail(
+            _ConnectionLost(
+                f"the server closed the connection before its answer ended{why}",
+                sent_nothing_back=not self._received,
             )
+        )
 
     # -- httptools callbacks ------------------------------------------------------------
 
     def on_status(self, status: bytes) -> None:
-        self._reason += status
+        if not self._complete:
+            self._reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
+        if not self._complete:
+            self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self._complete:
+            self._stray = True
+            return
         self._status = self._parser.get_status_code()
         self._keep_alive = self._parser.should_keep_alive()  # known only while parsing
+        framed = any(
+            name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self._headers
+        )
+        bodiless = self._status < 200 or self._status in (204, 304)
+        self._until_close = not framed and not bodiless
 
     def on_body(self, body: bytes) -> None:
+        if self._complete:
+            self._stray = True
+            return
         self._size += len(body)
         if self._size > self._max_body:
             raise httpx.RemoteProtocolError(
@@ -346,6 +372,16 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._complete:
+            self._stray = True
+        elif 100 <= self._status < 200:
+            # An interim answer (103 Early Hints, say): the final one follows.
+            self._reason, self._headers, self._body, self._size = b"", [], [], 0
+            self._until_close = False
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
         self._complete = True
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -375,6 +411,7 @@ class _Connection(asyncio.Protocol):
         self._reason, self._headers, self._body = b"", [], []
         self._size, self._status = 0, 0
         self._received = self._complete = self._keep_alive = False
+        self._until_close = self._stray = False
         self._waiter = asyncio.get_running_loop().create_future()
         try:
             self._transport.write(head)
@@ -384,6 +421,6 @@ class _Connection(asyncio.Protocol):
             raise
         finally:
             self._waiter = None
-        keep = self._keep_alive and not self.closed
+        keep = self._keep_alive and not self.closed and not self._stray
         reason = self._reason.decode("latin-1").strip()
         return self._status, reason, self._headers, b"".join(self._body), keep

@@ -50,6 +50,8 @@ class IngestBenchResult:
     inferred_p50_ms: float = 0.0
     inferred_p95_ms: float = 0.0
     background_rate_per_second: float = 0.0
+    rules: bool = True
+    search: str = "whoosh"
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -61,9 +63,11 @@ def run_ingest_bench(
     rate: float = 20.0,
     seed: int = 0,
     rules: bool = True,
+    search: str = "whoosh",
 ) -> IngestBenchResult:
     """Run the phases on a world of about ``entities`` entities (the inferred-edge phase
-    only with ``rules``)."""
+    only with ``rules``), keeping a search index with ``search`` (``whoosh``,
+    ``tantivy``, or ``off``)."""
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-ingest-") as tmp:
         world.save(Path(tmp) / "world")
@@ -73,6 +77,7 @@ def run_ingest_bench(
                 {
                     "store": {"path": str(Path(tmp) / "store")},
                     "rules": {"enabled": rules},
+                    "search": ({"enabled": False} if search == "off" else {"backend": search}),
                     "sources": {
                         s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000, "concurrency": 4}
                         for s in SYSTEMS
@@ -83,7 +88,9 @@ def run_ingest_bench(
             service = Service(config)
             service.ingestor.batch = 512
             try:
-                return asyncio.run(_phases(service, sandbox, world, latency_samples, rate))
+                result = asyncio.run(_phases(service, sandbox, world, latency_samples, rate))
+                result.rules, result.search = rules, search
+                return result
             finally:
                 service.journal.close()
                 service.graph.close()

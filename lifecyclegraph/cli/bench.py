@@ -133,21 +133,29 @@ def _print_search(r: Any) -> None:
     show_default=True,
     help="Run the rule engine while ingesting (and measure the inferred edge).",
 )
+@click.option(
+    "--search",
+    type=click.Choice(["off", "whoosh", "tantivy"]),
+    default="whoosh",
+    show_default=True,
+    help="Keep a search index up to date while ingesting, with this engine.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def ingest_bench(
-    sizes: tuple[int, ...], samples: int, rate: float, rules: bool, as_json: bool
+    sizes: tuple[int, ...], samples: int, rate: float, rules: bool, search: str, as_json: bool
 ) -> None:
     """Events -> hydrated over HTTP -> validated -> stored, against the sandbox in its own
     process: entities/s, the share of SHACL validation, and event-to-visible latency."""
     from lifecyclegraph.bench.ingest import run_ingest_bench
 
-    results = [run_ingest_bench(size, samples, rate, rules=rules) for size in sizes]
+    results = [run_ingest_bench(size, samples, rate, rules=rules, search=search) for size in sizes]
     if as_json:
         click.echo(
             json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)
         )
         return
     click.echo(f"machine: {machine()}")
+    click.echo(f"rules: {'on' if rules else 'off'}; search index: {search}")
     click.echo(
         f"{'entities':>9} {'events':>7} {'seconds':>8} {'entities/s':>10} "
         f"{'SHACL':>6} {'HTTP':>6} {'writes':>6} {'p50 ms':>7} {'p95 ms':>7} "

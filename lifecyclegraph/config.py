@@ -89,6 +89,11 @@ class StoreConfig(_Strict):
 class IngestConfig(_Strict):
     max_event_bytes: int = Field(default=64 * 1024, ge=256)
     max_batch_events: int = Field(default=10_000, ge=1)
+    hydration_process: bool = Field(
+        default=False,
+        description="hydrate (HTTP and normalization) in a child process, beside the "
+        "writes of the previous batch: faster on two cores or more",
+    )
 
 
 class RulesConfig(_Strict):

@@ -14,6 +14,7 @@ from typing import Any
 from lifecyclegraph.config import Config
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.ingest.hydrator import HydratorProcess
 from lifecyclegraph.query import QueryPool
 from lifecyclegraph.sources import Sources
 
@@ -26,7 +27,8 @@ class Service:
     Args:
         config: the validated configuration.
         graph: the graph (default: opened on disk at ``config.store.path``).
-        sources: the configured sources (default: from ``config.sources``).
+        sources: the configured sources (default: from ``config.sources``). Given
+            here, they hydrate in this process even with ``[ingest] hydration_process``.
         journal: the ingestion journal (default: ``ingest.sqlite`` in the store).
     """
 
@@ -49,11 +51,19 @@ class Service:
         self.sources = sources or Sources(config)
         path = self.graph.store.path
         self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")
+        # The child builds its sources from the configuration: sources handed in here
+        # (tests' scripted clients) can only hydrate in this process.
+        self.hydrator = (
+            HydratorProcess(config, self.sources)
+            if config.ingest.hydration_process and sources is None
+            else None
+        )
         self.ingestor = Ingestor(
             self.graph,
             self.sources,
             self.journal,
             max_event_bytes=config.ingest.max_event_bytes,
+            hydrator=self.hydrator,
         )
         server = config.server
         self.queries = QueryPool(
@@ -80,6 +90,8 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         await self.sources.aclose()
+        if self.hydrator is not None:
+            await asyncio.to_thread(self.hydrator.close)
         self.queries.close()
         self.journal.close()
         self.graph.close()
@@ -105,7 +117,11 @@ class Service:
                 warnings=len(report.warnings),
                 failures=len(report.failures),
             )
-            client_stats = getattr(self.sources.clients[platform], "stats", None)
+            client_stats = (
+                self.hydrator.client_stats.get(platform)
+                if self.hydrator is not None
+                else getattr(self.sources.clients[platform], "stats", None)
+            )
             if client_stats is not None:
                 entry["client"] = _as_dict(client_stats)
         return stats

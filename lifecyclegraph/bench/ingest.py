@@ -52,6 +52,7 @@ class IngestBenchResult:
     background_rate_per_second: float = 0.0
     rules: bool = True
     search: str = "whoosh"
+    hydration_process: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -64,10 +65,11 @@ def run_ingest_bench(
     seed: int = 0,
     rules: bool = True,
     search: str = "whoosh",
+    hydration_process: bool = True,
 ) -> IngestBenchResult:
     """Run the phases on a world of about ``entities`` entities (the inferred-edge phase
     only with ``rules``), keeping a search index with ``search`` (``whoosh``,
-    ``tantivy``, or ``off``)."""
+    ``tantivy``, or ``off``), hydrating in a child process or in the event loop."""
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-ingest-") as tmp:
         world.save(Path(tmp) / "world")
@@ -77,6 +79,7 @@ def run_ingest_bench(
                 {
                     "store": {"path": str(Path(tmp) / "store")},
                     "rules": {"enabled": rules},
+                    "ingest": {"hydration_process": hydration_process},
                     "search": ({"enabled": False} if search == "off" else {"backend": search}),
                     "sources": {
                         s: {"url": f"{sandbox.url}/{s}", "rate_limit": 100_000, "concurrency": 4}
@@ -90,8 +93,11 @@ def run_ingest_bench(
             try:
                 result = asyncio.run(_phases(service, sandbox, world, latency_samples, rate))
                 result.rules, result.search = rules, search
+                result.hydration_process = hydration_process
                 return result
             finally:
+                if service.hydrator is not None:
+                    service.hydrator.close()
                 service.journal.close()
                 service.graph.close()
         finally:

@@ -140,9 +140,22 @@ def _print_search(r: Any) -> None:
     show_default=True,
     help="Keep a search index up to date while ingesting, with this engine.",
 )
+@click.option(
+    "--hydration",
+    type=click.Choice(["loop", "process"]),
+    default="process",
+    show_default=True,
+    help="Hydrate in the service's event loop, or in a child process ([ingest] hydration_process).",
+)
 @click.option("--json", "as_json", is_flag=True)
 def ingest_bench(
-    sizes: tuple[int, ...], samples: int, rate: float, rules: bool, search: str, as_json: bool
+    sizes: tuple[int, ...],
+    samples: int,
+    rate: float,
+    rules: bool,
+    search: str,
+    hydration: str,
+    as_json: bool,
 ) -> None:
     """Events -> hydrated over HTTP -> validated -> stored, against the sandbox in its own
     process: entities/s, the share of SHACL validation, and event-to-visible latency."""
@@ -155,7 +168,7 @@ def ingest_bench(
         )
         return
     click.echo(f"machine: {machine()}")
-    click.echo(f"rules: {'on' if rules else 'off'}; search index: {search}")
+    click.echo(f"rules: {'on' if rules else 'off'}; search index: {search}; hydration: {hydration}")
     click.echo(
         f"{'entities':>9} {'events':>7} {'seconds':>8} {'entities/s':>10} "
         f"{'SHACL':>6} {'HTTP':>6} {'writes':>6} {'p50 ms':>7} {'p95 ms':>7} "

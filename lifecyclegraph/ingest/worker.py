@@ -24,6 +24,7 @@ from lifecyclegraph.errors import LifecycleGraphError
 from lifecyclegraph.events import EventRejected, parse_event
 from lifecyclegraph.facts import Facts
 from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.sources import Sources, UnknownPlatform
@@ -78,6 +79,8 @@ class Ingestor:
             key is queued for hydration through the provider of its URI's platform.
         dangling_after: hydrations of a stub that found nothing (404) before it is
             recorded as a dangling reference (and no longer retried).
+        hydrator: hydrate in this child process instead of the event loop; then the
+            next batch is hydrated while the previous one is validated and written.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Ingestor:
         max_event_bytes: int = 64 * 1024,
         enrich: bool = True,
         dangling_after: int = 3,
+        hydrator: HydratorProcess | None = None,
     ) -> None:
         self.graph = graph
         self.sources = sources
@@ -99,6 +103,7 @@ class Ingestor:
         self.max_event_bytes = max_event_bytes
         self.enrich = enrich
         self.dangling_after = dangling_after
+        self.hydrator = hydrator
         self.kinds = sources.kinds
         self._random = random.Random()
         self._wakeup: asyncio.Event | None = None
@@ -201,7 +206,7 @@ class Ingestor:
         result = PassResult(taken=len(items))
         if not items:
             return result
-        outcomes = await asyncio.gather(*(self._hydrate(item) for item in items))
+        outcomes = await self._hydrate_all(items)
         result.hydrate_seconds = time.perf_counter() - began
         # Validation and writes are CPU and store work: done in a thread so that the
         # event loop (the HTTP API, when serving) keeps answering meanwhile. The next
@@ -293,10 +298,7 @@ class Ingestor:
 
         deadline = time.monotonic() + wait
         while True:
-            step = await self.process()
-            if step.taken:
-                add(step)
-                continue
+            await self._passes(add)
             due = self.journal.next_due()
             if due is None or time.monotonic() >= deadline:
                 return total
@@ -310,9 +312,7 @@ class Ingestor:
         try:
             while not stop.is_set():
                 self._wakeup.clear()
-                step = await self.process()
-                if step.taken:
-                    continue
+                await self._passes(lambda _: None, stop)
                 due = self.journal.next_due()
                 pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
                 waiters = [
@@ -324,6 +324,63 @@ class Ingestor:
                     waiter.cancel()
         finally:
             self._loop = self._wakeup = None
+
+    async def _passes(
+        self, on_pass: Callable[[PassResult], None], stop: asyncio.Event | None = None
+    ) -> None:
+        """Pass after pass until nothing is due (or ``stop`` is set).
+
+        With a hydrating process, the next batch is hydrated there while this one is
+        validated and written here; writes stay in order, one batch at a time, and a
+        URI being written is not hydrated again until its write is done.
+        """
+        if self.hydrator is None:
+            while stop is None or not stop.is_set():
+                step = await self.process()
+                if not step.taken:
+                    return
+                on_pass(step)
+            return
+        ahead: tuple[list[WorkItem], asyncio.Future[list[Any]], float] | None = None
+        while stop is None or not stop.is_set():
+            if ahead is None:
+                items = self.journal.due(self.batch)
+                if not items:
+                    return
+                ahead = (
+                    items,
+                    asyncio.ensure_future(self._hydrate_all(items)),
+                    time.perf_counter(),
+                )
+            items, hydrating, began = ahead
+            outcomes = await hydrating
+            result = PassResult(taken=len(items), hydrate_seconds=time.perf_counter() - began)
+            writing = asyncio.ensure_future(
+                asyncio.to_thread(self._commit, items, outcomes, result, began)
+            )
+            busy = {item.uri for item in items}
+            following = [i for i in self.journal.due(self.batch + len(busy)) if i.uri not in busy]
+            del following[self.batch :]
+            ahead = (
+                (
+                    following,
+                    asyncio.ensure_future(self._hydrate_all(following)),
+                    time.perf_counter(),
+                )
+                if following
+                else None
+            )
+            on_pass(await asyncio.shield(writing))
+
+    def _hydrate_ahead(
+        self, items: list[WorkItem]
+    ) -> tuple[list[WorkItem], asyncio.Future[list[Any]], float]:
+        return items, asyncio.ensure_future(self._hydrate_all(items)), time.perf_counter()
+
+    async def _hydrate_all(self, items: list[WorkItem]) -> list[Hydrated | BaseException]:
+        if self.hydrator is not None:
+            return await self.hydrator.hydrate([(item.uri, item.hint) for item in items])
+        return await asyncio.gather(*(self._hydrate(item) for item in items))
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -417,6 +474,8 @@ class Ingestor:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, RemoteFailure):
+        return f"{error.kind}: {error}"
     if isinstance(error, LifecycleGraphError):
         return f"{type(error).__name__}: {error}"
     return f"{type(error).__name__}: {error!r}"

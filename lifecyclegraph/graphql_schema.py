@@ -574,7 +574,7 @@ def execute(
     else:
         document = _document.__wrapped__(schema, query)
     if isinstance(document, list):
-        return ExecutionResult(None, document).formatted
+        return dict(ExecutionResult(None, document).formatted)
     result = execute_sync(
         schema,
         document,
@@ -582,4 +582,4 @@ def execute(
         variable_values=variables,
         operation_name=operation_name,
     )
-    return result.formatted
+    return dict(result.formatted)

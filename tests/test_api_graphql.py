@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.bench.lifecycle import lifecycle_entities
+from lifecyclegraph.cli import main
 from lifecyclegraph.graphql_reads import Context
 from lifecyclegraph.graphql_schema import build_schema, execute, load_schema
 from lifecyclegraph.ontology import Ontology, data_dir
@@ -300,3 +303,15 @@ def test_graphql_nodes_read_what_the_full_entity_view_holds(world, request):
                     links[rel.object] = links.get(rel.object, True) and rel.inferred
             assert node.links(predicate) == sorted(links.items()), (uri, predicate)
         assert node.links(expand("lg:noSuchLink")) == []
+
+
+def test_cli_bench_api_times_the_three_requests_on_a_world_the_rules_derived():
+    result = CliRunner().invoke(
+        main, ["bench", "api", "--entities", "2000", "--samples", "5", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = json.loads(result.output)["runs"]
+    assert run["derived_facts"] > 10 * run["entities"]
+    names = {"entity JSON", "design GraphQL query", "lineage depth 10"}
+    assert set(run["p50_ms"]) == set(run["p95_ms"]) == names
+    assert all(0 < run["p50_ms"][n] <= run["p95_ms"][n] for n in names)

@@ -39,6 +39,8 @@ from typing import Any
 
 import rdflib
 from graphql import (
+    DocumentNode,
+    ExecutionResult,
     GraphQLArgument,
     GraphQLBoolean,
     GraphQLError,
@@ -53,17 +55,17 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLString,
-    graphql_sync,
+    execute_sync,
+    parse,
+    validate,
 )
-from pyoxigraph import NamedNode
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from lifecyclegraph.entity import Entity, build_entity, is_fact_graph
 from lifecyclegraph.errors import InvalidUriError
 from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graphql_reads import Context, Node
 from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
-from lifecyclegraph.store import HydrationState
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.views import json_value
 from lifecyclegraph.vocab import compact
@@ -205,38 +207,12 @@ def _plural(name: str) -> str:
 # -- resolving -------------------------------------------------------------------------
 
 
-class Context:
-    """One request's view of the graph, with the entities it has read."""
-
-    def __init__(self, graph: LifecycleGraph) -> None:
-        self.graph = graph
-        self._cache: dict[str, Entity | None] = {}
-
-    def node(self, uri: str) -> Entity | None:
-        if uri not in self._cache:
-            self._cache[uri] = _read(self.graph, uri)
-        return self._cache[uri]
-
-
-def _read(graph: LifecycleGraph, uri: str) -> Entity | None:
-    """An entity with its outgoing statements only (asserted and inferred)."""
-    state = graph.store.state(uri)
-    if state is None or state.state is HydrationState.DELETED:
-        return None
-    quads = graph.store.current.quads_for_pattern(NamedNode(uri), None, None)
-    return build_entity(uri, (q for q in quads if is_fact_graph(q.graph_name)), (), state)
-
-
-def _objects(ctx: Context, entity: Entity, prop: str) -> list[tuple[Entity, bool]]:
-    inferred: dict[str, bool] = {}
-    for rel in entity.outgoing:
-        if rel.predicate == prop:
-            inferred[rel.object] = inferred.get(rel.object, True) and rel.inferred
+def _objects(ctx: Context, node: Node, prop: str) -> list[tuple[Node, bool]]:
     found = []
-    for uri in sorted(inferred):
-        node = ctx.node(uri)
-        if node is not None:
-            found.append((node, inferred[uri]))
+    for uri, inferred in node.links(prop):
+        linked = ctx.node(uri)
+        if linked is not None:
+            found.append((linked, inferred))
     return found
 
 
@@ -255,12 +231,11 @@ def _offset(cursor: str | None) -> int:
 
 def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
     prop = field.iri
-    key = compact(prop)
 
     if not field.is_object:
 
-        def literal(entity: Entity, info: Any) -> Any:
-            values = [json_value(v) for v in entity.properties.get(key, [])]
+        def literal(node: Node, info: Any) -> Any:
+            values = [json_value(v) for v in node.literals(prop)]
             if field.scalar is GraphQLInt:
                 values = [v for v in values if isinstance(v, int)]
             elif field.scalar is GraphQLFloat:
@@ -273,10 +248,8 @@ def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
 
         return literal
 
-    def objects(
-        entity: Entity, info: Any, first: int | None = None, after: str | None = None
-    ) -> Any:
-        found = _objects(info.context, entity, prop)
+    def objects(node: Node, info: Any, first: int | None = None, after: str | None = None) -> Any:
+        found = _objects(info.context, node, prop)
         if shape == "single":
             return found[0][0] if found else None
         if shape == "list":
@@ -487,7 +460,7 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
     return GraphQLSchema(query, types=list(types.values()))
 
 
-def _type_of(entity: Entity, vocab: _Vocabulary, by_class: dict[str, str]) -> str:
+def _type_of(entity: Node, vocab: _Vocabulary, by_class: dict[str, str]) -> str:
     known = [t for t in (*entity.types, *entity.inferred_types) if t in by_class]
     if not known:
         return "Thing"
@@ -497,7 +470,7 @@ def _type_of(entity: Entity, vocab: _Vocabulary, by_class: dict[str, str]) -> st
     return by_class[sorted(specific or known)[0]]
 
 
-def _freshness(entity: Entity, info: Any) -> dict[str, Any]:
+def _freshness(entity: Node, info: Any) -> dict[str, Any]:
     state = entity.state
     return {
         "state": state.state.name.lower() if state else None,
@@ -519,34 +492,35 @@ def _check(uri: str) -> str:
     return uri
 
 
-def _root_entity(_: Any, info: Any, id: str) -> Entity | None:
+def _root_entity(_: Any, info: Any, id: str) -> Node | None:
     return info.context.node(_check(id))
 
 
-def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Entity | None]:
-    def resolve(_: Any, info: Any, id: str) -> Entity | None:
+def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Node | None]:
+    # the single-valued properties whose range is the class (lg:instanceOf for lg:Model)
+    links = sorted(
+        str(p)
+        for p in vocab.graph.subjects(RDFS.range, rdflib.URIRef(cls))
+        if vocab.is_single(str(p))
+    )
+
+    def resolve(_: Any, info: Any, id: str) -> Node | None:
         ctx: Context = info.context
-        entity = ctx.node(_check(id))
-        if entity is None:
+        node = ctx.node(_check(id))
+        if node is None:
             return None
-        every = (*entity.types, *entity.inferred_types)
-        if vocab.ontology.is_a(every, cls):
-            return entity
+        if vocab.ontology.is_a((*node.types, *node.inferred_types), cls):
+            return node
         # an entity of another class answers with the one entity it links to by a
         # single-valued property whose range is the class (an instance -> its model)
-        linked = {
-            rel.object
-            for rel in entity.outgoing
-            if vocab.is_single(rel.predicate)
-            and str(vocab.graph.value(rdflib.URIRef(rel.predicate), RDFS.range)) == cls
-        }
+        linked = {uri for prop in links for uri, _ in node.links(prop)}
         return ctx.node(linked.pop()) if len(linked) == 1 else None
 
     return resolve
 
 
-def _root_list(cls: str) -> Callable[..., list[Entity]]:
-    def resolve(_: Any, info: Any, first: int = 100, offset: int = 0) -> list[Entity]:
+def _root_list(cls: str) -> Callable[..., list[Node]]:
+    def resolve(_: Any, info: Any, first: int = 100, offset: int = 0) -> list[Node]:
         ctx: Context = info.context
         first, offset = max(0, min(first, 10_000)), max(0, offset)
         rows = ctx.graph.sparql(
@@ -566,6 +540,21 @@ def load_schema(ontology_dir: str | None = None, shapes_dir: str | None = None) 
     )
 
 
+#: Queries up to this length are parsed and validated once per schema, then reused.
+CACHED_QUERY_CHARS = 20_000
+
+
+@lru_cache(maxsize=256)
+def _document(schema: GraphQLSchema, query: str) -> DocumentNode | list[GraphQLError]:
+    """The parsed query, or what is wrong with it (syntax or validation errors)."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return [error]
+    errors = validate(schema, document)
+    return errors or document
+
+
 def execute(
     schema: GraphQLSchema,
     graph: LifecycleGraph,
@@ -574,12 +563,23 @@ def execute(
     operation_name: str | None = None,
 ) -> dict[str, Any]:
     """Run a GraphQL query on the graph's current state; the response as a dict
-    (``data``, and ``errors`` when there are any)."""
-    result = graphql_sync(
+    (``data``, and ``errors`` when there are any).
+
+    A query's parse and validation depend on the schema and the text only, so they
+    are cached (the last 256 texts up to :data:`CACHED_QUERY_CHARS` characters): a
+    client that sends the same query with other variables pays for them once.
+    """
+    if len(query) <= CACHED_QUERY_CHARS:
+        document = _document(schema, query)
+    else:
+        document = _document.__wrapped__(schema, query)
+    if isinstance(document, list):
+        return dict(ExecutionResult(None, document).formatted)
+    result = execute_sync(
         schema,
-        query,
+        document,
         context_value=Context(graph),
         variable_values=variables,
         operation_name=operation_name,
     )
-    return result.formatted
+    return dict(result.formatted)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.graphql_schema import build_schema, execute
+from lifecyclegraph.bench.lifecycle import lifecycle_entities
+from lifecyclegraph.cli import main
+from lifecyclegraph.graphql_reads import Context
+from lifecyclegraph.graphql_schema import build_schema, execute, load_schema
 from lifecyclegraph.ontology import Ontology, data_dir
+from lifecyclegraph.store import Observation
+from lifecyclegraph.vocab import expand
 
 DESIGN_QUERY = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "design-query.graphql"
 TEST = "aip://ab-test/experimentation/12345"
@@ -182,3 +192,126 @@ lg:explores a owl:ObjectProperty ; rdfs:domain lg:Notebook ; rdfs:range lg:Datas
         '{ notebook(id: "aip://notebook/jupyter/explore") { name datasets { name } } }',
     )
     assert result == {"data": {"notebook": {"name": "Explore", "datasets": [{"name": "D"}]}}}
+
+
+# -- what a query selects does not change what it answers ------------------------------
+
+#: Every field below as a tree (a leaf is None), on the synthetic world of ``synthetic``.
+FULL = {
+    'model(id: "aip://model/registry/instance-10")': {
+        "id": None,
+        "name": None,
+        "types": None,
+        "inferredTypes": None,
+        "freshness": {"state": None, "lastSeenAt": None},
+        "owners": {"id": None, "email": None},
+        "currentInstance": {
+            "version": None,
+            "upstream": {"totalCount": None, "edges": {"inferred": None, "node": {"id": None}}},
+            "pipeline": {"name": None, "owners": {"name": None}},
+            "features": {
+                "totalCount": None,
+                "edges": {
+                    "inferred": None,
+                    "node": {"name": None, "data": {"edges": {"node": {"name": None}}}},
+                },
+            },
+            "associatedAbTests": {"name": None, "cells": {"number": None, "name": None}},
+        },
+    },
+    'abTest(id: "aip://ab-test/experimentation/test-0")': {
+        "id": None,
+        "cells": {"number": None, "cellOf": {"id": None}},
+        "testsInstance": {"id": None, "types": None},
+    },
+}
+
+
+def _render(tree: dict) -> str:
+    return " ".join(k if v is None else f"{k} {{ {_render(v)} }}" for k, v in tree.items())
+
+
+def _project(value, tree: dict):
+    """The part of a full answer that a smaller selection asks for."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_project(v, tree) for v in value]
+    out = {}
+    for key, sub in tree.items():
+        name = key.split("(")[0]
+        out[name] = value[name] if sub is None else _project(value[name], sub)
+    return out
+
+
+@st.composite
+def selections(draw, tree: dict = FULL) -> dict:
+    """A non-empty selection of a tree's fields, recursively."""
+    keys = draw(st.lists(st.sampled_from(sorted(tree)), min_size=1, unique=True))
+    return {k: None if tree[k] is None else draw(selections(tree[k])) for k in keys}
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """A small synthetic lifecycle graph with the rules on (no threads: hypothesis
+    checks that nothing else draws from ``random`` meanwhile, and the demo does)."""
+    graph = LifecycleGraph.in_memory(rules=True)
+    seen = Observation("bench", datetime(2026, 1, 1, tzinfo=UTC))
+    graph.write_many((facts, seen) for facts in lifecycle_entities(3000, seed=1))
+    yield graph
+    graph.close()
+
+
+@pytest.fixture(scope="module")
+def full_answer(synthetic):
+    result = execute(load_schema(), synthetic, f"{{ {_render(FULL)} }}")
+    assert "errors" not in result
+    instance = result["data"]["model"]["currentInstance"]
+    assert instance["features"]["edges"] and instance["associatedAbTests"]
+    assert instance["upstream"]["totalCount"] > 10
+    return result["data"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(selection=selections())
+def test_any_selection_answers_what_the_full_selection_answered(synthetic, full_answer, selection):
+    result = execute(load_schema(), synthetic, f"{{ {_render(selection)} }}")
+    assert result == {"data": _project(full_answer, selection)}
+
+
+@pytest.mark.parametrize("world", ["demo", "synthetic"])
+def test_graphql_nodes_read_what_the_full_entity_view_holds(world, request):
+    """Reading one predicate at a time gives the values of a read of every statement."""
+    graph = request.getfixturevalue(world)
+    graph = graph.service.graph if world == "demo" else graph
+    uris = list(graph.store.entities())
+    assert len(uris) > 20
+    for uri in uris:
+        entity = graph.entity(uri)
+        node = Context(graph).node(uri)
+        if entity is None:
+            assert node is None
+            continue
+        assert (node.types, node.inferred_types) == (entity.types, entity.inferred_types)
+        for key, values in entity.properties.items():
+            assert node.literals(expand(key)) == values, (uri, key)
+        predicates = {rel.predicate for rel in entity.outgoing}
+        for predicate in predicates:
+            links: dict[str, bool] = {}
+            for rel in entity.outgoing:
+                if rel.predicate == predicate:
+                    links[rel.object] = links.get(rel.object, True) and rel.inferred
+            assert node.links(predicate) == sorted(links.items()), (uri, predicate)
+        assert node.links(expand("lg:noSuchLink")) == []
+
+
+def test_cli_bench_api_times_the_three_requests_on_a_world_the_rules_derived():
+    result = CliRunner().invoke(
+        main, ["bench", "api", "--entities", "2000", "--samples", "5", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = json.loads(result.output)["runs"]
+    assert run["derived_facts"] > 10 * run["entities"]
+    names = {"entity JSON", "design GraphQL query", "lineage depth 10"}
+    assert set(run["p50_ms"]) == set(run["p95_ms"]) == names
+    assert all(0 < run["p50_ms"][n] <= run["p95_ms"][n] for n in names)

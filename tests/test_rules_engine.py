@@ -231,6 +231,36 @@ def test_materialize_on_a_graph_without_rules_reports_counts_per_predicate():
     assert graph.materialize().added == 0
 
 
+@pytest.mark.parametrize("bulk", [50, 10**9])
+def test_a_first_materialization_in_bulk_chunks_holds_every_derived_fact(monkeypatch, bulk):
+    """From BULK derived facts on, a first run writes them in chunks as it makes them;
+    below, in one transaction: the inferred graph is the same either way."""
+    from lifecyclegraph.bench.lifecycle import lifecycle_entities
+    from lifecyclegraph.rules import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "BULK", bulk)
+    monkeypatch.setattr(engine_module, "BULK_CHUNK", 97)
+    graph = LifecycleGraph.in_memory()
+    graph.write_many((facts, Observation("bench", T0)) for facts in lifecycle_entities(600))
+    writes = []
+    apply = graph.store.apply_inferred
+    monkeypatch.setattr(
+        graph.store,
+        "apply_inferred",
+        lambda added, removed, bulk=False: writes.append(bulk) or apply(added, removed, bulk=bulk),
+    )
+    engine = RuleEngine(graph.store)
+    report = engine.materialize()
+    inferred = set(graph.store.inferred())
+    assert inferred == engine.derived_triples() and len(inferred) > 1000
+    assert report.added == report.derived == len(inferred) and report.removed == 0
+    if bulk == 50:
+        assert len(writes) > len(inferred) // 97 and all(writes)
+    else:
+        assert writes == [False]
+    assert engine.materialize().added == 0
+
+
 def test_a_rule_that_explodes_stops_with_an_error_naming_it():
     program = build_program(
         parse_rules(

@@ -90,6 +90,9 @@ class _Graph:
                 self.layer[i] = position * 4 // max(len(members), 1)
         self.pipeline_domain = [rng.randrange(self.plan.domains) for _ in range(n["pipeline"])]
         self.feature_domain = [rng.randrange(self.plan.domains) for _ in range(n["feature"])]
+        self.first_pipeline: dict[int, int] = {}
+        for i, d in enumerate(self.pipeline_domain):
+            self.first_pipeline.setdefault(d, i)
         self.features_by_domain: dict[int, list[int]] = {}
         for i, d in enumerate(self.feature_domain):
             self.features_by_domain.setdefault(d, []).append(i)
@@ -178,7 +181,7 @@ class _Graph:
         sources = self.rng.sample(
             self.by_domain.get(domain, [0]), min(2, len(self.by_domain.get(domain, [0])))
         )
-        pipelines = [p for p, d in enumerate(self.pipeline_domain) if d == domain][:1]
+        pipelines = [self.first_pipeline[domain]] if domain in self.first_pipeline else []
         return Facts.of(
             _uri("feature", i),
             {

@@ -353,5 +353,6 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
             click.echo(f"{r.entities:9d} {name:24} {r.p50_ms[name]:8.2f} {r.p95_ms[name]:8.2f}")
         click.echo(
             f"{r.entities:9d} built in {r.build_seconds:.0f} s, rules in "
-            f"{r.materialize_seconds:.0f} s, peak RSS {r.peak_rss_mb:.0f} MB"
+            f"{r.materialize_seconds:.0f} s ({r.derived_facts:,} derived facts), "
+            f"peak RSS {r.peak_rss_mb:.0f} MB"
         )

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import threading
 import time
@@ -51,6 +52,8 @@ logger = logging.getLogger("lifecyclegraph.rules")
 
 #: From how many derived facts a materialization writes them with the bulk loader.
 BULK = 10_000
+#: How many derived facts the bulk loader gets at a time (each quad copies its terms).
+BULK_CHUNK = 200_000
 
 
 @dataclass(frozen=True)
@@ -187,26 +190,52 @@ class RuleEngine:
                     existing.setdefault(key[0], set()).add(key[1])
             counts: dict[str, int] = {}
             added: list[Triple | Quad] = []
+            # A first materialization (nothing derived yet) writes millions of facts: from
+            # BULK on, they go to the bulk loader in chunks as they are made, which is
+            # several times faster and never holds them all as quads; a crash half way
+            # is repaired by the next materialization.
+            fresh = not existing and not stale
+            pending: list[tuple[str, set[Fact]]] = []
+            written = 0
             for predicate in self._stored:
                 derived = self._derived(predicate)
                 if derived:
                     counts[compact(predicate)] = len(derived)
+                if fresh:
+                    pending.append((predicate, derived))
+                    written += len(derived)
+                    if written > BULK:
+                        for name, facts in pending:
+                            self._bulk_write(name, facts)
+                        pending = []
+                    continue
                 old = existing.pop(predicate, set())
                 added.extend(self._quads(predicate, derived - old if old else derived))
                 stale.extend(self._quads(predicate, old - derived))
             for predicate, old in existing.items():
                 stale.extend(self._quads(predicate, old))
-            # A first materialization writes millions of facts: the bulk loader is several
-            # times faster, and a crash half way is repaired by the next materialization.
-            self.store.apply_inferred(added, stale, bulk=not stale and len(added) > BULK)
+            for predicate, facts in pending:  # a small first materialization: one transaction
+                added.extend(self._quads(predicate, facts))
+            if added or stale:
+                self.store.apply_inferred(added, stale, bulk=not stale and len(added) > BULK)
             seconds = time.perf_counter() - began
             timings = {
                 **self._timings,
                 "write": seconds - self._timings["read"] - self._timings["derive"],
             }
             return MaterializeReport(
-                dict(sorted(counts.items())), len(added), len(stale), seconds, timings
+                dict(sorted(counts.items())),
+                written if fresh else len(added),
+                len(stale),
+                seconds,
+                timings,
             )
+
+    def _bulk_write(self, predicate: str, facts: set[Fact]) -> None:
+        """Add derived facts with the bulk loader, :data:`BULK_CHUNK` quads at a time."""
+        chunk = iter(facts)
+        while part := list(itertools.islice(chunk, BULK_CHUNK)):
+            self.store.apply_inferred(self._quads(predicate, part), (), bulk=True)
 
     def _quads(self, predicate: str, facts: Iterable[Fact]) -> list[Quad]:
         """Derived facts as quads of the inferred graph (facts about a literal, which RDF

@@ -161,7 +161,17 @@ def ingest_bench(
     process: entities/s, the share of SHACL validation, and event-to-visible latency."""
     from lifecyclegraph.bench.ingest import run_ingest_bench
 
-    results = [run_ingest_bench(size, samples, rate, rules=rules, search=search) for size in sizes]
+    results = [
+        run_ingest_bench(
+            size,
+            samples,
+            rate,
+            rules=rules,
+            search=search,
+            hydration_process=hydration == "process",
+        )
+        for size in sizes
+    ]
     if as_json:
         click.echo(
             json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)

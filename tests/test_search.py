@@ -512,3 +512,28 @@ def test_updates_are_never_read_stale_across_many_commits(tmp_path: Path, backen
         assert docs[0].uri not in opened.versions()
     finally:
         opened.close()
+
+
+def test_in_memory_whoosh_indexes_do_not_share_scratch_files():
+    # Whoosh named every in-memory index's scratch directory <tmp>/lifecyclegraph.tmp;
+    # two indexes committing at once deleted each other's files (a flaky CI failure).
+    import threading
+
+    from lifecyclegraph.search.whoosh_backend import WhooshBackend
+
+    errors: list[BaseException] = []
+
+    def churn() -> None:
+        backend = WhooshBackend.open(None)
+        try:
+            for _ in range(15):
+                backend.clear()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=churn) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

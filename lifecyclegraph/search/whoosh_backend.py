@@ -80,6 +80,20 @@ _FACET_FIELDS = {
 }
 
 
+class _RamStorage(RamStorage):
+    """Whoosh's in-memory storage, with scratch files of its own.
+
+    Whoosh names an in-memory index's scratch directory after the index
+    (``<tmp>/lifecyclegraph.tmp``): one directory for every in-memory index of every
+    process, and one index's commit deleted the files another was writing
+    (``FileNotFoundError``, ``Directory not empty``). Each use now gets a directory
+    with a random name, removed after it.
+    """
+
+    def temp_storage(self, name: str | None = None) -> Any:
+        return super().temp_storage(None)
+
+
 class WhooshBackend:
     """A Whoosh index of search documents.
 
@@ -106,7 +120,7 @@ class WhooshBackend:
     def open(cls, path: Path | None) -> WhooshBackend:
         """Open the index in ``path`` (``None``: in memory), starting afresh if unreadable."""
         if path is None:
-            return cls(RamStorage().create_index(_schema(), indexname=_INDEX_NAME), None, True)
+            return cls(_RamStorage().create_index(_schema(), indexname=_INDEX_NAME), None, True)
         path = Path(path)
         opened = _open_existing(path)
         if opened is not None:

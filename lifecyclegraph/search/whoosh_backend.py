@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import gc
 import shutil
+import tempfile
 import threading
 import warnings
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -86,12 +88,17 @@ class _RamStorage(RamStorage):
     Whoosh names an in-memory index's scratch directory after the index
     (``<tmp>/lifecyclegraph.tmp``): one directory for every in-memory index of every
     process, and one index's commit deleted the files another was writing
-    (``FileNotFoundError``, ``Directory not empty``). Each use now gets a directory
-    with a random name, removed after it.
+    (``FileNotFoundError``, ``Directory not empty``). Each storage now has a scratch
+    directory of its own, removed when the storage goes.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._scratch = tempfile.mkdtemp(prefix="lifecyclegraph-whoosh-")
+        weakref.finalize(self, shutil.rmtree, self._scratch, True)
+
     def temp_storage(self, name: str | None = None) -> Any:
-        return super().temp_storage(None)
+        return FileStorage(self._scratch).create()
 
 
 class WhooshBackend:

@@ -65,8 +65,8 @@ def execute(
     request = QueryRequest(
         query,
         accept,
-        tuple(default_graphs) if default_graphs is not None else None,
-        tuple(named_graphs) if named_graphs is not None else None,
+        default_graphs,
+        named_graphs,
         base_iri,
         max_results,
     )

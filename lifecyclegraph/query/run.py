@@ -16,6 +16,7 @@ the current dataset; :func:`lifecyclegraph.query.execute` calls it directly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -65,14 +66,22 @@ class QueryRequest:
         named_graphs: ``named-graph-uri`` values: the only graphs ``GRAPH`` can see.
         base_iri: the IRI relative IRIs in the query resolve against.
         max_results: refuse a result with more rows (or triples) than this.
+
+    Graph lists may be any sequence; they are kept as tuples.
     """
 
     query: str
     accept: str | None = None
-    default_graphs: tuple[str, ...] | None = None
-    named_graphs: tuple[str, ...] | None = None
+    default_graphs: Sequence[str] | None = None  # a tuple once made
+    named_graphs: Sequence[str] | None = None
     base_iri: str | None = None
     max_results: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("default_graphs", "named_graphs"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
 
 
 @dataclass(frozen=True, slots=True)

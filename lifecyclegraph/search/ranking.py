@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html import escape
 
@@ -166,6 +166,27 @@ def highlighter(plan: Plan, fuzzy: bool, context: int = 60) -> Callable[[str], s
     alternatives = [re.escape(w) + ("[^\\W_]*" if plan.is_prefix(w) else "") for w in plan.words]
     found = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])", re.IGNORECASE)
     return lambda text: _marked(text, [m.span() for m in found.finditer(text)], context)
+
+
+def first_marks(
+    highlight: Callable[[str], str], values_of: Callable[[str], Iterable[str]]
+) -> dict[str, str]:
+    """For each field of :data:`HIGHLIGHTED`, its first stored value with a match, marked
+    (``values_of`` gives a stored field's values).
+
+    >>> mark = highlighter(plan(SearchQuery("home")), False)
+    >>> stored = {"description": ["Ranks rows.", "The home page."]}
+    >>> first_marks(mark, lambda name: stored.get(name, []))
+    {'description': 'The <mark>home</mark> page.'}
+    """
+    marks = {}
+    for key, fieldname in HIGHLIGHTED.items():
+        for value in values_of(fieldname):
+            text = highlight(value)
+            if text:
+                marks[key] = text
+                break
+    return marks
 
 
 def highlight(text: str, plan: Plan, fuzzy: bool, context: int = 60) -> str:

@@ -24,7 +24,7 @@ from tantivy import Occur, Query
 
 from lifecyclegraph.search.backend import FACET_SIZE, FACETS, Hit, SearchQuery, SearchResults
 from lifecyclegraph.search.documents import Document, tokens
-from lifecyclegraph.search.ranking import FILTER_FIELDS, HIGHLIGHTED, Plan, Step, highlighter, plan
+from lifecyclegraph.search.ranking import FILTER_FIELDS, Plan, Step, first_marks, highlighter, plan
 
 __all__ = ["TantivyBackend"]
 
@@ -186,14 +186,7 @@ class TantivyBackend:
         highlight = highlighter(steps, step.fuzzy)
         for score, address in result.hits:
             stored = searcher.doc(address)
-            marks = {}
-            if not steps.every:
-                for key, fieldname in HIGHLIGHTED.items():
-                    for value in stored.get_all(fieldname):
-                        text = highlight(value)
-                        if text:
-                            marks[key] = text
-                            break
+            marks = {} if steps.every else first_marks(highlight, stored.get_all)
             hits.append(
                 Hit(
                     uri=stored.get_first("uri"),

@@ -20,6 +20,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,9 @@ from lifecyclegraph.search.backend import FACET_SIZE, Hit, SearchQuery, SearchRe
 from lifecyclegraph.search.documents import Document, tokens
 from lifecyclegraph.search.ranking import (
     FILTER_FIELDS,
-    HIGHLIGHTED,
     Plan,
     Weights,
+    first_marks,
     highlighter,
     plan,
 )
@@ -211,15 +212,9 @@ class WhooshBackend:
         hits = []
         highlight = highlighter(steps, used_fuzzy)
         for hit in results:
-            marks = {}
-            if not steps.every:
-                stored = hit.fields()
-                for key, fieldname in HIGHLIGHTED.items():
-                    for value in stored.get(fieldname, "").split("\n"):
-                        text = highlight(value)
-                        if text:
-                            marks[key] = text
-                            break
+            marks = (
+                {} if steps.every else first_marks(highlight, partial(_stored_lines, hit.fields()))
+            )
             hits.append(
                 Hit(
                     uri=hit["uri"],
@@ -386,3 +381,8 @@ def _compile(step: Any, steps: Plan) -> Any:
     words = wq.And(clauses) if len(clauses) > 1 else clauses[0]
     exact = wq.Term("name_exact", " ".join(steps.words), boost=w.exact_boost)
     return wq.Or([exact, words])
+
+
+def _stored_lines(stored: dict[str, Any], name: str) -> list[str]:
+    """The values of a stored field (several values are kept one per line)."""
+    return stored.get(name, "").split("\n")

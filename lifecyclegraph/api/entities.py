@@ -61,6 +61,9 @@ AsOf = Annotated[
     Query(description="the entity as it was at this time (ISO 8601 with a zone)"),
 ]
 Limit = Annotated[int, Query(ge=1, le=100_000, description="relationships listed per direction")]
+Direction = Annotated[str, Query(pattern="^(upstream|downstream)$")]
+Depth = Annotated[int, Query(ge=1, le=100)]
+Types = Annotated[list[str] | None, Query(description="keep only these classes")]
 
 
 def _graph(request: Request) -> LifecycleGraph:
@@ -141,9 +144,9 @@ def get_history_by_path(request: Request, uri: str) -> JSONResponse:
 def get_lineage_by_path(
     request: Request,
     uri: str,
-    direction: Annotated[str, Query(pattern="^(upstream|downstream)$")] = "upstream",
-    depth: Annotated[int, Query(ge=1, le=100)] = 3,
-    type: Annotated[list[str] | None, Query(description="keep only these classes")] = None,
+    direction: Direction = "upstream",
+    depth: Depth = 3,
+    type: Types = None,
 ) -> JSONResponse:
     """The lineage of the entity: nodes with their distance, and the direct edges."""
     return get_lineage(request, uri, direction, depth, type)
@@ -211,9 +214,9 @@ def get_history(request: Request, uri: UriQuery) -> JSONResponse:
 def get_lineage(
     request: Request,
     uri: UriQuery,
-    direction: Annotated[str, Query(pattern="^(upstream|downstream)$")] = "upstream",
-    depth: Annotated[int, Query(ge=1, le=100)] = 3,
-    type: Annotated[list[str] | None, Query(description="keep only these classes")] = None,
+    direction: Direction = "upstream",
+    depth: Depth = 3,
+    type: Types = None,
 ) -> JSONResponse:
     """Nodes up to ``depth`` hops away along ``lg:dependsOn``, each with its distance,
     and the direct edges between them; ``type`` (repeatable) keeps nodes of those

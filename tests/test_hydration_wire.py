@@ -365,9 +365,9 @@ def test_a_request_on_a_connection_closed_unanswered_is_sent_once_more_on_a_new_
     assert [r.connection for r in server.requests] == [1, 1, 2]
 
 
-def test_a_new_connection_closed_unanswered_is_an_error_not_a_retry():
-    async def respond(request: Request, writer: asyncio.StreamWriter) -> str:
-        return CLOSE
+def get_once_failing(respond: Any) -> tuple[Server, httpx.RemoteProtocolError]:
+    """GET ``/a`` on a new wire from a server answering with ``respond``; the server and
+    the ``RemoteProtocolError`` raised (within ``HANG`` seconds)."""
 
     async def main():
         async with Server(respond) as server, pool(server.url) as wire:
@@ -376,7 +376,14 @@ def test_a_new_connection_closed_unanswered_is_an_error_not_a_retry():
                     await wire.get("/a", None, None)
         return server, caught.value
 
-    server, error = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_a_new_connection_closed_unanswered_is_an_error_not_a_retry():
+    async def respond(request: Request, writer: asyncio.StreamWriter) -> str:
+        return CLOSE
+
+    server, error = get_once_failing(respond)
     assert "closed the connection before its answer ended" in str(error)
     assert server.paths == ["/a"]  # sent once only
 
@@ -455,14 +462,7 @@ async def truncated(request: Request, writer: asyncio.StreamWriter) -> str:
 
 
 def test_an_answer_cut_short_is_a_remote_protocol_error():
-    async def main():
-        async with Server(truncated) as server, pool(server.url) as wire:
-            with pytest.raises(httpx.RemoteProtocolError) as caught:
-                async with asyncio.timeout(HANG):
-                    await wire.get("/a", None, None)
-        return server, caught.value
-
-    server, error = asyncio.run(main())
+    server, error = get_once_failing(truncated)
     assert "closed the connection before its answer ended" in str(error)
     assert server.paths == ["/a"]
 

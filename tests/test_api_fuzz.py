@@ -16,19 +16,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from lifecyclegraph.demo import start_demo  # noqa: E402
-
 MAX_EXAMPLES = 25
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    demo = start_demo(tmp_path_factory.mktemp("demo") / "store")
-    try:
-        demo.wait_until_ingested(timeout=120)
-        yield demo
-    finally:
-        demo.stop()
 
 
 def operations(url: str) -> list:

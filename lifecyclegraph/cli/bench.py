@@ -38,16 +38,7 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
     results = run_store_bench(entities, batch)
     ratio = results[0].entities_per_second / results[1].entities_per_second
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "machine": machine(),
-                    "runs": [r.as_dict() for r in results],
-                    "ratio": round(ratio, 3),
-                },
-                indent=2,
-            )
-        )
+        _echo_runs(results, ratio=round(ratio, 3))
         return
     click.echo(f"machine: {machine()}")
     click.echo(
@@ -98,9 +89,7 @@ def search_bench(
             if not as_json:
                 _print_search(result)
     if as_json:
-        click.echo(
-            json.dumps({"machine": machine(), "runs": [r.as_dict() for r in runs]}, indent=2)
-        )
+        _echo_runs(runs)
 
 
 def _print_search(r: Any) -> None:
@@ -173,9 +162,7 @@ def ingest_bench(
         for size in sizes
     ]
     if as_json:
-        click.echo(
-            json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)
-        )
+        _echo_runs(results)
         return
     click.echo(f"machine: {machine()}")
     click.echo(f"rules: {'on' if rules else 'off'}; search index: {search}; hydration: {hydration}")
@@ -352,9 +339,7 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
 
     results = [run_api_bench(size, samples) for size in sizes]
     if as_json:
-        click.echo(
-            json.dumps({"machine": machine(), "runs": [r.as_dict() for r in results]}, indent=2)
-        )
+        _echo_runs(results)
         return
     click.echo(f"machine: {machine()}")
     click.echo(f"{'entities':>9} {'request':24} {'p50 ms':>8} {'p95 ms':>8}")
@@ -366,3 +351,9 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
             f"{r.materialize_seconds:.0f} s ({r.derived_facts:,} derived facts), "
             f"peak RSS {r.peak_rss_mb:.0f} MB"
         )
+
+
+def _echo_runs(runs: Any, **extra: Any) -> None:
+    """Print the runs of a benchmark, with the machine, as JSON (``--json``)."""
+    document = {"machine": machine(), "runs": [r.as_dict() for r in runs], **extra}
+    click.echo(json.dumps(document, indent=2))

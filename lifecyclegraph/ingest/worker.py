@@ -347,11 +347,7 @@ class Ingestor:
                 items = self.journal.due(self.batch)
                 if not items:
                     return
-                ahead = (
-                    items,
-                    asyncio.ensure_future(self._hydrate_all(items)),
-                    time.perf_counter(),
-                )
+                ahead = self._hydrate_ahead(items)
             items, hydrating, began = ahead
             outcomes = await hydrating
             result = PassResult(taken=len(items), hydrate_seconds=time.perf_counter() - began)
@@ -361,20 +357,13 @@ class Ingestor:
             busy = {item.uri for item in items}
             following = [i for i in self.journal.due(self.batch + len(busy)) if i.uri not in busy]
             del following[self.batch :]
-            ahead = (
-                (
-                    following,
-                    asyncio.ensure_future(self._hydrate_all(following)),
-                    time.perf_counter(),
-                )
-                if following
-                else None
-            )
+            ahead = self._hydrate_ahead(following) if following else None
             on_pass(await asyncio.shield(writing))
 
     def _hydrate_ahead(
         self, items: list[WorkItem]
     ) -> tuple[list[WorkItem], asyncio.Future[list[Any]], float]:
+        """Start hydrating ``items``: (the items, their outcomes to come, when it began)."""
         return items, asyncio.ensure_future(self._hydrate_all(items)), time.perf_counter()
 
     async def _hydrate_all(self, items: list[WorkItem]) -> list[Hydrated | BaseException]:

@@ -39,7 +39,6 @@ contract does not allow raises :class:`~lifecyclegraph.errors.SourceProtocolErro
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections import Counter
@@ -370,7 +369,7 @@ class SourceClient:
 
     def _json_object(self, response: Answer, url: str) -> dict[str, Any]:
         try:
-            body = json.loads(response.content)
+            body = response.json()
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
             raise self._protocol_error(
                 f"GET {url} answered 200 with a body that is not JSON ({error})", url, 200

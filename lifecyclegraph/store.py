@@ -46,6 +46,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store,
 
 from lifecyclegraph.errors import InvalidFactsError, StoreError
 from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
 
 __all__ = [
@@ -485,10 +486,14 @@ class SnapshotStore:
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the current state (the union of current snapshots, inferred
-        facts and bookkeeping); the standard prefixes are predeclared."""
-        options.setdefault("use_default_graph_as_union", True)
+        facts and bookkeeping); the standard prefixes are predeclared.
+
+        The query's ``FROM`` and ``FROM NAMED`` make its dataset, and Oxigraph's
+        ``default_graph``/``named_graphs`` options win over them
+        (:mod:`lifecyclegraph.sparql_dataset`).
+        """
         options.setdefault("prefixes", PREFIXES)
-        return self.current.query(sparql, **options)
+        return self.current.query(sparql, **query_options(sparql, **options))
 
 
 class _Batch:

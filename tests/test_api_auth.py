@@ -6,21 +6,27 @@ with a token, and the files that hold raw events are the owner's alone."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app
 from lifecyclegraph.api.auth import TokenGuard
+from lifecyclegraph.cli import main
 from lifecyclegraph.config import Config
 from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.ingest import Journal
+from lifecyclegraph.sandbox.server import base_urls
 from lifecyclegraph.service import Service
 from lifecyclegraph.serving import ServerThread
 
@@ -162,3 +168,51 @@ def test_empty_write_token_file_stops_serve_with_exit_2(tmp_path):
     )
     assert result.returncode == 2, result.stderr
     assert "write-token: the write token file is empty" in result.stderr
+
+
+# -- the sandbox sends its events with a token --------------------------------------------
+
+
+def test_sandbox_sends_events_with_the_token_from_the_environment():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    service, _, server = serve([], base_urls(f"http://127.0.0.1:{port}"))
+    with server:
+        sandbox = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "lifecyclegraph", "sandbox", "--port", str(port)),
+                *("--log-level", "warning", "--events-to", f"{server.url}/api/v1/events"),
+            ],
+            env={**os.environ, "LIFECYCLEGRAPH_EVENTS_TOKEN": WRITE},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            root = re.search(r"http://\S+", sandbox.stdout.readline()).group(0)
+            published = httpx.post(f"{root}/_sandbox/events/seed", json={}, timeout=30)
+            count = published.json()["published"]
+            assert count > 50
+            deadline = time.monotonic() + 60
+            while service.journal.stats()["events"] < count:
+                assert time.monotonic() < deadline, service.journal.stats()
+                time.sleep(0.05)
+        finally:
+            sandbox.terminate()
+            out, err = sandbox.communicate(timeout=30)
+    assert WRITE not in out + err
+    assert "401" not in err, err
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--events-to", "events.jsonl", "--events-token", WRITE], "http(s) --events-to URL"),
+        (["--events-to", "http://127.0.0.1:1/api/v1/events", "--events-token", " "], "blank"),
+    ],
+)
+def test_sandbox_refuses_a_token_it_cannot_use(tmp_path, args, says):
+    result = CliRunner().invoke(main, ["sandbox", "--port", "0", *args])
+    assert result.exit_code == 2 and says in result.output
+    assert WRITE not in result.output

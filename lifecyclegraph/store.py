@@ -211,6 +211,10 @@ class SnapshotStore:
     def open(cls, path: str | Path) -> SnapshotStore:
         """Open (creating if needed) the store in the directory ``path``.
 
+        A new store's directory is made accessible by its owner only (``0700``): it
+        holds raw events and the write token, and Oxigraph (RocksDB) makes its own
+        files with the default mode.
+
         Raises:
             StoreError: if ``path`` holds something that is not a lifecyclegraph store
                 of this layout, or Oxigraph cannot open it (for example another
@@ -224,7 +228,7 @@ class SnapshotStore:
                     f"{root} is not empty and is not a lifecyclegraph store "
                     "(no lifecyclegraph-store.json)"
                 )
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
             if marker.exists():
                 layout = json.loads(marker.read_text()).get("layout")
                 if layout != LAYOUT_VERSION:
@@ -233,6 +237,7 @@ class SnapshotStore:
                         f"{LAYOUT_VERSION}"
                     )
             else:
+                root.chmod(0o700)  # a new store, also in an empty directory made before
                 marker.write_text(json.dumps({"layout": LAYOUT_VERSION}) + "\n")
             return cls(Store(str(root / "current")), Store(str(root / "archive")), root)
         except OSError as error:

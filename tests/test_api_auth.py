@@ -9,9 +9,11 @@ import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -216,3 +218,45 @@ def test_sandbox_refuses_a_token_it_cannot_use(tmp_path, args, says):
     result = CliRunner().invoke(main, ["sandbox", "--port", "0", *args])
     assert result.exit_code == 2 and says in result.output
     assert WRITE not in result.output
+
+
+# -- raw events stay with their owner ------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_new_store_and_journal_are_the_owners_alone_whatever_the_umask(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"event_type": "model_created", "model_id": "m"}) + "\n")
+    store = tmp_path / "store"
+    config = tmp_path / "lifecyclegraph.toml"
+    config.write_text('[sources.registry]\nurl = "http://127.0.0.1:1/registry"\n')
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "lifecyclegraph", "--config", str(config)),
+            *("--store", str(store), "ingest", "--no-process", str(events)),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o002),  # only the umask: no threads to upset
+    )
+    assert _mode(store) == 0o700
+    journals = sorted(store.glob("ingest.sqlite*"))
+    assert journals and all(_mode(path) & 0o077 == 0 for path in journals), journals
+    journal = Journal(store / "ingest.sqlite")
+    assert journal.stats()["events"] == 1
+    journal.close()
+
+
+def test_store_made_in_an_empty_directory_and_a_new_journal_are_private(tmp_path):
+    empty = tmp_path / "made-before"
+    empty.mkdir(mode=0o755)
+    empty.chmod(0o755)
+    LifecycleGraph.open(empty).close()
+    assert _mode(empty) == 0o700
+    journal = Journal(tmp_path / "elsewhere.sqlite")
+    journal.close()
+    assert _mode(tmp_path / "elsewhere.sqlite") == 0o600

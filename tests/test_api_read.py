@@ -181,6 +181,36 @@ def test_lineage_type_filter_keeps_only_that_class(api):
     assert all(n["types"] == ["lg:Dataset"] for n in view["nodes"])
 
 
+@pytest.mark.parametrize("where", ["query", "path"])
+def test_unknown_lineage_type_is_a_400_naming_it_with_the_known_types(api, where):
+    route = "/api/v1/lineage" if where == "query" else f"/api/v1/entities/{INSTANCE}/lineage"
+    params = {"depth": 10, "type": ["lg:Datset", "lg:Dataset", "Nothing"]}
+    if where == "query":
+        params["uri"] = INSTANCE
+    response = api.get(route, params=params)
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert "unknown type 'lg:Datset' (did you mean lg:Dataset?)" in problem["detail"]
+    assert "unknown type 'Nothing'" in problem["detail"]
+    assert "unknown type 'lg:Dataset'" not in problem["detail"]
+    assert {"lg:Dataset", "lg:ModelInstance", "prov:Entity"} <= set(problem["known"])
+
+
+def test_every_class_the_ontology_knows_filters_lineage(api):
+    from lifecyclegraph.ontology import Ontology
+    from lifecyclegraph.vocab import compact
+
+    known = sorted(compact(c) for c in Ontology.load().known_classes())
+    assert len(known) > 20
+    for name in known:
+        response = api.get("/api/v1/lineage", params={"uri": INSTANCE, "type": name})
+        assert response.status_code == 200, (name, response.text)
+    everything = api.get(
+        "/api/v1/lineage", params={"uri": INSTANCE, "depth": 10, "type": "prov:Entity"}
+    ).json()
+    assert any(n["types"] == ["lg:Dataset"] for n in everything["nodes"])  # via superclasses
+
+
 def test_lineage_downstream_of_a_dataset_reaches_the_instance(api):
     view = api.get(
         "/api/v1/lineage",

@@ -26,7 +26,7 @@ from lifecyclegraph.api.models import (
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import InvalidUriError
 from lifecyclegraph.graph import LifecycleGraph
-from lifecyclegraph.lineage import impact, lineage
+from lifecyclegraph.lineage import UnknownTypeError, impact, lineage
 from lifecyclegraph.store import HydrationState
 from lifecyclegraph.views import (
     check_uri,
@@ -49,7 +49,11 @@ router = APIRouter(prefix="/api/v1", tags=["entities"], dependencies=[Depends(_r
 
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {**_PROBLEM, "description": "a malformed AIP URI or parameter"},
+    400: {
+        **_PROBLEM,
+        "description": "a malformed AIP URI or parameter, or an unknown lineage `type` "
+        "(`known` lists the types)",
+    },
     401: {**_PROBLEM, "description": "this server needs a read token"},
     404: {**_PROBLEM, "description": "the graph does not know the entity"},
 }
@@ -222,7 +226,11 @@ def get_lineage(
     and the direct edges between them; ``type`` (repeatable) keeps nodes of those
     classes only."""
     graph = _graph(request)
-    view = lineage(graph, _known(graph, uri), direction=direction, depth=depth, types=type or ())  # type: ignore[arg-type]
+    root = _known(graph, uri)
+    try:
+        view = lineage(graph, root, direction=direction, depth=depth, types=type or ())  # type: ignore[arg-type]
+    except UnknownTypeError as error:
+        raise Problem(400, "Bad Request", str(error), known=error.known) from None
     return JSONResponse(view)
 
 

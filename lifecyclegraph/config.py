@@ -32,9 +32,17 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from lifecyclegraph.errors import ConfigError
 
@@ -130,17 +138,31 @@ class SearchConfig(_Strict):
     )
 
 
+def _usable_token(token: SecretStr) -> SecretStr:
+    """Refuse a bearer token no client could send (its value never appears in the error)."""
+    value = token.get_secret_value()
+    if not value.strip():
+        raise ValueError("a token must not be empty or blank")
+    if value != value.strip():
+        raise ValueError("a token must not begin or end with white space (it could never match)")
+    return token
+
+
+#: A bearer token from the configuration: not empty, not blank.
+Token = Annotated[SecretStr, AfterValidator(_usable_token)]
+
+
 class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8800, ge=0, le=65535)
-    write_tokens: list[SecretStr] = Field(
+    write_tokens: list[Token] = Field(
         default_factory=list,
         description="bearer tokens allowed to write (events, updates); "
         "when empty, serve makes one at start and prints it",
     )
-    read_tokens: list[SecretStr] = Field(
+    read_tokens: list[Token] = Field(
         default_factory=list, description="when set, reads need one of these (or a write token)"
     )
     cors_origins: list[str] = Field(default_factory=list)

@@ -43,6 +43,7 @@ from pyoxigraph import NamedNode, Quad, Store
 from lifecyclegraph.config import SearchConfig
 from lifecyclegraph.entity import Entity, build_entity, is_fact_graph
 from lifecyclegraph.facts import Facts
+from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.store import (
     HydrationState,
     Observation,
@@ -246,6 +247,8 @@ class LifecycleGraph:
 
         The prefixes ``lg``, ``prov``, ``dcat``, ``rdf``, ``rdfs``, ``xsd``, ... are
         predeclared. ``GRAPH ?g`` binds the snapshot each asserted fact came from.
+        ``FROM`` and ``FROM NAMED`` make the dataset as SPARQL 1.1 says: ``FROM <g>``
+        queries graph ``g`` alone (see ``docs/sparql.md``).
         """
         return self.store.query(query, **options)
 
@@ -378,7 +381,8 @@ class GraphAsOf:
         return build_entity(uri, outgoing, set(incoming), snapshot=info)
 
     def sparql(self, query: str, **options: Any) -> Any:
-        """Run SPARQL on the graph as it was (union of the live snapshots)."""
+        """Run SPARQL on the graph as it was (union of the live snapshots, or the
+        query's ``FROM`` and ``FROM NAMED`` graphs)."""
         if self._dataset is None:
             dataset = Store()
             quads: list[Quad] = []
@@ -389,9 +393,8 @@ class GraphAsOf:
                 )
             dataset.bulk_extend(quads)
             self._dataset = dataset
-        options.setdefault("use_default_graph_as_union", True)
         options.setdefault("prefixes", PREFIXES)
-        return self._dataset.query(query, **options)
+        return self._dataset.query(query, **query_options(query, **options))
 
 
 def _now() -> datetime:

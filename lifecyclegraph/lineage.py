@@ -17,6 +17,10 @@ and ``lg:downstream`` edges give the full reach without a walk (``reach``).
 >>> [n["uri"] for n in lineage(graph, "aip://dataset/datasets/raw", direction="downstream",
 ...                            depth=5, types=["lg:Feature"])["nodes"]]
 ['aip://feature/featurestore/f']
+>>> lineage(graph, "aip://dataset/datasets/raw", types=["lg:Featur"])
+Traceback (most recent call last):
+...
+lifecyclegraph.lineage.UnknownTypeError: unknown type 'lg:Featur' (did you mean lg:Feature?); ...
 """
 
 from __future__ import annotations
@@ -26,15 +30,54 @@ from typing import Any, Literal
 
 from pyoxigraph import NamedNode
 
+from lifecyclegraph.errors import LifecycleGraphError
 from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ontology import Ontology
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
 
-__all__ = ["Direction", "impact", "lineage"]
+__all__ = ["Direction", "UnknownTypeError", "impact", "lineage"]
 
 Direction = Literal["upstream", "downstream"]
 
 _DEPENDS_ON = LG.dependsOn
 _LG = PREFIXES["lg"]
+
+
+class UnknownTypeError(LifecycleGraphError, ValueError):
+    """A ``types`` filter names classes the ontology does not know.
+
+    The message names each, with its near miss; ``known`` lists the classes a filter
+    may name (compact names, sorted).
+    """
+
+    def __init__(self, message: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.known = known
+
+
+def _wanted(types: Iterable[str], ontology: Ontology) -> set[str]:
+    """The class IRIs ``types`` names (``lg:Dataset`` or full IRIs), all known ones.
+
+    Raises:
+        UnknownTypeError: naming every unknown one, and what is known.
+    """
+    import difflib
+
+    known = ontology.known_classes()
+    names = sorted(compact(c) for c in known)
+    wanted, problems = set(), []
+    for name in types:
+        iri = expand(name)
+        if iri in known:
+            wanted.add(iri)
+            continue
+        near = difflib.get_close_matches(name, names, n=1) or difflib.get_close_matches(
+            compact(iri), names, n=1
+        )
+        problems.append(f"unknown type {name!r}" + (f" (did you mean {near[0]}?)" if near else ""))
+    if problems:
+        raise UnknownTypeError(f"{'; '.join(problems)}; known types: {', '.join(names)}", names)
+    return wanted
 
 
 def _types(graph: LifecycleGraph, node: NamedNode) -> tuple[list[str], set[str]]:
@@ -90,6 +133,7 @@ def lineage(
     depth: int = 3,
     types: Iterable[str] = (),
     limit: int = 10_000,
+    ontology: Ontology | None = None,
 ) -> dict[str, Any]:
     """The entities ``uri`` comes from (``upstream``) or feeds (``downstream``).
 
@@ -98,9 +142,11 @@ def lineage(
         uri: where to start.
         direction: ``upstream`` follows ``lg:dependsOn``; ``downstream`` follows it backwards.
         depth: how many hops to go (at least 1).
-        types: keep only nodes of these classes (``lg:Dataset`` or full IRIs); the walk
-            still goes through the others.
+        types: keep only nodes of these classes (``lg:Dataset`` or full IRIs, any class
+            of the ontology or a superclass it names, such as ``prov:Entity``); the
+            walk still goes through the others.
         limit: the most nodes visited.
+        ontology: where the known classes come from (default: the project's).
 
     Returns:
         ``{"root", "direction", "depth", "nodes": [{uri, types, name, depth}],
@@ -109,8 +155,12 @@ def lineage(
         dependent entity to what it depends on; ``reach`` counts the derived
         ``lg:upstream``/``lg:downstream`` facts of the root (every depth), or ``None``
         when the graph runs no rules.
+
+    Raises:
+        UnknownTypeError: ``types`` names a class the ontology does not know.
     """
-    wanted = {expand(t) for t in types}
+    types = list(types)
+    wanted = _wanted(types, ontology or Ontology.load()) if types else set()
     seen: dict[str, int] = {uri: 0}
     frontier = [uri]
     edges: list[tuple[str, str, int]] = []

@@ -107,6 +107,14 @@ class Ontology:
             cached = self._super[cls] = frozenset(seen)
         return cached
 
+    def known_classes(self) -> frozenset[str]:
+        """The ``lg`` classes and every class they are a (transitive) subclass of.
+
+        >>> "http://www.w3.org/ns/prov#Entity" in Ontology.load().known_classes()
+        True
+        """
+        return frozenset().union(*(self.superclasses(c) for c in self.classes()))
+
     def is_a(self, types: Iterable[str], cls: str) -> bool:
         """Whether any of ``types`` is ``cls`` or one of its subclasses."""
         return any(cls in self.superclasses(t) for t in types)

@@ -46,6 +46,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store,
 
 from lifecyclegraph.errors import InvalidFactsError, StoreError
 from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
 
 __all__ = [
@@ -210,6 +211,10 @@ class SnapshotStore:
     def open(cls, path: str | Path) -> SnapshotStore:
         """Open (creating if needed) the store in the directory ``path``.
 
+        A new store's directory is made accessible by its owner only (``0700``): it
+        holds raw events and the write token, and Oxigraph (RocksDB) makes its own
+        files with the default mode.
+
         Raises:
             StoreError: if ``path`` holds something that is not a lifecyclegraph store
                 of this layout, or Oxigraph cannot open it (for example another
@@ -223,7 +228,7 @@ class SnapshotStore:
                     f"{root} is not empty and is not a lifecyclegraph store "
                     "(no lifecyclegraph-store.json)"
                 )
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
             if marker.exists():
                 layout = json.loads(marker.read_text()).get("layout")
                 if layout != LAYOUT_VERSION:
@@ -232,6 +237,7 @@ class SnapshotStore:
                         f"{LAYOUT_VERSION}"
                     )
             else:
+                root.chmod(0o700)  # a new store, also in an empty directory made before
                 marker.write_text(json.dumps({"layout": LAYOUT_VERSION}) + "\n")
             return cls(Store(str(root / "current")), Store(str(root / "archive")), root)
         except OSError as error:
@@ -485,10 +491,14 @@ class SnapshotStore:
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the current state (the union of current snapshots, inferred
-        facts and bookkeeping); the standard prefixes are predeclared."""
-        options.setdefault("use_default_graph_as_union", True)
+        facts and bookkeeping); the standard prefixes are predeclared.
+
+        The query's ``FROM`` and ``FROM NAMED`` make its dataset, and Oxigraph's
+        ``default_graph``/``named_graphs`` options win over them
+        (:mod:`lifecyclegraph.sparql_dataset`).
+        """
         options.setdefault("prefixes", PREFIXES)
-        return self.current.query(sparql, **options)
+        return self.current.query(sparql, **query_options(sparql, **options))
 
 
 class _Batch:

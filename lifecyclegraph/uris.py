@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from lifecyclegraph.errors import InvalidUriError
 
-__all__ = ["SCHEME", "AipUri", "is_aip_uri"]
+__all__ = ["SCHEME", "AipUri", "is_aip_uri", "path_segment"]
 
 SCHEME = "aip"
 
@@ -180,6 +180,24 @@ def _unquote_strict(encoded: str) -> str:
             raw.extend(char.encode("ascii"))
             i += 1
     return raw.decode("utf-8", errors="strict")
+
+
+def path_segment(value: str) -> str:
+    """``value`` as one path segment of a URL (a source system's id in its API's path).
+
+    Every character outside RFC 3986's unreserved set is percent-encoded, so the id
+    never adds a ``/``; and an id of only ``.`` or ``..`` is encoded too (``%2E``),
+    since clients, proxies and servers remove such dot-segments (RFC 3986, 5.2.4)
+    and the URL would name the collection, or the level above, instead of the id.
+
+    >>> path_segment("raw/events 2026")
+    'raw%2Fevents%202026'
+    >>> path_segment(".."), path_segment("."), path_segment("v1..2")
+    ('%2E%2E', '%2E', 'v1..2')
+    """
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
 
 
 def is_aip_uri(text: str) -> bool:

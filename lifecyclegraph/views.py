@@ -35,13 +35,14 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from lifecyclegraph.entity import Entity, Relationship
 from lifecyclegraph.facts import from_literal
 from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
-from lifecyclegraph.store import EntityState, SnapshotInfo
+from lifecyclegraph.store import EntityState, HydrationState, SnapshotInfo
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.vocab import PREFIXES, compact, expand
 
 __all__ = [
     "ExplainLink",
     "check_uri",
+    "deletion_view",
     "entity_jsonld",
     "entity_view",
     "explanation_view",
@@ -103,6 +104,38 @@ def snapshot_view(info: SnapshotInfo) -> dict[str, Any]:
         "kind": info.kind.name.lower(),
         "supersedes": info.supersedes,
     }
+
+
+def deletion_view(graph: LifecycleGraph | GraphAsOf, uri: str) -> dict[str, Any] | None:
+    """When and by which source an entity was deleted; ``None`` if it is not deleted.
+
+    With a :class:`~lifecyclegraph.graph.GraphAsOf`, as the graph was at that time: an
+    entity deleted later, or never known, is ``None``. The answer is the tombstone's
+    :func:`snapshot_view`, so ``observedAt`` is the deletion time.
+
+    >>> from datetime import datetime, timezone
+    >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
+    >>> graph = LifecycleGraph.in_memory()
+    >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model")}),
+    ...                 source="registry", observed_at=t0)
+    >>> deletion_view(graph, "aip://model/registry/m") is None
+    True
+    >>> _ = graph.delete("aip://model/registry/m", source="registry",
+    ...                  observed_at=t0.replace(hour=5))
+    >>> deletion_view(graph, "aip://model/registry/m")["observedAt"]
+    '2026-01-01T05:00:00Z'
+    >>> deletion_view(graph.as_of(t0), "aip://model/registry/m") is None
+    True
+    """
+    if isinstance(graph, GraphAsOf):
+        info = graph.store.snapshot_at(uri, graph.when)
+    else:
+        state = graph.store.state(uri)
+        info = graph.store.snapshot(state.current_snapshot) if state is not None else None
+    if info is None or info.kind is not HydrationState.DELETED:
+        return None
+    return snapshot_view(info)
 
 
 def _freshness(state: EntityState | None, snapshot: SnapshotInfo | None) -> dict[str, Any]:

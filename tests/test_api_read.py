@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+
+from lifecyclegraph.views import json_value as json_time
 
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 MODEL = "aip://model/registry/ranking-model"
@@ -102,6 +105,74 @@ def test_unknown_uri_is_a_404_problem(api):
         assert response.status_code == 404, route
 
 
+@pytest.fixture(scope="module")
+def with_a_deleted_model():
+    """A server whose graph had a model, deleted at T0 + 5 h by its source."""
+    from lifecyclegraph import Facts, LifecycleGraph, Ref
+    from lifecyclegraph.api import create_app
+    from lifecyclegraph.config import Config
+    from lifecyclegraph.ingest import Journal
+    from lifecyclegraph.service import Service
+    from lifecyclegraph.serving import ServerThread
+
+    graph = LifecycleGraph.in_memory()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    model = Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": "Ranking model"})
+    graph.write(model, source="registry", observed_at=t0)
+    graph.delete(MODEL, source="registry", observed_at=t0 + timedelta(hours=5), event_id="del-1")
+    config = Config.from_dict({"server": {"write_tokens": ["w"], "query_workers": 1}})
+    service = Service(config, graph, journal=Journal(":memory:"))
+    with ServerThread(create_app(service)) as server, httpx.Client(base_url=server.url) as client:
+        yield client, t0
+
+
+DELETED_ROUTES = [
+    f"/api/v1/entities/{MODEL}",
+    f"/api/v1/entity?uri={MODEL}",
+    f"/api/v1/entities/{MODEL}/lineage",
+    f"/api/v1/lineage?uri={MODEL}",
+    f"/api/v1/entities/{MODEL}/impact",
+    f"/api/v1/impact?uri={MODEL}",
+]
+
+
+@pytest.mark.parametrize("route", DELETED_ROUTES)
+@pytest.mark.parametrize("accept", ["application/json", "application/ld+json"])
+def test_deleted_entity_is_410_gone_with_the_deletion_time(with_a_deleted_model, route, accept):
+    client, t0 = with_a_deleted_model
+    response = client.get(route, headers={"accept": accept})
+    assert response.status_code == 410, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["status"], problem["title"]) == (410, "Gone")
+    assert problem["deleted_at"] == "2026-01-01T05:00:00Z" == json_time(t0 + timedelta(hours=5))
+    assert problem["deleted_by"] == "registry" and problem["snapshot"]
+    assert "deleted at 2026-01-01T05:00:00Z" in problem["detail"]
+    never = route.replace("ranking-model", "never-known-model")
+    assert client.get(never, headers={"accept": accept}).status_code == 404
+
+
+def test_deleted_entity_as_of_a_time_says_what_was_then(with_a_deleted_model):
+    client, t0 = with_a_deleted_model
+
+    def at(hours: float) -> httpx.Response:
+        when = (t0 + timedelta(hours=hours)).isoformat()
+        return client.get("/api/v1/entity", params={"uri": MODEL, "as_of": when})
+
+    assert at(-1).status_code == 404  # not known yet
+    assert at(1).json()["name"] == "Ranking model"  # alive then
+    gone = at(6)
+    assert gone.status_code == 410 and gone.json()["deleted_at"] == "2026-01-01T05:00:00Z"
+
+
+def test_deleted_entity_keeps_its_history_with_the_tombstone(with_a_deleted_model):
+    client, _ = with_a_deleted_model
+    response = client.get(f"/api/v1/entities/{MODEL}/history")
+    assert response.status_code == 200, response.text
+    kinds = [s["kind"] for s in response.json()["snapshots"]]
+    assert kinds == ["hydrated", "deleted"]
+
+
 @pytest.mark.parametrize(
     ("uri", "says"),
     [
@@ -179,6 +250,36 @@ def test_lineage_type_filter_keeps_only_that_class(api):
         "viewing-history",
     ]
     assert all(n["types"] == ["lg:Dataset"] for n in view["nodes"])
+
+
+@pytest.mark.parametrize("where", ["query", "path"])
+def test_unknown_lineage_type_is_a_400_naming_it_with_the_known_types(api, where):
+    route = "/api/v1/lineage" if where == "query" else f"/api/v1/entities/{INSTANCE}/lineage"
+    params = {"depth": 10, "type": ["lg:Datset", "lg:Dataset", "Nothing"]}
+    if where == "query":
+        params["uri"] = INSTANCE
+    response = api.get(route, params=params)
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert "unknown type 'lg:Datset' (did you mean lg:Dataset?)" in problem["detail"]
+    assert "unknown type 'Nothing'" in problem["detail"]
+    assert "unknown type 'lg:Dataset'" not in problem["detail"]
+    assert {"lg:Dataset", "lg:ModelInstance", "prov:Entity"} <= set(problem["known"])
+
+
+def test_every_class_the_ontology_knows_filters_lineage(api):
+    from lifecyclegraph.ontology import Ontology
+    from lifecyclegraph.vocab import compact
+
+    known = sorted(compact(c) for c in Ontology.load().known_classes())
+    assert len(known) > 20
+    for name in known:
+        response = api.get("/api/v1/lineage", params={"uri": INSTANCE, "type": name})
+        assert response.status_code == 200, (name, response.text)
+    everything = api.get(
+        "/api/v1/lineage", params={"uri": INSTANCE, "depth": 10, "type": "prov:Entity"}
+    ).json()
+    assert any(n["types"] == ["lg:Dataset"] for n in everything["nodes"])  # via superclasses
 
 
 def test_lineage_downstream_of_a_dataset_reaches_the_instance(api):

@@ -240,6 +240,37 @@ def test_named_graph_uri_limits_what_graph_clauses_see(client):
     assert [r["g"]["value"] for r in rows["results"]["bindings"]] == [NOISE.value]
 
 
+def _count(response: httpx.Response) -> int:
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_from_makes_the_default_graph_in_get_and_both_posts(client):
+    count = "SELECT (COUNT(*) AS ?n) FROM <urn:nonexistent> WHERE { ?s ?p ?o }"
+    assert _count(sparql(client, count)) == 0
+    assert _count(client.post("/sparql", data={"query": count})) == 0
+    direct = {"content-type": "application/sparql-query"}
+    assert _count(client.post("/sparql", content=count, headers=direct)) == 0
+    noise = count.replace("urn:nonexistent", NOISE.value)
+    assert _count(sparql(client, noise)) == 1500
+
+
+def test_from_named_makes_the_named_graphs_and_an_empty_default_graph(client):
+    graphs = (
+        f"SELECT (COUNT(DISTINCT ?g) AS ?n) FROM NAMED <{NOISE.value}> WHERE {{ GRAPH ?g {{}} }}"
+    )
+    assert _count(sparql(client, graphs)) == 1
+    triples = f"SELECT (COUNT(*) AS ?n) FROM NAMED <{NOISE.value}> WHERE {{ ?s ?p ?o }}"
+    assert _count(sparql(client, triples)) == 0
+
+
+def test_protocol_graph_parameters_win_over_from_and_from_named(client):
+    count = "SELECT (COUNT(*) AS ?n) FROM <urn:nonexistent> WHERE { ?s ?p ?o }"
+    assert _count(sparql(client, count, **{"default-graph-uri": NOISE.value})) == 1500
+    graphs = "SELECT (COUNT(DISTINCT ?g) AS ?n) FROM NAMED <urn:nonexistent> WHERE { GRAPH ?g {} }"
+    assert _count(sparql(client, graphs, **{"named-graph-uri": NOISE.value})) == 1
+
+
 def test_post_form_and_post_direct_answer_like_get(client):
     by_get = sparql(client, MODELS).json()
     by_form = client.post("/sparql", data={"query": MODELS}).json()

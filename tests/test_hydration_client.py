@@ -169,6 +169,19 @@ async def test_get_rejects_a_path_that_could_leave_the_source(path):
     assert source.requests == []
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/models/..", "/api/v1/models/.", "/api/v1/../admin", "/./api/v1/models/x"]
+)
+@virtual_time
+async def test_get_rejects_a_path_with_dot_segments_that_would_name_another_resource(path):
+    source = Source()
+    async with make_client(source) as client:
+        with pytest.raises(ValueError, match="path_segment"):
+            await client.get(path)
+        await client.get("/api/v1/models/%2E%2E")  # the id '..', encoded, is fine
+    assert [r.url.raw_path for r in source.requests] == [b"/registry/api/v1/models/%2E%2E"]
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 409, 422])
 @virtual_time
 async def test_get_raises_protocol_error_without_retrying_on_4xx(status):

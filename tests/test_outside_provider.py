@@ -29,7 +29,7 @@ PROVIDER = textwrap.dedent(
     from lifecyclegraph.events import EventKind
     from lifecyclegraph.providers import Provider, Hydrated
     from lifecyclegraph.providers.normalize import EntityBuilder
-    from lifecyclegraph.uris import AipUri
+    from lifecyclegraph.uris import AipUri, path_segment
 
     LG = "https://w3id.org/lifecyclegraph/ontology#"
 
@@ -40,7 +40,7 @@ PROVIDER = textwrap.dedent(
         component_types = {"dataset": LG + "Dataset"}
 
         async def hydrate(self, uri, ctx, hint=None):
-            fetched = await self.client.get(f"/api/v1/notebooks/{uri.resource_id}")
+            fetched = await self.client.get(f"/api/v1/notebooks/{path_segment(uri.resource_id)}")
             if fetched.status == 404:
                 return Hydrated(str(uri), None, {}, fetched.fetched_at)
             body = fetched.body

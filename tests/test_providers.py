@@ -132,3 +132,52 @@ def test_source_naming_a_missing_provider_is_a_config_error():
     config = Config.from_dict({"sources": {"mlflow": {"url": "http://x"}}}, "lg.toml")
     with pytest.raises(ConfigError, match=r"lg\.toml: sources\.mlflow: no provider 'mlflow'"):
         Sources(config, client_factory=lambda p, c: FakeClient({}))
+
+
+def test_dot_ids_reach_the_source_as_that_id_through_every_provider():
+    """An id ``.`` or ``..`` goes on the wire percent-encoded: after dot-segment
+    removal (RFC 3986, 5.2.4), as a proxy or server does it, the path is unchanged
+    and still names that id, for every component type of every reference provider."""
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    from lifecyclegraph.serving import ServerThread
+    from lifecyclegraph.uris import AipUri
+
+    seen: list[str] = []
+
+    async def source(scope, receive, send):  # records each request target as sent
+        if scope["type"] != "http":
+            return
+        seen.append(scope["raw_path"].decode("ascii"))
+        headers = [(b"content-type", b"application/problem+json")]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"status": 404}'})
+
+    async def hydrate_every_kind(root: str) -> list[tuple[str, str, list[str]]]:
+        config = Config.from_dict({"sources": {p: {"url": f"{root}/{p}"} for p in ALL}})
+        sources = Sources(config)
+        asked = []
+        try:
+            for platform, provider in sources.providers.items():
+                for kind in provider.component_types:
+                    for dots in (".", ".."):
+                        resource = (
+                            f"{dots}:{dots}"
+                            if kind.endswith(("-version", "-cell", "-attempt"))
+                            else dots
+                        )
+                        seen.clear()
+                        await sources.hydrate(str(AipUri(kind, platform, resource)))
+                        asked.append((f"{platform} {kind}", dots, list(seen)))
+        finally:
+            await sources.aclose()
+        return asked
+
+    with ServerThread(source, lifespan="off") as server:
+        asked = asyncio.run(hydrate_every_kind(server.url))
+    assert len(asked) >= 2 * 10
+    for what, dots, paths in asked:
+        assert paths, what
+        for path in paths:
+            assert urlsplit(urljoin(server.url, path)).path == path, (what, path)
+            assert unquote(path.rsplit("/", 1)[1]) == dots, (what, path)

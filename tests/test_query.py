@@ -169,6 +169,112 @@ def _seen():
     return Observation("registry", T0)
 
 
+# -- the dataset: FROM, FROM NAMED and the union ----------------------------------------
+
+SNAPSHOTS = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def _two_models() -> tuple[LifecycleGraph, list[str]]:
+    graph = LifecycleGraph.in_memory()
+    snapshots = [graph.write(model(i), source="registry", observed_at=T0).snapshot for i in (1, 2)]
+    return graph, snapshots
+
+
+def _with(query: str, clause: str) -> str:
+    return query.replace(" WHERE", f" {clause} WHERE", 1)
+
+
+def _entry_points(graph: LifecycleGraph):
+    """Every way a Python caller runs SPARQL, each answering one number."""
+
+    def rows(result) -> int:
+        return int(next(iter(result))[0].value)
+
+    def csv(result) -> int:
+        return int(result.body.decode().splitlines()[1])
+
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    return {
+        "graph.sparql": lambda q: rows(graph.sparql(q)),
+        "store.query": lambda q: rows(graph.store.query(q)),
+        "as_of().sparql": lambda q: rows(graph.as_of(later).sparql(q)),
+        "execute": lambda q: csv(execute(graph.store, q, accept="text/csv")),
+    }
+
+
+@pytest.mark.parametrize("entry", ["graph.sparql", "store.query", "as_of().sparql", "execute"])
+def test_from_and_from_named_make_the_dataset_at_every_entry_point(entry):
+    graph, (first, second) = _two_models()
+    run = _entry_points(graph)[entry]
+    everything = run(TRIPLES)
+    assert everything > 2 and run(SNAPSHOTS) == 2
+    assert run(_with(TRIPLES, "FROM <urn:nonexistent>")) == 0
+    assert run(_with(TRIPLES, f"FROM <{first}>")) == 2  # the type and the name of m1
+    assert run(_with(TRIPLES, f"FROM <{first}> FROM <{second}>")) == 4
+    # FROM alone: no named graphs; FROM NAMED alone: an empty default graph.
+    assert run(_with(SNAPSHOTS, f"FROM <{first}>")) == 0
+    assert run(_with(SNAPSHOTS, f"FROM NAMED <{second}>")) == 1
+    assert run(_with(TRIPLES, f"FROM NAMED <{second}>")) == 0
+    assert run(_with(TRIPLES, "from <urn:nonexistent>")) == 0  # keywords have no case
+    # Words that merely hold "from" leave the current state as it is.
+    assert run("SELECT (COUNT(*) AS ?from) WHERE { ?s ?p ?o FILTER(?o != 'FROM') }") == everything
+
+
+def test_protocol_dataset_replaces_the_querys_from_and_from_named():
+    graph, (first, second) = _two_models()
+
+    def count(query: str, **dataset: list[str]) -> int:
+        body = execute(graph.store, query, accept="text/csv", **dataset).body
+        return int(body.decode().splitlines()[1])
+
+    assert count(_with(TRIPLES, "FROM <urn:nonexistent>"), default_graphs=[first]) == 2
+    assert count(_with(TRIPLES, f"FROM <{first}>"), named_graphs=[second]) == 0
+    assert count(_with(SNAPSHOTS, f"FROM NAMED <{first}>"), named_graphs=[first, second]) == 2
+    assert count(_with(SNAPSHOTS, f"FROM NAMED <{first}>"), default_graphs=[second]) == 0
+
+
+# Pieces of a query that hold "from" without being the keyword, and dataset clauses
+# spelled every way the grammar allows (no space before an IRI, after `*` or `)`).
+NOT_FROM = [
+    "?from",
+    "$FROM",
+    "prov:wasDerivedFrom",
+    "from:from",
+    "lg:a-from",
+    "lg:a.from",
+    "lg:a\\)from",
+    "<urn:from>",
+    "_:from",
+    '"FROM"',
+    "'from <urn:x>'",
+    '"""\nFROM\n"""',
+    '"x"@from',
+]
+CLAUSES = ["FROM <urn:g>", "FROM NAMED <urn:g>", "from<urn:g>", "FrOm NaMeD from:g"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(NOT_FROM), min_size=1, max_size=6),
+    clauses=st.lists(st.sampled_from(CLAUSES), max_size=3),
+    star=st.booleans(),
+    comment=st.booleans(),
+)
+def test_dataset_clause_is_found_exactly_when_the_query_has_one(words, clauses, star, comment):
+    from pyoxigraph import Store
+
+    from lifecyclegraph.sparql_dataset import has_dataset_clause
+
+    objects = " ".join(f"?s{i} lg:p {w} ." for i, w in enumerate(words))
+    variables = [w for w in words if w[0] in "?$"]
+    head = "SELECT*" if star or not variables else f"SELECT (COUNT({variables[0]}) AS ?n)"
+    note = "# FROM <urn:g>\n" if comment else ""
+    query = f"PREFIX from: <urn:> {head}{note}{' '.join(clauses)} WHERE {{ {objects} }}"
+    Store().query(query, prefixes={"lg": "urn:lg:", "prov": "urn:prov:"})  # valid SPARQL
+    assert has_dataset_clause(query) == bool(clauses)
+
+
 # -- pools and checkpoints on disk --------------------------------------------------------
 
 

@@ -70,6 +70,19 @@ def test_check_passes_on_a_current_index_and_fails_on_a_stale_one(store, tmp_pat
     run("--store", store, "search", "--check")
 
 
+def test_check_of_a_stale_index_leaves_it_to_be_repaired_by_the_next_search(store):
+    run("--store", store, "search", "ranking")  # builds the index
+    with LifecycleGraph.open(store) as graph:  # written without the index attached
+        graph.write(
+            Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": "Renamed model"}),
+            source="registry",
+        )
+    run("--store", store, "search", "--check", code=1)
+    run("--store", store, "reindex", "--check", code=1)  # checking twice changes nothing
+    found = json.loads(run("--store", store, "search", "renamed", "--json"))
+    assert MODEL in [hit["uri"] for hit in found["hits"]]  # with its instance, which names it
+
+
 def test_reindex_rebuilds_a_deleted_index(store):
     run("--store", store, "search", "x")
     shutil.rmtree(f"{store}/search")

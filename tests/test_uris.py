@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecyclegraph import AipUri, InvalidUriError
-from lifecyclegraph.uris import is_aip_uri
+from lifecyclegraph.uris import is_aip_uri, path_segment
 
 component_types = st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True)
 platform_ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,15}", fullmatch=True)
@@ -94,3 +94,26 @@ def test_empty_resource_id_is_refused_when_building():
 def test_lone_surrogate_is_refused_when_building():
     with pytest.raises(InvalidUriError, match="not valid Unicode"):
         AipUri("model", "registry", "\udcff")
+
+
+# Ids made of dots and slashes above all: what dot-segment removal works on.
+path_ids = resource_ids | st.text(alphabet="./%", min_size=1, max_size=6)
+
+
+@given(path_ids)
+def test_path_segment_still_addresses_the_id_after_dot_segment_removal(resource):
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    import httpx
+
+    base = "http://source.test/base/api/v1/tests/"
+    url = base + path_segment(resource) + "/versions"
+    # as a client (httpx), then a proxy or server (RFC 3986, 5.2.4) would see it
+    sent = httpx.URL(url).raw_path.decode("ascii")
+    assert sent == urlsplit(url).path
+    normalized = urlsplit(urljoin("http://source.test/", sent)).path
+    assert normalized == sent
+    prefix, _, rest = normalized.partition("/api/v1/tests/")
+    segment, slash, tail = rest.partition("/")
+    assert (prefix, slash, tail) == ("/base", "/", "versions")
+    assert unquote(segment) == resource

@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from lifecyclegraph.api import entities, events, graphql_endpoint, sparql
 from lifecyclegraph.api.auth import TokenGuard
@@ -43,6 +44,10 @@ def create_app(
         summary="The Model Lifecycle Graph: ML assets, where they come from, what they affect.",
         version="0.1.0",
         lifespan=lifespan,
+        # Served below, behind the read guard like every other read.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.service = service
     tokens = (
@@ -73,6 +78,20 @@ def create_app(
     async def status(request: Request) -> JSONResponse:
         """Queue depth, lag and failures per source."""
         return JSONResponse(request.app.state.service.status())
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(read_guard)])
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(read_guard)])
+    async def docs(request: Request) -> HTMLResponse:
+        schema = request.scope.get("root_path", "") + "/openapi.json"
+        return get_swagger_ui_html(openapi_url=schema, title=f"{app.title} API")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(read_guard)])
+    async def redoc(request: Request) -> HTMLResponse:
+        schema = request.scope.get("root_path", "") + "/openapi.json"
+        return get_redoc_html(openapi_url=schema, title=f"{app.title} API")
 
     @app.get("/healthz", tags=["status"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

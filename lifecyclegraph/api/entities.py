@@ -25,11 +25,12 @@ from lifecyclegraph.api.models import (
 )
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import InvalidUriError
-from lifecyclegraph.graph import LifecycleGraph
-from lifecyclegraph.lineage import impact, lineage
+from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
+from lifecyclegraph.lineage import UnknownTypeError, impact, lineage
 from lifecyclegraph.store import HydrationState
 from lifecyclegraph.views import (
     check_uri,
+    deletion_view,
     entity_jsonld,
     entity_view,
     explanation_view,
@@ -49,9 +50,18 @@ router = APIRouter(prefix="/api/v1", tags=["entities"], dependencies=[Depends(_r
 
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {**_PROBLEM, "description": "a malformed AIP URI or parameter"},
+    400: {
+        **_PROBLEM,
+        "description": "a malformed AIP URI or parameter, or an unknown lineage `type` "
+        "(`known` lists the types)",
+    },
     401: {**_PROBLEM, "description": "this server needs a read token"},
     404: {**_PROBLEM, "description": "the graph does not know the entity"},
+    410: {
+        **_PROBLEM,
+        "description": "the entity was deleted: `deleted_at` says when, `deleted_by` "
+        "which source, `snapshot` its tombstone",
+    },
 }
 EXAMPLE_URI = "aip://model/registry/ranking-model-v5-20XX0101"
 
@@ -77,11 +87,27 @@ def _uri(uri: str) -> str:
         raise Problem(400, "Bad Request", str(error)) from None
 
 
+def _missing(graph: LifecycleGraph | GraphAsOf, uri: str, when: str = "") -> Problem:
+    """``410 Gone`` for a deleted entity (with when, and which source said so), else
+    ``404 Not Found``."""
+    tombstone = deletion_view(graph, uri)
+    if tombstone is None:
+        return Problem(404, "Not Found", f"the graph does not know {uri}{when}")
+    return Problem(
+        410,
+        "Gone",
+        f"{uri} was deleted at {tombstone['observedAt']} (source {tombstone['source']})",
+        deleted_at=tombstone["observedAt"],
+        deleted_by=tombstone["source"],
+        snapshot=tombstone["snapshot"],
+    )
+
+
 def _known(graph: LifecycleGraph, uri: str) -> str:
     _uri(uri)
     state = graph.store.state(uri)
     if state is None or state.state is HydrationState.DELETED:
-        raise Problem(404, "Not Found", f"the graph does not know {uri}")
+        raise _missing(graph, uri)
     return uri
 
 
@@ -101,15 +127,15 @@ def _entity(request: Request, uri: str, as_of: datetime | None, limit: int) -> J
         if as_of.tzinfo is None:
             raise Problem(400, "Bad Request", "as_of needs a time zone, e.g. 2026-01-02T00:00:00Z")
         graph = graph.as_of(as_of)
+    when = f" at {as_of.isoformat()}" if as_of else ""
     if JSONLD in request.headers.get("accept", ""):
         node = entity_jsonld(graph, uri)
         if node is None:
-            raise Problem(404, "Not Found", f"the graph does not know {uri}")
+            raise _missing(graph, uri, when)
         return JSONResponse(node, media_type=JSONLD)
     view = entity_view(graph, uri, explain_link=_explain_link(request), limit=limit)
     if view is None:
-        when = f" at {as_of.isoformat()}" if as_of else ""
-        raise Problem(404, "Not Found", f"the graph does not know {uri}{when}")
+        raise _missing(graph, uri, when)
     return JSONResponse(view)
 
 
@@ -222,7 +248,11 @@ def get_lineage(
     and the direct edges between them; ``type`` (repeatable) keeps nodes of those
     classes only."""
     graph = _graph(request)
-    view = lineage(graph, _known(graph, uri), direction=direction, depth=depth, types=type or ())  # type: ignore[arg-type]
+    root = _known(graph, uri)
+    try:
+        view = lineage(graph, root, direction=direction, depth=depth, types=type or ())  # type: ignore[arg-type]
+    except UnknownTypeError as error:
+        raise Problem(400, "Bad Request", str(error), known=error.known) from None
     return JSONResponse(view)
 
 

@@ -29,6 +29,16 @@ from lifecyclegraph.cli import EXIT_BAD_INPUT
     "to a JSON-lines file.",
 )
 @click.option(
+    "--events-token",
+    "events_token",
+    default=None,
+    envvar="LIFECYCLEGRAPH_EVENTS_TOKEN",
+    show_envvar=True,
+    metavar="TOKEN",
+    help="Bearer token sent with each event POSTed to --events-to (lifecyclegraph's "
+    "write token). Prefer the environment variable: options show in process lists.",
+)
+@click.option(
     "--seed",
     default=0,
     show_default=True,
@@ -75,6 +85,7 @@ def sandbox(
     port: int,
     world_dir: Path | None,
     events_to: str | None,
+    events_token: str | None,
     seed: int,
     log_level: str,
     seed_file: str | None,
@@ -93,6 +104,13 @@ def sandbox(
     from lifecyclegraph.sandbox.server import base_urls, serve
     from lifecyclegraph.sandbox.world import World
 
+    if events_token is not None:
+        if events_to is None or not events_to.startswith(("http://", "https://")):
+            raise click.BadParameter(
+                "is only sent to an http(s) --events-to URL", param_hint="--events-token"
+            )
+        if not events_token.strip():
+            raise click.BadParameter("is empty or blank", param_hint="--events-token")
     world = World.load(world_dir)
     if seed_file is not None:
         try:
@@ -123,6 +141,7 @@ def sandbox(
             port=port,
             world=world,
             events_to=events_to,
+            events_token=events_token,
             seed=seed,
             log_level=log_level,
             on_ready=ready,

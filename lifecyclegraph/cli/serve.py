@@ -9,13 +9,21 @@ from pathlib import Path
 import click
 
 from lifecyclegraph.cli import config_of
+from lifecyclegraph.errors import ConfigError
 
 
 def write_token_for(store: Path) -> tuple[str, Path]:
-    """The store's generated write token (made on first use, kept in a 0600 file)."""
+    """The store's generated write token (made on first use, kept in a 0600 file).
+
+    Raises:
+        ConfigError: the file is there but holds no token.
+    """
     path = store / "write-token"
     if path.exists():
-        return path.read_text().strip(), path
+        token = path.read_text().strip()
+        if not token:
+            raise ConfigError(f"{path}: the write token file is empty; delete it to get a new one")
+        return token, path
     store.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -35,8 +43,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from lifecyclegraph.api import create_app
     from lifecyclegraph.service import Service
 
-    config = config_of(ctx)
-    service = Service(config)
+    config = config_of(ctx)  # refuses empty or blank tokens: exit 2 before anything starts
+    service = Service(config)  # makes the store (0700) that the generated token goes in
     tokens = [t.get_secret_value() for t in config.server.write_tokens]
     if not tokens:
         token, path = write_token_for(Path(config.store.path))

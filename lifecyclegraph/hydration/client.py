@@ -233,13 +233,20 @@ class SourceClient:
                 ``retry_after`` seconds.
             SourceProtocolError: the source answered something its contract does not
                 allow; retrying will not help.
-            ValueError: ``path`` is not a path (it must start with one ``/``).
+            ValueError: ``path`` is not a path (it must start with one ``/``), or it
+                holds a ``.`` or ``..`` segment, which servers remove (RFC 3986,
+                5.2.4): an id is encoded with :func:`lifecyclegraph.uris.path_segment`.
             RuntimeError: the client is closed, or was closed while this request ran.
         """
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")
         if not path.startswith("/") or path.startswith("//"):
             raise ValueError(f"a request path starts with a single '/', not {path[:40]!r}")
+        if any(part in (".", "..") for part in path.split("/")):
+            raise ValueError(
+                f"the request path {path[:80]!r} holds a '.' or '..' segment, which would "
+                "address another resource; encode ids with lifecyclegraph.uris.path_segment"
+            )
         key = cache_key(path, params)
         entry = self._cache.get(key)
         if entry is not None and self._cache.is_fresh(entry):

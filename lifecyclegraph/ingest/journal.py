@@ -10,6 +10,7 @@ object is being hydrated is not swallowed by that hydration.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -103,11 +104,15 @@ class Journal:
     """The durable record of ingestion. Safe to use from several threads.
 
     Args:
-        path: the SQLite file, or ``":memory:"``.
+        path: the SQLite file, or ``":memory:"``. A new file is made readable and
+            writable by its owner only (it holds raw events); SQLite gives its
+            ``-wal`` and ``-shm`` files the same mode.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         with self._lock:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from lifecyclegraph.events import EventKind
 from lifecyclegraph.providers.base import Hydrated, Provider
 from lifecyclegraph.providers.normalize import EntityBuilder
+from lifecyclegraph.uris import path_segment
 from lifecyclegraph.vocab import LG
 
 __all__ = ["ReferenceProvider", "kinds", "segment"]
 
 
 def segment(value: str) -> str:
-    """A path segment with everything outside RFC 3986's unreserved set escaped."""
-    return quote(value, safe="")
+    """A path segment with everything outside RFC 3986's unreserved set escaped, and
+    ``.`` and ``..`` too (see :func:`lifecyclegraph.uris.path_segment`)."""
+    return path_segment(value)
 
 
 def kinds(

@@ -47,6 +47,7 @@ from lifecyclegraph.query.formats import (
     negotiate,
 )
 from lifecyclegraph.query.safety import check_query, oxigraph_syntax_error
+from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.vocab import PREFIXES
 
 __all__ = ["QueryRequest", "QueryResult", "evaluate"]
@@ -61,8 +62,9 @@ class QueryRequest:
             predeclared.
         accept: the client's ``Accept`` header (``None``: anything).
         default_graphs: ``default-graph-uri`` values: these graphs, merged, are the
-            default graph. ``None`` (and no ``named_graphs``) means the current
-            state: the union of every graph.
+            default graph. ``None`` (and no ``named_graphs``) means the query's
+            ``FROM`` and ``FROM NAMED``, or without them the current state: the
+            union of every graph.
         named_graphs: ``named-graph-uri`` values: the only graphs ``GRAPH`` can see.
         base_iri: the IRI relative IRIs in the query resolve against.
         max_results: refuse a result with more rows (or triples) than this.
@@ -146,7 +148,7 @@ def _graphs(iris: tuple[str, ...] | None, parameter: str) -> list[NamedNode]:
 
 def _dataset_options(request: QueryRequest) -> dict[str, Any]:
     if request.default_graphs is None and request.named_graphs is None:
-        return {"use_default_graph_as_union": True}
+        return query_options(request.query)  # FROM and FROM NAMED, or the union
     # A dataset given by the protocol replaces the query's FROM and FROM NAMED; graphs
     # it does not list are not part of it (SPARQL 1.1 Protocol, section 2.1.4).
     return {

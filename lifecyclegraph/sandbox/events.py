@@ -385,16 +385,29 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
-def open_sink(target: str | Path) -> Sink:
+def open_sink(target: str | Path, *, token: str | None = None) -> Sink:
     """A sink for a target: an ``http(s)://`` URL gives :class:`HttpSink`, anything else
     a :class:`JsonLinesSink` on that path.
 
-    >>> sink = open_sink("http://127.0.0.1:1/api/v1/events")
+    Args:
+        target: the URL or the file.
+        token: a bearer token sent with every POST (``Authorization: Bearer …``),
+            e.g. a write token of lifecyclegraph's ``POST /api/v1/events``.
+
+    Raises:
+        ValueError: a token for a file, or an empty or blank token.
+
+    >>> sink = open_sink("http://127.0.0.1:1/api/v1/events", token="s3cr3t")
     >>> type(sink).__name__
     'HttpSink'
     >>> sink.close()
     """
     text = str(target)
+    if token is not None and not token.strip():
+        raise ValueError("the events token is empty or blank")
     if text.startswith(("http://", "https://")):
-        return HttpSink(text)
+        headers = {"Authorization": f"Bearer {token.strip()}"} if token is not None else None
+        return HttpSink(text, headers=headers)
+    if token is not None:
+        raise ValueError(f"a token is only sent to an http(s) URL, and {text!r} is a file")
     return JsonLinesSink(text)

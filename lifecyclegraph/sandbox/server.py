@@ -34,8 +34,11 @@ def base_urls(root: str) -> dict[str, str]:
     return {system: f"{root.rstrip('/')}/{system}" for system in SYSTEMS}
 
 
-def _open_sinks(targets: EventTargets) -> tuple[list[Sink], list[Sink]]:
-    """(every sink, the sinks opened here, which are closed when the server stops)."""
+def _open_sinks(targets: EventTargets, token: str | None = None) -> tuple[list[Sink], list[Sink]]:
+    """(every sink, the sinks opened here, which are closed when the server stops).
+
+    ``token`` goes with every event POSTed to a URL target (see :func:`open_sink`).
+    """
     if targets is None:
         return [], []
     if isinstance(targets, str | Path) or hasattr(targets, "send"):
@@ -46,7 +49,12 @@ def _open_sinks(targets: EventTargets) -> tuple[list[Sink], list[Sink]]:
     opened: list[Sink] = []
     for item in items:
         if isinstance(item, str | Path):
-            opened.append(open_sink(item))
+            try:
+                opened.append(open_sink(item, token=token))
+            except ValueError:
+                for sink in opened:
+                    sink.close()
+                raise
             sinks.append(opened[-1])
         else:
             sinks.append(item)
@@ -151,6 +159,7 @@ def run_in_thread(
     host: str = "127.0.0.1",
     world: World | None = None,
     events_to: EventTargets = None,
+    events_token: str | None = None,
     seed: int = 0,
     startup_timeout: float = 10.0,
 ) -> SandboxServer:
@@ -162,15 +171,18 @@ def run_in_thread(
         world: the world to serve; the packaged demo world by default.
         events_to: where events go besides ``.events``: a URL, a JSON-lines file path,
             a sink, or a list of them.
+        events_token: a bearer token sent with each event POSTed to a URL of
+            ``events_to`` (lifecyclegraph's write token).
         seed: seed of the fault injection's random.
 
     Raises:
         OSError: the port cannot be bound.
         RuntimeError: the server did not start within ``startup_timeout`` seconds.
+        ValueError: ``events_token`` is blank, or given for a file.
     """
     world = world if world is not None else World.load()
     faults, stats, events = Faults(seed), RequestLog(), MemorySink()
-    sinks, opened = _open_sinks(events_to)
+    sinks, opened = _open_sinks(events_to, events_token)
     for sink in sinks:
         world.subscribe(sink.send)
     app = create_app(world, faults=faults, requests=stats, events=events)
@@ -196,6 +208,7 @@ def serve(
     port: int = 8900,
     world: World | None = None,
     events_to: EventTargets = None,
+    events_token: str | None = None,
     seed: int = 0,
     log_level: str = "info",
     on_ready: Callable[[str], None] | None = None,
@@ -203,13 +216,20 @@ def serve(
     """Serve the sandbox in the foreground until SIGINT (Ctrl-C) or SIGTERM, then return.
 
     ``on_ready`` is called with the root URL once the port is bound, before serving.
+    ``events_token`` is sent with each event POSTed to a URL of ``events_to``.
 
     Raises:
         OSError: the port cannot be bound.
+        ValueError: ``events_token`` is blank, or given for a file.
     """
     world = world if world is not None else World.load()
-    sock = bind(host, port)
-    sinks, opened = _open_sinks(events_to)
+    sinks, opened = _open_sinks(events_to, events_token)
+    try:
+        sock = bind(host, port)
+    except OSError:
+        for sink in opened:
+            sink.close()
+        raise
     try:
         for sink in sinks:
             world.subscribe(sink.send)

@@ -8,7 +8,10 @@ rebuilds what is missing or unreadable and repairs what changed while the index 
 not attached; a background :class:`~lifecyclegraph.search.indexer.Indexer` keeps it
 current. On disk the index lives beside the store (``<store>/search/``), with a
 small ``lifecyclegraph-search.json`` that says whether it was closed in step with
-the store.
+the store, and whether a rebuild was cut short. It says "clean" only when the index
+was closed holding every change of the store: from attach to close it says not, and
+a rebuild marks itself before its first change, so a process killed at any point
+(``reindex`` included) leaves an index that the next attach repairs or rebuilds.
 
 >>> from lifecyclegraph import LifecycleGraph
 >>> from lifecyclegraph.example import load_example
@@ -142,6 +145,11 @@ class SearchIndex:
         self.catalog = self.builder.catalog
         self._lock = threading.RLock()  # one writer of the indexes at a time
         self._owner_uris: set[str] = set()
+        meta = self._read_meta() or {}
+        #: A rebuild began and has not committed yet (here or in a killed process).
+        self._rebuilding = bool(meta.get("rebuilding"))
+        #: The index holds every change of the store (so close may mark it clean).
+        self._current = False
         self.entities, self.owners = self._open_backends()
         self.indexer = Indexer(self._apply, config.batch_ms, on_error=self._recover)
 
@@ -163,8 +171,10 @@ class SearchIndex:
             config: the ``[search]`` configuration (default: its defaults).
             rebuild: rebuild from scratch even if the index looks current.
             update: rebuild an index made differently (another format, backend or
-                ontology) and repair one not closed in step with the store. Without
-                it, only a missing or unreadable index is rebuilt (for a check).
+                ontology) or whose rebuild was cut short, and repair one not closed
+                in step with the store. Without it, only a missing or unreadable
+                index is rebuilt (for a check), and the index is left as it is:
+                not clean, if it was not.
 
         Raises:
             SearchError: if the backend cannot be used.
@@ -177,10 +187,13 @@ class SearchIndex:
         ontology = Ontology.load(config.ontology) if config.ontology else Ontology.load()
         index = cls(store, config, path, ontology)
         store.subscribe(index.indexer.on_delta)  # before reading: no change is missed
-        if rebuild or index._created() or (update and index._made_differently()):
+        redo = update and (index._rebuilding or index._made_differently())
+        if rebuild or index._created() or redo:
             index.rebuild()
         elif update and not index._in_step():
             index.repair()
+        else:
+            index._current = index._in_step()
         index._write_meta(clean=False)
         index.indexer.start()
         if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
@@ -193,11 +206,11 @@ class SearchIndex:
         return index
 
     def close(self) -> None:
-        """Write pending changes, record that the index is in step, release the files."""
+        """Write pending changes, record whether the index is in step, release the files."""
         self.indexer.stop()
         self.store.unsubscribe(self.indexer.on_delta)
         with self._lock:
-            self._write_meta(clean=True)
+            self._write_meta(clean=self._current)
             self.entities.close()
             self.owners.close()
         # Let the store go now (an on-disk store holds a lock until it is freed).
@@ -314,17 +327,22 @@ class SearchIndex:
         """Empty both indexes and index every entity of the store again.
 
         Returns the number of entities indexed. Changes stored meanwhile are indexed
-        right after.
+        right after. The index is marked as being rebuilt before its first change
+        and until the last one is committed, so an interrupted rebuild is done again
+        on the next attach.
         """
         self.indexer.pause()
         try:
             with self._lock:
+                self._rebuilding, self._current = True, False
+                self._write_meta(clean=False)
                 self.entities.clear()
                 self.owners.clear()
                 self._owner_uris.clear()
                 total = 0
                 for chunk in _chunks(self.builder.all_uris(), _BATCH):
                     total += self._write(self.builder.documents(chunk))
+                self._rebuilding, self._current = False, True
                 self._write_meta(clean=False)
                 return total
         finally:
@@ -364,6 +382,8 @@ class SearchIndex:
         self.indexer.pause()
         try:
             with self._lock:
+                self._current = False
+                self._write_meta(clean=False)
                 report = self.check(flush=False)
                 uris = sorted({d.uri for d in report.discrepancies})
                 for chunk in _chunks(iter(uris), _BATCH):
@@ -372,6 +392,7 @@ class SearchIndex:
                 extra = [u for u in extra if u not in self._owner_uris]
                 if extra:
                     self.owners.delete(extra)
+                self._current = True
                 return report
         finally:
             self.indexer.resume()
@@ -413,6 +434,8 @@ class SearchIndex:
         if self.path is None:
             return
         data = {**self._meta(), "clean": clean}
+        if self._rebuilding:
+            data["rebuilding"] = True
         if clean:
             data["snapshots"] = _snapshot_count(self.store)
         tmp = self.path / (META + ".tmp")

@@ -62,8 +62,9 @@ from graphql import (
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from lifecyclegraph.errors import InvalidUriError
+from lifecyclegraph.errors import GraphQLTooComplexError, InvalidUriError
 from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graphql_limits import Budget, GraphQLLimits, Stop, analyse, count_tokens
 from lifecyclegraph.graphql_reads import Context, Node
 from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
 from lifecyclegraph.uris import AipUri
@@ -249,13 +250,17 @@ def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
         return literal
 
     def objects(node: Node, info: Any, first: int | None = None, after: str | None = None) -> Any:
-        found = _objects(info.context, node, prop)
+        ctx: Context = info.context
+        found = _objects(ctx, node, prop)
         if shape == "single":
             return found[0][0] if found else None
+        page = ctx.budget.limits.max_page_size
         if shape == "list":
+            if len(found) > page:
+                raise ctx.budget.too_long(len(found), info.field_name, info)
             return [node for node, _ in found]
         start = _offset(after)
-        end = len(found) if first is None else start + max(first, 0)
+        end = start + (page if first is None else first)
         edges = [
             {"node": node, "inferred": inferred, "cursor": _cursor(i)}
             for i, (node, inferred) in enumerate(found[start:end], start)
@@ -433,8 +438,8 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
 
     id_arg = {"id": GraphQLArgument(GraphQLNonNull(GraphQLID), description="an AIP URI")}
     list_args = {
-        "first": GraphQLArgument(GraphQLInt, default_value=100),
-        "offset": GraphQLArgument(GraphQLInt, default_value=0),
+        "first": GraphQLArgument(GraphQLInt, description="how many (default: the page size)"),
+        "offset": GraphQLArgument(GraphQLInt, default_value=0, description="how many to skip"),
     }
     root: dict[str, GraphQLField] = {
         "entity": GraphQLField(entity_interface, args=id_arg, resolve=_root_entity),
@@ -520,9 +525,11 @@ def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Node | None]:
 
 
 def _root_list(cls: str) -> Callable[..., list[Node]]:
-    def resolve(_: Any, info: Any, first: int = 100, offset: int = 0) -> list[Node]:
+    def resolve(_: Any, info: Any, first: int | None = None, offset: int = 0) -> list[Node]:
         ctx: Context = info.context
-        first, offset = max(0, min(first, 10_000)), max(0, offset)
+        if first is None:
+            first = ctx.budget.limits.max_page_size
+        # analyse() refused a first over the page size, or below 0, before any read
         rows = ctx.graph.sparql(
             f"SELECT DISTINCT ?e WHERE {{ ?e a <{cls}> }} ORDER BY ?e LIMIT {first} OFFSET {offset}"
         )
@@ -545,8 +552,15 @@ CACHED_QUERY_CHARS = 20_000
 
 
 @lru_cache(maxsize=256)
-def _document(schema: GraphQLSchema, query: str) -> DocumentNode | list[GraphQLError]:
-    """The parsed query, or what is wrong with it (syntax or validation errors)."""
+def _document(
+    schema: GraphQLSchema, query: str, max_tokens: int
+) -> DocumentNode | list[GraphQLError] | int:
+    """The parsed query, or what is wrong with it (syntax or validation errors), or, when
+    it has more than ``max_tokens`` tokens, their number (it is then neither parsed nor
+    validated: both take time in proportion to its size, validation more)."""
+    tokens = count_tokens(query, max_tokens)
+    if tokens > max_tokens:
+        return tokens
     try:
         document = parse(query)
     except GraphQLError as error:
@@ -561,25 +575,66 @@ def execute(
     query: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
-    """Run a GraphQL query on the graph's current state; the response as a dict
-    (``data``, and ``errors`` when there are any).
+    """Run a GraphQL query on the graph's current state, within limits; the response as a
+    dict (``data``, and ``errors`` when there are any).
+
+    The query is refused before any read when it goes over a limit of the budget's
+    :class:`~lifecyclegraph.graphql_limits.GraphQLLimits` (tokens, depth, aliases, page
+    size, cost: see :func:`~lifecyclegraph.graphql_limits.analyse`), and stopped while
+    it runs when its time is up, its answer too large, or the budget cancelled.
 
     A query's parse and validation depend on the schema and the text only, so they
     are cached (the last 256 texts up to :data:`CACHED_QUERY_CHARS` characters): a
     client that sends the same query with other variables pays for them once.
+
+    Args:
+        schema: the schema (:func:`load_schema`).
+        graph: the graph to read.
+        query: the GraphQL query text.
+        variables: its variables, as JSON values.
+        operation_name: the operation to run, when the query has several.
+        budget: the limits and the cancel switch; afterwards it holds the query's
+            ``cost``, the ``fields`` resolved and the ``answer_bytes`` counted
+            (default: the default limits).
+
+    Raises:
+        GraphQLTooComplexError: refused before it ran; ``setting`` names the limit.
+        GraphQLAnswerTooLargeError: the answer, or a plain list, grew past its limit.
+        GraphQLTimeoutError: it ran past the time limit.
+        GraphQLCancelledError: the budget was cancelled.
     """
+    budget = budget or Budget()
+    budget.start()
+    limits = budget.limits
     if len(query) <= CACHED_QUERY_CHARS:
-        document = _document(schema, query)
+        document = _document(schema, query, limits.max_tokens)
     else:
-        document = _document.__wrapped__(schema, query)
+        document = _document.__wrapped__(schema, query, limits.max_tokens)
+    if isinstance(document, int):
+        raise GraphQLTooComplexError(
+            f"the query has more than {limits.max_tokens:,} tokens, this service's limit "
+            "(graphql_max_tokens); it was not parsed",
+            GraphQLLimits.setting("max_tokens"),
+            limits.max_tokens,
+            measured=document,
+        )
     if isinstance(document, list):
         return dict(ExecutionResult(None, document).formatted)
-    result = execute_sync(
-        schema,
-        document,
-        context_value=Context(graph),
-        variable_values=variables,
-        operation_name=operation_name,
-    )
+    analysis = analyse(schema, document, limits, variables, operation_name)
+    budget.cost = analysis.cost
+    if analysis.errors:
+        return dict(ExecutionResult(None, analysis.errors).formatted)
+    try:
+        result = execute_sync(
+            schema,
+            document,
+            context_value=Context(graph, budget),
+            variable_values=variables,
+            operation_name=operation_name,
+            middleware=[budget],
+        )
+    except Stop as stop:
+        raise stop.error from None
     return dict(result.formatted)

@@ -313,11 +313,12 @@ class _Walk:
         times = level.times
         if level.parent.name.startswith("__"):  # an introspection list: the schema says
             chain = (*level.chain, name)
-            if chain in self.introspection:
-                return level.base * self.introspection[chain], level._replace(chain=chain)
+            base = level.base if level.chain else times
+            if chain not in self.introspection:  # start a new chain here
+                chain, base = (name,), times
             longest = max(self.introspection.values(), default=0)
-            size = self.introspection.get((name,), longest)
-            return times * size, level._replace(chain=(name,), base=times)
+            size = self.introspection.get(chain, longest)
+            return base * size, level._replace(chain=chain, base=base)
         size = own_page if own_page is not None else level.page
         return times * max(size if size is not None else self.limits.max_page_size, 1), level
 

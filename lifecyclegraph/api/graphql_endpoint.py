@@ -16,7 +16,7 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from lifecyclegraph.api.body import read_body
@@ -116,9 +116,9 @@ class GraphQLRunner:
         self.counts = {"answered": 0, "refused": 0, "timeouts": 0, "cancelled": 0, "busy": 0}
 
     @classmethod
-    def of(cls, request: Request) -> GraphQLRunner:
+    def of(cls, app: FastAPI) -> GraphQLRunner:
         """The app's runner, made from its configuration on first use."""
-        state = request.app.state
+        state = app.state
         runner = getattr(state, "graphql_runner", None)
         if runner is None:
             server = state.service.config.server
@@ -227,7 +227,7 @@ async def _run(request: Request, query: Any, variables: Any, operation: Any) -> 
         raise Problem(400, "Bad Request", "'variables' must be a JSON object")
     if operation is not None and not isinstance(operation, str):
         raise Problem(400, "Bad Request", "'operationName' must be text")
-    result = await GraphQLRunner.of(request).run(request, query, variables, operation)
+    result = await GraphQLRunner.of(request.app).run(request, query, variables, operation)
     return JSONResponse(result, status_code=200 if result.get("data") is not None else 400)
 
 

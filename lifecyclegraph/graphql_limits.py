@@ -86,7 +86,16 @@ from lifecyclegraph.errors import (
     LifecycleGraphError,
 )
 
-__all__ = ["Analysis", "Budget", "GraphQLLimits", "Stop", "analyse", "count_tokens", "json_bytes"]
+__all__ = [
+    "Analysis",
+    "Budget",
+    "GraphQLLimits",
+    "Stop",
+    "analyse",
+    "count_tokens",
+    "json_bytes",
+    "paging_variables",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +454,31 @@ def analyse(
     return Analysis(walk.cost, walk.depth, walk.aliases, walk.errors)
 
 
+def paging_variables(document: DocumentNode) -> frozenset[str]:
+    """The variables a document passes to ``first`` or ``offset``: the only ones its
+    :func:`analyse` depends on (so an analysis can be kept for other values of the rest).
+
+    >>> from graphql import parse
+    >>> sorted(paging_variables(parse("query($n: Int, $id: ID!) { model(id: $id) "
+    ...     "{ upstream(first: $n) { totalCount } } }")))
+    ['n']
+    """
+    found: set[str] = set()
+    todo = [d.selection_set for d in document.definitions if hasattr(d, "selection_set")]
+    while todo:
+        for selection in todo.pop().selections:
+            if isinstance(selection, FieldNode):
+                for argument in selection.arguments or ():
+                    if argument.name.value in ("first", "offset") and isinstance(
+                        argument.value, VariableNode
+                    ):
+                        found.add(argument.value.name.value)
+            selections = getattr(selection, "selection_set", None)
+            if selections is not None:
+                todo.append(selections)
+    return frozenset(found)
+
+
 # -- while it runs -----------------------------------------------------------------------
 
 
@@ -506,8 +540,9 @@ class Budget:
         timeout = self.limits.timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
 
-    def check(self, path: Callable[[], list[str | int]] | None = None) -> None:
-        """Stop the execution (raise :class:`Stop`) if it was cancelled or is out of time."""
+    def check(self, info: Any = None) -> None:
+        """Stop the execution (raise :class:`Stop`) if it was cancelled or is out of time;
+        ``info``, a field's resolve info, says where."""
         if self.cancel.is_set():
             raise Stop(GraphQLCancelledError("the GraphQL execution was cancelled by its caller"))
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -518,13 +553,13 @@ class Budget:
                     "(graphql_timeout), and was stopped; ask for fewer items with 'first'",
                     "graphql_timeout",
                     timeout or 0,
-                    path=path() if path else None,
+                    path=info.path.as_list() if info is not None else None,
                 )
             )
 
     def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         """The middleware: check, resolve, count the answer's bytes."""
-        self.check(info.path.as_list)
+        self.check(info)
         self.fields += 1
         value = next_(root, info, **args)
         self.answer_bytes += len(str(info.path.key)) + 4 + json_bytes(value)

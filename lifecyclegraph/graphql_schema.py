@@ -30,6 +30,7 @@ object type, and every ``lg`` property whose ``rdfs:domain`` the class falls und
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,7 +65,15 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from lifecyclegraph.errors import GraphQLTooComplexError, InvalidUriError
 from lifecyclegraph.graph import LifecycleGraph
-from lifecyclegraph.graphql_limits import Budget, GraphQLLimits, Stop, analyse, count_tokens
+from lifecyclegraph.graphql_limits import (
+    Analysis,
+    Budget,
+    GraphQLLimits,
+    Stop,
+    analyse,
+    count_tokens,
+    paging_variables,
+)
 from lifecyclegraph.graphql_reads import Context, Node
 from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
 from lifecyclegraph.uris import AipUri
@@ -551,22 +560,57 @@ def load_schema(ontology_dir: str | None = None, shapes_dir: str | None = None) 
 CACHED_QUERY_CHARS = 20_000
 
 
+@dataclass(eq=False)
+class _Prepared:
+    """A query text made ready to run: parsed and validated (or what is wrong with it),
+    with the analyses made of it so far, by limits and paging variables."""
+
+    document: DocumentNode | None = None
+    errors: list[GraphQLError] = dataclasses.field(default_factory=list)
+    tokens: int = 0
+    paging: frozenset[str] = frozenset()
+    analyses: dict[Any, Analysis] = dataclasses.field(default_factory=dict)
+
+    def analyse(
+        self,
+        schema: GraphQLSchema,
+        limits: GraphQLLimits,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> Analysis:
+        """:func:`~lifecyclegraph.graphql_limits.analyse`, kept for the next request
+        with the same limits and the same values of the variables it depends on."""
+        assert self.document is not None
+        values = variables or {}
+        key = (limits, operation_name, tuple((n, values.get(n)) for n in sorted(self.paging)))
+        try:
+            found = self.analyses.get(key)
+        except TypeError:  # a list or object given to first: execution will refuse it
+            return analyse(schema, self.document, limits, variables, operation_name)
+        if found is None:
+            found = analyse(schema, self.document, limits, variables, operation_name)
+            if len(self.analyses) >= 64:
+                self.analyses.clear()
+            self.analyses[key] = found
+        return found
+
+
 @lru_cache(maxsize=256)
-def _document(
-    schema: GraphQLSchema, query: str, max_tokens: int
-) -> DocumentNode | list[GraphQLError] | int:
-    """The parsed query, or what is wrong with it (syntax or validation errors), or, when
-    it has more than ``max_tokens`` tokens, their number (it is then neither parsed nor
-    validated: both take time in proportion to its size, validation more)."""
+def _document(schema: GraphQLSchema, query: str, max_tokens: int) -> _Prepared:
+    """The parsed query, or what is wrong with it (syntax or validation errors). When it
+    has more than ``max_tokens`` tokens, only their number: it is then neither parsed nor
+    validated, which take time in proportion to its size, validation more."""
     tokens = count_tokens(query, max_tokens)
     if tokens > max_tokens:
-        return tokens
+        return _Prepared(tokens=tokens)
     try:
         document = parse(query)
     except GraphQLError as error:
-        return [error]
+        return _Prepared(errors=[error], tokens=tokens)
     errors = validate(schema, document)
-    return errors or document
+    if errors:
+        return _Prepared(errors=errors, tokens=tokens)
+    return _Prepared(document, tokens=tokens, paging=paging_variables(document))
 
 
 def execute(
@@ -609,20 +653,21 @@ def execute(
     budget.start()
     limits = budget.limits
     if len(query) <= CACHED_QUERY_CHARS:
-        document = _document(schema, query, limits.max_tokens)
+        prepared = _document(schema, query, limits.max_tokens)
     else:
-        document = _document.__wrapped__(schema, query, limits.max_tokens)
-    if isinstance(document, int):
+        prepared = _document.__wrapped__(schema, query, limits.max_tokens)
+    if prepared.tokens > limits.max_tokens:
         raise GraphQLTooComplexError(
             f"the query has more than {limits.max_tokens:,} tokens, this service's limit "
             "(graphql_max_tokens); it was not parsed",
             GraphQLLimits.setting("max_tokens"),
             limits.max_tokens,
-            measured=document,
+            measured=prepared.tokens,
         )
-    if isinstance(document, list):
-        return dict(ExecutionResult(None, document).formatted)
-    analysis = analyse(schema, document, limits, variables, operation_name)
+    if prepared.document is None:
+        return dict(ExecutionResult(None, prepared.errors).formatted)
+    document = prepared.document
+    analysis = prepared.analyse(schema, limits, variables, operation_name)
     budget.cost = analysis.cost
     if analysis.errors:
         return dict(ExecutionResult(None, analysis.errors).formatted)

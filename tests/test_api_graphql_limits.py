@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -511,3 +512,23 @@ def test_limits_are_configured_under_server_and_validated():
             Config.from_text(f"[server]\n{bad}\n")
     with pytest.raises(ConfigError, match="graphql_max_costs: unknown key"):
         Config.from_text("[server]\ngraphql_max_costs = 1\n")
+
+
+def test_docs_state_every_limit_with_its_default_and_the_figures_they_give():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "graphql.md").read_text()
+    limits = " ".join(docs[docs.index("## Limits") :].split())
+    for key, field in ServerConfig.model_fields.items():
+        if key.startswith("graphql_"):
+            assert f"`{key}`" in limits, key
+            assert f"{key} = {str(field.default).lower()} " in limits, key
+    design = Path(__file__).resolve().parents[2] / "shared/contracts/design-query.graphql"
+    if design.exists():
+        cost = analyse(SCHEMA, parse(design.read_text()), GraphQLLimits()).cost
+        assert f"The design's query\ncosts {cost:,}" in limits
+    for query in [
+        "{ models(first: 20) { name hasInstance { name owners { name } } } }",
+        "{ models(first: 20) { name hasInstanceConnection(first: 5) { edges { node { "
+        "name owners { name } } } } } }",
+    ]:
+        cost = analyse(SCHEMA, parse(query), GraphQLLimits(max_cost=10**9)).cost
+        assert f"{cost:,}" in limits, (query, cost)

@@ -328,8 +328,8 @@ class _Walk:
             longest = max(self.introspection.values(), default=0)
             size = self.introspection.get(chain, longest)
             return base * size, level._replace(chain=chain, base=base)
-        size = own_page if own_page is not None else level.page
-        return times * max(size if size is not None else self.limits.max_page_size, 1), level
+        page = own_page if own_page is not None else level.page
+        return times * max(page if page is not None else self.limits.max_page_size, 1), level
 
     def walk(self, operation: OperationDefinitionNode) -> None:
         root = self.schema.get_root_type(operation.operation)

@@ -234,9 +234,12 @@ def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
-        return int(base64.b64decode(cursor).decode().removeprefix("i:")) + 1
+        offset = int(base64.b64decode(cursor).decode().removeprefix("i:")) + 1
     except (ValueError, UnicodeDecodeError) as error:
         raise GraphQLError(f"not a cursor of this API: {cursor!r}") from error
+    if offset < 1:
+        raise GraphQLError(f"not a cursor of this API: {cursor!r}")
+    return offset
 
 
 def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
@@ -560,6 +563,10 @@ def load_schema(ontology_dir: str | None = None, shapes_dir: str | None = None) 
 CACHED_QUERY_CHARS = 20_000
 
 
+#: A variable not given at all (its default applies), unlike one given as null.
+_ABSENT = object()
+
+
 @dataclass(eq=False)
 class _Prepared:
     """A query text made ready to run: parsed and validated (or what is wrong with it),
@@ -582,7 +589,8 @@ class _Prepared:
         with the same limits and the same values of the variables it depends on."""
         assert self.document is not None
         values = variables or {}
-        key = (limits, operation_name, tuple((n, values.get(n)) for n in sorted(self.paging)))
+        given = tuple((n, values.get(n, _ABSENT)) for n in sorted(self.paging))
+        key = (limits, operation_name, given)
         try:
             found = self.analyses.get(key)
         except TypeError:  # a list or object given to first: execution will refuse it

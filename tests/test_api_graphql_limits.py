@@ -7,6 +7,7 @@ query (137 bytes) would resolve tens of millions of fields.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -532,3 +533,21 @@ def test_docs_state_every_limit_with_its_default_and_the_figures_they_give():
     ]:
         cost = analyse(SCHEMA, parse(query), GraphQLLimits(max_cost=10**9)).cost
         assert f"{cost:,}" in limits, (query, cost)
+
+
+def test_analysis_kept_for_a_text_tells_an_absent_variable_from_a_null_one(world):
+    query = "query($n: Int = 2) { modelInstances(first: $n) { id } }"
+    for variables, cost, items in [({}, 3, 2), ({"n": None}, 101, 100), ({}, 3, 2)]:
+        budget = Budget()
+        result = execute(SCHEMA, world, query, variables, budget=budget)
+        assert len(result["data"]["modelInstances"]) == items
+        assert budget.cost == cost and budget.fields <= budget.cost
+
+
+def test_cursor_before_the_first_edge_is_an_error(world):
+    after = base64.b64encode(b"i:-5").decode()
+    query = (
+        f'{{ modelInstance(id: "{INSTANCE}") {{ upstream(after: "{after}") {{ totalCount }} }} }}'
+    )
+    result = execute(SCHEMA, world, query)
+    assert result["errors"][0]["message"] == f"not a cursor of this API: {after!r}"

@@ -531,6 +531,7 @@ class Budget:
         self.limits = limits or GraphQLLimits()
         self.cancel = cancel or threading.Event()
         self.deadline: float | None = None
+        self._info: Any = None
         self.cost = 0
         self.fields = 0
         self.answer_bytes = 0
@@ -540,9 +541,8 @@ class Budget:
         timeout = self.limits.timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
 
-    def check(self, info: Any = None) -> None:
-        """Stop the execution (raise :class:`Stop`) if it was cancelled or is out of time;
-        ``info``, a field's resolve info, says where."""
+    def check(self) -> None:
+        """Stop the execution (raise :class:`Stop`) if it was cancelled or is out of time."""
         if self.cancel.is_set():
             raise Stop(GraphQLCancelledError("the GraphQL execution was cancelled by its caller"))
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -553,13 +553,14 @@ class Budget:
                     "(graphql_timeout), and was stopped; ask for fewer items with 'first'",
                     "graphql_timeout",
                     timeout or 0,
-                    path=info.path.as_list() if info is not None else None,
+                    path=self._info.path.as_list() if self._info is not None else None,
                 )
             )
 
     def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
         """The middleware: check, resolve, count the answer's bytes."""
-        self.check(info)
+        self._info = info  # where the execution is, for check() in readers
+        self.check()
         self.fields += 1
         value = next_(root, info, **args)
         self.answer_bytes += len(str(info.path.key)) + 4 + json_bytes(value)

@@ -182,6 +182,43 @@ class ServerConfig(_Strict):
         description="seconds a SPARQL query may lag behind the latest write "
         "(0: it sees every write committed before it started)",
     )
+    graphql_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds a GraphQL query may run before it is stopped; also the "
+        "longest a query waits for one of graphql_workers",
+    )
+    graphql_workers: int = Field(
+        default=2, ge=1, description="GraphQL queries that can run at once (one thread each)"
+    )
+    graphql_max_cost: int = Field(
+        default=100_000,
+        ge=1,
+        description="the most fields a GraphQL query may resolve, counted before it runs: "
+        "each field once per item of the lists above it (docs/graphql.md)",
+    )
+    graphql_max_page_size: int = Field(
+        default=100,
+        ge=1,
+        description="the largest 'first' of a GraphQL list or connection, the size of one "
+        "without it, and the most items a plain list may have",
+    )
+    graphql_max_depth: int = Field(
+        default=20, ge=1, description="how deep fields may nest in a GraphQL query"
+    )
+    graphql_max_aliases: int = Field(
+        default=30, ge=0, description="aliased fields in a GraphQL query, counted as executed"
+    )
+    graphql_max_tokens: int = Field(
+        default=2_000,
+        ge=1,
+        description="lexical tokens in a GraphQL query's text, checked before it is parsed",
+    )
+    graphql_max_answer_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="the size of a GraphQL answer's JSON, counted while it is built",
+    )
 
 
 class Config(_Strict):

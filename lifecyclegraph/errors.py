@@ -267,3 +267,57 @@ class QueryUnavailableError(QueryError, OSError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (str(self), self.retry_after))
+
+
+__all__ += [
+    "GraphQLAnswerTooLargeError",
+    "GraphQLCancelledError",
+    "GraphQLLimitError",
+    "GraphQLTimeoutError",
+    "GraphQLTooComplexError",
+]
+
+
+class GraphQLLimitError(LifecycleGraphError):
+    """A GraphQL request went over one of the service's limits; the subclass says when.
+
+    ``setting`` is the limit's configuration key (``graphql_max_cost``), ``limit`` its
+    value, ``measured`` what the request came to (its cost, depth...) when that is
+    known, ``path`` the response path where a running request met the limit, and
+    ``locations`` the ``(line, column)`` places in the query it comes from.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        setting: str,
+        limit: float,
+        *,
+        measured: float | None = None,
+        path: list[str | int] | None = None,
+        locations: list[tuple[int, int]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.limit = limit
+        self.measured = measured
+        self.path = path
+        self.locations = locations or []
+
+
+class GraphQLTooComplexError(GraphQLLimitError, ValueError):
+    """The query was refused before it ran: too many tokens, too deep, too many
+    aliases, a page larger than the page size, or a cost over the limit."""
+
+
+class GraphQLAnswerTooLargeError(GraphQLLimitError, RuntimeError):
+    """The answer grew past its size limit, or a plain list past the page size, while
+    it was being built; the execution was stopped and nothing is returned."""
+
+
+class GraphQLTimeoutError(GraphQLLimitError, TimeoutError):
+    """The execution ran past its time limit and was stopped."""
+
+
+class GraphQLCancelledError(LifecycleGraphError):
+    """The execution was stopped because its caller gave up (the client went away)."""

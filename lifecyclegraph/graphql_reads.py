@@ -11,6 +11,10 @@ The values are those of :func:`lifecyclegraph.entity.build_entity`: literals fro
 asserted facts only, links (named nodes) asserted or derived, ``rdf:type`` split into
 asserted and inferred classes.
 
+A context may carry a :class:`~lifecyclegraph.graphql_limits.Budget`: every read checks
+it first, so an execution stops soon after its time limit, or when it is cancelled,
+even inside a resolver that reads many entities.
+
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory()
 >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
@@ -33,6 +37,7 @@ from pyoxigraph import Literal, NamedNode
 from lifecyclegraph.entity import is_fact_graph
 from lifecyclegraph.facts import from_literal
 from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graphql_limits import Budget
 from lifecyclegraph.store import EntityState, HydrationState
 from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE
 
@@ -40,28 +45,36 @@ __all__ = ["Context", "Node"]
 
 
 class Context:
-    """One request's view of the graph, with the entities and statements it has read."""
+    """One request's view of the graph, with the entities and statements it has read.
 
-    def __init__(self, graph: LifecycleGraph) -> None:
+    Args:
+        graph: the graph to read.
+        budget: the limits of the request (default: :class:`Budget` with the default
+            limits and no time limit running).
+    """
+
+    def __init__(self, graph: LifecycleGraph, budget: Budget | None = None) -> None:
         self.graph = graph
+        self.budget = budget or Budget()
         self._nodes: dict[str, Node | None] = {}
 
     def node(self, uri: str) -> Node | None:
         """The entity ``uri``, or ``None`` when the store does not know it or it is deleted."""
         if uri not in self._nodes:
+            self.budget.check()
             state = self.graph.store.state(uri)
             alive = state is not None and state.state is not HydrationState.DELETED
-            self._nodes[uri] = Node(self.graph, uri, state) if alive else None
+            self._nodes[uri] = Node(self, uri, state) if alive else None
         return self._nodes[uri]
 
 
 class Node:
     """An entity as GraphQL resolves it; statements are read on first use, per predicate."""
 
-    __slots__ = ("_graph", "_read", "_subject", "_types", "state", "uri")
+    __slots__ = ("_context", "_read", "_subject", "_types", "state", "uri")
 
-    def __init__(self, graph: LifecycleGraph, uri: str, state: EntityState | None) -> None:
-        self._graph = graph
+    def __init__(self, context: Context, uri: str, state: EntityState | None) -> None:
+        self._context = context
         self._subject = NamedNode(uri)
         self._read: dict[str, list[tuple[Any, bool]]] = {}
         self._types: tuple[tuple[str, ...], tuple[str, ...]] | None = None
@@ -72,7 +85,8 @@ class Node:
         """Every ``(object, inferred)`` of the entity's facts with this predicate."""
         found = self._read.get(predicate)
         if found is None:
-            quads = self._graph.store.current.quads_for_pattern(
+            self._context.budget.check()
+            quads = self._context.graph.store.current.quads_for_pattern(
                 self._subject, NamedNode(predicate), None
             )
             found = self._read[predicate] = [

@@ -30,6 +30,7 @@ object type, and every ``lg`` property whose ``rdfs:domain`` the class falls und
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,17 @@ from graphql import (
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from lifecyclegraph.errors import InvalidUriError
+from lifecyclegraph.errors import GraphQLTooComplexError, InvalidUriError
 from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graphql_limits import (
+    Analysis,
+    Budget,
+    GraphQLLimits,
+    Stop,
+    analyse,
+    count_tokens,
+    paging_variables,
+)
 from lifecyclegraph.graphql_reads import Context, Node
 from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
 from lifecyclegraph.uris import AipUri
@@ -224,9 +234,12 @@ def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
-        return int(base64.b64decode(cursor).decode().removeprefix("i:")) + 1
+        offset = int(base64.b64decode(cursor).decode().removeprefix("i:")) + 1
     except (ValueError, UnicodeDecodeError) as error:
         raise GraphQLError(f"not a cursor of this API: {cursor!r}") from error
+    if offset < 1:
+        raise GraphQLError(f"not a cursor of this API: {cursor!r}")
+    return offset
 
 
 def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
@@ -249,13 +262,17 @@ def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
         return literal
 
     def objects(node: Node, info: Any, first: int | None = None, after: str | None = None) -> Any:
-        found = _objects(info.context, node, prop)
+        ctx: Context = info.context
+        found = _objects(ctx, node, prop)
         if shape == "single":
             return found[0][0] if found else None
+        page = ctx.budget.limits.max_page_size
         if shape == "list":
+            if len(found) > page:
+                raise ctx.budget.too_long(len(found), info.field_name, info)
             return [node for node, _ in found]
         start = _offset(after)
-        end = len(found) if first is None else start + max(first, 0)
+        end = start + (page if first is None else first)
         edges = [
             {"node": node, "inferred": inferred, "cursor": _cursor(i)}
             for i, (node, inferred) in enumerate(found[start:end], start)
@@ -433,8 +450,8 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
 
     id_arg = {"id": GraphQLArgument(GraphQLNonNull(GraphQLID), description="an AIP URI")}
     list_args = {
-        "first": GraphQLArgument(GraphQLInt, default_value=100),
-        "offset": GraphQLArgument(GraphQLInt, default_value=0),
+        "first": GraphQLArgument(GraphQLInt, description="how many (default: the page size)"),
+        "offset": GraphQLArgument(GraphQLInt, default_value=0, description="how many to skip"),
     }
     root: dict[str, GraphQLField] = {
         "entity": GraphQLField(entity_interface, args=id_arg, resolve=_root_entity),
@@ -520,9 +537,11 @@ def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Node | None]:
 
 
 def _root_list(cls: str) -> Callable[..., list[Node]]:
-    def resolve(_: Any, info: Any, first: int = 100, offset: int = 0) -> list[Node]:
+    def resolve(_: Any, info: Any, first: int | None = None, offset: int = 0) -> list[Node]:
         ctx: Context = info.context
-        first, offset = max(0, min(first, 10_000)), max(0, offset)
+        if first is None:
+            first = ctx.budget.limits.max_page_size
+        # analyse() refused a first over the page size, or below 0, before any read
         rows = ctx.graph.sparql(
             f"SELECT DISTINCT ?e WHERE {{ ?e a <{cls}> }} ORDER BY ?e LIMIT {first} OFFSET {offset}"
         )
@@ -544,15 +563,62 @@ def load_schema(ontology_dir: str | None = None, shapes_dir: str | None = None) 
 CACHED_QUERY_CHARS = 20_000
 
 
+#: A variable not given at all (its default applies), unlike one given as null.
+_ABSENT = object()
+
+
+@dataclass(eq=False)
+class _Prepared:
+    """A query text made ready to run: parsed and validated (or what is wrong with it),
+    with the analyses made of it so far, by limits and paging variables."""
+
+    document: DocumentNode | None = None
+    errors: list[GraphQLError] = dataclasses.field(default_factory=list)
+    tokens: int = 0
+    paging: frozenset[str] = frozenset()
+    analyses: dict[Any, Analysis] = dataclasses.field(default_factory=dict)
+
+    def analyse(
+        self,
+        schema: GraphQLSchema,
+        limits: GraphQLLimits,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> Analysis:
+        """:func:`~lifecyclegraph.graphql_limits.analyse`, kept for the next request
+        with the same limits and the same values of the variables it depends on."""
+        assert self.document is not None
+        values = variables or {}
+        given = tuple((n, values.get(n, _ABSENT)) for n in sorted(self.paging))
+        key = (limits, operation_name, given)
+        try:
+            found = self.analyses.get(key)
+        except TypeError:  # a list or object given to first: execution will refuse it
+            return analyse(schema, self.document, limits, variables, operation_name)
+        if found is None:
+            found = analyse(schema, self.document, limits, variables, operation_name)
+            if len(self.analyses) >= 64:
+                self.analyses.clear()
+            self.analyses[key] = found
+        return found
+
+
 @lru_cache(maxsize=256)
-def _document(schema: GraphQLSchema, query: str) -> DocumentNode | list[GraphQLError]:
-    """The parsed query, or what is wrong with it (syntax or validation errors)."""
+def _document(schema: GraphQLSchema, query: str, max_tokens: int) -> _Prepared:
+    """The parsed query, or what is wrong with it (syntax or validation errors). When it
+    has more than ``max_tokens`` tokens, only their number: it is then neither parsed nor
+    validated, which take time in proportion to its size, validation more."""
+    tokens = count_tokens(query, max_tokens)
+    if tokens > max_tokens:
+        return _Prepared(tokens=tokens)
     try:
         document = parse(query)
     except GraphQLError as error:
-        return [error]
+        return _Prepared(errors=[error], tokens=tokens)
     errors = validate(schema, document)
-    return errors or document
+    if errors:
+        return _Prepared(errors=errors, tokens=tokens)
+    return _Prepared(document, tokens=tokens, paging=paging_variables(document))
 
 
 def execute(
@@ -561,25 +627,67 @@ def execute(
     query: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
-    """Run a GraphQL query on the graph's current state; the response as a dict
-    (``data``, and ``errors`` when there are any).
+    """Run a GraphQL query on the graph's current state, within limits; the response as a
+    dict (``data``, and ``errors`` when there are any).
+
+    The query is refused before any read when it goes over a limit of the budget's
+    :class:`~lifecyclegraph.graphql_limits.GraphQLLimits` (tokens, depth, aliases, page
+    size, cost: see :func:`~lifecyclegraph.graphql_limits.analyse`), and stopped while
+    it runs when its time is up, its answer too large, or the budget cancelled.
 
     A query's parse and validation depend on the schema and the text only, so they
     are cached (the last 256 texts up to :data:`CACHED_QUERY_CHARS` characters): a
     client that sends the same query with other variables pays for them once.
+
+    Args:
+        schema: the schema (:func:`load_schema`).
+        graph: the graph to read.
+        query: the GraphQL query text.
+        variables: its variables, as JSON values.
+        operation_name: the operation to run, when the query has several.
+        budget: the limits and the cancel switch; afterwards it holds the query's
+            ``cost``, the ``fields`` resolved and the ``answer_bytes`` counted
+            (default: the default limits).
+
+    Raises:
+        GraphQLTooComplexError: refused before it ran; ``setting`` names the limit.
+        GraphQLAnswerTooLargeError: the answer, or a plain list, grew past its limit.
+        GraphQLTimeoutError: it ran past the time limit.
+        GraphQLCancelledError: the budget was cancelled.
     """
+    budget = budget or Budget()
+    budget.start()
+    limits = budget.limits
     if len(query) <= CACHED_QUERY_CHARS:
-        document = _document(schema, query)
+        prepared = _document(schema, query, limits.max_tokens)
     else:
-        document = _document.__wrapped__(schema, query)
-    if isinstance(document, list):
-        return dict(ExecutionResult(None, document).formatted)
-    result = execute_sync(
-        schema,
-        document,
-        context_value=Context(graph),
-        variable_values=variables,
-        operation_name=operation_name,
-    )
+        prepared = _document.__wrapped__(schema, query, limits.max_tokens)
+    if prepared.tokens > limits.max_tokens:
+        raise GraphQLTooComplexError(
+            f"the query has more than {limits.max_tokens:,} tokens, this service's limit "
+            "(graphql_max_tokens); it was not parsed",
+            GraphQLLimits.setting("max_tokens"),
+            limits.max_tokens,
+            measured=prepared.tokens,
+        )
+    if prepared.document is None:
+        return dict(ExecutionResult(None, prepared.errors).formatted)
+    document = prepared.document
+    analysis = prepared.analyse(schema, limits, variables, operation_name)
+    budget.cost = analysis.cost
+    if analysis.errors:
+        return dict(ExecutionResult(None, analysis.errors).formatted)
+    try:
+        result = execute_sync(
+            schema,
+            document,
+            context_value=Context(graph, budget),
+            variable_values=variables,
+            operation_name=operation_name,
+            middleware=[budget],
+        )
+    except Stop as stop:
+        raise stop.error from None
     return dict(result.formatted)

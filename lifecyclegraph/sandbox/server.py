@@ -41,7 +41,7 @@ def _open_sinks(targets: EventTargets) -> tuple[list[Sink], list[Sink]]:
     if isinstance(targets, str | Path) or hasattr(targets, "send"):
         items: Sequence[str | Path | Sink] = [targets]  # type: ignore[list-item]
     else:
-        items = targets  # type: ignore[assignment]
+        items = targets
     sinks: list[Sink] = []
     opened: list[Sink] = []
     for item in items:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from lifecyclegraph.facts import from_literal
+from lifecyclegraph.facts import from_literal, term_value
 from lifecyclegraph.store import EntityState, SnapshotInfo
 from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
 
@@ -83,7 +83,7 @@ def build_entity(
     for quad in outgoing:
         inferred = quad.graph_name == INFERRED_GRAPH
         if quad.predicate == RDF_TYPE:
-            (inferred_types if inferred else types).add(quad.object.value)
+            (inferred_types if inferred else types).add(term_value(quad.object))
         elif isinstance(quad.object, Literal):
             if not inferred:
                 properties.setdefault(compact(quad.predicate.value), []).append(
@@ -115,11 +115,11 @@ def is_fact_graph(graph: Any) -> bool:
 
 def _edge(quad: Quad, inferred: bool) -> Relationship:
     return Relationship(
-        subject=quad.subject.value,
+        subject=term_value(quad.subject),
         predicate=quad.predicate.value,
-        object=quad.object.value,
+        object=term_value(quad.object),
         inferred=inferred,
-        snapshot=None if inferred else quad.graph_name.value,
+        snapshot=None if inferred else term_value(quad.graph_name),
     )
 
 

@@ -27,18 +27,18 @@ Objects may be given as pyoxigraph terms or as plain Python values:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from pyoxigraph import BlankNode, Literal, NamedNode
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Triple
 
 from lifecyclegraph.errors import InvalidFactsError
 from lifecyclegraph.vocab import XSD, expand
 
-__all__ = ["Facts", "Object", "Ref", "from_literal", "to_literal", "to_term"]
+__all__ = ["Facts", "Object", "Ref", "from_literal", "term_value", "to_literal", "to_term"]
 
 Object: TypeAlias = NamedNode | Literal
 Pair: TypeAlias = tuple[NamedNode, Object]
@@ -147,6 +147,33 @@ def to_term(value: Any) -> Object:
     return to_literal(value)
 
 
+def term_value(term: NamedNode | BlankNode | Literal | Triple | DefaultGraph) -> str:
+    """The text of a term read from the store: an IRI, a blank node id or a literal's form.
+
+    pyoxigraph types a quad's subject, object and graph as unions that include a quoted
+    triple (RDF-star) and the default graph, which have no text; the store never
+    writes either where this is asked.
+
+    Raises:
+        InvalidFactsError: for a quoted triple or the default graph.
+
+    >>> term_value(NamedNode("aip://model/registry/m"))
+    'aip://model/registry/m'
+    >>> term_value(Literal("Ranking model"))
+    'Ranking model'
+    >>> term_value(DefaultGraph())
+    Traceback (most recent call last):
+    ...
+    lifecyclegraph.errors.InvalidFactsError: expected an IRI, a blank node or a literal, not DEFAULT
+    """
+    if isinstance(term, _VALUELESS):
+        raise InvalidFactsError(f"expected an IRI, a blank node or a literal, not {term}")
+    return term.value
+
+
+_VALUELESS = (Triple, DefaultGraph)  # a tuple made once: isinstance is quicker than with a union
+
+
 def to_literal(value: Any) -> Literal:
     """Convert a Python value to a typed literal (datetimes are stored in UTC)."""
     if isinstance(value, bool):
@@ -169,7 +196,7 @@ def to_literal(value: Any) -> Literal:
     raise InvalidFactsError(f"cannot turn {value!r} ({type(value).__name__}) into an RDF literal")
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[str], Any]] = {
     XSD.integer.value: int,
     XSD.int.value: int,
     XSD.long.value: int,

@@ -188,13 +188,9 @@ def _introspection_sizes(schema: GraphQLSchema) -> dict[tuple[str, ...], int]:
     lists: dict[str, list[int]] = {
         "fields": [len(t.fields) for t in composite],
         "interfaces": [len(t.interfaces) for t in composite],
-        "possibleTypes": [
-            len(schema.get_possible_types(t))  # type: ignore[arg-type]
-            for t in types
-            if is_abstract_type(t)
-        ],
-        "enumValues": [len(t.values) for t in types if is_enum_type(t)],  # type: ignore[attr-defined]
-        "inputFields": [len(t.fields) for t in types if is_input_object_type(t)],  # type: ignore[attr-defined]
+        "possibleTypes": [len(schema.get_possible_types(t)) for t in types if is_abstract_type(t)],
+        "enumValues": [len(t.values) for t in types if is_enum_type(t)],
+        "inputFields": [len(t.fields) for t in types if is_input_object_type(t)],
     }
     field_args = [len(f.args) for f in fields]
     directive_args = [len(d.args) for d in schema.directives]
@@ -404,7 +400,7 @@ class _Walk:
             return
         kind = get_named_type(definition.type)
         own_page = self.page(node, definition)
-        if is_list_type(get_nullable_type(definition.type)):  # type: ignore[arg-type]
+        if is_list_type(get_nullable_type(definition.type)):
             times, where = self.size(level, node.name.value, own_page)
             todo.append(
                 where._replace(

@@ -53,7 +53,6 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLSchema,
     GraphQLString,
     execute_sync,
@@ -146,7 +145,7 @@ class _Vocabulary:
                 self.shapes.value(shape, SH.maxCount)
                 for shape in self.shapes.subjects(SH.path, node)
             ]
-            single = bool(counts) and all(c is not None and int(c) <= 1 for c in counts)
+            single = bool(counts) and all(c is not None and int(str(c)) <= 1 for c in counts)
         if not single and prop not in seen:
             chains = list(self.graph.objects(node, OWL.propertyChainAxiom))
             if len(chains) == 1:
@@ -159,7 +158,8 @@ class _Vocabulary:
         node = rdflib.URIRef(prop)
         if (node, RDF.type, OWL.TransitiveProperty) in self.graph:
             return True
-        todo, seen = [node], set()
+        todo: list[rdflib.term.Node] = [node]
+        seen: set[rdflib.term.Node] = set()
         while todo:
             current = todo.pop()
             if current == LG.dependsOn:
@@ -194,7 +194,9 @@ class _Vocabulary:
                         single=single,
                         connection=is_object and not single and self.is_lineage(prop),
                         range=str(rng) if rng is not None else None,
-                        scalar=_SCALARS.get(rng, GraphQLString),
+                        scalar=_SCALARS.get(rng, GraphQLString)
+                        if isinstance(rng, rdflib.URIRef)
+                        else GraphQLString,
                     ),
                 )
             )
@@ -324,12 +326,12 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
         description="When the entity was last read from its source, and last enriched.",
     )
 
-    def target(rng: str | None) -> GraphQLOutputType:
+    def target(rng: str | None) -> GraphQLObjectType | GraphQLInterfaceType:
         if rng is not None and rng in by_class:
             return types[by_class[rng]]
         return entity_interface
 
-    def connection(of: GraphQLOutputType) -> GraphQLObjectType:
+    def connection(of: GraphQLObjectType | GraphQLInterfaceType) -> GraphQLObjectType:
         name = getattr(of, "name", "Entity")
         if name not in connections:
             edge = GraphQLObjectType(

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pyoxigraph import NamedNode
 
 from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.facts import term_value
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ontology import Ontology
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
@@ -84,15 +85,16 @@ def _types(graph: LifecycleGraph, node: NamedNode) -> tuple[list[str], set[str]]
     """The asserted ``lg`` classes of ``node``, and every class (asserted or inferred)."""
     asserted, every = set(), set()
     for quad in graph.store.current.quads_for_pattern(node, RDF_TYPE, None):
-        every.add(quad.object.value)
-        if quad.graph_name != INFERRED_GRAPH and quad.object.value.startswith(_LG):
-            asserted.add(quad.object.value)
+        cls = term_value(quad.object)
+        every.add(cls)
+        if quad.graph_name != INFERRED_GRAPH and cls.startswith(_LG):
+            asserted.add(cls)
     return sorted(asserted), every
 
 
 def _values(graph: LifecycleGraph, node: NamedNode, predicate: NamedNode) -> list[str]:
     return sorted(
-        {q.object.value for q in graph.store.current.quads_for_pattern(node, predicate, None)}
+        {term_value(q.object) for q in graph.store.current.quads_for_pattern(node, predicate, None)}
     )
 
 
@@ -220,7 +222,7 @@ def impact(graph: LifecycleGraph, uri: str, *, limit: int = 10_000) -> dict[str,
     current = graph.store.current
     if graph.rules is not None:
         affected = sorted(
-            {q.object.value for q in current.quads_for_pattern(node, LG.downstream, None)}
+            {term_value(q.object) for q in current.quads_for_pattern(node, LG.downstream, None)}
         )
     else:
         affected = [

@@ -121,7 +121,7 @@ class Ontology:
 
     def properties(self) -> list[str]:
         """Every object or datatype property declared in the ``lg`` namespace."""
-        found = set()
+        found: set[str] = set()
         for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
             found.update(str(p) for p in self.graph.subjects(RDF.type, kind))
         return sorted(p for p in found if p.startswith(str(LG)))

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -54,8 +54,15 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
+#: uvicorn's ``lifespan`` setting: run the app's startup and shutdown ("on") or not.
+Lifespan = Literal["auto", "on", "off"]
+
+
 def uvicorn_config(
-    app: Any, log_level: str = "warning", access_log: bool = False, lifespan: str = "on"
+    app: Any,
+    log_level: str = "warning",
+    access_log: bool = False,
+    lifespan: Lifespan = "on",
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -78,7 +85,7 @@ class ServerThread:
     """
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "on"
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: Lifespan = "on"
     ) -> None:
         self.socket = bind(host, port)
         self.url = url_of(self.socket)

@@ -42,10 +42,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple
+from pyoxigraph import (
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    Triple,
+)
 
 from lifecyclegraph.errors import InvalidFactsError, StoreError
-from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.facts import Facts, Object, from_literal, term_value, to_literal
 from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
 
@@ -384,13 +393,14 @@ class SnapshotStore:
               FILTER NOT EXISTS { ?s a lg:Tombstone }
             }""".replace("WHEN", str(to_literal(when)))
         rows = self.current.query(query, prefixes=PREFIXES)
-        return [self.snapshot(row["s"].value) for row in rows]  # type: ignore[index]
+        assert isinstance(rows, QuerySolutions)  # a SELECT
+        return [self.snapshot(row["s"].value) for row in rows]
 
     def entities(self, state: HydrationState | None = None) -> Iterator[str]:
         """The URIs of every known entity, or of those in ``state``."""
         obj = state.term if state else None
         for quad in self.current.quads_for_pattern(None, LG.hydrationState, obj, _DEFAULT):
-            yield quad.subject.value
+            yield term_value(quad.subject)
 
     def asserted(
         self,
@@ -445,7 +455,7 @@ class SnapshotStore:
         removes = [_inferred_quad(t) for t in removed]
         with self._lock:
             if removes and len(adds) <= _SMALL_CHANGE:
-                self.current.update(_sparql_update(removes, adds))
+                self.current.update(_sparql_update(removes, [_sparql_terms(q) for q in adds]))
                 return
             if removes:
                 self.current.update(_sparql_update(removes, []))
@@ -557,7 +567,7 @@ class _Batch:
         self.added.append((node, facts))
         self._catalogue(snapshot, node, obs, LG.Snapshot, current)
         at = to_literal(obs.observed_at)
-        new = {
+        new: dict[NamedNode, Object] = {
             LG.hydrationState: LG.Hydrated,
             LG.currentSnapshot: snapshot,
             LG.lastSeenAt: at,
@@ -645,13 +655,16 @@ class _Batch:
         if current is None or old.get(LG.hydrationState.value) == LG.Referenced:
             return False
         for quad in self.store.current.quads_for_pattern(current, LG.observedAt, None, _DEFAULT):
-            return bool(from_literal(quad.object) > obs.observed_at)
+            if isinstance(quad.object, Literal):
+                return bool(from_literal(quad.object) > obs.observed_at)
         return False
 
     def _current_parts(self, node: NamedNode) -> list[NamedNode]:
         parts = []
         for quad in self.store.current.quads_for_pattern(None, LG.partOf, node, _DEFAULT):
             part = quad.subject
+            if not isinstance(part, NamedNode):  # entities are IRIs
+                continue
             state = next(
                 self.store.current.quads_for_pattern(part, LG.hydrationState, None, _DEFAULT),
                 None,
@@ -758,19 +771,16 @@ def _sparql_update(deletes: Sequence[Quad], inserts: Sequence[tuple[str, str, st
     """One SPARQL update (one transaction) that deletes then inserts these quads."""
     text = []
     if deletes:
-        quads = [
-            (
-                str(q.subject),
-                str(q.predicate),
-                str(q.object),
-                "" if q.graph_name == _DEFAULT else str(q.graph_name),
-            )
-            for q in deletes
-        ]
-        text.append("DELETE DATA {\n" + _quads_block(quads) + "\n}")
+        text.append("DELETE DATA {\n" + _quads_block(map(_sparql_terms, deletes)) + "\n}")
     if inserts:
         text.append("INSERT DATA {\n" + _quads_block(inserts) + "\n}")
     return " ;\n".join(text)
+
+
+def _sparql_terms(quad: Quad) -> tuple[str, str, str, str]:
+    """A quad's terms in SPARQL syntax; the default graph is ``""``."""
+    graph = "" if quad.graph_name == _DEFAULT else str(quad.graph_name)
+    return str(quad.subject), str(quad.predicate), str(quad.object), graph
 
 
 def _quads_block(quads: Iterable[tuple[str, str, str, str]]) -> str:

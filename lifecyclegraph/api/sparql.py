@@ -47,7 +47,7 @@ NOT_OFFERED = (
 )
 
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
-_ANY = {"schema": {}}
+_ANY: dict[str, Any] = {"schema": {}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "the result in the negotiated format (see docs/sparql.md); without a "

@@ -245,7 +245,7 @@ def _change_to_visible(backend_name: str, path: Path, count: int) -> dict[str, f
     from lifecyclegraph.search.index import SearchIndex
 
     graph = LifecycleGraph.in_memory()
-    config = SearchConfig(backend=backend_name, path=path)
+    config = SearchConfig.model_validate({"backend": backend_name, "path": path})
     index = SearchIndex.attach(graph.store, config, update=False)  # keep what is there
     samples = []
     for n in range(count):

@@ -95,7 +95,7 @@ def _public_write(path: str, entities: int, batch: int, queue: Any) -> None:
 
 
 def _bulk_load(path: str, entities: int, batch: int, queue: Any) -> None:
-    lines = []
+    lines: list[str] = []
     for i in range(entities):
         facts = synthetic_entity(i)
         lines.extend(f"{facts.node} {p} {o} .\n" for p, o in facts.pairs)
@@ -115,10 +115,12 @@ def _transactional_floor(path: str, entities: int, batch: int, queue: Any) -> No
     just Oxigraph parsing and committing the same quads.
     """
     source = Store.read_only(str(Path(path).parent / "public" / "current"))
-    lines = source.dump(format=RdfFormat.N_QUADS).decode().splitlines(keepends=True)
+    dump = source.dump(format=RdfFormat.N_QUADS)
+    assert dump is not None  # given no output, dump returns the bytes
+    lines = dump.decode().splitlines(keepends=True)
     per_batch = max(1, len(lines) * batch // entities)
     chunks = ["".join(lines[i : i + per_batch]).encode() for i in range(0, len(lines), per_batch)]
-    del source, lines
+    del source, dump, lines
     store = Store(path)
     began = time.perf_counter()
     for chunk in chunks:

@@ -94,7 +94,7 @@ class HydratorProcess:
         self.client_stats: dict[str, Any] = {}  #: the child's clients' figures, by source
         self.restarts = 0  #: children that died and were (or will be) replaced
 
-    def _ensure_started(self) -> Connection:
+    def _ensure_started(self) -> _Duplex:
         if self._process is not None and self._process.poll() is None and self._conn is not None:
             return self._conn
         if self._process is not None:  # it died between batches

@@ -22,7 +22,7 @@ from pyoxigraph import NamedNode
 
 from lifecyclegraph.errors import LifecycleGraphError
 from lifecyclegraph.events import EventRejected, parse_event
-from lifecyclegraph.facts import Facts
+from lifecyclegraph.facts import Facts, term_value
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
@@ -437,7 +437,7 @@ class Ingestor:
     def _dangling(self, uri: str) -> dict[str, Any]:
         """The quality finding for a reference whose target its source does not have."""
         referrers = sorted(
-            {t.subject.value for t in self.graph.store.asserted(None, None, NamedNode(uri))}
+            {term_value(t.subject) for t in self.graph.store.asserted(None, None, NamedNode(uri))}
         )
         return {
             "conforms": True,
@@ -449,7 +449,7 @@ class Ingestor:
         }
 
     def _types_of(self, iri: str) -> set[str]:
-        return {t.object.value for t in self.graph.store.asserted(NamedNode(iri), RDF_TYPE)}
+        return {term_value(t.object) for t in self.graph.store.asserted(NamedNode(iri), RDF_TYPE)}
 
     def _type_of(self, uri: str) -> str | None:
         types = self._types_of(uri)

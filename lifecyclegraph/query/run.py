@@ -136,7 +136,7 @@ def _too_many(limit: int, what: str) -> ResultLimitError:
     )
 
 
-def _graphs(iris: tuple[str, ...] | None, parameter: str) -> list[NamedNode]:
+def _graphs(iris: Sequence[str] | None, parameter: str) -> list[NamedNode]:
     nodes = []
     for iri in iris or ():
         try:

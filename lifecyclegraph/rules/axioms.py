@@ -143,7 +143,7 @@ class Axioms:
             raise LifecycleGraphError(
                 f"{filename}: the ontology is not valid Turtle: {error}"
             ) from error
-        self.triples.extend((t, filename) for t in triples)  # type: ignore[misc]
+        self.triples.extend((t, filename) for t in triples)
         lines = text.splitlines()
         prefixes = {m.group(1) or "": m.group(2) for m in _PREFIX_LINE.finditer(text)}
         info = _File(filename, lines, prefixes)

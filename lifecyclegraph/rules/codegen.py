@@ -82,7 +82,7 @@ class Generated:
         for name, term in self.constants.items():
             namespace[name] = table.id(term)
         exec(compile(self.source, "<rule plan>", "exec"), namespace)
-        return namespace["run"]  # type: ignore[no-any-return]
+        return namespace["run"]
 
 
 def generate(plan: Plan, negation: bool = True) -> Generated:

@@ -44,7 +44,7 @@ def _open_sinks(targets: EventTargets, token: str | None = None) -> tuple[list[S
     if isinstance(targets, str | Path) or hasattr(targets, "send"):
         items: Sequence[str | Path | Sink] = [targets]  # type: ignore[list-item]
     else:
-        items = targets  # type: ignore[assignment]
+        items = targets
     sinks: list[Sink] = []
     opened: list[Sink] = []
     for item in items:

@@ -29,6 +29,7 @@ from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode
 
+from lifecyclegraph.facts import term_value
 from lifecyclegraph.ontology import Ontology
 from lifecyclegraph.store import HydrationState, SnapshotStore
 from lifecyclegraph.vocab import LG, PREFIXES, RDF_TYPE, compact, expand
@@ -257,10 +258,10 @@ class DocumentBuilder:
     def dependents(self, uri: str) -> set[str]:
         """URIs whose documents embed the name of ``uri`` (they link to it)."""
         node = NamedNode(uri)
-        return {t.subject.value for t in self.store.asserted(None, None, node)}  # type: ignore[union-attr]
+        return {term_value(t.subject) for t in self.store.asserted(None, None, node)}
 
     def _names(self, uri: str) -> list[str]:
-        return [t.object.value for t in self.store.asserted(NamedNode(uri), _NAME)]  # type: ignore[union-attr]
+        return [term_value(t.object) for t in self.store.asserted(NamedNode(uri), _NAME)]
 
 
 def _resource_id(uri: str) -> str:

@@ -158,6 +158,7 @@ def _compile_property(g: rdflib.Graph, prop: rdflib.term.Node) -> PropertyPlan:
     flags = g.value(prop, SH.flags)
     pattern = g.value(prop, SH.pattern)
     in_list = g.value(prop, SH["in"])
+    has_value = g.value(prop, SH.hasValue)
     return PropertyPlan(
         shape=str(prop),
         path=NamedNode(str(path)),
@@ -180,7 +181,7 @@ def _compile_property(g: rdflib.Graph, prop: rdflib.term.Node) -> PropertyPlan:
         node_kind=_str(g.value(prop, SH.nodeKind)),
         min_length=_int(g.value(prop, SH.minLength)),
         max_length=_int(g.value(prop, SH.maxLength)),
-        has_value=to_oxigraph(g.value(prop, SH.hasValue)) if g.value(prop, SH.hasValue) else None,
+        has_value=to_oxigraph(has_value) if has_value else None,
     )
 
 
@@ -202,7 +203,7 @@ def _lit(term: rdflib.term.Node | None) -> Literal | None:
 
 
 def _int(term: rdflib.term.Node | None) -> int | None:
-    return int(term) if term is not None else None  # type: ignore[arg-type]
+    return int(str(term)) if term is not None else None
 
 
 def _str(term: rdflib.term.Node | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.facts import Facts
+from lifecyclegraph.facts import Facts, term_value
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.store import HydrationState
 from lifecyclegraph.validation.report import ValidationReport
@@ -24,7 +24,7 @@ def validate_graph(graph: LifecycleGraph, validator: Validator | None = None) ->
     store = graph.store
 
     def types_of(iri: str) -> set[str]:
-        return {t.object.value for t in store.asserted(NamedNode(iri), RDF_TYPE)}
+        return {term_value(t.object) for t in store.asserted(NamedNode(iri), RDF_TYPE)}
 
     report = ValidationReport()
     for uri in sorted(graph.entities(HydrationState.HYDRATED)):

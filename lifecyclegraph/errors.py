@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "InvalidFactsError",
     "InvalidUriError",
+    "JsonTextError",
     "LifecycleGraphError",
     "RuleAnalysisError",
     "RuleLimitError",
@@ -46,6 +47,22 @@ class InvalidFactsError(LifecycleGraphError, ValueError):
 
 class StoreError(LifecycleGraphError, OSError):
     """The store could not be opened, read or written."""
+
+
+class JsonTextError(LifecycleGraphError, ValueError):
+    """A text is not JSON this service can take: malformed, or over a decoder's limit.
+
+    ``lineno`` and ``colno`` (from 1) point at the problem, ``pos`` is its offset
+    (in characters of the text, or bytes for invalid UTF-8) and ``msg`` says what is
+    wrong; ``str()`` reads ``line 1 column 7: msg``.
+    """
+
+    def __init__(self, msg: str, lineno: int, colno: int, pos: int) -> None:
+        super().__init__(f"line {lineno} column {colno}: {msg}")
+        self.msg, self.lineno, self.colno, self.pos = msg, lineno, colno, pos
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.msg, self.lineno, self.colno, self.pos))
 
 
 class ConfigError(LifecycleGraphError, ValueError):

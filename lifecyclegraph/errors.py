@@ -178,6 +178,7 @@ class SourceProtocolError(SourceError):
 __all__ += [
     "NotAcceptableError",
     "QueryError",
+    "QueryEvaluationError",
     "QueryRefusedError",
     "QueryRequestError",
     "QuerySyntaxError",
@@ -230,6 +231,12 @@ class QueryTooComplexError(QueryError, RecursionError):
     Raised before evaluation when brackets nest deeper than the limit, and when the
     engine crashed on the query (its worker process died of it; the server did not).
     """
+
+
+class QueryEvaluationError(QueryError, ValueError):
+    """The query parses but cannot be evaluated as written, whatever the data: it calls
+    a function the engine does not have (``<urn:fn>(1)``), or with the wrong number of
+    arguments. The message ends with the engine's own."""
 
 
 class QueryRequestError(QueryError, ValueError):

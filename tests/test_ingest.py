@@ -334,3 +334,59 @@ def test_dead_letters_of_an_older_journal_are_read_with_their_kind(tmp_path):
         ("event", "not JSON"),
     ]
     journal.close()
+
+
+def test_entity_that_cannot_be_written_fails_alone_and_ends_in_dead_letters(ingestor, caplog):
+    validate = ingestor.validator.validate
+
+    def validate_or_trip(facts, *args, **kwargs):  # a document that trips a bug
+        if facts.uri == "aip://model/registry/ranking-model":
+            raise ZeroDivisionError("a bug this document trips")
+        return validate(facts, *args, **kwargs)
+
+    ingestor.validator.validate = validate_or_trip
+    ingestor.max_attempts, ingestor.enrich = 2, False
+    ingestor.submit(
+        [
+            event("model_created", model_id="ranking-model"),
+            event("feature_created", feature_id="watch-time-7d"),
+        ]
+    )
+    asyncio.run(ingestor.drain(wait=10))
+    assert ingestor.graph.entity("aip://feature/featurestore/watch-time-7d") is not None
+    assert ingestor.graph.entity("aip://model/registry/ranking-model") is None
+    (letter,) = ingestor.journal.dead_letters()
+    assert letter.reason == (
+        "gave up after 2 failed attempts: the write failed: "
+        "ZeroDivisionError: ZeroDivisionError('a bug this document trips')"
+    )
+    assert "writing aip://model/registry/ranking-model failed" in caplog.text
+
+
+def test_worker_outlives_a_pass_that_fails(ingestor, caplog):
+    due = ingestor.journal.due
+    failures = iter([sqlite3.OperationalError("database is locked")])
+
+    def due_or_fail(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return due(*args, **kwargs)
+
+    ingestor.journal.due = due_or_fail
+    ingestor.enrich = False
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+
+    async def run():
+        stop = asyncio.Event()
+        worker = asyncio.create_task(ingestor.run(stop, idle=0.05))
+        for _ in range(200):
+            if ingestor.graph.entity("aip://model/registry/ranking-model") is not None:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await worker
+
+    asyncio.run(run())
+    assert ingestor.graph.entity("aip://model/registry/ranking-model") is not None
+    assert "an ingestion pass failed" in caplog.text

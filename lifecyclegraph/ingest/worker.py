@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +40,8 @@ from lifecyclegraph.validation import Validator
 from lifecyclegraph.vocab import RDF_TYPE
 
 __all__ = ["Ingestor", "PassResult", "SubmitResult"]
+
+log = logging.getLogger("lifecyclegraph.ingest")
 
 MAX_BACKOFF = 300.0
 #: Failed hydrations before a work item is dead-lettered: with the back-off (0.5 s
@@ -236,7 +239,52 @@ class Ingestor:
         # event loop (the HTTP API, when serving) keeps answering meanwhile. The next
         # pass waits for them: overlapping it with its hydration was measured slower
         # (the two contend for the GIL; docs/benchmarks.md, Ingestion).
-        return await asyncio.to_thread(self._commit, items, outcomes, result, began)
+        return await asyncio.to_thread(self._commit_apart, items, outcomes, result, began)
+
+    def _commit_apart(
+        self,
+        items: list[WorkItem],
+        outcomes: list[Hydrated | BaseException],
+        result: PassResult,
+        began: float,
+    ) -> PassResult:
+        """:meth:`_commit`, and if the batch fails, each item alone: an item that cannot
+        be written (a provider's document that trips a bug, say) fails alone, as a
+        failed attempt, instead of failing its whole batch at every pass."""
+        try:
+            return self._commit(items, outcomes, result, began)
+        except Exception as error:
+            if len(items) == 1:
+                self._failed_write(items[0], error, result)
+                return result
+            log.exception("writing a batch of %d failed; writing its items one by one", len(items))
+        for item, outcome in zip(items, outcomes, strict=True):
+            try:
+                step = self._commit([item], [outcome], PassResult(taken=1), began)
+            except Exception as error:
+                self._failed_write(item, error, result)
+                continue
+            for key, value in step.written.items():
+                result.count(key, value)
+            result.rejected += step.rejected
+            result.dangling += step.dangling
+            result.retried += step.retried
+            result.dropped += step.dropped
+        result.seconds = time.perf_counter() - began
+        return result
+
+    def _failed_write(self, item: WorkItem, error: Exception, result: PassResult) -> None:
+        """Count a write that raised as a failed attempt of its item (logged)."""
+        log.error("writing %s failed", item.uri, exc_info=error)
+        reason = f"the write failed: {_describe(error)}"
+        if item.attempts + 1 >= self.max_attempts:
+            self.journal.drop_work(
+                [(item, f"gave up after {item.attempts + 1} failed attempts: {reason}")]
+            )
+            result.dropped += 1
+        else:
+            self.journal.retry_later([(item, self._backoff(item, None), reason)])
+            result.retried += 1
 
     def _commit(
         self,
@@ -342,7 +390,12 @@ class Ingestor:
         try:
             while not stop.is_set():
                 self._wakeup.clear()
-                await self._passes(lambda _: None, stop)
+                try:
+                    await self._passes(lambda _: None, stop)
+                except Exception:  # the journal or the store failed: keep the worker alive
+                    log.exception("an ingestion pass failed; trying again in %s s", idle)
+                    await asyncio.sleep(idle)
+                    continue
                 due = self.journal.next_due()
                 pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
                 waiters = [
@@ -382,7 +435,7 @@ class Ingestor:
             outcomes = await hydrating
             result = PassResult(taken=len(items), hydrate_seconds=time.perf_counter() - began)
             writing = asyncio.ensure_future(
-                asyncio.to_thread(self._commit, items, outcomes, result, began)
+                asyncio.to_thread(self._commit_apart, items, outcomes, result, began)
             )
             busy = {item.uri for item in items}
             following = [i for i in self.journal.due(self.batch + len(busy)) if i.uri not in busy]

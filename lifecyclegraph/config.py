@@ -95,8 +95,26 @@ class StoreConfig(_Strict):
 
 
 class IngestConfig(_Strict):
-    max_event_bytes: int = Field(default=64 * 1024, ge=256)
-    max_batch_events: int = Field(default=10_000, ge=1)
+    """``[ingest]``: the limits events are checked against, and the worker."""
+
+    max_event_bytes: int = Field(
+        default=64 * 1024, ge=256, description="the largest event, as JSON text in bytes"
+    )
+    max_batch_events: int = Field(
+        default=10_000, ge=1, description="the most events one POST /api/v1/events may hold"
+    )
+    max_uri_length: int = Field(
+        default=2048,
+        ge=64,
+        description="the longest AIP URI (percent-encoded) an event may name or that is "
+        "hydrated: its resource id goes into a URL",
+    )
+    max_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="failed hydrations of one URI before it is dead-lettered "
+        "(with the back-off, about 30 to 60 minutes of trying)",
+    )
     hydration_process: bool = Field(
         default=False,
         description="hydrate (HTTP and normalization) in a child process, beside the "

@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "InvalidFactsError",
     "InvalidUriError",
+    "JsonTextError",
     "LifecycleGraphError",
     "RuleAnalysisError",
     "RuleLimitError",
@@ -46,6 +47,22 @@ class InvalidFactsError(LifecycleGraphError, ValueError):
 
 class StoreError(LifecycleGraphError, OSError):
     """The store could not be opened, read or written."""
+
+
+class JsonTextError(LifecycleGraphError, ValueError):
+    """A text is not JSON this service can take: malformed, or over a decoder's limit.
+
+    ``lineno`` and ``colno`` (from 1) point at the problem, ``pos`` is its offset
+    (in characters of the text, or bytes for invalid UTF-8) and ``msg`` says what is
+    wrong; ``str()`` reads ``line 1 column 7: msg``.
+    """
+
+    def __init__(self, msg: str, lineno: int, colno: int, pos: int) -> None:
+        super().__init__(f"line {lineno} column {colno}: {msg}")
+        self.msg, self.lineno, self.colno, self.pos = msg, lineno, colno, pos
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.msg, self.lineno, self.colno, self.pos))
 
 
 class ConfigError(LifecycleGraphError, ValueError):
@@ -161,6 +178,7 @@ class SourceProtocolError(SourceError):
 __all__ += [
     "NotAcceptableError",
     "QueryError",
+    "QueryEvaluationError",
     "QueryRefusedError",
     "QueryRequestError",
     "QuerySyntaxError",
@@ -213,6 +231,12 @@ class QueryTooComplexError(QueryError, RecursionError):
     Raised before evaluation when brackets nest deeper than the limit, and when the
     engine crashed on the query (its worker process died of it; the server did not).
     """
+
+
+class QueryEvaluationError(QueryError, ValueError):
+    """The query parses but cannot be evaluated as written, whatever the data: it calls
+    a function the engine does not have (``<urn:fn>(1)``), or with the wrong number of
+    arguments. The message ends with the engine's own."""
 
 
 class QueryRequestError(QueryError, ValueError):

@@ -21,12 +21,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecyclegraph.errors import InvalidUriError, LifecycleGraphError
+from lifecyclegraph.errors import InvalidUriError, JsonTextError, LifecycleGraphError
+from lifecyclegraph.jsontext import loads
 from lifecyclegraph.uris import AipUri
 
 __all__ = ["Event", "EventKind", "EventRejected", "parse_event"]
 
 DEFAULT_MAX_BYTES = 64 * 1024
+DEFAULT_MAX_URI_LENGTH = 2048
 
 
 class EventRejected(LifecycleGraphError, ValueError):
@@ -77,6 +79,7 @@ class Event:
     source: str | None
     emitted_at: str | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    text: str = field(default="", repr=False, compare=False)  #: the JSON text, as received
 
     @property
     def event_type(self) -> str:
@@ -92,25 +95,49 @@ def parse_event(
     payload: str | bytes | dict[str, Any],
     kinds: dict[str, EventKind],
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_uri_length: int = DEFAULT_MAX_URI_LENGTH,
 ) -> Event:
     """Check one event and return it parsed.
 
+    The same checks hold whichever way the event came (a line of a file, an HTTP
+    body or an item of its array, a dead letter replayed, a Python object).
+
     Args:
-        payload: the event as JSON text or bytes, or as an already decoded object.
+        payload: the event as JSON text or bytes (UTF-8), or as an already decoded
+            object (measured by its compact JSON text).
         kinds: the event kinds the installed providers handle, by event type.
-        max_bytes: the largest accepted JSON text.
+        max_bytes: the largest accepted JSON text, in bytes.
+        max_uri_length: the longest AIP URI (percent-encoded) the ids may make: the
+            URI's resource id goes into the URL its source is asked.
 
     Raises:
-        EventRejected: the payload is oversized, not JSON, not a JSON object, has an
-            unknown ``event_type``, lacks an id field, or has ids that make no valid URI.
+        EventRejected: the payload is oversized, not JSON (or JSON this service
+            refuses: see :func:`lifecyclegraph.jsontext.loads`), not a JSON object,
+            has an unknown ``event_type``, lacks an id field, or has ids that make
+            no valid URI or one that is too long.
+
+    >>> parse_event({"event_type": "x", "id": "a" * 70_000}, {})
+    Traceback (most recent call last):
+    ...
+    lifecyclegraph.events.EventRejected: event is 70026 bytes, over the limit of 65536
     """
     if isinstance(payload, str | bytes):
-        size = len(payload.encode() if isinstance(payload, str) else payload)
-        if size > max_bytes:
-            raise EventRejected(f"event is {size} bytes, over the limit of {max_bytes}")
+        text: str | bytes = payload
+    else:
         try:
-            data = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise EventRejected(f"not JSON: {error}") from None
+    try:
+        size = len(text.encode() if isinstance(text, str) else text)
+    except UnicodeEncodeError as error:
+        raise EventRejected(f"not Unicode text: {error}") from None
+    if size > max_bytes:
+        raise EventRejected(f"event is {size} bytes, over the limit of {max_bytes}")
+    if isinstance(payload, str | bytes):
+        try:
+            data = loads(payload)
+        except JsonTextError as error:
             raise EventRejected(f"not JSON: {error}") from None
     else:
         data = payload
@@ -132,9 +159,13 @@ def parse_event(
             raise EventRejected(f"id field {name!r} must be a string, not {_json_type(value)}")
         ids[name] = str(value)
     try:
-        kind.uri(ids)
+        uri = str(kind.uri(ids))
     except InvalidUriError as error:
         raise EventRejected(f"the ids make no valid URI: {error}") from None
+    if len(uri) > max_uri_length:
+        raise EventRejected(
+            f"the ids make a URI of {len(uri)} characters, over the limit of {max_uri_length}"
+        )
     return Event(
         kind=kind,
         ids=ids,
@@ -142,6 +173,7 @@ def parse_event(
         source=_optional_str(data, "source"),
         emitted_at=_optional_str(data, "emitted_at"),
         raw=data,
+        text=text.decode() if isinstance(text, bytes) else text,
     )
 
 

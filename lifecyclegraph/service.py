@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class Service:
             self.sources,
             self.journal,
             max_event_bytes=config.ingest.max_event_bytes,
+            max_uri_length=config.ingest.max_uri_length,
+            max_attempts=config.ingest.max_attempts,
             hydrator=self.hydrator,
         )
         server = config.server
@@ -98,9 +100,12 @@ class Service:
 
     # -- operations --------------------------------------------------------------------
 
-    def submit_events(self, payloads: Iterable[Any]) -> SubmitResult:
-        """Accept events (durably) and dead-letter the bad ones."""
-        return self.ingestor.submit(payloads)
+    def submit_events(
+        self, payloads: Iterable[Any], where: Sequence[str] | None = None
+    ) -> SubmitResult:
+        """Accept events (durably) and dead-letter the bad ones (see
+        :meth:`lifecyclegraph.ingest.Ingestor.submit`)."""
+        return self.ingestor.submit(payloads, where)
 
     def status(self) -> dict[str, Any]:
         """Queue depth, lag and failures per source, with each source's report counts,

@@ -421,6 +421,33 @@ def test_deep_nesting_is_refused_before_the_engine_sees_it(client):
     assert "5000 levels deep; the limit is 1000" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("SELECT (<urn:fn>(1) AS ?x) {}", "The custom function <urn:fn> is not supported"),
+        ("ASK { FILTER(<urn:fn>(1)) }", "The custom function <urn:fn> is not supported"),
+        ("CONSTRUCT { ?s ?s ?s } WHERE { BIND(<urn:f>() AS ?s) }", "<urn:f> is not supported"),
+        ("SELECT (xsd:integer(1, 2) AS ?x) {}", "requires between 1 and 1 arguments, but 2"),
+    ],
+)
+def test_query_calling_a_function_the_engine_lacks_gets_400(client, query, says):
+    body = problem(sparql(client, query), 400)
+    assert body["detail"].startswith("the query cannot be evaluated: ")
+    assert says in body["detail"]
+    assert sparql(client, "ASK {}").json()["boolean"] is True
+
+
+def test_engine_failure_that_is_not_the_querys_fault_stays_a_5xx():
+    from lifecyclegraph.query.run import QueryRequest, evaluate
+
+    class FailingStore:  # an engine failure no query causes, as Oxigraph raises it
+        def query(self, *args, **kwargs):
+            raise RuntimeError("I/O error: the disk is gone")
+
+    with pytest.raises(RuntimeError, match="the disk is gone"):
+        evaluate(FailingStore(), QueryRequest("ASK {}"))  # type: ignore[arg-type]
+
+
 def test_query_that_crashes_the_engine_gets_400_and_the_service_carries_on():
     # Oxigraph's parser overflows even a 256 MiB stack on a chain this long (0.5.x).
     chain = "SELECT * { FILTER(true" + " && true" * 400_000 + ") }"

@@ -72,3 +72,62 @@ def test_store_that_is_not_a_store_exits_with_2(tmp_path):
     result = CliRunner().invoke(main, ["--store", str(tmp_path), "sparql", "ASK {}"])
     assert result.exit_code == 2
     assert "not a lifecyclegraph store" in result.output
+
+
+def test_ingest_file_dead_letters_each_bad_line_with_its_number_and_goes_on(tmp_path):
+    import gc
+    import json
+
+    from lifecyclegraph.sandbox.server import run_in_thread
+
+    with run_in_thread(seed=3) as sandbox:
+        config = tmp_path / "lifecyclegraph.toml"
+        config.write_text(
+            f'[store]\npath = "{tmp_path / "store"}"\n'
+            + "".join(
+                f'[sources.{system}]\nurl = "{url}"\n'
+                for system, url in sandbox.base_urls().items()
+            )
+        )
+        good = [e for e in sandbox.world.seed_events() if e["event_type"] == "model_created"][:2]
+        lines = [
+            json.dumps(good[0]).encode(),
+            b'{"event_type": "model_created", "model_id": ' + b"9" * 5000 + b"}",
+            b"[" * 5000 + b"]" * 5000,
+            b'{"event_type": "model_created", "model_id": "\xff"}',
+            b"",  # blank lines are skipped, but counted
+            json.dumps({"event_type": "model_created", "model_id": "x" * 70_000}).encode(),
+            json.dumps({"event_type": "model_created", "model_id": "x" * 3000}).encode(),
+            json.dumps(good[1]).encode(),
+        ]
+        events = tmp_path / "events.jsonl"
+        events.write_bytes(b"\n".join(lines) + b"\n")
+        runner = CliRunner()
+        result = runner.invoke(main, ["--config", str(config), "ingest", str(events)])
+        assert result.exit_code == 1, result.output  # some lines were rejected
+        assert "accepted 2 events, rejected 5" in result.stdout
+        says = {
+            2: "line 1 column 45: integer with 5000 digits exceeds the limit of 4300",
+            3: "line 1 column 5000: arrays and objects nested 5000 deep",
+            4: "line 1 column 46: invalid UTF-8: byte 0xff",
+            6: "event is 70047 bytes, over the limit of 65536",
+            7: "the ids make a URI of 3021 characters, over the limit of 2048",
+        }
+        for number, reason in says.items():
+            assert f"{events}:{number}: rejected: " in result.stderr
+            assert reason in result.stderr
+        del result  # its traceback holds the command's frame, and so the store's lock
+        gc.collect()
+        listed = runner.invoke(main, ["--config", str(config), "deadletters", "--json"])
+        assert listed.exit_code == 0, listed.output
+        letters = json.loads(listed.stdout)
+        assert [int(d["reason"].split(":")[1]) for d in letters] == list(says)
+        for letter, reason in zip(letters, says.values(), strict=True):
+            assert reason in letter["reason"]
+        status = runner.invoke(main, ["--config", str(config), "status", "--json"])
+        stats = json.loads(status.stdout)
+        assert stats["events"] == 2 and stats["queue_depth"] == 0 and stats["failing"] == 0
+
+        replay = runner.invoke(main, ["--config", str(config), "deadletters", "--replay"])
+        assert replay.exit_code == 0, replay.output
+        assert "replayed: accepted 0, rejected 5, work queued again 0" in replay.stdout

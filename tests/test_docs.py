@@ -41,3 +41,22 @@ def test_dataset_layout_has_the_promised_examples():
     assert len(queries) >= 4
     assert any("GRAPH ?snapshot" in q for q in queries)  # provenance
     assert any("lg:snapshotOf" in q for q in queries)  # history
+
+
+def _settings() -> list[tuple[str, str]]:
+    from lifecyclegraph.config import Config, SourceConfig
+
+    tables = {
+        name: field.annotation
+        for name, field in Config.model_fields.items()
+        if hasattr(field.annotation, "model_fields")
+    }
+    tables["sources.<platform-id>"] = SourceConfig
+    return [(table, key) for table, model in tables.items() for key in model.model_fields]
+
+
+@pytest.mark.parametrize(("table", "key"), _settings())
+def test_every_setting_is_documented(table, key):
+    """Every limit (and every other key) of the configuration is stated in docs/."""
+    docs = " ".join(path.read_text() for path in DOCS.glob("*.md"))
+    assert f"`{key}`" in docs or f"{key} = " in docs, f"[{table}] {key} is in no docs/*.md"

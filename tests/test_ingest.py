@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sqlite3
 
 import pytest
 from contract_world import ALL
 from fakesource import FakeClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lifecyclegraph import HydrationState, LifecycleGraph
 from lifecyclegraph.config import Config
@@ -82,6 +85,25 @@ def test_burst_of_events_for_one_object_costs_one_hydration(ingestor):
         (
             json.dumps({"event_type": "model_created", "model_id": "x", "pad": "x" * 70000}),
             "over the limit",
+        ),
+        (
+            {"event_type": "model_created", "model_id": "x", "pad": "x" * 70000},
+            "event is 70054 bytes, over the limit of 65536",  # measured as compact JSON
+        ),
+        (
+            '{"event_type": "model_created", "model_id": ' + "9" * 5000 + "}",
+            "not JSON: line 1 column 45: integer with 5000 digits exceeds the limit",
+        ),
+        ("[" * 5000 + "]" * 5000, "not JSON: line 1 column 5000: arrays and objects nested"),
+        (b'{"event_type": "model_created", "model_id": "\xff"}', "column 46: invalid UTF-8"),
+        ('{"event_type": "model_created", "model_id": NaN}', "NaN is not JSON"),
+        ('{"event_type": "model_created", "event_id": "\\udfff"}', "lone surrogate"),
+        ({"event_type": "model_created", "model_id": "\udfff"}, "not Unicode text"),
+        ({"event_type": "model_created", "model_id": float("nan")}, "not JSON: Out of range"),
+        ({"event_type": "model_created", "model_id": object()}, "not JSON: Object of type"),
+        (
+            {"event_type": "model_created", "model_id": "x" * 3000},
+            "the ids make a URI of 3021 characters, over the limit of 2048",
         ),
     ],
 )
@@ -221,3 +243,154 @@ def test_enrichment_pass_hydrates_stubs_left_by_an_earlier_run(ingestor):
     assert ingestor.queue_enrichment(stale_after=3600) == len(
         list(ingestor.graph.entities(HydrationState.REFERENCED))
     )
+
+
+PAYLOADS = st.lists(
+    st.binary(max_size=80)
+    | st.text(max_size=80)
+    | st.text(st.characters(categories=["Cs", "Ll", "Nd"]), max_size=10)  # lone surrogates
+    | st.sampled_from(["9" * 5000, "[" * 3000 + "]" * 3000, '"\\ud800"', "NaN", "\x00"])
+    | st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["event_type", "model_id", "event_id"]), inner)
+        ),
+        max_leaves=6,
+    ),
+    max_size=5,
+)
+
+
+def test_submit_never_stops_on_a_bad_payload(ingestor):
+    journal = ingestor.journal
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(PAYLOADS)
+    def check(payloads):
+        letters = len(journal.dead_letters())
+        result = ingestor.submit(payloads)
+        assert result.accepted + len(result.rejected) == len(payloads)
+        assert len(journal.dead_letters()) == letters + len(result.rejected)
+
+    check()
+
+
+def test_provider_that_keeps_raising_is_dead_lettered_after_max_attempts(ingestor):
+    class Broken:
+        async def get(self, path, params=None):
+            raise KeyError("a field the provider expected")
+
+    ingestor.max_attempts = 2
+    ingestor.sources.providers["registry"].client = Broken()
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+    asyncio.run(ingestor.drain(wait=10))
+    stats = ingestor.journal.stats()
+    assert (stats["queue_depth"], stats["failing"], stats["dead_letters"]) == (0, 0, 1)
+    (letter,) = ingestor.journal.dead_letters()
+    assert letter.kind == "work"
+    assert letter.reason == (
+        "gave up after 2 failed attempts: KeyError: KeyError('a field the provider expected')"
+    )
+
+
+def test_uri_too_long_for_a_url_is_never_hydrated(ingestor):
+    """A stub's id comes from a source's document, not from an event's limits."""
+    uri = "aip://model/registry/" + "x" * 5000
+    ingestor.journal.enqueue([(uri, None)], "stub")
+    asyncio.run(ingestor.drain(wait=10))
+    assert sum(ingestor.clients["registry"].requests.values()) == 0
+    (letter,) = ingestor.journal.dead_letters()
+    assert letter.kind == "work" and json.loads(letter.payload)["uri"] == uri
+    assert letter.reason.startswith(
+        "the URI is 5021 characters, over the limit of 2048 (max_uri_length); not hydrated"
+    )
+    assert ingestor.journal.stats()["queue_depth"] == 0
+
+
+def test_replayed_dead_letters_are_checked_against_the_same_limits(ingestor):
+    too_long = json.dumps(event("model_created", model_id="x" * 2100))
+    unknown = json.dumps({"event_type": "model_renamed", "model_id": "y" * 2500})
+    assert len(ingestor.submit([too_long, unknown]).rejected) == 2
+    ingestor.max_event_bytes = 2200  # lowered since: a replay is held to today's limits
+    result = ingestor.replay_dead_letters()
+    assert result.rejected == [
+        (0, "the ids make a URI of 2121 characters, over the limit of 2048"),
+        (1, f"event is {len(unknown)} bytes, over the limit of 2200"),
+    ]
+
+
+def test_dead_letters_of_an_older_journal_are_read_with_their_kind(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE deadletters (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "received_at TEXT NOT NULL, payload TEXT NOT NULL, reason TEXT NOT NULL, "
+            "replayed_at TEXT);"
+        )
+        db.executemany(
+            "INSERT INTO deadletters (received_at, payload, reason) VALUES ('t', ?, ?)",
+            [('{"uri": "aip://x/y/z"}', "no source"), ("{not json", "not JSON")],
+        )
+    journal = Journal(path)
+    assert [(d.kind, d.reason) for d in journal.dead_letters()] == [
+        ("work", "no source"),
+        ("event", "not JSON"),
+    ]
+    journal.close()
+
+
+def test_entity_that_cannot_be_written_fails_alone_and_ends_in_dead_letters(ingestor, caplog):
+    validate = ingestor.validator.validate
+
+    def validate_or_trip(facts, *args, **kwargs):  # a document that trips a bug
+        if facts.uri == "aip://model/registry/ranking-model":
+            raise ZeroDivisionError("a bug this document trips")
+        return validate(facts, *args, **kwargs)
+
+    ingestor.validator.validate = validate_or_trip
+    ingestor.max_attempts, ingestor.enrich = 2, False
+    ingestor.submit(
+        [
+            event("model_created", model_id="ranking-model"),
+            event("feature_created", feature_id="watch-time-7d"),
+        ]
+    )
+    asyncio.run(ingestor.drain(wait=10))
+    assert ingestor.graph.entity("aip://feature/featurestore/watch-time-7d") is not None
+    assert ingestor.graph.entity("aip://model/registry/ranking-model") is None
+    (letter,) = ingestor.journal.dead_letters()
+    assert letter.reason == (
+        "gave up after 2 failed attempts: the write failed: "
+        "ZeroDivisionError: ZeroDivisionError('a bug this document trips')"
+    )
+    assert "writing aip://model/registry/ranking-model failed" in caplog.text
+
+
+def test_worker_outlives_a_pass_that_fails(ingestor, caplog):
+    due = ingestor.journal.due
+    failures = iter([sqlite3.OperationalError("database is locked")])
+
+    def due_or_fail(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return due(*args, **kwargs)
+
+    ingestor.journal.due = due_or_fail
+    ingestor.enrich = False
+    ingestor.submit([event("model_created", model_id="ranking-model")])
+
+    async def run():
+        stop = asyncio.Event()
+        worker = asyncio.create_task(ingestor.run(stop, idle=0.05))
+        for _ in range(200):
+            if ingestor.graph.entity("aip://model/registry/ranking-model") is not None:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await worker
+
+    asyncio.run(run())
+    assert ingestor.graph.entity("aip://model/registry/ranking-model") is not None
+    assert "an ingestion pass failed" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -13,6 +14,7 @@ from lifecyclegraph.sandbox.faults import FaultRule
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
 from lifecyclegraph.service import Service
+from lifecyclegraph.vocab import LG
 
 RATE = 25.0
 
@@ -23,9 +25,10 @@ def sandbox():
         yield sandbox
 
 
-def service_for(sandbox, tmp_path, **source) -> Service:
+def service_for(sandbox, tmp_path, ingest=None, **source) -> Service:
     config = Config.from_dict(
         {
+            "ingest": ingest or {},
             "sources": {
                 system: {
                     "url": sandbox.base_url(system),
@@ -36,7 +39,7 @@ def service_for(sandbox, tmp_path, **source) -> Service:
                     **source,
                 }
                 for system in SYSTEMS
-            }
+            },
         }
     )
     return Service(config, LifecycleGraph.in_memory(), journal=Journal(tmp_path / "j.db"))
@@ -101,3 +104,50 @@ def test_source_down_for_a_while_is_caught_up_afterwards(sandbox, tmp_path):
     )
     assert service.journal.stats()["queue_depth"] == 0
     service.journal.close()
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        (FaultRule(system="registry", status=500), "500"),
+        (FaultRule(system="registry", latency_ms=1500), "no answer within 0.3 s"),
+    ],
+    ids=["5xx", "timeout"],
+)
+def test_work_that_keeps_failing_is_dead_lettered_and_replay_brings_it_back(
+    sandbox, tmp_path, fault, says
+):
+    sandbox.faults.add(fault)
+    service = service_for(sandbox, tmp_path, ingest={"max_attempts": 3}, max_retries=0, timeout=0.3)
+    model = next(e for e in sandbox.world.seed_events() if e["event_type"] == "model_created")
+    uri = f"aip://model/registry/{model['model_id']}"
+    assert service.submit_events([model]).accepted == 1
+    journal = service.journal
+
+    async def run():
+        await service.ingestor.drain()  # one failed attempt: the work is kept for later
+        stats = journal.stats()
+        assert stats["failing"] == 1 and stats["sources"]["registry"]["failing"] == 1
+        await service.ingestor.drain(wait=60)  # two more, then given up: never forever
+        stats = journal.stats()
+        assert (stats["queue_depth"], stats["failing"], stats["dead_letters"]) == (0, 0, 1)
+        assert stats["events_pending"] == 0
+        (letter,) = journal.dead_letters()
+        assert letter.kind == "work"
+        assert json.loads(letter.payload) == {"uri": uri, "hint": LG.Model.value, "attempts": 3}
+        assert letter.reason.startswith("gave up after 3 failed attempts: ")
+        assert says in letter.reason.lower()
+        if fault.status:  # (a request that timed out is counted when the sandbox answers)
+            registry = sandbox.stats.as_dict()["systems"]["registry"]["statuses"]
+            assert registry == {"500": 3}, "one request per attempt, and no more"
+
+        sandbox.faults.clear()  # the source is repaired: the dead letter is tried again
+        result = service.ingestor.replay_dead_letters()
+        assert (result.accepted, result.requeued) == (0, 1)
+        await service.ingestor.drain(wait=60)
+        await service.sources.aclose()
+
+    asyncio.run(run())
+    assert service.graph.store.state(uri).state is HydrationState.HYDRATED
+    assert journal.dead_letters() == [] and journal.stats()["dead_letters"] == 0
+    journal.close()

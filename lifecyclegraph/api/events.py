@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
+from itertools import islice
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api.body import read_body
+from lifecyclegraph.api.body import not_json, read_body
 from lifecyclegraph.api.problems import Problem
+from lifecyclegraph.errors import JsonTextError
+from lifecyclegraph.jsontext import array_items, decode_utf8, is_array
 
 __all__ = ["router"]
 
@@ -22,6 +24,18 @@ EXAMPLE = {
     "instance_id": "ranking-model-v5-20XX0101",
     "emitted_at": "2026-01-01T00:00:00Z",
 }
+
+
+def _events_of(body: bytes, most: int) -> list[Any]:
+    """The events a body holds (at most ``most``): its array's items, each as its own
+    text, or the body as one event.
+
+    Raises:
+        JsonTextError: the body is an array that is not UTF-8 or not well formed.
+    """
+    if not is_array(body):
+        return [body]
+    return list(islice(array_items(decode_utf8(body)), most))
 
 
 def _write_guard(request: Request) -> None:
@@ -59,20 +73,26 @@ def _write_guard(request: Request) -> None:
 async def post_events(request: Request) -> JSONResponse:
     """Record events durably (202), dead-lettering any invalid ones with their reasons.
 
-    A single invalid event, or an array whose events are all invalid, is answered
-    with 400 and the reasons; they are kept in the dead-letter record all the same.
+    Each item of an array is checked alone, as a line of ``lifecyclegraph ingest`` is
+    (its size is that of its own text): the good ones are accepted, the bad ones
+    listed. A single invalid event, or an array whose events are all invalid, is
+    answered with 400 and the reasons; they are kept in the dead-letter record all
+    the same.
     """
     service = request.app.state.service
     raw = await read_body(request, service.config.server.max_request_bytes)
-    try:
-        data: Any = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        await run_in_threadpool(service.submit_events, [raw])
-        raise Problem(400, "Bad Request", f"the body is not JSON: {error}") from None
-    batch = data if isinstance(data, list) else [data]
     limit = service.config.ingest.max_batch_events
+    try:
+        batch = await run_in_threadpool(_events_of, raw, limit + 1)
+    except JsonTextError as error:
+        await run_in_threadpool(service.submit_events, [raw])
+        raise not_json(error) from None
     if len(batch) > limit:
-        raise Problem(413, "Content Too Large", f"{len(batch)} events; at most {limit} at once")
+        raise Problem(
+            413,
+            "Content Too Large",
+            f"more than {limit} events; the limit is {limit} at once (max_batch_events)",
+        )
     result = await run_in_threadpool(service.submit_events, batch)
     rejected = [{"index": i, "reason": r} for i, r in result.rejected]
     if batch and not result.accepted:

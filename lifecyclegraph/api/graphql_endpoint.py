@@ -9,7 +9,6 @@ over one is answered with a problem document that names it (``docs/graphql.md``)
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from functools import partial
@@ -19,7 +18,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api.body import read_body
+from lifecyclegraph.api.body import not_json, read_json
 from lifecyclegraph.api.models import ProblemModel
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import (
@@ -27,9 +26,11 @@ from lifecyclegraph.errors import (
     GraphQLCancelledError,
     GraphQLLimitError,
     GraphQLTimeoutError,
+    JsonTextError,
 )
 from lifecyclegraph.graphql_limits import Budget, GraphQLLimits
 from lifecyclegraph.graphql_schema import execute
+from lifecyclegraph.jsontext import loads
 
 __all__ = ["GraphQLRunner", "router"]
 
@@ -234,11 +235,7 @@ async def _run(request: Request, query: Any, variables: Any, operation: Any) -> 
 @router.post("/graphql", openapi_extra=_REQUEST, responses=_RESPONSES)
 async def graphql_post(request: Request) -> JSONResponse:
     """Run a GraphQL query sent as JSON ``{"query", "variables", "operationName"}``."""
-    raw = await read_body(request, request.app.state.service.config.server.max_request_bytes)
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise Problem(400, "Bad Request", f"the body is not JSON: {error}") from None
+    body = await read_json(request, request.app.state.service.config.server.max_request_bytes)
     if not isinstance(body, dict):
         raise Problem(400, "Bad Request", "the body must be a JSON object with 'query'")
     return await _run(request, body.get("query"), body.get("variables"), body.get("operationName"))
@@ -255,7 +252,7 @@ async def graphql_get(
     parsed = None
     if variables:
         try:
-            parsed = json.loads(variables)
-        except json.JSONDecodeError as error:
-            raise Problem(400, "Bad Request", f"'variables' is not JSON: {error}") from None
+            parsed = loads(variables)
+        except JsonTextError as error:
+            raise not_json(error, "'variables'") from None
     return await _run(request, query, parsed, operationName)

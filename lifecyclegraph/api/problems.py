@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Problem", "install_problem_handlers", "problem_response"]
+__all__ = ["CrashGuard", "Problem", "install_problem_handlers", "problem_response"]
 
 MEDIA_TYPE = "application/problem+json"
+
+log = logging.getLogger("lifecyclegraph.api")
 
 
 class Problem(Exception):
@@ -39,7 +44,11 @@ def problem_response(
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Make every error a problem-details response; never leak a traceback."""
+    """Make every error a problem-details response; never leak a traceback.
+
+    Installs the handlers of :class:`Problem`, HTTP errors and invalid parameters,
+    and :class:`CrashGuard` for everything else.
+    """
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
@@ -65,11 +74,46 @@ def install_problem_handlers(app: FastAPI) -> None:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         return problem_response(400, "Bad Request", "; ".join(problems), request.url.path)
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, error: Exception) -> JSONResponse:
-        return problem_response(
-            500,
-            "Internal Server Error",
-            f"{type(error).__name__} while serving the request",
-            request.url.path,
-        )
+    app.add_middleware(CrashGuard)
+
+
+class CrashGuard:
+    """ASGI middleware: an exception no handler took becomes a ``500`` problem.
+
+    The traceback is logged (``lifecyclegraph.api``) with an incident id that the
+    answer names; the answer holds nothing else of the error. Unlike an exception
+    that reaches the server, it keeps the connection open for the client's next
+    request. Client faults never get here: they are ``4xx`` problems on their way.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            incident = secrets.token_hex(6)
+            log.exception(
+                "incident %s: %s %s failed", incident, scope.get("method"), scope.get("path")
+            )
+            if started:
+                raise  # too late to answer: the server ends the response and the connection
+            response = problem_response(
+                500,
+                "Internal Server Error",
+                f"the server failed to answer; its log holds incident {incident}",
+                scope.get("path"),
+                incident=incident,
+            )
+            await response(scope, receive, send)

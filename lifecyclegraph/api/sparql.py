@@ -21,6 +21,7 @@ from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import (
     NotAcceptableError,
     QueryError,
+    QueryEvaluationError,
     QueryRefusedError,
     QueryRequestError,
     QuerySyntaxError,
@@ -163,7 +164,7 @@ def _problem(error: QueryError) -> Problem:
         return Problem(400, "Bad Request", detail, **where)
     if isinstance(error, QueryRefusedError):
         return Problem(400, "Bad Request", detail, refused=error.feature)
-    if isinstance(error, QueryRequestError | QueryTooComplexError):
+    if isinstance(error, QueryRequestError | QueryTooComplexError | QueryEvaluationError):
         return Problem(400, "Bad Request", detail)
     if isinstance(error, NotAcceptableError):
         return Problem(406, "Not Acceptable", detail, acceptable=error.offered)

@@ -40,35 +40,38 @@ def _drain(service: Service, label: str) -> None:
     asyncio.run(run())
 
 
-def _lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The file's non-blank lines, numbered from 1, without their line break."""
     for number, line in enumerate(stream, 1):
         if line.strip():
-            yield number, line
+            yield number, line.rstrip(b"\r\n")
 
 
 @click.command()
-@click.argument("file", type=click.File("r"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--no-process", is_flag=True, help="Only record the events; do not hydrate now.")
 @click.pass_context
-def ingest(ctx: click.Context, file: IO[str], no_process: bool) -> None:
-    """Ingest events from FILE (JSON lines; - for standard input).
+def ingest(ctx: click.Context, file: IO[bytes], no_process: bool) -> None:
+    """Ingest events from FILE (JSON lines, UTF-8; - for standard input).
 
-    Every event is recorded durably before anything else; bad ones go to the
-    dead-letter record with their reason and line number, and ingestion goes on.
-    Exits with 1 if any event was rejected.
+    Every event is recorded durably before anything else. A bad line (not JSON,
+    not UTF-8, over a limit, an unknown event type...) is dead-lettered with its
+    line number and reason, and ingestion goes on. Exits with 1 if any line was
+    rejected (the good ones are ingested all the same).
     """
     service = _service(ctx)
+    name = getattr(file, "name", "-")
     accepted = rejected = 0
     try:
-        chunk: list[tuple[int, str]] = []
+        chunk: list[tuple[int, bytes]] = []
         for item in _lines(file):
             chunk.append(item)
             if len(chunk) == CHUNK:
-                a, r = _submit(service, chunk)
+                a, r = _submit(service, name, chunk)
                 accepted, rejected = accepted + a, rejected + r
                 chunk = []
         if chunk:
-            a, r = _submit(service, chunk)
+            a, r = _submit(service, name, chunk)
             accepted, rejected = accepted + a, rejected + r
         click.echo(f"accepted {accepted} events, rejected {rejected}")
         if not no_process:
@@ -85,10 +88,11 @@ def ingest(ctx: click.Context, file: IO[str], no_process: bool) -> None:
         sys.exit(EXIT_CHECK_FAILED)
 
 
-def _submit(service: Service, chunk: list[tuple[int, str]]) -> tuple[int, int]:
-    result = service.submit_events(line for _, line in chunk)
+def _submit(service: Service, name: str, chunk: list[tuple[int, bytes]]) -> tuple[int, int]:
+    where = [f"{name}:{number}" for number, _ in chunk]
+    result = service.submit_events((line for _, line in chunk), where)
     for index, reason in result.rejected:
-        click.echo(f"line {chunk[index][0]}: rejected: {reason}", err=True)
+        click.echo(f"{where[index]}: rejected: {reason}", err=True)
     return result.accepted, len(result.rejected)
 
 
@@ -102,7 +106,10 @@ def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
     try:
         if replay:
             result = service.ingestor.replay_dead_letters()
-            click.echo(f"replayed: accepted {result.accepted}, rejected {len(result.rejected)}")
+            click.echo(
+                f"replayed: accepted {result.accepted}, rejected {len(result.rejected)}, "
+                f"work queued again {result.requeued}"
+            )
             _drain(service, "processing")
             return
         letters = service.journal.dead_letters()
@@ -121,6 +128,7 @@ def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
 def _letter(letter: Any) -> dict[str, Any]:
     return {
         "id": letter.id,
+        "kind": letter.kind,
         "received_at": letter.received_at,
         "reason": letter.reason,
         "payload": letter.payload,

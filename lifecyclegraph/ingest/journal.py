@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS deadletters (
     received_at TEXT NOT NULL,
     payload TEXT NOT NULL,
     reason TEXT NOT NULL,
-    replayed_at TEXT
+    replayed_at TEXT,
+    kind TEXT NOT NULL DEFAULT 'event'
 );
 CREATE TABLE IF NOT EXISTS findings (
     uri TEXT NOT NULL,
@@ -83,11 +84,19 @@ class WorkItem:
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
+    """A rejected event, or work given up on, with the reason.
+
+    ``kind`` is ``"event"`` (``payload``: the event's text, as received, cut at the
+    event size limit) or ``"work"`` (``payload``: JSON ``{"uri", "hint", "attempts"}``
+    of a URI that could not be hydrated).
+    """
+
     id: int
     received_at: str
     payload: str
     reason: str
     replayed_at: str | None
+    kind: str = "event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,16 @@ class Journal:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a journal made by an older version up to this schema."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(deadletters)")}
+        if "kind" not in columns:
+            with self._tx() as db:
+                db.execute("ALTER TABLE deadletters ADD COLUMN kind TEXT NOT NULL DEFAULT 'event'")
+                # work dead-lettered by older versions: {"uri": ...}, as drop_work wrote it
+                db.execute("UPDATE deadletters SET kind = 'work' WHERE payload LIKE '{\"uri\"%'")
 
     def close(self) -> None:
         with self._lock:
@@ -245,18 +264,29 @@ class Journal:
                     (now + delay, error[:2000], item.uri),
                 )
 
-    def drop_work(self, items: Iterable[tuple[WorkItem, str]]) -> None:
-        """Remove work that can never succeed (no source for its platform), recording why."""
+    def drop_work(self, items: Iterable[tuple[WorkItem, str]]) -> int:
+        """Give up on work that failed for good, recording a dead letter with the reason.
+
+        Work re-queued by a newer event meanwhile is kept (that event deserves its own
+        try). Returns how many items were dead-lettered.
+        """
+        count = 0
         with self._tx() as db:
             for item, reason in items:
-                db.execute(
+                cursor = db.execute(
                     "DELETE FROM work WHERE uri = ? AND version = ?", (item.uri, item.version)
                 )
+                if not cursor.rowcount:
+                    continue
                 db.execute("UPDATE events SET done = 1 WHERE uri = ? AND done = 0", (item.uri,))
+                payload = {"uri": item.uri, "hint": item.hint, "attempts": item.attempts + 1}
                 db.execute(
-                    "INSERT INTO deadletters (received_at, payload, reason) VALUES (?, ?, ?)",
-                    (_now(), json.dumps({"uri": item.uri}), reason),
+                    "INSERT INTO deadletters (received_at, payload, reason, kind) "
+                    "VALUES (?, ?, ?, 'work')",
+                    (_now(), json.dumps(payload), reason[:2000]),
                 )
+                count += 1
+        return count
 
     # -- findings ----------------------------------------------------------------------
 
@@ -292,7 +322,7 @@ class Journal:
     # -- dead letters ------------------------------------------------------------------
 
     def dead_letters(self, include_replayed: bool = False) -> list[DeadLetter]:
-        query = "SELECT id, received_at, payload, reason, replayed_at FROM deadletters"
+        query = "SELECT id, received_at, payload, reason, replayed_at, kind FROM deadletters"
         if not include_replayed:
             query += " WHERE replayed_at IS NULL"
         with self._lock:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,12 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from lifecyclegraph.errors import LifecycleGraphError
-from lifecyclegraph.events import EventRejected, parse_event
+from lifecyclegraph.events import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_URI_LENGTH,
+    EventRejected,
+    parse_event,
+)
 from lifecyclegraph.facts import Facts, term_value
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
@@ -35,7 +41,12 @@ from lifecyclegraph.vocab import RDF_TYPE
 
 __all__ = ["Ingestor", "PassResult", "SubmitResult"]
 
+log = logging.getLogger("lifecyclegraph.ingest")
+
 MAX_BACKOFF = 300.0
+#: Failed hydrations before a work item is dead-lettered: with the back-off (0.5 s
+#: doubling up to MAX_BACKOFF, with jitter), between about 30 and 60 minutes of trying.
+DEFAULT_MAX_ATTEMPTS = 20
 
 
 @dataclass
@@ -44,6 +55,7 @@ class SubmitResult:
 
     accepted: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  #: (index, reason)
+    requeued: int = 0  #: work taken back from the dead letters (replay)
 
 
 @dataclass
@@ -75,6 +87,11 @@ class Ingestor:
         validator: the validation gate (default: the project's shapes).
         batch: how many URIs one pass hydrates at most.
         max_event_bytes: the size limit of one event.
+        max_uri_length: the longest AIP URI an event may name, and the longest that is
+            ever hydrated (its resource id goes into a URL): longer work is dead-lettered.
+        max_attempts: hydrations of one work item that may fail (source errors,
+            timeouts, a provider that raises) before it is dead-lettered with its
+            last error; ``lifecyclegraph deadletters --replay`` queues it again.
         enrich: resolve stubs progressively: every entity known only from a foreign
             key is queued for hydration through the provider of its URI's platform.
         dangling_after: hydrations of a stub that found nothing (404) before it is
@@ -90,7 +107,9 @@ class Ingestor:
         journal: Journal,
         validator: Validator | None = None,
         batch: int = 256,
-        max_event_bytes: int = 64 * 1024,
+        max_event_bytes: int = DEFAULT_MAX_BYTES,
+        max_uri_length: int = DEFAULT_MAX_URI_LENGTH,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         enrich: bool = True,
         dangling_after: int = 3,
         hydrator: HydratorProcess | None = None,
@@ -101,6 +120,8 @@ class Ingestor:
         self.validator = validator or Validator.load()
         self.batch = batch
         self.max_event_bytes = max_event_bytes
+        self.max_uri_length = max_uri_length
+        self.max_attempts = max_attempts
         self.enrich = enrich
         self.dangling_after = dangling_after
         self.hydrator = hydrator
@@ -111,31 +132,33 @@ class Ingestor:
 
     # -- intake ------------------------------------------------------------------------
 
-    def submit(self, payloads: Iterable[str | bytes | dict[str, Any]]) -> SubmitResult:
+    def submit(
+        self,
+        payloads: Iterable[str | bytes | dict[str, Any]],
+        where: Sequence[str] | None = None,
+    ) -> SubmitResult:
         """Check events; record accepted ones and dead-letter the rest, durably.
 
-        Returns only once both are committed to the journal.
+        Returns only once both are committed to the journal. Every payload is
+        checked alone: a bad one never stops the others.
+
+        Args:
+            payloads: events as JSON text, UTF-8 bytes or decoded objects.
+            where: for each payload, where it came from (``events.jsonl:3``); a dead
+                letter's reason then starts with it.
         """
         result = SubmitResult()
         accepted, rejected = [], []
         for index, payload in enumerate(payloads):
-            text = (
-                payload
-                if isinstance(payload, str)
-                else (
-                    payload.decode("utf-8", "replace")
-                    if isinstance(payload, bytes)
-                    else json.dumps(payload)
-                )
-            )
             try:
-                event = parse_event(payload, self.kinds, self.max_event_bytes)
+                event = parse_event(payload, self.kinds, self.max_event_bytes, self.max_uri_length)
             except EventRejected as error:
-                rejected.append((text[: self.max_event_bytes], error.reason))
+                reason = f"{where[index]}: {error.reason}" if where is not None else error.reason
+                rejected.append((_storable(payload, self.max_event_bytes), reason))
                 result.rejected.append((index, error.reason))
                 continue
             accepted.append(
-                (event.uri, event.event_type, event.event_id, text, event.kind.entity_class)
+                (event.uri, event.event_type, event.event_id, event.text, event.kind.entity_class)
             )
         if accepted:
             result.accepted = self.journal.accept(accepted)
@@ -186,15 +209,19 @@ class Ingestor:
         return queued
 
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> SubmitResult:
-        """Submit dead letters again (after a provider was added, say)."""
+        """Try dead letters again (after a provider was added or a source came back).
+
+        Rejected events are checked again, as any event is (and dead-lettered again
+        if still bad); work given up on is queued again with a fresh count of
+        attempts. The letters replayed are marked so.
+        """
         wanted = set(ids) if ids is not None else None
-        letters = [
-            d
-            for d in self.journal.dead_letters()
-            if (wanted is None or d.id in wanted) and not d.payload.startswith('{"uri"')
-        ]
-        result = self.submit(d.payload for d in letters)
+        letters = [d for d in self.journal.dead_letters() if wanted is None or d.id in wanted]
+        result = self.submit(d.payload for d in letters if d.kind == "event")
+        work = [json.loads(d.payload) for d in letters if d.kind == "work"]
+        result.requeued = self.journal.enqueue(((w["uri"], w.get("hint")) for w in work), "replay")
         self.journal.mark_replayed(d.id for d in letters)
+        self._notify()
         return result
 
     # -- processing --------------------------------------------------------------------
@@ -212,7 +239,52 @@ class Ingestor:
         # event loop (the HTTP API, when serving) keeps answering meanwhile. The next
         # pass waits for them: overlapping it with its hydration was measured slower
         # (the two contend for the GIL; docs/benchmarks.md, Ingestion).
-        return await asyncio.to_thread(self._commit, items, outcomes, result, began)
+        return await asyncio.to_thread(self._commit_apart, items, outcomes, result, began)
+
+    def _commit_apart(
+        self,
+        items: list[WorkItem],
+        outcomes: list[Hydrated | BaseException],
+        result: PassResult,
+        began: float,
+    ) -> PassResult:
+        """:meth:`_commit`, and if the batch fails, each item alone: an item that cannot
+        be written (a provider's document that trips a bug, say) fails alone, as a
+        failed attempt, instead of failing its whole batch at every pass."""
+        try:
+            return self._commit(items, outcomes, result, began)
+        except Exception as error:
+            if len(items) == 1:
+                self._failed_write(items[0], error, result)
+                return result
+            log.exception("writing a batch of %d failed; writing its items one by one", len(items))
+        for item, outcome in zip(items, outcomes, strict=True):
+            try:
+                step = self._commit([item], [outcome], PassResult(taken=1), began)
+            except Exception as error:
+                self._failed_write(item, error, result)
+                continue
+            for key, value in step.written.items():
+                result.count(key, value)
+            result.rejected += step.rejected
+            result.dangling += step.dangling
+            result.retried += step.retried
+            result.dropped += step.dropped
+        result.seconds = time.perf_counter() - began
+        return result
+
+    def _failed_write(self, item: WorkItem, error: Exception, result: PassResult) -> None:
+        """Count a write that raised as a failed attempt of its item (logged)."""
+        log.error("writing %s failed", item.uri, exc_info=error)
+        reason = f"the write failed: {_describe(error)}"
+        if item.attempts + 1 >= self.max_attempts:
+            self.journal.drop_work(
+                [(item, f"gave up after {item.attempts + 1} failed attempts: {reason}")]
+            )
+            result.dropped += 1
+        else:
+            self.journal.retry_later([(item, self._backoff(item, None), reason)])
+            result.retried += 1
 
     def _commit(
         self,
@@ -230,10 +302,16 @@ class Ingestor:
         deletes: list[tuple[str, Observation]] = []
         findings: list[tuple[str, bool, dict[str, Any] | None]] = []
         for item, outcome in zip(items, outcomes, strict=True):
-            if isinstance(outcome, UnknownPlatform):
+            if isinstance(outcome, UnknownPlatform | UriTooLong):
                 dropped.append((item, str(outcome)))
             elif isinstance(outcome, BaseException):
-                retry.append((item, self._backoff(item, outcome), _describe(outcome)))
+                error = _describe(outcome)
+                if item.attempts + 1 >= self.max_attempts:
+                    dropped.append(
+                        (item, f"gave up after {item.attempts + 1} failed attempts: {error}")
+                    )
+                else:
+                    retry.append((item, self._backoff(item, outcome), error))
             elif outcome.facts is None and self._is_stub(item.uri):
                 if item.attempts + 1 < self.dangling_after:
                     retry.append((item, self._backoff(item, None), "404: not at its source yet"))
@@ -312,7 +390,12 @@ class Ingestor:
         try:
             while not stop.is_set():
                 self._wakeup.clear()
-                await self._passes(lambda _: None, stop)
+                try:
+                    await self._passes(lambda _: None, stop)
+                except Exception:  # the journal or the store failed: keep the worker alive
+                    log.exception("an ingestion pass failed; trying again in %s s", idle)
+                    await asyncio.sleep(idle)
+                    continue
                 due = self.journal.next_due()
                 pause = idle if due is None else min(idle, max(due - time.time(), 0.005))
                 waiters = [
@@ -352,7 +435,7 @@ class Ingestor:
             outcomes = await hydrating
             result = PassResult(taken=len(items), hydrate_seconds=time.perf_counter() - began)
             writing = asyncio.ensure_future(
-                asyncio.to_thread(self._commit, items, outcomes, result, began)
+                asyncio.to_thread(self._commit_apart, items, outcomes, result, began)
             )
             busy = {item.uri for item in items}
             following = [i for i in self.journal.due(self.batch + len(busy)) if i.uri not in busy]
@@ -367,9 +450,21 @@ class Ingestor:
         return items, asyncio.ensure_future(self._hydrate_all(items)), time.perf_counter()
 
     async def _hydrate_all(self, items: list[WorkItem]) -> list[Hydrated | BaseException]:
+        """Each item's hydration, or why it failed; a URI over ``max_uri_length`` is
+        never sent to its source."""
+        outcomes: list[Hydrated | BaseException | None] = [
+            UriTooLong(item.uri, self.max_uri_length)
+            if len(item.uri) > self.max_uri_length
+            else None
+            for item in items
+        ]
+        wanted = [item for item, outcome in zip(items, outcomes, strict=True) if outcome is None]
         if self.hydrator is not None:
-            return await self.hydrator.hydrate([(item.uri, item.hint) for item in items])
-        return await asyncio.gather(*(self._hydrate(item) for item in items))
+            found = await self.hydrator.hydrate([(item.uri, item.hint) for item in wanted])
+        else:
+            found = await asyncio.gather(*(self._hydrate(item) for item in wanted))
+        answers = iter(found)
+        return [next(answers) if outcome is None else outcome for outcome in outcomes]
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -460,6 +555,33 @@ class Ingestor:
         delay = self._random.uniform(base / 2, base)
         hint = getattr(error, "retry_after", None)
         return max(delay, float(hint)) if isinstance(hint, int | float) else delay
+
+
+class UriTooLong(LifecycleGraphError, ValueError):
+    """A work item's URI is too long to be put in a URL: it is never hydrated."""
+
+    def __init__(self, uri: str, limit: int) -> None:
+        super().__init__(
+            f"the URI is {len(uri)} characters, over the limit of {limit} "
+            f"(max_uri_length); not hydrated: {uri[:200]}…"
+        )
+
+
+def _storable(payload: str | bytes | dict[str, Any], limit: int) -> str:
+    """A rejected payload as text the journal can keep: at most ``limit`` characters,
+    whatever it holds (bytes that are not UTF-8, lone surrogates, objects that are
+    not JSON). What is not UTF-8 is kept as backslash escapes (``\\xff``): visible,
+    and still refused if the letter is replayed."""
+    if isinstance(payload, bytes):
+        text = payload[:limit].decode("utf-8", "backslashreplace")
+    elif isinstance(payload, str):
+        text = payload[:limit]
+    else:
+        try:
+            text = json.dumps(payload)[:limit]
+        except (TypeError, ValueError, RecursionError):
+            text = repr(payload)[:limit]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _describe(error: BaseException) -> str:

@@ -35,6 +35,7 @@ from pyoxigraph import (
 
 from lifecyclegraph.errors import (
     NotAcceptableError,
+    QueryEvaluationError,
     QueryRequestError,
     ResultLimitError,
 )
@@ -175,10 +176,29 @@ def evaluate(dataset: Store, request: QueryRequest) -> QueryResult:
         QueryRefusedError: the query uses ``SERVICE``.
         QuerySyntaxError: the query is not valid SPARQL (with Oxigraph's line and column).
         QueryRequestError: a graph name is not an IRI.
+        QueryEvaluationError: the query calls a function Oxigraph does not have, or
+            with the wrong number of arguments.
         NotAcceptableError: the result cannot be sent in any accepted media type.
         ResultLimitError: the result has more than ``max_results`` rows or triples.
     """
     check_query(request.query)
+    try:
+        return _evaluate(dataset, request)
+    except RuntimeError as error:
+        if str(error).startswith(_QUERY_FAULTS):
+            raise QueryEvaluationError(f"the query cannot be evaluated: {error}") from None
+        raise
+
+
+#: How Oxigraph's messages begin when evaluation failed because of the query itself
+#: (it raises RuntimeError for these as for its own failures).
+_QUERY_FAULTS = (
+    "The custom function ",  # unknown function, or a known one with wrong arguments
+    "The variable encoding the service name is unbound",
+)
+
+
+def _evaluate(dataset: Store, request: QueryRequest) -> QueryResult:
     try:
         result = dataset.query(
             request.query,

@@ -339,7 +339,12 @@ def test_corrupted_index_is_rebuilt(on_disk):
     store, config = on_disk
     for file in (store / "search").rglob("*"):
         if file.is_file():
-            file.write_bytes(b"\x00garbage\xff" * 7)
+            # A new file in its place, not the old one truncated: a memory map of the old
+            # file that the closed index has not released yet (an object not collected,
+            # a merge thread ending) would get SIGBUS on a truncated file and kill the run.
+            garbage = file.with_name(file.name + ".garbage")
+            garbage.write_bytes(b"\x00garbage\xff" * 7)
+            garbage.replace(file)
     with LifecycleGraph.open(store, search=config) as graph:
         assert graph.search("ranking").total == 7
         assert graph.search_index.check().ok

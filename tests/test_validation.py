@@ -256,3 +256,24 @@ def test_compiled_checks_equal_pyshacl_on_random_entities(validator, facts):
         facts, validator.shapes, validator.ontology, lambda iri: types_of(iri)
     )
     assert keys(compiled.results) == keys(reference)
+
+
+@pytest.mark.parametrize("value", ['"false"^^xsd:boolean', "0", '""'])
+def test_has_value_that_is_false_zero_or_empty_is_checked(tmp_path, value):
+    (tmp_path / "shapes.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "@prefix lg: <https://w3id.org/lifecyclegraph/ontology#> .\n"
+        "lg:UserShape a sh:NodeShape ; sh:targetClass lg:User ;\n"
+        f"  sh:property [ sh:path lg:active ; sh:hasValue {value} ] .\n"
+    )
+    strict = Validator.load(shapes_dir=tmp_path)
+    user = Facts.of(
+        "aip://user/identity/alice", {"rdf:type": Ref("lg:User"), "lg:active": "something else"}
+    )
+    compiled = strict.validate(user, types_of)
+    assert [r.component.rsplit("#")[1] for r in compiled.violations] == [
+        "HasValueConstraintComponent"
+    ]
+    reference = pyshacl_results(user, strict.shapes, strict.ontology, types_of)
+    assert keys(compiled.results) == keys(reference)

@@ -181,7 +181,7 @@ def _compile_property(g: rdflib.Graph, prop: rdflib.term.Node) -> PropertyPlan:
         node_kind=_str(g.value(prop, SH.nodeKind)),
         min_length=_int(g.value(prop, SH.minLength)),
         max_length=_int(g.value(prop, SH.maxLength)),
-        has_value=to_oxigraph(has_value) if has_value else None,
+        has_value=to_oxigraph(has_value) if has_value is not None else None,
     )
 
 

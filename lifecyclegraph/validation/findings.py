@@ -142,9 +142,7 @@ class Report:
     tool: str
     findings: list[Finding] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)
-    level_names: dict[str, str] = field(
-        default_factory=lambda: {level: level for level in LEVELS}
-    )
+    level_names: dict[str, str] = field(default_factory=lambda: {level: level for level in LEVELS})
 
     def __post_init__(self) -> None:
         self.findings = _numbered(self.findings)

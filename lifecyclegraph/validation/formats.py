@@ -70,9 +70,7 @@ def text(report: Report) -> str:
     counts = report.counts()
     names = report.level_names
     lines.append(
-        ", ".join(
-            _plural(counts[level], names[level]) for level in ("error", "warning", "note")
-        )
+        ", ".join(_plural(counts[level], names[level]) for level in ("error", "warning", "note"))
     )
     return "\n".join(lines) + "\n"
 

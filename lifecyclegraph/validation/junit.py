@@ -67,9 +67,9 @@ def junit(report: Report, fail_on: str = "error") -> str:
                 )
                 failure.text = details
             else:
-                ET.SubElement(case, "system-out").text = (
-                    f"{report.level_names[f.level]}: {f.message}\n{details}"
-                )
+                ET.SubElement(
+                    case, "system-out"
+                ).text = f"{report.level_names[f.level]}: {f.message}\n{details}"
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from lifecyclegraph.validation.turtle import Position
 
-__all__ = ["LEVELS", "Check", "Finding", "Report", "level_of_severity", "near_miss"]
+__all__ = ["LEVELS", "Check", "Finding", "Report", "level_of_severity", "near_miss", "numbered"]
 
 #: Levels, from the most to the least serious (SARIF's names).
 LEVELS = ("error", "warning", "note")
@@ -145,11 +145,11 @@ class Report:
     level_names: dict[str, str] = field(default_factory=lambda: {level: level for level in LEVELS})
 
     def __post_init__(self) -> None:
-        self.findings = _numbered(self.findings)
+        self.findings = numbered(self.findings)
 
     def extend(self, findings: Iterable[Finding]) -> None:
         """Add findings (ids of findings that share a key get an ordinal)."""
-        self.findings = _numbered([*self.findings, *findings])
+        self.findings = numbered([*self.findings, *findings])
 
     def counts(self) -> dict[str, int]:
         """How many findings of each level."""
@@ -181,7 +181,9 @@ def _sort_key(f: Finding) -> tuple[Any, ...]:
     )
 
 
-def _numbered(findings: list[Finding]) -> list[Finding]:
+def numbered(findings: list[Finding]) -> list[Finding]:
+    """The findings in a stable order (file, line, column, check, key), the second and
+    later of a check and key numbered (their ids differ)."""
     ordered = sorted((replace(f, ordinal=1) for f in findings), key=_sort_key)
     seen: dict[tuple[str, ...], int] = {}
     out = []

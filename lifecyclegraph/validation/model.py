@@ -134,7 +134,9 @@ def init_model(target: Path, *, source: ModelDirs | None = None) -> list[Path]:
     Raises:
         ConfigError: one of them already exists and is not empty (nothing is copied).
     """
-    source = source or ModelDirs(*(shipped_dir(kind) for kind in KINDS))
+    source = source or ModelDirs(
+        shipped_dir("ontology"), shipped_dir("shapes"), shipped_dir("rules")
+    )
     made = [target / kind for kind in KINDS]
     for folder in made:
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):

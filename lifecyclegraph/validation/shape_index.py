@@ -80,7 +80,12 @@ class ShapeIndex:
         return info.id if info is not None else raw
 
     def get(self, raw: str) -> ShapeInfo | None:
+        """The shape whose IRI or blank node label is ``raw``."""
         return self.by_raw.get(raw)
+
+    def by_id(self) -> dict[str, ShapeInfo]:
+        """The shapes by stable id."""
+        return {info.id: info for info in self.by_raw.values()}
 
     def shapes(self) -> list[ShapeInfo]:
         """The shapes (nodes typed as shapes or held by a shape link), by place."""

@@ -94,7 +94,8 @@ class RdfDocument:
     triples: list[Triple]
     located: list[Located] | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
-    _subjects: dict[object, Position] | None = field(default=None, repr=False)
+    #: where each subject is first written (from :attr:`located`, or given for JSON-LD)
+    subject_positions: dict[object, Position] | None = field(default=None, repr=False)
 
     @property
     def positioned(self) -> bool:
@@ -104,13 +105,13 @@ class RdfDocument:
     def first_as_subject(self, term: NamedNode | BlankNode) -> Position | None:
         """Where ``term`` is first written as a subject (for a ``[ ]`` blank node, its
         opening bracket), or ``None`` if it never is or positions are unknown."""
-        if self.located is None:
+        if self.located is None and self.subject_positions is None:
             return None
-        if self._subjects is None:
-            self._subjects = {}
-            for item in self.located:
-                self._subjects.setdefault(item.triple.subject, item.subject)
-        return self._subjects.get(term)
+        if self.subject_positions is None:
+            self.subject_positions = {}
+            for item in self.located or ():
+                self.subject_positions.setdefault(item.triple.subject, item.subject)
+        return self.subject_positions.get(term)
 
     def occurrences(self, term: object) -> Iterator[tuple[Position, str]]:
         """Every place ``term`` is written, with its role (subject, predicate, object)."""

@@ -112,6 +112,11 @@ CHECKS = {
         ),
         Check("rule-problem", "rule problem", "A rule the engine cannot run."),
         Check(
+            "not-checked",
+            "checks skipped",
+            "A folder with a file that does not parse: what depends on it was not checked.",
+        ),
+        Check(
             "owl-not-run",
             "OWL construct not run",
             "An OWL construct the rule engine does not run: it derives and checks nothing.",
@@ -167,7 +172,6 @@ _OWL_RUN = {
 _OWL_HINTS = {
     "FunctionalProperty": "; to check it, give the property sh:maxCount 1 in a shape",
     "Restriction": "; constraints on data belong in shapes/",
-    "disjointWith": "; nothing checks it",
     "sameAs": "; the engine does not merge individuals",
 }
 _XSD_TYPES = (
@@ -257,7 +261,32 @@ def lint_model(dirs: ModelDirs) -> Report:
             findings += _classes_without_shapes(sources, terms)
     if terms is not None and program is not None:
         findings += _rule_findings(program, dirs, terms)
+    findings += _skipped(dirs, ontology_ok, shapes_ok, program is not None)
     return Report("lint", findings, checks=dict(CHECKS))
+
+
+def _skipped(dirs: ModelDirs, ontology_ok: bool, shapes_ok: bool, rules_ok: bool) -> list[Finding]:
+    """A note for each folder whose checks did not run, so that a clean result after a
+    syntax error is not taken for a clean model."""
+    skipped = {
+        "ontology": (not ontology_ok, "the ontology's terms, and everything that uses them"),
+        "shapes": (not shapes_ok or not ontology_ok, "the shapes' classes, paths and shapes"),
+        "rules": (not rules_ok or not ontology_ok, "the rules' predicates and stratification"),
+    }
+    out = []
+    for kind, (missed, what) in skipped.items():
+        if missed:
+            folder = display_path(dirs.folder(kind))
+            out.append(
+                Finding(
+                    "not-checked",
+                    "note",
+                    f"{what} were not checked: a file does not parse (fix it first)",
+                    key=(kind,),
+                    file=folder,
+                )
+            )
+    return out
 
 
 # -- the ontology's terms -----------------------------------------------------------------
@@ -807,8 +836,9 @@ _DID_YOU_MEAN = re.compile(r"did you mean (\S+)\?")
 def _rule_findings(program: Program, dirs: ModelDirs, terms: _Terms) -> list[Finding]:
     from lifecyclegraph.rules.load import analyse_program
 
-    folder = dirs.folder("ontology").resolve()
-    root = Path.cwd() if folder.is_relative_to(Path.cwd()) else None
+    folder = dirs.folder("ontology")
+    # files named as in the other findings: relative to the working directory if inside
+    root = Path.cwd() if folder.is_absolute() and folder.is_relative_to(Path.cwd()) else None
     findings = _rule_constants(program, terms)
     try:
         analyse_program(program, Axioms.load(dirs.folder("ontology"), root=root))

@@ -166,19 +166,58 @@ def _syntax_error(error: SyntaxError, name: str) -> TurtleSyntaxError:
 
 
 def _same_graph(left: list[Triple], right: list[Triple]) -> bool:
+    """Whether two lists of triples are the same graph (blank nodes up to renaming)."""
     a, b = set(left), set(right)
     if len(a) != len(b):
         return False
-    blank = any(isinstance(t.subject, BlankNode) or isinstance(t.object, BlankNode) for t in a)
-    if not blank:
-        return a == b
-    ga, gb = rdflib.Graph(), rdflib.Graph()
+    canonical_a, canonical_b = _canonical(a), _canonical(b)
+    if canonical_a is not None and canonical_b is not None:
+        return canonical_a == canonical_b
+    ga, gb = rdflib.Graph(), rdflib.Graph()  # blank nodes that look alike: the full test
     for graph, triples in ((ga, a), (gb, b)):
         for t in triples:
             graph.add(
                 (to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object))
             )
     return rdflib.compare.isomorphic(ga, gb)
+
+
+def _canonical(triples: set[Triple]) -> frozenset[tuple[str, str, str]] | None:
+    """The triples with each blank node named by what surrounds it (colour refinement),
+    or ``None`` when two blank nodes cannot be told apart that way. Two graphs whose
+    canonical forms are equal are the same graph: the names are a one-to-one map."""
+    blanks = {x for t in triples for x in (t.subject, t.object) if isinstance(x, BlankNode)}
+    if not blanks:
+        return frozenset((str(t.subject), str(t.predicate), str(t.object)) for t in triples)
+    around: dict[object, list[tuple[str, str, object]]] = {b: [] for b in blanks}
+    for t in triples:
+        if t.subject in around:
+            around[t.subject].append(("out", t.predicate.value, t.object))
+        if t.object in around:
+            around[t.object].append(("in", t.predicate.value, t.subject))
+    colour: dict[object, str] = dict.fromkeys(blanks, "")
+    distinct = 1
+    for _ in range(len(blanks) + 1):
+        colour = {
+            b: hashlib.sha256(
+                repr(sorted((d, p, colour.get(x, str(x))) for d, p, x in around[b])).encode()
+            ).hexdigest()
+            for b in blanks
+        }
+        now = len(set(colour.values()))
+        if now == len(blanks):
+            break
+        if now == distinct:
+            return None
+        distinct = now
+    return frozenset(
+        (
+            colour.get(t.subject, str(t.subject)),
+            str(t.predicate),
+            colour.get(t.object, str(t.object)),
+        )
+        for t in triples
+    )
 
 
 def to_rdflib_term(term: object) -> rdflib.term.Node:

@@ -365,3 +365,20 @@ def test_report_to_a_file_in_each_format(workdir):
             validate_data([Path("data/bad.ttl")]), fmt
         )
         assert result.output == "report." + fmt + ": 2 violation(s), 3 warning(s), 0 info(s)\n"
+
+
+def test_shapes_that_parse_but_cannot_be_compiled_are_bad_input(workdir):
+    shutil.copytree(shipped_dir("shapes"), "candidate")
+    models = Path("candidate/models.ttl")
+    models.write_text(models.read_text().replace("sh:maxCount 1 ;", 'sh:maxCount "one" ;', 1))
+    result = CliRunner().invoke(main, ["validate", "data/good.ttl", "--shapes", "candidate"])
+    assert result.exit_code == 2, result.output
+    assert "error: the shape https://w3id.org/lifecyclegraph/shapes#ModelShape cannot be " in (
+        result.output
+    )
+
+
+def test_text_line_of_a_finding_without_focus_node_has_no_empty_prefix(workdir):
+    Path("data/blank.ttl").write_text(PREFIX + "<aip://model/registry/y> lg:x [ lg:y 1 ] .\n")
+    text = render(validate_data([Path("data/blank.ttl")]), "text")
+    assert "data/blank.ttl:2:31: violation: a blank node: the store keeps named entities" in text

@@ -81,7 +81,8 @@ def _line(report: Report, f: Finding) -> str:
     if report.tool == "validate":
         focus = f.properties.get("focusNode")
         path = f.properties.get("resultPath")
-        subject = " ".join(x for x in (focus, _short(path)) if x) + ": "
+        about = " ".join(x for x in (focus, _short(path)) if x)
+        subject = f"{about}: " if about else ""
     text = f"{place}: {report.level_names[f.level]}: {subject}{f.message} [{f.check}]"
     for role, where in f.related:
         if where != f.where:

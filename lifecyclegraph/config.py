@@ -19,6 +19,11 @@ and the file. Secrets (auth headers) never appear in reprs or error messages.
     backend = "whoosh"     # or "tantivy" (pip install 'lifecyclegraph[tantivy]')
     batch_ms = 100         # gather changes this long before writing them to the index
 
+    [model]                # where the ontology, shapes and rules are (default: shipped)
+    ontology = "model/ontology"
+    shapes = "model/shapes"
+    rules = "model/rules"
+
 >>> config = Config.from_text('[sources.registry]\\nurl = "http://localhost:1/registry"\\n')
 >>> config.sources["registry"].rate_limit
 20.0
@@ -49,6 +54,7 @@ from lifecyclegraph.errors import ConfigError
 __all__ = [
     "Config",
     "IngestConfig",
+    "ModelConfig",
     "RulesConfig",
     "SearchConfig",
     "ServerConfig",
@@ -156,6 +162,17 @@ class SearchConfig(_Strict):
     )
 
 
+class ModelConfig(_Strict):
+    """``[model]``: the folders of the ontology, shapes and rules that every command
+    reads (``serve``, ``validate``, ``rules``, ``lint``...); a folder not given is the
+    shipped one. A relative path is taken from the working directory, as ``[store]
+    path`` is. The ``--ontology``, ``--shapes`` and ``--rules`` options override them."""
+
+    ontology: Path | None = Field(default=None, description="folder of the ontology's *.ttl")
+    shapes: Path | None = Field(default=None, description="folder of the SHACL shapes' *.ttl")
+    rules: Path | None = Field(default=None, description="folder of the *.rules files")
+
+
 def _usable_token(token: SecretStr) -> SecretStr:
     """Refuse a bearer token no client could send (its value never appears in the error)."""
     value = token.get_secret_value()
@@ -247,6 +264,7 @@ class Config(_Strict):
     rules: RulesConfig = RulesConfig()
     server: ServerConfig = ServerConfig()
     search: SearchConfig = SearchConfig()
+    model: ModelConfig = ModelConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 

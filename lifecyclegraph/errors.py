@@ -19,6 +19,7 @@ __all__ = [
     "RuleProblem",
     "RuleSyntaxError",
     "StoreError",
+    "TurtleSyntaxError",
 ]
 
 
@@ -102,6 +103,27 @@ class RuleSyntaxError(LifecycleGraphError, SyntaxError):
 
     def __str__(self) -> str:
         return str(self.problem)
+
+
+class TurtleSyntaxError(LifecycleGraphError, SyntaxError):
+    """An RDF file (ontology, shapes or data) does not parse.
+
+    ``filename``, ``lineno`` and ``offset`` (the column, from 1) are set as for
+    Python's own :class:`SyntaxError`; ``str()`` reads ``file:line:col: message``.
+
+    >>> print(TurtleSyntaxError("the prefix zz: has not been declared", "shapes/x.ttl", 3, 4))
+    shapes/x.ttl:3:4: the prefix zz: has not been declared
+    """
+
+    def __init__(self, message: str, filename: str, lineno: int, offset: int) -> None:
+        super().__init__(message, (filename, lineno, offset, None))
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.lineno}:{self.offset}: {self.message}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message, self.filename, self.lineno, self.offset))
 
 
 class RuleAnalysisError(LifecycleGraphError, ValueError):

@@ -552,13 +552,16 @@ def _root_list(cls: str) -> Callable[..., list[Node]]:
     return resolve
 
 
-@lru_cache(maxsize=4)
 def load_schema(ontology_dir: str | None = None, shapes_dir: str | None = None) -> GraphQLSchema:
-    """The schema of the ontology in ``ontology_dir`` (default: the project's), cached."""
-    return build_schema(
-        Ontology.load(Path(ontology_dir) if ontology_dir else None),
-        Path(shapes_dir) if shapes_dir else None,
+    """The schema of the ontology in ``ontology_dir`` (default: the model in use), cached."""
+    return _load_schema(
+        str(ontology_dir or data_dir("ontology")), str(shapes_dir or data_dir("shapes"))
     )
+
+
+@lru_cache(maxsize=4)
+def _load_schema(ontology_dir: str, shapes_dir: str) -> GraphQLSchema:
+    return build_schema(Ontology.load(Path(ontology_dir)), Path(shapes_dir))
 
 
 #: Queries up to this length are parsed and validated once per schema, then reused.

@@ -1,8 +1,11 @@
 """Where the steward-edited data lives (ontology, shapes, rules), and what the ontology says.
 
-In a source checkout the folders are the top-level ``ontology/``, ``shapes/`` and
-``rules/``; in an installed wheel they are packaged under ``lifecyclegraph/_data/``.
-Either can be overridden with an explicit directory.
+In a source checkout the shipped folders are the top-level ``ontology/``, ``shapes/``
+and ``rules/``; in an installed wheel they are packaged under ``lifecyclegraph/_data/``.
+A stewards' repository keeps its own: :func:`set_data_dirs` (which the CLI calls from
+``[model]`` and ``--ontology/--shapes/--rules``, see
+:mod:`lifecyclegraph.validation.model`) makes them the default of every reader, and
+any reader also takes an explicit directory.
 
 >>> onto = Ontology.load()
 >>> onto.component_type("https://w3id.org/lifecyclegraph/ontology#ModelInstance")
@@ -14,25 +17,66 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pyoxigraph
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
 from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.vocab import PREFIXES
 
-__all__ = ["Ontology", "data_dir", "load_turtle_dir"]
+__all__ = ["Ontology", "data_dir", "load_turtle_dir", "set_data_dirs", "shipped_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
 LG = rdflib.Namespace(PREFIXES["lg"])
 
 
+#: The folders chosen for this process (by name), instead of the shipped ones.
+_CHOSEN: dict[str, Path] = {}
+
+
 def data_dir(name: str) -> Path:
-    """The directory of ``ontology``, ``shapes`` or ``rules``.
+    """The directory of ``ontology``, ``shapes`` or ``rules``: the one chosen with
+    :func:`set_data_dirs`, else the shipped one (:func:`shipped_dir`).
+
+    Raises:
+        ConfigError: if neither the checkout's nor the packaged folder exists.
+    """
+    chosen = _CHOSEN.get(name)
+    return chosen if chosen is not None else shipped_dir(name)
+
+
+def set_data_dirs(dirs: Mapping[str, Path | None]) -> dict[str, Path | None]:
+    """Make ``dirs`` (``ontology``, ``shapes``, ``rules``; ``None``: the shipped one) the
+    folders :func:`data_dir` gives, and return the previous choice (to restore it).
+
+    >>> previous = set_data_dirs({"rules": Path("/srv/model/rules")})
+    >>> data_dir("rules")
+    PosixPath('/srv/model/rules')
+    >>> _ = set_data_dirs(previous)
+    >>> data_dir("rules") == shipped_dir("rules")
+    True
+    """
+    unknown = set(dirs) - {"ontology", "shapes", "rules"}
+    if unknown:
+        raise ValueError(f"unknown model folder {sorted(unknown)[0]!r}")
+    previous = {name: _CHOSEN.get(name) for name in dirs}
+    for name, directory in dirs.items():
+        if directory is None:
+            _CHOSEN.pop(name, None)
+        else:
+            _CHOSEN[name] = Path(directory)
+    return previous
+
+
+def shipped_dir(name: str) -> Path:
+    """The shipped directory of ``ontology``, ``shapes`` or ``rules`` (the checkout's
+    top-level folder, else the wheel's packaged copy).
 
     Raises:
         ConfigError: if neither the checkout's nor the packaged folder exists.
@@ -54,8 +98,21 @@ def load_turtle_dir(directory: Path, graph: rdflib.Graph | None = None) -> rdfli
         try:
             graph.parse(path, format="turtle")
         except Exception as error:  # rdflib raises several unrelated types
-            raise ConfigError(f"{path}: cannot parse Turtle: {error}") from error
+            raise ConfigError(_turtle_error(path, error)) from error
     return graph
+
+
+def _turtle_error(path: Path, error: Exception) -> str:
+    """``file:line:col: message``, from pyoxigraph (rdflib's errors quote byte reprs and
+    have no column)."""
+    try:
+        list(pyoxigraph.parse(path.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE))
+    except SyntaxError as found:
+        message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(found.msg or found))
+        return f"{path}:{found.lineno}:{found.offset}: cannot parse Turtle: {message}"
+    except OSError as found:
+        return f"{path}: cannot read: {found}"
+    return f"{path}: cannot parse Turtle: {error}"
 
 
 @dataclass

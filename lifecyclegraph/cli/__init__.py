@@ -68,7 +68,18 @@ def config_of(ctx: click.Context) -> Config:
 
 
 def _register() -> None:
-    from lifecyclegraph.cli import bench, demo, ingest, query, rules, sandbox, search, serve
+    from lifecyclegraph.cli import (
+        bench,
+        demo,
+        ingest,
+        model,
+        query,
+        rules,
+        sandbox,
+        search,
+        serve,
+        steward,
+    )
 
     for command in (
         demo.demo,
@@ -82,7 +93,9 @@ def _register() -> None:
         ingest.reconcile,
         ingest.enrich,
         ingest.status,
-        ingest.validate,
+        steward.validate,
+        steward.lint,
+        model.model,
         sandbox.sandbox,
         rules.rules,
         rules.explain,

@@ -6,12 +6,12 @@ import asyncio
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.ingest.worker import PassResult
 from lifecyclegraph.service import Service
 
@@ -48,6 +48,7 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 @click.command()
+@model_options
 @click.argument("file", type=click.File("rb"))
 @click.option("--no-process", is_flag=True, help="Only record the events; do not hydrate now.")
 @click.pass_context
@@ -97,6 +98,7 @@ def _submit(service: Service, name: str, chunk: list[tuple[int, bytes]]) -> tupl
 
 
 @click.command()
+@model_options
 @click.option("--replay", is_flag=True, help="Submit the dead letters again.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -136,6 +138,7 @@ def _letter(letter: Any) -> dict[str, Any]:
 
 
 @click.command()
+@model_options
 @click.pass_context
 def reconcile(ctx: click.Context) -> None:
     """Read every known entity again from its source, repairing what lost events missed."""
@@ -150,6 +153,7 @@ def reconcile(ctx: click.Context) -> None:
 
 
 @click.command()
+@model_options
 @click.option(
     "--stale-after",
     type=float,
@@ -212,32 +216,3 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"  {platform:16} queued {entry['queued']:6}  failing {entry['failing']:4}  "
             f"lag {entry['lag_seconds']} s"
         )
-
-
-@click.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option("--output", type=click.Path(path_type=Path), help="Write the report to a file.")
-@click.pass_context
-def validate(ctx: click.Context, fmt: str, output: Path | None) -> None:
-    """Validate every current entity against shapes/; exit 1 on any violation (for CI)."""
-    from lifecyclegraph.graph import LifecycleGraph
-    from lifecyclegraph.validation.store_report import validate_graph
-
-    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
-        report = validate_graph(graph)
-    text = (
-        json.dumps(report.as_dict(), indent=2)
-        if fmt == "json"
-        else (
-            report.summary() + f"\n{len(report.violations)} violation(s), "
-            f"{len(report.warnings)} warning(s)\n"
-        )
-    )
-    if output:
-        output.write_text(text)
-    else:
-        click.echo(text, nl=False)
-    if not report.conforms:
-        sys.exit(EXIT_CHECK_FAILED)

@@ -7,45 +7,22 @@ Exit codes: 0 ok; 1 nothing matched (``explain``); 2 the rules or the input are 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from lifecyclegraph.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED
+from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
 from lifecyclegraph.graph import LifecycleGraph
 
-_DIRS = [
-    click.option(
-        "--rules",
-        "rules_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Folder of *.rules files [default: the project's rules/].",
-    ),
-    click.option(
-        "--ontology",
-        "ontology_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=None,
-        help="Folder of *.ttl files [default: the project's ontology/].",
-    ),
-]
 
-
-def _dirs(function: Any) -> Any:
-    for option in reversed(_DIRS):
-        function = option(function)
-    return function
-
-
-def _program(rules_dir: Path | None, ontology_dir: Path | None) -> Any:
-    """The compiled program, or exit 2 printing every problem."""
+def _program() -> Any:
+    """The compiled program of the model in use, or exit 2 printing every problem."""
     from lifecyclegraph.rules.load import load_program
 
     try:
-        return load_program(rules_dir, ontology_dir)
+        return load_program()
     except RuleSyntaxError as error:
         click.echo(str(error), err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -62,13 +39,13 @@ def rules() -> None:
 
 
 @rules.command("check")
-@_dirs
-def check(rules_dir: Path | None, ontology_dir: Path | None) -> None:
+@model_options
+def check() -> None:
     """Parse and analyse the rule files with the ontology's axioms.
 
     Prints every problem as file:line:col: message and exits 2 if there is any.
     """
-    compiled = _program(rules_dir, ontology_dir)
+    compiled = _program()
     rules_ = compiled.analysed.rules
     own = sum(1 for r in rules_ if r.origin == "rules")
     restated = sum(1 for r in rules_ if r.origin == "rules" and r.also_stated_at)
@@ -80,7 +57,7 @@ def check(rules_dir: Path | None, ontology_dir: Path | None) -> None:
 
 
 @rules.command("run")
-@_dirs
+@model_options
 @click.option(
     "--limit",
     type=int,
@@ -88,16 +65,14 @@ def check(rules_dir: Path | None, ontology_dir: Path | None) -> None:
     help="Stop if a run would hold more facts than this [default: 10,000,000].",
 )
 @click.pass_context
-def run(
-    ctx: click.Context, rules_dir: Path | None, ontology_dir: Path | None, limit: int | None
-) -> None:
+def run(ctx: click.Context, limit: int | None) -> None:
     """Derive every fact from the store's current state into its inferred graph and
     print how many derived facts each predicate has."""
     from lifecyclegraph.cli import config_of
     from lifecyclegraph.rules.engine import RuleEngine
     from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 
-    program = _program(rules_dir, ontology_dir)
+    program = _program()
     with LifecycleGraph.open(config_of(ctx).store.path) as graph:
         engine = RuleEngine(graph.store, program, limit=limit or DEFAULT_LIMIT)
         report = engine.materialize()
@@ -111,6 +86,7 @@ def run(
 
 
 @click.command()
+@model_options
 @click.argument("pattern")
 @click.option(
     "--limit",

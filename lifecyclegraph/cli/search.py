@@ -10,6 +10,7 @@ import time
 import click
 
 from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.search import CheckReport, SearchIndex, SearchResults
 
@@ -22,6 +23,7 @@ def _open(ctx: click.Context) -> LifecycleGraph:
 
 
 @click.command()
+@model_options
 @click.argument("query", default="")
 @click.option("--type", "types", multiple=True, help="Entity type (model, lg:Model, ...).")
 @click.option("--owner", "owners", multiple=True, help="Owner URI, id or name.")
@@ -76,6 +78,7 @@ def search(
 
 
 @click.command()
+@model_options
 @click.option("--check", is_flag=True, help="Only report what is missing, stale or extra.")
 @click.option("--repair", is_flag=True, help="Re-index only what the check finds wrong.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

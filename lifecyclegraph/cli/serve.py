@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from lifecyclegraph.cli import config_of
+from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.errors import ConfigError
 
 
@@ -33,6 +34,7 @@ def write_token_for(store: Path) -> tuple[str, Path]:
 
 
 @click.command()
+@model_options
 @click.option("--host", default=None, help="Interface to listen on (default [server] host).")
 @click.option("--port", type=int, default=None, help="Port (default [server] port, 8800).")
 @click.pass_context

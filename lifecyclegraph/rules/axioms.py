@@ -31,7 +31,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, parse
 
 from lifecyclegraph.errors import LifecycleGraphError
-from lifecyclegraph.ontology import data_dir
+from lifecyclegraph.ontology import data_dir, shipped_dir
 from lifecyclegraph.rules.program import Location
 from lifecyclegraph.vocab import PREFIXES, RDF_TYPE, compact
 
@@ -282,7 +282,8 @@ def _expand(token: str, prefixes: dict[str, str]) -> str | None:
 
 
 def _short(path: Path, directory: str | Path | None) -> str:
-    """``ontology/models.ttl`` for a file of the project's folder, else the path."""
-    if directory is None or Path(directory).resolve() == data_dir("ontology").resolve():
+    """``ontology/models.ttl`` for a file of the shipped folder, else the path."""
+    folder = Path(directory) if directory is not None else data_dir("ontology")
+    if folder.resolve() == shipped_dir("ontology").resolve():
         return f"ontology/{path.name}"
     return str(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.ontology import data_dir
+from lifecyclegraph.ontology import data_dir, shipped_dir
 from lifecyclegraph.rules.analysis import AnalysedProgram, analyse
 from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.compiler import CompiledProgram, compile_program
@@ -103,9 +103,9 @@ def load_program(
 
 
 def _name(path: Path) -> str:
-    """``rules/<file>`` for a file of the project's folder, else the path as given."""
+    """``rules/<file>`` for a file of the shipped folder, else the path as given."""
     try:
-        default = data_dir("rules").resolve()
+        default = shipped_dir("rules").resolve()
     except ConfigError:
         default = None
     if path.parent.resolve() == default:

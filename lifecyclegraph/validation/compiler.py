@@ -20,6 +20,7 @@ import rdflib
 from pyoxigraph import Literal, NamedNode
 from rdflib.namespace import RDF, SH
 
+from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.ontology import Ontology
 
 __all__ = ["CompiledShapes", "NodePlan", "PropertyPlan", "compile_shapes"]
@@ -117,7 +118,12 @@ class _Unsupported(Exception):
 
 
 def compile_shapes(shapes: rdflib.Graph) -> CompiledShapes:
-    """Compile every ``sh:NodeShape`` with a ``sh:targetClass`` in ``shapes``."""
+    """Compile every ``sh:NodeShape`` with a ``sh:targetClass`` in ``shapes``.
+
+    Raises:
+        ConfigError: a constraint has a value it cannot have (``sh:minCount "x"``, a
+            pattern that is not a regular expression), naming the node shape.
+    """
     compiled = CompiledShapes(graph=shapes)
     for node_shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
         targets = tuple(sorted(str(c) for c in shapes.objects(node_shape, SH.targetClass)))
@@ -135,6 +141,8 @@ def compile_shapes(shapes: rdflib.Graph) -> CompiledShapes:
         except _Unsupported as why:
             compiled.fallback[str(node_shape)] = str(why)
             continue
+        except (ValueError, re.error) as error:  # sh:minCount "x", sh:pattern "(" ...
+            raise ConfigError(f"the shape {node_shape} cannot be compiled: {error}") from error
         compiled.plans.append(NodePlan(str(node_shape), targets, properties))
     return compiled
 

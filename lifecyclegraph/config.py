@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -44,6 +44,7 @@ from pydantic import (
     field_validator,
 )
 
+from lifecyclegraph.core.plugins import SEARCH_BACKENDS, PluginRegistry
 from lifecyclegraph.errors import ConfigError
 
 __all__ = [
@@ -134,10 +135,11 @@ class RulesConfig(_Strict):
 class SearchConfig(_Strict):
     """``[search]``: the search index (``lifecyclegraph search``, ``graph.search()``)."""
 
-    backend: Literal["whoosh", "tantivy"] = Field(
+    backend: str = Field(
         default="whoosh",
-        description="the engine: whoosh (embedded, pure Python) or tantivy "
-        "(pip install 'lifecyclegraph[tantivy]')",
+        description="the engine: whoosh (embedded, pure Python), tantivy "
+        "(pip install 'lifecyclegraph[tantivy]') or any installed backend of the "
+        "lifecyclegraph.search_backends entry-point group",
     )
     path: Path | None = Field(
         default=None, description="the index directory (default: <store>/search)"
@@ -154,6 +156,14 @@ class SearchConfig(_Strict):
     enabled: bool = Field(
         default=True, description="keep the index up to date while the service runs"
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _installed_backend(cls, name: str) -> str:
+        installed: PluginRegistry[object] = PluginRegistry(SEARCH_BACKENDS, "search backend")
+        if name not in installed.names():
+            raise ValueError(installed.unknown(name))
+        return name
 
 
 def _usable_token(token: SecretStr) -> SecretStr:

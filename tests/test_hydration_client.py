@@ -31,9 +31,9 @@ from lifecyclegraph.errors import (
     SourceProtocolError,
     SourceUnavailable,
 )
-from lifecyclegraph.hydration import BreakerState, Fetched, SourceClient, SourceSettings
-from lifecyclegraph.hydration.ratelimit import max_in_window
-from lifecyclegraph.hydration.retry import backoff_ceiling, backoff_delay
+from lifecyclegraph.providers.http import BreakerState, Fetched, SourceClient, SourceSettings
+from lifecyclegraph.providers.http.ratelimit import max_in_window
+from lifecyclegraph.providers.http.retry import backoff_ceiling, backoff_delay
 
 BASE = "http://sources.test/registry"
 MODEL = "/api/v1/models/ranking-model"

@@ -20,8 +20,8 @@ from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.config import Config
 from lifecyclegraph.ingest import Ingestor, Journal
 from lifecyclegraph.providers import available_providers
+from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.serving import ServerThread
-from lifecyclegraph.sources import Sources
 
 PROVIDER = textwrap.dedent(
     '''

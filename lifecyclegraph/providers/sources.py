@@ -28,7 +28,7 @@ class UnknownPlatform(LifecycleGraphError, LookupError):
 
 def default_client(platform_id: str, config: SourceConfig) -> Any:
     """The real HTTP client of a source (rate limit, retries, circuit breaker, cache)."""
-    from lifecyclegraph.hydration import SourceClient, SourceSettings
+    from lifecyclegraph.providers.http import SourceClient, SourceSettings
 
     return SourceClient(
         SourceSettings(

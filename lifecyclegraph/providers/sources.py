@@ -30,22 +30,7 @@ def default_client(platform_id: str, config: SourceConfig) -> Any:
     """The real HTTP client of a source (rate limit, retries, circuit breaker, cache)."""
     from lifecyclegraph.providers.http import SourceClient, SourceSettings
 
-    return SourceClient(
-        SourceSettings(
-            platform_id=platform_id,
-            url=config.url,
-            rate_limit=config.rate_limit,
-            timeout=config.timeout,
-            concurrency=config.concurrency,
-            auth_header=config.auth_header.get_secret_value() if config.auth_header else None,
-            max_retries=config.max_retries,
-            backoff_base=config.backoff_base,
-            backoff_max=config.backoff_max,
-            breaker_threshold=config.breaker_threshold,
-            breaker_cooldown=config.breaker_cooldown,
-            cache_ttl=config.cache_ttl,
-        )
-    )
+    return SourceClient(SourceSettings(platform_id, **config.client_settings()))
 
 
 class Sources:

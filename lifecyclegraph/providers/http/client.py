@@ -168,7 +168,7 @@ class SourceClient:
         self._rng = rng if rng is not None else random.Random()
         headers = {"Accept": "application/json", "User-Agent": "lifecyclegraph"}
         if settings.auth_header is not None:
-            headers["Authorization"] = settings.auth_header
+            headers["Authorization"] = settings.auth_header.get_secret_value()
         self._wire: PoolWire | HttpxWire = (
             PoolWire(settings.url, headers, settings.timeout, max_idle=settings.concurrency)
             if transport is None

@@ -42,10 +42,12 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
 )
+from pydantic_core import InitErrorDetails
 
-from lifecyclegraph.core.plugins import SEARCH_BACKENDS, PluginRegistry
+from lifecyclegraph.core.plugins import PROVIDERS, SEARCH_BACKENDS, PluginRegistry
 from lifecyclegraph.errors import ConfigError
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "describe",
     "load_config",
     "redact_url",
+    "source_model",
 ]
 
 DEFAULT_FILE = "lifecyclegraph.toml"
@@ -333,6 +336,36 @@ class Config(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 
+    @field_validator("sources", mode="wrap")
+    @classmethod
+    def _by_provider(cls, tables: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Validate each ``[sources.<id>]`` table with its provider's ``config_model``
+        (every problem of every table reported, each under its table)."""
+        if not isinstance(tables, dict):
+            return handler(tables)
+        validated: dict[str, Any] = {}
+        problems: list[InitErrorDetails] = []
+        for platform_id, table in tables.items():
+            if isinstance(table, SourceConfig) or not isinstance(table, dict):
+                validated[platform_id] = table
+                continue
+            model = source_model(str(table.get("provider") or platform_id))
+            try:
+                validated[platform_id] = model.model_validate(table)
+            except ValidationError as error:
+                problems += [
+                    InitErrorDetails(
+                        type=item["type"],
+                        loc=(platform_id, *item["loc"]),
+                        input=item["input"],
+                        ctx=item.get("ctx", {}),
+                    )
+                    for item in error.errors()
+                ]
+        if problems:
+            raise ValidationError.from_exception_data("sources", problems)
+        return handler(validated)
+
     @classmethod
     def from_text(cls, text: str, name: str = "<text>") -> Config:
         """Parse and validate TOML text (``name`` is used in error messages)."""
@@ -348,6 +381,24 @@ class Config(_Strict):
             return cls.model_validate({**data, "source_file": name})
         except ValidationError as error:
             raise ConfigError(_describe(error, name)) from None
+
+
+def source_model(provider: str) -> type[SourceConfig]:
+    """The model of a ``[sources.<id>]`` table whose provider is called ``provider``:
+    the provider's ``config_model``, found through its entry point (only that one
+    provider is imported). A provider that is not installed or cannot be loaded gets
+    :class:`SourceConfig`; :class:`~lifecyclegraph.providers.sources.Sources` then
+    says what is wrong with it.
+
+    >>> source_model("registry").__name__
+    'SourceConfig'
+    """
+    try:
+        found = PluginRegistry[object](PROVIDERS, "provider").load(provider)
+    except ConfigError:
+        return SourceConfig
+    model = getattr(found, "config_model", SourceConfig)
+    return model if isinstance(model, type) and issubclass(model, SourceConfig) else SourceConfig
 
 
 def describe(error: ValidationError, prefix: str) -> str:

@@ -79,9 +79,7 @@ class Sources:
                 try:
                     source = cls.config_model.model_validate(source.model_dump())
                 except ValidationError as error:
-                    raise ConfigError(
-                        describe(error, f"{where}sources.{platform_id}")
-                    ) from None
+                    raise ConfigError(describe(error, f"{where}sources.{platform_id}")) from None
             client = client_factory(platform_id, source)
             self.clients[platform_id] = client
             self.providers[platform_id] = cls.create(source, client)

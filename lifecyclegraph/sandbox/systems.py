@@ -3,8 +3,8 @@
 A provider names its fake (:attr:`Provider.fake <lifecyclegraph.providers.Provider.fake>`);
 the table gathers the fakes of every installed provider: the systems by name
 (lifecyclegraph's own and outside ones alike), every kind in dependency order, and
-the event types of the providers' own :class:`~lifecyclegraph.events.EventKind` s. The sandbox's routes, events, world and
-control actions are all built from it.
+the event types of the providers' own :class:`~lifecyclegraph.events.EventKind` s.
+The sandbox's routes, events, world and control actions are all built from it.
 
 >>> table = SystemTable.installed()
 >>> list(table.systems)

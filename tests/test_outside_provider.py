@@ -8,14 +8,15 @@ way an installed package is, and points lifecyclegraph at its source over real H
 from __future__ import annotations
 
 import asyncio
-import importlib
-import sys
+import json
 import textwrap
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from outside_dist import forget, install
 
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.config import Config, SourceConfig
@@ -23,6 +24,7 @@ from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.ingest import Ingestor, Journal
 from lifecyclegraph.providers import Provider, available_providers
 from lifecyclegraph.providers.sources import Sources
+from lifecyclegraph.sandbox import run_in_thread
 from lifecyclegraph.serving import ServerThread
 
 PROVIDER = textwrap.dedent(
@@ -42,6 +44,7 @@ PROVIDER = textwrap.dedent(
 
     class NotebookProvider(Provider):
         platform_id = "acme"
+        fake = "acme_lg_provider.fake:SYSTEM"
         events = (EventKind("notebook_saved", "acme", "dataset", ("notebook_id",),
                             LG + "Dataset"),)
         component_types = {"dataset": LG + "Dataset"}
@@ -73,21 +76,50 @@ PROVIDER = textwrap.dedent(
 )
 
 
+FAKE = textwrap.dedent(
+    '''
+    """The Acme notebook server in lifecyclegraph's sandbox: its fake, beside its provider."""
+    from lifecyclegraph.providers.fake import FakeKind, FakeSystem
+
+    NOTEBOOK = FakeKind(
+        "notebook",
+        collection="notebooks",
+        path="/api/v1/workspaces/research/notebooks/{notebook_id}",
+        doc="A notebook of the research workspace.",
+        key_fields=("id",),
+        event_fields=("notebook_id",),
+        required=("id", "title"),
+        rank=200,
+        lists=("authors",),
+        defaults={"authors": []},
+        created="notebook_saved",
+        updated="notebook_saved",
+        emails=("authors",),
+    )
+    SYSTEM = FakeSystem("acme", kinds=(NOTEBOOK,), world="acme_lg_provider:world.json")
+    '''
+)
+
+WORLD = {
+    "notebooks": [
+        {"id": "churn-eda", "title": "Churn EDA", "summary": "Exploring churn.",
+         "authors": ["nobody@acme.test"]},
+    ]
+}  # fmt: skip
+
+
 @pytest.fixture
 def acme_installed(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    (site / "acme_lg_provider").mkdir(parents=True)
-    (site / "acme_lg_provider" / "__init__.py").write_text(PROVIDER)
-    dist = site / "acme_lg_provider-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-lg-provider\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[lifecyclegraph.providers]\nacme = acme_lg_provider:NotebookProvider\n"
+    install(
+        tmp_path / "site",
+        monkeypatch,
+        "acme-lg-provider",
+        {"acme_lg_provider": PROVIDER, "acme_lg_provider.fake": FAKE},
+        {"lifecyclegraph.providers": {"acme": "acme_lg_provider:NotebookProvider"}},
+        files={"acme_lg_provider/world.json": json.dumps(WORLD)},
     )
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
     yield
-    sys.modules.pop("acme_lg_provider", None)
+    forget("acme_lg_provider")
 
 
 @pytest.fixture
@@ -192,3 +224,40 @@ def test_provider_handed_to_sources_gets_its_table_read_with_its_model():
     assert Sources(config, providers={"handed": _Handed}).providers["handed"].workspace == (
         "research"
     )
+
+
+def test_outside_provider_brings_its_fake_and_the_sandbox_serves_it(acme_installed, tmp_path):
+    with run_in_thread() as sandbox:
+        assert "acme" in sandbox.base_urls()
+        base = sandbox.base_url("acme")
+        notebook = httpx.get(f"{base}/api/v1/workspaces/research/notebooks/churn-eda")
+        assert notebook.json()["title"] == "Churn EDA"
+        assert httpx.get(f"{base}/api/v1/workspaces/research/notebooks/nope").status_code == 404
+        openapi = httpx.get(f"{sandbox.url}/openapi.json").json()
+        assert "/acme/api/v1/workspaces/research/notebooks/{notebook_id}" in openapi["paths"]
+        assert sandbox.world.unknown_emails() >= {"nobody@acme.test"}
+        # a change in the sandbox is an event of the outside system, which ingests
+        created = httpx.post(
+            f"{sandbox.url}/_sandbox/world/notebooks",
+            json={"id": "ltv-model", "title": "LTV model", "authors": []},
+        )
+        assert created.status_code == 201
+        [event] = created.json()["events"]
+        assert (event["event_type"], event["source"], event["notebook_id"]) == (
+            "notebook_saved", "acme", "ltv-model",
+        )  # fmt: skip
+        config = Config.from_dict({"sources": {"acme": {"url": base, "workspace": "research"}}})
+        sources = Sources(config)
+        ingestor = Ingestor(LifecycleGraph.in_memory(), sources, Journal(tmp_path / "j.db"))
+        seeds = [e for e in sandbox.world.seed_events() if e["source"] == "acme"]
+        assert [e["notebook_id"] for e in seeds] == ["churn-eda", "ltv-model"]
+        assert ingestor.submit([event, *seeds]).accepted == 3
+
+        async def run():
+            await ingestor.drain()
+            await sources.aclose()
+
+        asyncio.run(run())
+        assert ingestor.graph.entity("aip://dataset/acme/ltv-model").name == "LTV model"
+        assert ingestor.graph.entity("aip://dataset/acme/churn-eda").name == "Churn EDA"
+        ingestor.journal.close()

@@ -22,9 +22,8 @@ import importlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from importlib.metadata import entry_points
 
-from lifecyclegraph.core.plugins import PROVIDERS
+from lifecyclegraph.core.plugins import PROVIDERS, group_entry_points
 from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.providers import Provider, available_providers
 from lifecyclegraph.providers.fake import Action, FakeKind, FakeSystem, Lookup
@@ -138,7 +137,7 @@ class SystemTable:
     def installed(cls) -> SystemTable:
         """The table of every installed provider with a fake (made again only when the
         installed providers change)."""
-        key = tuple((e.name, e.value) for e in entry_points(group=PROVIDERS))
+        key = tuple((e.name, e.value) for e in group_entry_points(PROVIDERS))
         with _lock:
             cached = _cache.get(key)
         if cached is not None:

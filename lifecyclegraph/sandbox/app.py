@@ -80,9 +80,7 @@ def _get_endpoint(kind: FakeKind) -> Callable[..., Awaitable[Response]]:
 
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
-            inspect.Parameter(
-                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
-            ),
+            _REQUEST,
             *(inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in names),
         ]
     )
@@ -105,9 +103,7 @@ def _lookup_endpoint(lookup: Lookup) -> Callable[..., Awaitable[Response]]:
 
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
-            inspect.Parameter(
-                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
-            ),
+            _REQUEST,
             inspect.Parameter(
                 lookup.param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None
             ),
@@ -131,7 +127,7 @@ def system_routers(table: SystemTable) -> list[APIRouter]:
             if pid == system
         ]
         # a search route (/users) before the routes of one object (/users/{user_id})
-        for path, name, doc, endpoint in sorted(routes, key=lambda r: (r[0].count("{"), 0)):
+        for path, name, doc, endpoint in sorted(routes, key=lambda route: route[0].count("{")):
             router.add_api_route(path, endpoint, methods=["GET"], name=name, description=doc)
         routers.append(router)
     return routers

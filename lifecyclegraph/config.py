@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     AfterValidator,
@@ -46,12 +47,16 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
 )
+from pydantic_core import InitErrorDetails
 
+from lifecyclegraph.core.plugins import PROVIDERS, SEARCH_BACKENDS, PluginRegistry
 from lifecyclegraph.errors import ConfigError
 
 __all__ = [
+    "ClientSettings",
     "Config",
     "IngestConfig",
     "ModelConfig",
@@ -60,7 +65,10 @@ __all__ = [
     "ServerConfig",
     "SourceConfig",
     "StoreConfig",
+    "describe",
     "load_config",
+    "redact_url",
+    "source_model",
 ]
 
 DEFAULT_FILE = "lifecyclegraph.toml"
@@ -70,23 +78,76 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SourceConfig(_Strict):
-    """One ``[sources.<platform-id>]`` table: how to reach a source system."""
+class ClientSettings(_Strict):
+    """How the HTTP client talks to one source system: the one declaration of its
+    settings (bounds, defaults, meaning), shared by the ``[sources.<platform-id>]``
+    table (:class:`SourceConfig`) and the client's own
+    :class:`~lifecyclegraph.providers.http.SourceSettings`. ``docs/hydration.md``
+    explains each; a test checks its table against these fields.
 
-    url: str
-    provider: str | None = Field(
-        default=None, description="entry point name of the provider (default: the platform id)"
+    >>> ClientSettings(url="http://127.0.0.1:8900/registry/").url
+    'http://127.0.0.1:8900/registry'
+    """
+
+    url: str = Field(
+        description="base URL; paths such as /api/v1/models/x are appended (a trailing / "
+        "is dropped)"
     )
-    rate_limit: float = Field(default=20.0, gt=0, description="requests per second")
-    timeout: float = Field(default=5.0, gt=0, description="seconds per request")
-    concurrency: int = Field(default=4, ge=1, description="requests in flight")
-    auth_header: SecretStr | None = None
-    max_retries: int = Field(default=5, ge=0)
-    backoff_base: float = Field(default=0.1, gt=0)
-    backoff_max: float = Field(default=10.0, gt=0)
-    breaker_threshold: int = Field(default=5, ge=1)
-    breaker_cooldown: float = Field(default=5.0, gt=0)
-    cache_ttl: float = Field(default=1.0, ge=0)
+    rate_limit: float = Field(
+        default=20.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="the most requests per second, as the source counts them; every attempt counts",
+    )
+    timeout: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds one attempt may take, from sending to the last byte of the answer",
+    )
+    concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="the most requests in flight at once (and the size of the connection pool)",
+    )
+    auth_header: SecretStr | None = Field(
+        default=None, description="the value of the Authorization header; never shown"
+    )
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        description="retries after the first attempt: at most max_retries + 1 attempts",
+    )
+    backoff_base: float = Field(
+        default=0.1,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds; the ceiling of the first retry's wait, doubling with each retry",
+    )
+    backoff_max: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds; no wait between attempts is longer, and a longer Retry-After "
+        "hands the work back",
+    )
+    breaker_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="consecutive failed requests (after their retries) that open the circuit",
+    )
+    breaker_cooldown: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds the circuit stays open before one trial request",
+    )
+    cache_ttl: float = Field(
+        default=1.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="seconds a good answer is reused for the same path and parameters",
+    )
 
     @field_validator("url")
     @classmethod
@@ -94,6 +155,22 @@ class SourceConfig(_Strict):
         if not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return url.rstrip("/")
+
+    def client_settings(self) -> dict[str, Any]:
+        """The client settings alone, by name (a provider's own keys left out)."""
+        return {name: getattr(self, name) for name in ClientSettings.model_fields}
+
+
+class SourceConfig(ClientSettings):
+    """One ``[sources.<platform-id>]`` table: how to reach a source system.
+
+    A provider with keys of its own declares a subclass as its ``config_model``; the
+    table is then validated with it.
+    """
+
+    provider: str | None = Field(
+        default=None, description="entry point name of the provider (default: the platform id)"
+    )
 
 
 class StoreConfig(_Strict):
@@ -140,10 +217,11 @@ class RulesConfig(_Strict):
 class SearchConfig(_Strict):
     """``[search]``: the search index (``lifecyclegraph search``, ``graph.search()``)."""
 
-    backend: Literal["whoosh", "tantivy"] = Field(
+    backend: str = Field(
         default="whoosh",
-        description="the engine: whoosh (embedded, pure Python) or tantivy "
-        "(pip install 'lifecyclegraph[tantivy]')",
+        description="the engine: whoosh (embedded, pure Python), tantivy "
+        "(pip install 'lifecyclegraph[tantivy]') or any installed backend of the "
+        "lifecyclegraph.search_backends entry-point group",
     )
     path: Path | None = Field(
         default=None, description="the index directory (default: <store>/search)"
@@ -160,6 +238,14 @@ class SearchConfig(_Strict):
     enabled: bool = Field(
         default=True, description="keep the index up to date while the service runs"
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _installed_backend(cls, name: str) -> str:
+        installed: PluginRegistry[object] = PluginRegistry(SEARCH_BACKENDS, "search backend")
+        if name not in installed.names():
+            raise ValueError(installed.unknown(name))
+        return name
 
 
 class ModelConfig(_Strict):
@@ -268,6 +354,36 @@ class Config(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 
+    @field_validator("sources", mode="wrap")
+    @classmethod
+    def _by_provider(cls, tables: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Validate each ``[sources.<id>]`` table with its provider's ``config_model``
+        (every problem of every table reported, each under its table)."""
+        if not isinstance(tables, dict):
+            return handler(tables)
+        validated: dict[str, Any] = {}
+        problems: list[InitErrorDetails] = []
+        for platform_id, table in tables.items():
+            if isinstance(table, SourceConfig) or not isinstance(table, dict):
+                validated[platform_id] = table
+                continue
+            model = source_model(str(table.get("provider") or platform_id))
+            try:
+                validated[platform_id] = model.model_validate(table)
+            except ValidationError as error:
+                problems += [
+                    InitErrorDetails(
+                        type=item["type"],
+                        loc=(platform_id, *item["loc"]),
+                        input=item["input"],
+                        ctx=item.get("ctx", {}),
+                    )
+                    for item in error.errors()
+                ]
+        if problems:
+            raise ValidationError.from_exception_data("sources", problems)
+        return handler(validated)
+
     @classmethod
     def from_text(cls, text: str, name: str = "<text>") -> Config:
         """Parse and validate TOML text (``name`` is used in error messages)."""
@@ -283,6 +399,86 @@ class Config(_Strict):
             return cls.model_validate({**data, "source_file": name})
         except ValidationError as error:
             raise ConfigError(_describe(error, name)) from None
+
+
+def source_model(provider: str) -> type[SourceConfig]:
+    """The model of a ``[sources.<id>]`` table whose provider is called ``provider``:
+    the provider's ``config_model``, found through its entry point (only that one
+    provider is imported). A provider that is not installed or cannot be loaded gets
+    :class:`SourceConfig`; :class:`~lifecyclegraph.providers.sources.Sources` then
+    says what is wrong with it.
+
+    >>> source_model("registry").__name__
+    'SourceConfig'
+    """
+    try:
+        found = PluginRegistry[object](PROVIDERS, "provider").load(provider)
+    except ConfigError:
+        return SourceConfig
+    model = getattr(found, "config_model", SourceConfig)
+    return model if isinstance(model, type) and issubclass(model, SourceConfig) else SourceConfig
+
+
+def describe(error: ValidationError, prefix: str) -> str:
+    """A validation error of settings given in code, one line per problem, each naming
+    its key under ``prefix`` in plain words (``sources.registry.rate_limit must be > 0,
+    not 0``); the value of a secret or a URL's credentials never appear.
+
+    >>> try:
+    ...     ClientSettings(url="http://x", timeout=float("nan"), concurrency=2.5)
+    ... except ValidationError as error:
+    ...     print(describe(error, "sources.registry"))
+    sources.registry.timeout must be > 0, not nan
+    sources.registry.concurrency must be a whole number, not 2.5
+    """
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        field = ClientSettings.model_fields.get(str(item["loc"][0])) if item["loc"] else None
+        value = item.get("input")
+        shown = "<redacted>" if isinstance(value, SecretStr) or key == "auth_header" else value
+        if key == "url" and isinstance(value, str):
+            shown = redact_url(value)
+        kind = item["type"]
+        if kind == "finite_number" and value == value:  # an infinity (nan != nan)
+            text = f"must be a finite number, not {shown!r}"
+        elif kind in ("greater_than", "greater_than_equal", "finite_number"):
+            text = f"must be {_bound(item.get('ctx'), field)}, not {shown!r}"
+        elif kind.startswith("int_"):
+            text = f"must be a whole number, not {shown!r}"
+        elif kind == "extra_forbidden":
+            text = "is not a setting"
+        elif kind == "value_error":
+            text = f"{item['ctx']['error']}, not {shown!r}"
+        else:
+            text = f"{item['msg'][:1].lower()}{item['msg'][1:]}"
+        lines.append(f"{prefix}.{key} {text}")
+    return "\n".join(lines)
+
+
+def _bound(ctx: dict[str, Any] | None, field: Any) -> str:
+    """``> 0`` or ``>= 0``: the bound in the error's context, else the field's own."""
+    metadata = field.metadata if field is not None else []
+    for name, sign in (("gt", ">"), ("ge", ">=")):
+        for bound in [(ctx or {}).get(name), *(getattr(m, name, None) for m in metadata)]:
+            if bound is not None:
+                return f"{sign} {bound:g}"
+    return "a finite number"
+
+
+def redact_url(url: str) -> str:
+    """The URL without the credentials it may hold (``user:password@``), for messages and logs.
+
+    >>> redact_url("https://bot:s3cret@registry.example.com/api")
+    'https://[secure]@registry.example.com/api'
+    >>> redact_url("http://127.0.0.1:8900/registry")
+    'http://127.0.0.1:8900/registry'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"[secure]@{host}"))
 
 
 def _describe(error: ValidationError, name: str) -> str:

@@ -153,7 +153,7 @@ class RuleLimitError(LifecycleGraphError, RuntimeError):
         self.limit = limit
 
 
-# --- Source systems (the hydration client, lifecyclegraph.hydration) ---------------
+# --- Source systems (the hydration client, lifecyclegraph.providers.http) ---------------
 
 __all__ += ["SourceError", "SourceProtocolError", "SourceUnavailable"]
 

@@ -15,8 +15,8 @@ from lifecyclegraph.config import Config
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
 from lifecyclegraph.ingest.hydrator import HydratorProcess
+from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.query import QueryPool
-from lifecyclegraph.sources import Sources
 
 __all__ = ["Service"]
 

@@ -23,9 +23,9 @@ from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app
 from lifecyclegraph.config import Config
 from lifecyclegraph.ingest import Journal
+from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.service import Service
 from lifecyclegraph.serving import ServerThread
-from lifecyclegraph.sources import Sources
 
 WRITE, READ = "write-t0ken", "read-t0ken"
 AUTH = {"Authorization": f"Bearer {WRITE}"}

@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from lifecyclegraph import HydrationState, LifecycleGraph
 from lifecyclegraph.config import Config
 from lifecyclegraph.ingest import Ingestor, Journal
-from lifecyclegraph.sources import Sources
+from lifecyclegraph.providers.sources import Sources
 
 CONFIG = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in ALL}})
 

@@ -13,7 +13,6 @@ import logging
 import random
 import re
 from collections.abc import Callable
-from dataclasses import MISSING, fields
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from virtual_time import EPOCH, VirtualClock, virtual_time
 
+from lifecyclegraph.config import ClientSettings, Config
 from lifecyclegraph.errors import (
     ConfigError,
     LifecycleGraphError,
@@ -31,9 +31,9 @@ from lifecyclegraph.errors import (
     SourceProtocolError,
     SourceUnavailable,
 )
-from lifecyclegraph.hydration import BreakerState, Fetched, SourceClient, SourceSettings
-from lifecyclegraph.hydration.ratelimit import max_in_window
-from lifecyclegraph.hydration.retry import backoff_ceiling, backoff_delay
+from lifecyclegraph.providers.http import BreakerState, Fetched, SourceClient, SourceSettings
+from lifecyclegraph.providers.http.ratelimit import max_in_window
+from lifecyclegraph.providers.http.retry import backoff_ceiling, backoff_delay
 
 BASE = "http://sources.test/registry"
 MODEL = "/api/v1/models/ranking-model"
@@ -714,7 +714,8 @@ async def test_settings_repr_hides_the_auth_header_and_url_credentials():
     settings = SourceSettings("registry", "https://bot:pa55@r.test/api", auth_header=SECRET)
     assert "auth_header=<redacted>" in repr(settings)
     assert "pa55" not in repr(settings)
-    assert settings.auth_header == SECRET
+    assert settings.auth_header is not None
+    assert settings.auth_header.get_secret_value() == SECRET
     async with SourceClient(settings) as client:
         assert repr(client) == "<SourceClient 'registry' https://[secure]@r.test/api>"
 
@@ -727,12 +728,48 @@ async def test_settings_repr_hides_the_auth_header_and_url_credentials():
         ("max_retries", -1, "sources.registry.max_retries must be >= 0, not -1"),
         ("timeout", float("nan"), "sources.registry.timeout must be > 0, not nan"),
         ("url", "ftp://r.test", "sources.registry.url must be an http:// or https:// URL"),
+        ("timeout", float("inf"), "sources.registry.timeout must be a finite number, not inf"),
+        ("backoff_base", 0, "sources.registry.backoff_base must be > 0, not 0"),
+        ("rate", 5, "sources.registry.rate is not a setting"),
     ],
 )
 def test_settings_out_of_range_name_the_key(key, value, says):
     options = {"url": BASE} | {key: value}
     with pytest.raises(ConfigError, match=re.escape(says)):
         SourceSettings("registry", **options)
+
+
+SETTING_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=5),
+    st.sampled_from(["http://r.test/", "https://r.test/api", "ftp://r.test", "r.test"]),
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*ClientSettings.model_fields, "rate", "platform"]),
+        SETTING_VALUES,
+        max_size=5,
+    )
+)
+def test_config_table_and_client_settings_accept_and_refuse_the_same_values(values):
+    """The [sources.<id>] table and SourceSettings are one declaration: whatever one
+    accepts the other accepts, with the same values; whatever one refuses, so does the
+    other."""
+    table = {"url": "http://r.test"} | values
+    try:
+        config = Config.from_dict({"sources": {"registry": table}})
+    except ConfigError:
+        with pytest.raises(ConfigError):
+            SourceSettings("registry", **table)
+        return
+    settings = SourceSettings("registry", **config.sources["registry"].client_settings())
+    assert settings.client_settings() == config.sources["registry"].client_settings()
+    assert SourceSettings("registry", **table) == settings
 
 
 # --- life cycle -------------------------------------------------------------------
@@ -814,14 +851,13 @@ async def test_requests_never_exceed_the_rate_for_any_arrival_pattern(
 # --- the documentation ------------------------------------------------------------
 
 
-def test_docs_settings_table_lists_every_setting_with_its_default():
+def test_docs_settings_table_lists_every_client_setting_with_its_default():
     text = (Path(__file__).parent.parent / "docs" / "hydration.md").read_text()
     section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M)
     documented = {key: default.strip() for key, default in rows}
     expected = {
-        field.name: "(required)" if field.default is MISSING else f"`{field.default!r}`"
-        for field in fields(SourceSettings)
-        if field.name != "platform_id"
+        name: "(required)" if field.is_required() else f"`{field.default!r}`"
+        for name, field in ClientSettings.model_fields.items()
     }
-    assert documented == expected
+    assert documented == expected  # names, order aside, and defaults: the one declaration

@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from lifecyclegraph.errors import SourceUnavailable
-from lifecyclegraph.hydration import SourceClient, SourceSettings
-from lifecyclegraph.hydration.ratelimit import max_in_window
+from lifecyclegraph.providers.http import SourceClient, SourceSettings
+from lifecyclegraph.providers.http.ratelimit import max_in_window
 
 # status, headers for a request path and how many times that path was asked before
 Answer = Callable[[str, int], tuple[int, dict[str, str]]]

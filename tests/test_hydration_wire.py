@@ -32,8 +32,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph.errors import SourceProtocolError, SourceUnavailable
-from lifecyclegraph.hydration import SourceClient, SourceSettings
-from lifecyclegraph.hydration.transport import PoolWire
+from lifecyclegraph.providers.http import SourceClient, SourceSettings
+from lifecyclegraph.providers.http.transport import PoolWire
 
 # --- the scripted server ---------------------------------------------------------------
 

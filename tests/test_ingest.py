@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lifecyclegraph import HydrationState, LifecycleGraph
 from lifecyclegraph.config import Config
 from lifecyclegraph.ingest import Ingestor, Journal
-from lifecyclegraph.sources import Sources
+from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.vocab import LG
 
 CONFIG = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in ALL}})

@@ -11,7 +11,7 @@ from fakesource import FakeClient
 from lifecyclegraph.config import Config
 from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.providers import available_providers
-from lifecyclegraph.sources import Sources, UnknownPlatform
+from lifecyclegraph.providers.sources import Sources, UnknownPlatform
 from lifecyclegraph.validation import Validator
 from lifecyclegraph.vocab import LG
 

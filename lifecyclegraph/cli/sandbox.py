@@ -1,4 +1,5 @@
-"""``lifecyclegraph sandbox``: serve the six reference source systems from a demo world."""
+"""``lifecyclegraph sandbox``: serve the source systems (the six reference ones and every
+installed provider that brings a sandbox fake) from a demo world."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from lifecyclegraph.cli import EXIT_BAD_INPUT
     "world_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Directory of the six world JSON files [default: the demo world].",
+    help="Directory of the world files, one <platform id>.json per system "
+    "[default: the packaged demo world].",
 )
 @click.option(
     "--events-to",
@@ -95,7 +97,8 @@ def sandbox(
     delay: float,
 ) -> None:
     """Serve the registry, orchestrator, experimentation, featurestore, datasets and
-    identity systems over HTTP, each under its own base URL, until interrupted.
+    identity systems, and every installed provider's sandbox fake, over HTTP, each
+    under its own base URL, until interrupted.
 
     The control API (world changes, faults, request counts, events) is under /_sandbox;
     see docs/sandbox.md.

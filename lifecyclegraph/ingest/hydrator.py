@@ -33,7 +33,7 @@ from lifecyclegraph.config import Config
 from lifecyclegraph.errors import LifecycleGraphError
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.providers.base import Problem
-from lifecyclegraph.sources import Sources, UnknownPlatform
+from lifecyclegraph.providers.sources import Sources, UnknownPlatform
 
 __all__ = ["HydratorProcess", "RemoteFailure"]
 

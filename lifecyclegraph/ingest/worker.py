@@ -33,7 +33,7 @@ from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
-from lifecyclegraph.sources import Sources, UnknownPlatform
+from lifecyclegraph.providers.sources import Sources, UnknownPlatform
 from lifecyclegraph.store import HydrationState, Observation, Outcome
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.validation import Validator

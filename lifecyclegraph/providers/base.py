@@ -5,6 +5,11 @@ group. It declares the events it handles and the component types it can hydrate,
 so a URI alone is enough to hydrate an entity, and it turns the source's JSON into
 normalized :class:`~lifecyclegraph.facts.Facts`. It reports what went wrong as
 structured warnings and failures instead of stopping the run.
+
+The class is the whole source system, through that one entry point: its event types
+(:attr:`Provider.events`), its ``[sources.<platform-id>]`` table
+(:attr:`Provider.config_model`) and its sandbox fake (:attr:`Provider.fake`, loaded
+only by the sandbox).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
+from lifecyclegraph.config import SourceConfig
 from lifecyclegraph.events import EventKind
 from lifecyclegraph.facts import Facts
 from lifecyclegraph.uris import AipUri
@@ -95,7 +101,9 @@ class Provider:
     """Base class of every provider (the six reference ones included).
 
     Subclasses set :attr:`platform_id`, :attr:`events` and :attr:`component_types`
-    and implement :meth:`hydrate`.
+    and implement :meth:`hydrate`; optionally :attr:`config_model` (keys of their own
+    in their ``[sources.<platform-id>]`` table, read in :meth:`create`) and
+    :attr:`fake` (their system in the sandbox).
     """
 
     #: the platform id of the source (second part of its AIP URIs)
@@ -106,9 +114,29 @@ class Provider:
     component_types: ClassVar[dict[str, str]] = {}
     #: whether it resolves owner emails to user URIs (the identity platform does)
     resolves_emails: ClassVar[bool] = False
+    #: its ``[sources.<platform-id>]`` table: :class:`SourceConfig` (the client
+    #: settings and ``provider``) or a subclass with keys of its own
+    config_model: ClassVar[type[SourceConfig]] = SourceConfig
+    #: ``"module:attribute"`` of its sandbox fake (a
+    #: :class:`~lifecyclegraph.providers.fake.FakeSystem`), imported only by the sandbox
+    fake: ClassVar[str | None] = None
 
     def __init__(self, client: Fetcher) -> None:
         self.client = client
+
+    @classmethod
+    def create(cls, config: SourceConfig, client: Fetcher) -> Provider:
+        """Make the provider of one configured source (DataHub's ``Source.create``).
+
+        Args:
+            config: its ``[sources.<platform-id>]`` table, an instance of
+                :attr:`config_model`.
+            client: the HTTP client of the source, built from the same table.
+
+        A provider with keys of its own overrides this to read them; the default
+        ignores the table.
+        """
+        return cls(client)
 
     async def hydrate(
         self, uri: AipUri, ctx: HydrationContext, hint: str | None = None

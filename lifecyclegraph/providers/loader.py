@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.plugins import PROVIDERS, PluginRegistry
 from lifecyclegraph.providers.base import Provider
 
-__all__ = ["ENTRY_POINT_GROUP", "available_providers"]
+__all__ = ["ENTRY_POINT_GROUP", "PROVIDER_REGISTRY", "available_providers"]
 
-ENTRY_POINT_GROUP = "lifecyclegraph.providers"
+ENTRY_POINT_GROUP = PROVIDERS
+
+
+def _is_provider_class(plugin: object) -> bool:
+    return isinstance(plugin, type) and issubclass(plugin, Provider)
+
+
+#: Every installed provider class, by entry-point name.
+PROVIDER_REGISTRY: PluginRegistry[type[Provider]] = PluginRegistry(
+    PROVIDERS,
+    "provider",
+    check=_is_provider_class,
+    expected="a lifecyclegraph Provider subclass",
+)
 
 
 def available_providers() -> dict[str, type[Provider]]:
@@ -19,14 +30,4 @@ def available_providers() -> dict[str, type[Provider]]:
         ConfigError: if an entry point cannot be loaded or is not a Provider subclass,
             naming the entry point and the distribution that declares it.
     """
-    found: dict[str, type[Provider]] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        where = f"entry point {entry.name!r} ({entry.value})"
-        try:
-            cls = entry.load()
-        except Exception as error:
-            raise ConfigError(f"cannot load provider {where}: {error}") from error
-        if not (isinstance(cls, type) and issubclass(cls, Provider)):
-            raise ConfigError(f"provider {where} is not a lifecyclegraph Provider subclass")
-        found.setdefault(entry.name, cls)
-    return found
+    return PROVIDER_REGISTRY.all()

@@ -1,8 +1,10 @@
-"""The sandbox's HTTP API: the six reference source systems, plus its own control API.
+"""The sandbox's HTTP API: every installed source system, plus its own control API.
 
-One ASGI app serves every system under its own base URL prefix, ``/{platform id}``:
-the registry's API is ``/registry/api/v1/models/{model_id}`` and so on, exactly as
-the source-systems contract defines it. Every answer of a system carries an
+One ASGI app serves every system of the world's :class:`SystemTable` under its own base
+URL prefix, ``/{platform id}``: the registry's API is
+``/registry/api/v1/models/{model_id}`` and so on, exactly as the source-systems
+contract defines it. The routes are made from the table: one ``GET`` per kind (its
+``path``), one per search route, none written by hand. Every answer of a system carries an
 ``ETag`` (a hash of the body); ``If-None-Match`` with that tag gets ``304``. A
 ``404`` (and every other error) has an RFC 9457 problem body.
 
@@ -18,9 +20,10 @@ endpoint a real source would not have.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,16 +32,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lifecyclegraph.sandbox.control import control, index
+from lifecyclegraph.providers.fake import FakeKind, Lookup
+from lifecyclegraph.sandbox.control import control_router, index
 from lifecyclegraph.sandbox.events import EventError, MemorySink
 from lifecyclegraph.sandbox.faults import FaultError, Faults, RequestLog
 from lifecyclegraph.sandbox.kinds import (
-    SYSTEMS,
     DuplicateObjectError,
     UnknownObjectError,
     WorldError,
 )
 from lifecyclegraph.sandbox.responses import json_response, problem
+from lifecyclegraph.sandbox.systems import SystemTable
 from lifecyclegraph.sandbox.world import World
 
 __all__ = ["SourceMiddleware", "create_app"]
@@ -47,116 +51,86 @@ __all__ = ["SourceMiddleware", "create_app"]
 # --------------------------------------------------------------------- systems
 
 
-def _serve(request: Request, kind: str, *key: str) -> Response:
-    world: World = request.app.state.world
+def _serve(world: World, kind: str, key: tuple[str, ...], if_none_match: str | None) -> Response:
     obj = world.get(kind, key if len(key) > 1 else key[0])
     if obj is None:
         return problem(404, f"no {kind.replace('_', ' ')} {'/'.join(key)!r}")
-    return json_response(obj, if_none_match=request.headers.get("if-none-match"))
+    return json_response(obj, if_none_match=if_none_match)
 
 
-def serves(
-    kind: str,
-) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
-    """Mark an endpoint as serving one kind of object by its path parameters, in order.
+_REQUEST = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+
+
+def _path_parameters(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def _get_endpoint(kind: FakeKind) -> Callable[..., Awaitable[Response]]:
+    """The GET endpoint of one kind: its key from the path parameters, in order.
 
     :class:`SourceMiddleware` answers such GETs straight from the world (the same
     answer, without FastAPI's per-request machinery); the endpoint documents the path
     in the OpenAPI schema and serves whatever the fast path does not take.
     """
+    names = _path_parameters(kind.path)
 
-    def mark(endpoint: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-        endpoint.sandbox_kind = kind  # type: ignore[attr-defined]
-        return endpoint
+    async def endpoint(request: Request, **params: str) -> Response:
+        key = tuple(params[name] for name in names)
+        return _serve(request.app.state.world, kind.name, key, request.headers.get("if-none-match"))
 
-    return mark
-
-
-registry = APIRouter(prefix="/registry/api/v1", tags=["registry"])
-orchestrator = APIRouter(prefix="/orchestrator/api/v1", tags=["orchestrator"])
-experimentation = APIRouter(prefix="/experimentation/api/v1", tags=["experimentation"])
-featurestore = APIRouter(prefix="/featurestore/api/v1", tags=["featurestore"])
-datasets = APIRouter(prefix="/datasets/api/v1", tags=["datasets"])
-identity = APIRouter(prefix="/identity/api/v1", tags=["identity"])
-
-
-@registry.get("/models/{model_id}")
-@serves("model")
-async def get_model(request: Request, model_id: str) -> Response:
-    """A model, with its current instance if it has one."""
-    return _serve(request, "model", model_id)
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            _REQUEST,
+            *(inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in names),
+        ]
+    )
+    return endpoint
 
 
-@registry.get("/instances/{instance_id}")
-@serves("instance")
-async def get_instance(request: Request, instance_id: str) -> Response:
-    """A model instance (a trained version of a model)."""
-    return _serve(request, "instance", instance_id)
+def _lookup_endpoint(lookup: Lookup) -> Callable[..., Awaitable[Response]]:
+    """The endpoint of a search route: ``{wrap: [...]}``, ``400`` without its parameter."""
+
+    async def endpoint(request: Request, **params: str | None) -> Response:
+        value = params.get(lookup.param)
+        if value is None:
+            return problem(
+                400, f"give the {lookup.param} query parameter: {lookup.path}?{lookup.param}=..."
+            )
+        found = request.app.state.world.lookup(lookup.name, value)
+        return json_response(
+            {lookup.wrap: found}, if_none_match=request.headers.get("if-none-match")
+        )
+
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            _REQUEST,
+            inspect.Parameter(
+                lookup.param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=str | None
+            ),
+        ]
+    )
+    return endpoint
 
 
-@orchestrator.get("/pipelines/{pipeline}")
-@serves("pipeline")
-async def get_pipeline(request: Request, pipeline: str) -> Response:
-    """A pipeline: schedule, and nodes with the datasets they read and write."""
-    return _serve(request, "pipeline", pipeline)
-
-
-@orchestrator.get("/pipeline-runs/{run_id}")
-@serves("run")
-async def get_run(request: Request, run_id: str) -> Response:
-    """A pipeline run: status, attempts, A/B test cells, dataset versions read and written."""
-    return _serve(request, "run", run_id)
-
-
-@experimentation.get("/tests/{test_id}")
-@serves("test")
-async def get_test(request: Request, test_id: str) -> Response:
-    """An A/B test and its cells."""
-    return _serve(request, "test", test_id)
-
-
-@featurestore.get("/features/{feature_id}")
-@serves("feature")
-async def get_feature(request: Request, feature_id: str) -> Response:
-    """A feature, its source datasets and the pipeline that computes it."""
-    return _serve(request, "feature", feature_id)
-
-
-@datasets.get("/datasets/{dataset_id}")
-@serves("dataset")
-async def get_dataset(request: Request, dataset_id: str) -> Response:
-    """A dataset, its upstream datasets and latest version."""
-    return _serve(request, "dataset", dataset_id)
-
-
-@datasets.get("/datasets/{dataset_id}/versions/{version}")
-@serves("dataset_version")
-async def get_dataset_version(request: Request, dataset_id: str, version: str) -> Response:
-    """One version of a dataset and the run that produced it."""
-    return _serve(request, "dataset_version", dataset_id, version)
-
-
-@identity.get("/users")
-async def find_users(request: Request, email: str | None = None) -> Response:
-    """The users with an email: ``{"users": [...]}``, empty when nobody has it."""
-    if email is None:
-        return problem(400, "give the email query parameter: /api/v1/users?email=...")
-    users = request.app.state.world.find_users(email)
-    return json_response({"users": users}, if_none_match=request.headers.get("if-none-match"))
-
-
-@identity.get("/users/{user_id}")
-@serves("user")
-async def get_user(request: Request, user_id: str) -> Response:
-    """A user and the teams they belong to."""
-    return _serve(request, "user", user_id)
-
-
-@identity.get("/teams/{team_id}")
-@serves("team")
-async def get_team(request: Request, team_id: str) -> Response:
-    """A team, its parent team and members."""
-    return _serve(request, "team", team_id)
+def system_routers(table: SystemTable) -> list[APIRouter]:
+    """One router per system of ``table``, under ``/{platform id}/``, serving each of its
+    kinds (``GET`` of the kind's path) and search routes, as the contract defines them."""
+    routers = []
+    for system, fake in table.systems.items():
+        router = APIRouter(prefix=f"/{system}", tags=[system])
+        routes: list[tuple[str, str, str, Callable[..., Awaitable[Response]]]] = [
+            (kind.path, f"get_{kind.name}", kind.doc, _get_endpoint(kind)) for kind in fake.kinds
+        ]
+        routes += [
+            (look.path, look.name, look.doc, _lookup_endpoint(look))
+            for pid, look in table.lookups
+            if pid == system
+        ]
+        # a search route (/users) before the routes of one object (/users/{user_id})
+        for path, name, doc, endpoint in sorted(routes, key=lambda route: route[0].count("{")):
+            router.add_api_route(path, endpoint, methods=["GET"], name=name, description=doc)
+        routers.append(router)
+    return routers
 
 
 # ------------------------------------------------------------------ middleware
@@ -176,12 +150,14 @@ class SourceMiddleware:
         requests: RequestLog,
         world: World | None = None,
         fast: list[tuple[re.Pattern[str], str]] | None = None,
+        systems: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.faults = faults
         self.requests = requests
         self.world = world
         self.fast = fast or []
+        self.systems = tuple(systems)
 
     def _fast_answer(self, scope: Scope) -> Response | None:
         """The answer to a GET of one object, straight from the world (None: no match)."""
@@ -203,7 +179,7 @@ class SourceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        system, path = _split(scope["path"])
+        system, path = _split(self.systems, scope["path"])
         if system is None:
             await self.app(scope, receive, send)
             return
@@ -245,9 +221,9 @@ class SourceMiddleware:
             count(500)  # no answer started: the request failed
 
 
-def _split(path: str) -> tuple[str | None, str]:
+def _split(systems: Sequence[str], path: str) -> tuple[str | None, str]:
     """``/registry/api/v1/x`` -> ``("registry", "/api/v1/x")``; ``(None, path)`` elsewhere."""
-    for system in SYSTEMS:
+    for system in systems:
         prefix = "/" + system
         if path == prefix or path.startswith(prefix + "/"):
             return system, path[len(prefix) :]
@@ -303,27 +279,19 @@ def create_app(
     if events is None:
         events = MemorySink()
     world.subscribe(events.send)
+    table = world.table
     app = FastAPI(
         title="lifecyclegraph sandbox",
-        description="The six reference source systems of lifecyclegraph, from a demo world. "
-        "Each system is under its own base URL prefix (/registry, /orchestrator, "
-        "/experimentation, /featurestore, /datasets, /identity); /_sandbox is the "
-        "sandbox's own control API.",
+        description="The source systems of lifecyclegraph, from a demo world. Each system "
+        f"is under its own base URL prefix ({', '.join('/' + pid for pid in table.systems)}); "
+        "/_sandbox is the sandbox's own control API.",
         version="1",
     )
     app.state.world = world
     app.state.faults = faults
     app.state.requests = requests
     app.state.events = events
-    for router in (
-        registry,
-        orchestrator,
-        experimentation,
-        featurestore,
-        datasets,
-        identity,
-        control,
-    ):
+    for router in (*system_routers(table), control_router(table)):
         app.include_router(router)
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(UnknownObjectError, _handler(404))
@@ -332,11 +300,18 @@ def create_app(
         app.add_exception_handler(error_type, _handler(400))
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    served = {f"get_{kind.name}": kind.name for kind in table.kinds.values()}
     fast = [
-        (route.path_regex, route.endpoint.sandbox_kind)
-        for router in (registry, orchestrator, experimentation, featurestore, datasets, identity)
-        for route in router.routes
-        if isinstance(route, APIRoute) and hasattr(route.endpoint, "sandbox_kind")
+        (route.path_regex, served[route.name])
+        for route in app.routes
+        if isinstance(route, APIRoute) and route.name in served
     ]
-    app.add_middleware(SourceMiddleware, faults=faults, requests=requests, world=world, fast=fast)
+    app.add_middleware(
+        SourceMiddleware,
+        faults=faults,
+        requests=requests,
+        world=world,
+        fast=fast,
+        systems=list(table.systems),
+    )
     return app

@@ -15,13 +15,15 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from lifecyclegraph.providers.fake import Action
 from lifecyclegraph.sandbox.events import perturb
 from lifecyclegraph.sandbox.faults import Faults
-from lifecyclegraph.sandbox.kinds import KINDS, SYSTEMS, UnknownObjectError, WorldError, kind_named
+from lifecyclegraph.sandbox.kinds import UnknownObjectError, WorldError
 from lifecyclegraph.sandbox.responses import json_response
+from lifecyclegraph.sandbox.systems import SystemTable
 from lifecyclegraph.sandbox.world import World
 
-__all__ = ["CONTROL_PREFIX", "control", "index"]
+__all__ = ["CONTROL_PREFIX", "control", "control_router", "index"]
 
 #: Where the sandbox's own (non-contract) endpoints live.
 CONTROL_PREFIX = "/_sandbox"
@@ -32,7 +34,7 @@ control = APIRouter(prefix=CONTROL_PREFIX, tags=["sandbox control"])
 
 def _base_urls(request: Request) -> dict[str, str]:
     root = str(request.base_url).rstrip("/")
-    return {system: f"{root}/{system}" for system in SYSTEMS}
+    return {system: f"{root}/{system}" for system in request.app.state.world.table.systems}
 
 
 @control.get("")
@@ -62,9 +64,10 @@ async def ids(request: Request) -> Response:
     """Every object's key: system -> collection -> ids (``[dataset_id, version]`` pairs
     for dataset versions)."""
     world: World = request.app.state.world
-    result: dict[str, dict[str, list[Any]]] = {system: {} for system in SYSTEMS}
-    for kind in KINDS.values():
-        result[kind.system][kind.collection] = world.keys(kind.name)
+    result: dict[str, dict[str, list[Any]]] = {
+        system: {kind.collection: world.keys(kind.name) for kind in fake.kinds}
+        for system, fake in world.table.systems.items()
+    }
     return json_response(result)
 
 
@@ -101,8 +104,8 @@ async def _changed(
     return json_response({"events": events}, status)
 
 
-def _key(collection: str, key: str) -> tuple[str, Any]:
-    kind = kind_named(collection)
+def _key(table: SystemTable, collection: str, key: str) -> tuple[str, Any]:
+    kind = table.kind(collection)
     parts = key.split("/")
     if len(parts) != len(kind.key_fields):
         raise UnknownObjectError(f"no {kind.name} {key!r}")
@@ -114,15 +117,16 @@ async def create_object(request: Request, collection: str) -> Response:
     """Create an object (the body, in the contract's shape); emits its created event(s)."""
     obj = _object_body(await _body(request), "the new object")
     world: World = request.app.state.world
-    return await _changed(request, world.create, kind_named(collection).name, obj, status=201)
+    return await _changed(request, world.create, world.table.kind(collection).name, obj, status=201)
 
 
 @control.put("/world/{collection}/{key:path}")
 async def replace_object(request: Request, collection: str, key: str) -> Response:
     """Create or replace a whole object; its key fields must match the URL."""
-    name, parsed = _key(collection, key)
+    table = request.app.state.world.table
+    name, parsed = _key(table, collection, key)
     obj = _object_body(await _body(request), "the whole object")
-    kind = KINDS[name]
+    kind = table.kinds[name]
     expected = (parsed,) if isinstance(parsed, str) else parsed
     if tuple(obj.get(f) for f in kind.key_fields) != expected:
         raise WorldError(f"the body's {', '.join(kind.key_fields)} must match the URL")
@@ -132,7 +136,7 @@ async def replace_object(request: Request, collection: str, key: str) -> Respons
 @control.patch("/world/{collection}/{key:path}")
 async def update_object(request: Request, collection: str, key: str) -> Response:
     """Set some fields of an object (the body: field -> value)."""
-    name, parsed = _key(collection, key)
+    name, parsed = _key(request.app.state.world.table, collection, key)
     changes = _object_body(await _body(request), "field -> new value")
     return await _changed(request, request.app.state.world.update, name, parsed, changes)
 
@@ -140,7 +144,7 @@ async def update_object(request: Request, collection: str, key: str) -> Response
 @control.delete("/world/{collection}/{key:path}")
 async def delete_object(request: Request, collection: str, key: str) -> Response:
     """Delete an object (and what cannot exist without it)."""
-    name, parsed = _key(collection, key)
+    name, parsed = _key(request.app.state.world.table, collection, key)
     return await _changed(request, request.app.state.world.delete, name, parsed)
 
 
@@ -155,48 +159,6 @@ def _fields(body: Any, *names: str, optional: tuple[str, ...] = ()) -> list[Any]
             + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
         )
     return [data[n] for n in names] + [data.get(n) for n in optional]
-
-
-@control.post("/actions/deploy")
-async def deploy(request: Request) -> Response:
-    """``{"instance_id", "env", "region"}``: deploy an instance (``model_instance_deployed``)."""
-    instance_id, env, region = _fields(await _body(request), "instance_id", "env", "region")
-    return await _changed(request, request.app.state.world.deploy, instance_id, env, region)
-
-
-@control.post("/actions/allocation")
-async def allocation(request: Request) -> Response:
-    """``{"test_id", "allocations": {"1": 30, "2": 70}}``: change an A/B test's traffic split."""
-    test_id, shares = _fields(await _body(request), "test_id", "allocations")
-    return await _changed(request, request.app.state.world.set_allocation, test_id, shares)
-
-
-@control.post("/actions/members")
-async def members(request: Request) -> Response:
-    """``{"team_id", "members": [user ids]}``: set a team's members (``membership_changed``)."""
-    team_id, users = _fields(await _body(request), "team_id", "members")
-    return await _changed(request, request.app.state.world.set_members, team_id, users)
-
-
-@control.post("/actions/deactivate")
-async def deactivate(request: Request) -> Response:
-    """``{"user_id"}``: deactivate a user (``user_deactivated``)."""
-    (user_id,) = _fields(await _body(request), "user_id")
-    return await _changed(request, request.app.state.world.deactivate_user, user_id)
-
-
-@control.post("/actions/finish-run")
-async def finish_run(request: Request) -> Response:
-    """``{"run_id", "status", "outputs"?}``: end a running run, creating its output versions."""
-    run_id, status, outputs = _fields(
-        await _body(request), "run_id", "status", optional=("outputs",)
-    )
-    world: World = request.app.state.world
-
-    def finish(*, emit: bool) -> list[Any]:
-        return world.finish_run(run_id, status, outputs=outputs or (), emit=emit)
-
-    return await _changed(request, finish)
 
 
 @control.post("/reset")
@@ -281,3 +243,35 @@ async def seed_events(request: Request) -> Response:
     )
     await run_in_threadpool(world.publish, stream)
     return json_response({"published": len(stream), "events": stream})
+
+
+def _action_endpoint(action: Action) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        names = (*action.fields, *action.optional)
+        values = _fields(await _body(request), *action.fields, optional=action.optional)
+        world: World = request.app.state.world
+
+        def run(*, emit: bool) -> list[Any]:
+            return world.act(action.name, emit=emit, **dict(zip(names, values, strict=True)))
+
+        return await _changed(request, run)
+
+    return endpoint
+
+
+def control_router(table: SystemTable) -> APIRouter:
+    """The control API for the systems of ``table``: the routes above, and
+    ``POST /_sandbox/actions/{name}`` for each system's actions."""
+    router = APIRouter()
+    router.include_router(control)
+    actions = APIRouter(prefix=CONTROL_PREFIX, tags=["sandbox control"])
+    for action in table.actions.values():
+        actions.add_api_route(
+            f"/actions/{action.name}",
+            _action_endpoint(action),
+            methods=["POST"],
+            name=action.name.replace("-", "_"),
+            description=action.doc,
+        )
+    router.include_router(actions)
+    return router

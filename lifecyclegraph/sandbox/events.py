@@ -38,9 +38,10 @@ import httpx
 from lifecyclegraph.errors import LifecycleGraphError
 
 __all__ = [
-    "EVENT_TYPES",
+    "EVENT_TYPES",  # noqa: F822 (made from the installed systems on access: __getattr__)
     "Event",
     "EventError",
+    "EventTypes",
     "HttpSink",
     "JsonLinesSink",
     "MemorySink",
@@ -56,39 +57,21 @@ log = logging.getLogger("lifecyclegraph.sandbox")
 
 Event = dict[str, Any]
 
-#: The contract's event table: event type -> (source platform id, id fields).
-EVENT_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "model_created": ("registry", ("model_id",)),
-    "model_updated": ("registry", ("model_id",)),
-    "model_deleted": ("registry", ("model_id",)),
-    "model_instance_created": ("registry", ("instance_id",)),
-    "model_instance_updated": ("registry", ("instance_id",)),
-    "model_instance_deployed": ("registry", ("instance_id",)),
-    "model_instance_deleted": ("registry", ("instance_id",)),
-    "pipeline_created": ("orchestrator", ("pipeline",)),
-    "pipeline_updated": ("orchestrator", ("pipeline",)),
-    "pipeline_deleted": ("orchestrator", ("pipeline",)),
-    "pipeline_run_started": ("orchestrator", ("run_id",)),
-    "pipeline_run_completed": ("orchestrator", ("run_id",)),
-    "pipeline_run_failed": ("orchestrator", ("run_id",)),
-    "ab_test_created": ("experimentation", ("test_id",)),
-    "ab_test_updated": ("experimentation", ("test_id",)),
-    "ab_test_allocation_changed": ("experimentation", ("test_id",)),
-    "ab_test_deleted": ("experimentation", ("test_id",)),
-    "feature_created": ("featurestore", ("feature_id",)),
-    "feature_updated": ("featurestore", ("feature_id",)),
-    "feature_deleted": ("featurestore", ("feature_id",)),
-    "dataset_created": ("datasets", ("dataset_id",)),
-    "dataset_updated": ("datasets", ("dataset_id",)),
-    "dataset_deleted": ("datasets", ("dataset_id",)),
-    "dataset_version_created": ("datasets", ("dataset_id", "version")),
-    "user_created": ("identity", ("user_id",)),
-    "user_updated": ("identity", ("user_id",)),
-    "user_deactivated": ("identity", ("user_id",)),
-    "team_created": ("identity", ("team_id",)),
-    "team_updated": ("identity", ("team_id",)),
-    "membership_changed": ("identity", ("team_id",)),
-}
+EventTypes = Mapping[str, tuple[str, tuple[str, ...]]]
+
+
+def __getattr__(name: str) -> Any:
+    """``EVENT_TYPES``: the event table of the installed systems (event type ->
+    (source platform id, id fields)), from their providers' ``EventKind`` s."""
+    if name == "EVENT_TYPES":
+        return dict(_installed_types())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _installed_types() -> EventTypes:
+    from lifecyclegraph.sandbox.systems import SystemTable  # systems imports this module
+
+    return SystemTable.installed().event_types
 
 
 class EventError(LifecycleGraphError, ValueError):
@@ -110,23 +93,26 @@ def make_event(
     *,
     emitted_at: str | None = None,
     event_id: str | None = None,
+    types: EventTypes | None = None,
 ) -> Event:
     """Build one thin event of the contract's table.
 
     Args:
-        event_type: a type of :data:`EVENT_TYPES`.
+        event_type: a type of ``types``.
         ids: exactly the id field(s) of that type, e.g. ``{"model_id": "ranking-model"}``.
         emitted_at: RFC 3339 time; now when omitted.
         event_id: a unique id; a random UUID when omitted.
+        types: the event table (default: :data:`EVENT_TYPES`, the installed systems').
 
     Raises:
         EventError: the type is unknown or the id fields are not exactly the type's.
     """
-    if event_type not in EVENT_TYPES:
-        near = difflib.get_close_matches(event_type, EVENT_TYPES, n=1)
+    table = types if types is not None else _installed_types()
+    if event_type not in table:
+        near = difflib.get_close_matches(event_type, table, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise EventError(f"unknown event type {event_type!r}{hint}")
-    source, fields = EVENT_TYPES[event_type]
+    source, fields = table[event_type]
     if set(ids) != set(fields):
         raise EventError(
             f"{event_type} needs the id field(s) {', '.join(fields)}, "

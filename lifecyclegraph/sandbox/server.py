@@ -17,7 +17,8 @@ from types import TracebackType
 from lifecyclegraph.sandbox.app import create_app
 from lifecyclegraph.sandbox.events import Event, MemorySink, Sink, open_sink, perturb
 from lifecyclegraph.sandbox.faults import Faults, RequestLog
-from lifecyclegraph.sandbox.world import SYSTEMS, World
+from lifecyclegraph.sandbox.systems import SystemTable
+from lifecyclegraph.sandbox.world import World
 from lifecyclegraph.serving import ServerThread, bind, serve_foreground, url_of
 
 __all__ = ["SandboxProcess", "SandboxServer", "base_urls", "run_in_thread", "serve"]
@@ -25,13 +26,14 @@ __all__ = ["SandboxProcess", "SandboxServer", "base_urls", "run_in_thread", "ser
 EventTargets = str | Path | Sink | Sequence[str | Path | Sink] | None
 
 
-def base_urls(root: str) -> dict[str, str]:
-    """The base URL of each system under a sandbox's root URL.
+def base_urls(root: str, systems: SystemTable | None = None) -> dict[str, str]:
+    """The base URL of each system (default: every installed one) under a sandbox's root URL.
 
     >>> base_urls("http://127.0.0.1:8900")["registry"]
     'http://127.0.0.1:8900/registry'
     """
-    return {system: f"{root.rstrip('/')}/{system}" for system in SYSTEMS}
+    table = systems if systems is not None else SystemTable.installed()
+    return {system: f"{root.rstrip('/')}/{system}" for system in table.systems}
 
 
 def _open_sinks(targets: EventTargets, token: str | None = None) -> tuple[list[Sink], list[Sink]]:
@@ -93,13 +95,14 @@ class SandboxServer:
 
     def base_url(self, system: str) -> str:
         """The base URL of one system, e.g. ``http://127.0.0.1:8900/registry``."""
-        if system not in SYSTEMS:
-            raise ValueError(f"unknown system {system!r} (one of {', '.join(SYSTEMS)})")
+        if system not in self.world.table.systems:
+            known = ", ".join(self.world.table.systems)
+            raise ValueError(f"unknown system {system!r} (one of {known})")
         return f"{self.url}/{system}"
 
     def base_urls(self) -> dict[str, str]:
-        """The base URL of every system."""
-        return base_urls(self.url)
+        """The base URL of every system it serves."""
+        return base_urls(self.url, self.world.table)
 
     def reset(self) -> None:
         """Back to the world as loaded, with no faults, counts or recorded events."""

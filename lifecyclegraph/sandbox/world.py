@@ -1,14 +1,16 @@
-"""The sandbox's world: every object of the six reference source systems, kept as data.
+"""The sandbox's world: every object of the installed source systems, kept as data.
 
-A world is six JSON files, one per system: ``registry.json`` (``models``,
+A world is one JSON file per system, ``<platform id>.json``, with one list per kind
+of the system: for the six reference systems ``registry.json`` (``models``,
 ``instances``), ``orchestrator.json`` (``pipelines``, ``runs``),
 ``experimentation.json`` (``tests``), ``featurestore.json`` (``features``),
 ``datasets.json`` (``datasets``, ``versions``) and ``identity.json`` (``users``,
-``teams``). Each object is stored exactly as the contract serves it.
+``teams``). Each object is stored exactly as the contract serves it. The packaged
+demo world travels with each system's fake (``providers/<system>/world.json``).
 
 Every change goes through :meth:`World.create`, :meth:`World.replace`,
-:meth:`World.update`, :meth:`World.delete` or an action built on them
-(:meth:`World.deploy`, :meth:`World.set_allocation`, :meth:`World.set_members`, ...).
+:meth:`World.update`, :meth:`World.delete` or a system's action (:meth:`World.act`:
+``deploy``, ``allocation``, ``members``, ...).
 A change returns, and sends to the world's subscribers, the thin events of the
 contract's table for **every object whose served state changed**: deleting a model
 also deletes its instances (``model_instance_deleted`` each); changing a team's
@@ -35,48 +37,66 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from lifecyclegraph.providers.fake import FakeKind, Objects
 from lifecyclegraph.sandbox import integrity
 from lifecyclegraph.sandbox.events import Event, format_time, make_event
 from lifecyclegraph.sandbox.kinds import (
-    BY_COLLECTION,
-    DEFAULTS,
-    KINDS,
-    NOW_DEFAULTS,
-    SYSTEMS,
     DuplicateObjectError,
     Key,
-    Kind,
     UnknownObjectError,
     WorldError,
     check_collection,
     check_object,
-    event_types,
-    kind_named,
 )
+from lifecyclegraph.sandbox.systems import Kind, SystemTable
 
 __all__ = [
-    "DEFAULT_WORLD",
-    "KINDS",
-    "SYSTEMS",
+    "KINDS",  # noqa: F822 (made from the installed systems on access: __getattr__)
+    "SYSTEMS",  # noqa: F822
     "DuplicateObjectError",
     "Key",
     "Kind",
     "UnknownObjectError",
     "World",
     "WorldError",
+    "world_files",
 ]
 
 log = logging.getLogger("lifecyclegraph.sandbox")
 
-#: The directory of the packaged demo world.
-DEFAULT_WORLD = Path(__file__).parent / "world"
+
+def __getattr__(name: str) -> Any:
+    """``SYSTEMS`` (the platform ids) and ``KINDS`` (every kind by name) of the
+    installed systems' table."""
+    if name == "SYSTEMS":
+        return tuple(SystemTable.installed().systems)
+    if name == "KINDS":
+        return dict(SystemTable.installed().kinds)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def world_files(systems: SystemTable | None = None) -> dict[str, Traversable]:
+    """The packaged demo world: each system's file (its fake's ``world``), by platform id.
+
+    >>> sorted(world_files())[:2]
+    ['datasets', 'experimentation']
+    """
+    table = systems if systems is not None else SystemTable.installed()
+    found = {}
+    for pid, fake in table.systems.items():
+        if fake.world is not None:
+            package, _, name = fake.world.partition(":")
+            found[pid] = resources.files(package).joinpath(name)
+    return found
 
 
 class World:
-    """The objects of the six source systems, thread-safe, with change events.
+    """The objects of the installed source systems, thread-safe, with change events.
 
     Use :meth:`load` to read a world from its files. Reading methods return copies;
     the world changes only through its mutation methods, each of which returns the
@@ -86,6 +106,7 @@ class World:
     Args:
         objects: kind name -> list of objects.
         clock: returns the current time (for ``emitted_at`` and default timestamps).
+        systems: the systems it holds (default: every installed provider's fake).
     """
 
     def __init__(
@@ -93,16 +114,16 @@ class World:
         objects: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        systems: SystemTable | None = None,
     ) -> None:
+        self.table = systems if systems is not None else SystemTable.installed()
         self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Event], None]] = []
-        self._objects: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {
-            name: {} for name in KINDS
-        }
+        self._objects: Objects = {name: {} for name in self.table.kinds}
         problems: list[str] = []
         for name, items in (objects or {}).items():
-            kind = kind_named(name)
+            kind = self.table.kind(name)
             items = list(items)
             problems += check_collection(kind, items, kind.collection)
             for obj in items:
@@ -116,20 +137,33 @@ class World:
 
     @classmethod
     def load(
-        cls, directory: str | Path | None = None, *, clock: Callable[[], datetime] | None = None
+        cls,
+        directory: str | Path | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        systems: SystemTable | None = None,
     ) -> World:
-        """Read a world from its six JSON files (the packaged demo world by default).
+        """Read a world: one JSON file per system, ``<platform id>.json`` in
+        ``directory``, or by default each system's packaged demo world
+        (:func:`world_files`).
 
         Raises:
             WorldError: a file is missing, is not valid JSON, has an unknown list or an
                 invalid object; every problem is reported, each with its file.
         """
-        root = Path(directory) if directory is not None else DEFAULT_WORLD
+        table = systems if systems is not None else SystemTable.installed()
+        packaged = world_files(table)
         objects: dict[str, list[Any]] = {}
         problems: list[str] = []
-        for system in SYSTEMS:
-            path = root / f"{system}.json"
-            collections = {k.collection for k in KINDS.values() if k.system == system}
+        for system in table.systems:
+            collections = {k.collection for k in table.kinds_of(system)}
+            path: Path | Traversable | None = (
+                Path(directory) / f"{system}.json"
+                if directory is not None
+                else packaged.get(system)
+            )
+            if path is None:  # a fake without a demo world: its lists start empty
+                continue
             try:
                 content = json.loads(path.read_text(encoding="utf-8"))
             except FileNotFoundError:
@@ -152,25 +186,31 @@ class World:
                 elif not isinstance(items, list):
                     problems.append(f"{path}: {name} must be a list")
                 else:
-                    kind = BY_COLLECTION[name]
+                    kind = table.by_collection[name]
                     problems += check_collection(kind, items, f"{path}: {name}")
                     objects[kind.name] = items
         if problems:
             raise WorldError("cannot load the world:\n  " + "\n  ".join(problems))
-        return cls(objects, clock=clock)
+        return cls(objects, clock=clock, systems=table)
 
     def to_files(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """The world as its files' contents: system -> collection -> objects."""
         with self._lock:
-            files: dict[str, dict[str, list[dict[str, Any]]]] = {s: {} for s in SYSTEMS}
-            for kind in KINDS.values():
-                files[kind.system][kind.collection] = copy.deepcopy(
-                    list(self._objects[kind.name].values())
-                )
+            files: dict[str, dict[str, list[dict[str, Any]]]] = {s: {} for s in self.table.systems}
+            for system in self.table.systems:
+                for kind in self._system_kinds(system):
+                    files[system][kind.collection] = copy.deepcopy(
+                        list(self._objects[kind.name].values())
+                    )
             return files
 
+    def _system_kinds(self, system: str) -> list[FakeKind]:
+        """A system's kinds in the order its fake declares them (the files' order)."""
+        return list(self.table.systems[system].kinds)
+
     def save(self, directory: str | Path) -> None:
-        """Write the current world as six JSON files in ``directory`` (created if needed)."""
+        """Write the current world as one JSON file per system in ``directory`` (created
+        if needed)."""
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
         for system, content in self.to_files().items():
@@ -190,14 +230,14 @@ class World:
         >>> World.load().get("dataset_version", ("viewing-history", "2026-01-01"))["row_count"]
         1200000
         """
-        found = kind_named(kind)
+        found = self.table.kind(kind)
         with self._lock:
             obj = self._objects[found.name].get(_key(found, key))
             return copy.deepcopy(obj) if obj is not None else None
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
         """Copies of every object of a kind, in the world's order."""
-        found = kind_named(kind)
+        found = self.table.kind(kind)
         with self._lock:
             return copy.deepcopy(list(self._objects[found.name].values()))
 
@@ -207,7 +247,7 @@ class World:
         >>> World.load().keys("test")
         ['12345', '12210', '12400']
         """
-        found = kind_named(kind)
+        found = self.table.kind(kind)
         with self._lock:
             return [k[0] if len(k) == 1 else k for k in self._objects[found.name]]
 
@@ -216,19 +256,36 @@ class World:
         with self._lock:
             return {name: len(objects) for name, objects in self._objects.items()}
 
+    def lookup(self, name: str, value: str) -> list[dict[str, Any]]:
+        """The objects a search route of a system answers for ``value`` (its query
+        parameter), as the route lists them.
+
+        Raises:
+            WorldError: no system has a search route called ``name``.
+        """
+        found = next((look for _, look in self.table.lookups if look.name == name), None)
+        if found is None:
+            raise WorldError(f"no search route {name!r}")
+        wanted = value.casefold() if found.casefold else value
+        with self._lock:
+            return [
+                copy.deepcopy(obj)
+                for obj in self._objects[found.kind].values()
+                if (
+                    str(obj.get(found.field, "")).casefold()
+                    if found.casefold
+                    else obj.get(found.field)
+                )
+                == wanted
+            ]
+
     def find_users(self, email: str) -> list[dict[str, Any]]:
         """The users with this email (compared without case), as the identity API lists them.
 
         >>> [u["id"] for u in World.load().find_users("Alice@Example.com")]
         ['alice']
         """
-        wanted = email.casefold()
-        with self._lock:
-            return [
-                copy.deepcopy(u)
-                for u in self._objects["user"].values()
-                if str(u.get("email", "")).casefold() == wanted
-            ]
+        return self.lookup("find_users", email)
 
     def unknown_emails(self) -> set[str]:
         """Owner and trigger emails that the identity platform does not know.
@@ -236,18 +293,24 @@ class World:
         >>> World.load().unknown_emails()
         {'ghost@example.com'}
         """
+        by_email = [look for _, look in self.table.lookups if look.param == "email"]
         with self._lock:
-            known = {str(u["email"]).casefold() for u in self._objects["user"].values()}
+            known = {
+                str(obj[look.field]).casefold()
+                for look in by_email
+                for obj in self._objects[look.kind].values()
+                if obj.get(look.field) is not None
+            }
             used = {email for _, _, email in self._emails()}
         return {email for email in used if email.casefold() not in known}
 
     def _emails(self) -> Iterable[tuple[str, tuple[str, ...], str]]:
-        for name, objects in self._objects.items():
-            for key, obj in objects.items():
-                for email in obj.get("owner_emails") or []:
-                    yield name, key, email
-                if name == "run" and obj.get("triggered_by"):
-                    yield name, key, obj["triggered_by"]
+        for kind in self.table.kinds.values():
+            for key, obj in self._objects[kind.name].items():
+                for name in kind.emails:
+                    value = obj.get(name)
+                    for email in value if isinstance(value, list) else [value] if value else []:
+                        yield kind.name, key, email
 
     def problems(self) -> list[str]:
         """Every reference between objects that does not resolve inside the world.
@@ -259,7 +322,7 @@ class World:
         []
         """
         with self._lock:
-            return integrity.problems(self._objects)
+            return integrity.problems(self.table, self._objects)
 
     # ---------------------------------------------------------------- changes
 
@@ -291,19 +354,20 @@ class World:
         """Add a new object; missing optional fields get defaults (timestamps: now).
 
         A dataset version also becomes its dataset's ``latest_version``; a user's
-        ``teams`` and a team's ``members`` are kept symmetric.
+        ``teams`` and a team's ``members`` are kept symmetric (each system's fake says
+        what it keeps consistent).
 
         Raises:
             DuplicateObjectError: an object with the same key exists.
             WorldError: the object is invalid (missing field, bad state, ...).
         """
-        found = kind_named(kind)
-        return self._change(lambda now: self._put(found, obj, now, create=True), emit)
+        found = self.table.kind(kind)
+        return self._change(lambda ops: self._put(ops, found, obj, create=True), emit)
 
     def replace(self, kind: str, obj: Mapping[str, Any], *, emit: bool = True) -> list[Event]:
         """Create the object, or replace the whole existing object with the same key."""
-        found = kind_named(kind)
-        return self._change(lambda now: self._put(found, obj, now, create=False), emit)
+        found = self.table.kind(kind)
+        return self._change(lambda ops: self._put(ops, found, obj, create=False), emit)
 
     def update(
         self, kind: str, key: Key, changes: Mapping[str, Any], *, emit: bool = True
@@ -314,14 +378,14 @@ class World:
             UnknownObjectError: there is no such object.
             WorldError: a key field would change, or the result is invalid.
         """
-        found = kind_named(kind)
+        found = self.table.kind(kind)
 
-        def change(now: str) -> None:
+        def change(ops: _Ops) -> None:
             current = self._require(found, key)
             for name in found.key_fields:
                 if name in changes and changes[name] != current[name]:
                     raise WorldError(f"{name} is the key of a {found.name} and cannot change")
-            self._put(found, {**current, **changes}, now, create=False)
+            self._put(ops, found, {**current, **changes}, create=False)
 
         return self._change(change, emit)
 
@@ -337,8 +401,29 @@ class World:
         Raises:
             UnknownObjectError: there is no such object.
         """
-        found = kind_named(kind)
-        return self._change(lambda now: self._remove(found, _key(found, key)), emit)
+        found = self.table.kind(kind)
+        return self._change(lambda ops: self._remove(ops, found, _key(found, key)), emit)
+
+    def act(self, action: str, *, emit: bool = True, **fields: Any) -> list[Event]:
+        """Run a system's control action (``deploy``, ``allocation``, ``members``,
+        ``deactivate``, ``finish-run``, or an outside system's own) as one change.
+
+        >>> world = World.load()
+        >>> [e["event_type"] for e in world.act("deploy", instance_id="ranking-model-v5-20XX0101",
+        ...                                     env="production", region="eu-west-1")]
+        ['model_instance_deployed']
+
+        Raises:
+            WorldError: there is no such action, or it refuses the change.
+        """
+        found = self.table.actions.get(action)
+        if found is None:
+            near = difflib.get_close_matches(action, self.table.actions, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise WorldError(f"no action {action!r}{hint}")
+        return self._change(lambda ops: found.run(ops, **fields), emit)
+
+    # One-line wrappers of the actions, kept for one release: use act().
 
     def deploy(
         self,
@@ -349,69 +434,39 @@ class World:
         deployed_at: str | None = None,
         emit: bool = True,
     ) -> list[Event]:
-        """Deploy an instance to ``env``/``region`` (replacing a deployment there); it
-        becomes ``LAUNCHED`` when deployed to production.
-
-        >>> world = World.load()
-        >>> [e["event_type"] for e in world.deploy("ranking-model-v5-20XX0101",
-        ...                                        "production", "eu-west-1")]
-        ['model_instance_deployed']
-        """
-
-        def change(now: str) -> None:
-            current = self._require(KINDS["instance"], instance_id)
-            deployments = [
-                d
-                for d in current.get("deployments") or []
-                if (d.get("env"), d.get("region")) != (env, region)
-            ]
-            deployments.append({"env": env, "region": region, "deployed_at": deployed_at or now})
-            current["deployments"] = deployments
-            if env == "production":
-                current["state"] = "LAUNCHED"
-
-        return self._change(change, emit)
+        """Deploy an instance to ``env``/``region`` (``act("deploy", ...)``; deprecated)."""
+        return self.act(
+            "deploy", instance_id=instance_id, env=env, region=region, deployed_at=deployed_at,
+            emit=emit,
+        )  # fmt: skip
 
     def set_allocation(
         self, test_id: str, allocations: Mapping[int | str, float], *, emit: bool = True
     ) -> list[Event]:
-        """Change the traffic share of an A/B test's cells (cell number -> percent).
+        """Change an A/B test's traffic split (``act("allocation", ...)``; deprecated).
 
         Raises:
             UnknownObjectError: no such test or cell.
             WorldError: the shares of all cells do not add up to 100.
         """
-
-        def change(now: str) -> None:
-            test = self._require(KINDS["test"], test_id)
-            wanted = {int(number): pct for number, pct in allocations.items()}
-            cells = {cell["cell_number"]: cell for cell in test["cells"]}
-            unknown = sorted(set(wanted) - set(cells))
-            if unknown:
-                raise UnknownObjectError(f"test {test_id} has no cell {unknown[0]}")
-            for number, pct in wanted.items():
-                cells[number]["allocation_pct"] = pct
-            total = sum(cell["allocation_pct"] for cell in test["cells"])
-            if abs(total - 100) > 1e-9:
-                raise WorldError(f"the cells of test {test_id} would add up to {total}%, not 100%")
-
-        return self._change(change, emit)
+        return self.act("allocation", test_id=test_id, allocations=allocations, emit=emit)
 
     def set_members(
         self, team_id: str, members: Sequence[str], *, emit: bool = True
     ) -> list[Event]:
-        """Make ``members`` (user ids) the team's members; users' ``teams`` follow.
+        """Make ``members`` (user ids) the team's members; users' ``teams`` follow
+        (``act("members", ...)``; deprecated).
 
         >>> world = World.load()
         >>> [(e["event_type"], e.get("team_id") or e.get("user_id"))
         ...  for e in world.set_members("personalization", ["alice", "bob", "dave"])]
         [('membership_changed', 'personalization'), ('user_updated', 'dave')]
         """
-        return self.update("team", team_id, {"members": list(members)}, emit=emit)
+        return self.act("members", team_id=team_id, members=members, emit=emit)
 
     def deactivate_user(self, user_id: str, *, emit: bool = True) -> list[Event]:
-        """Mark a user inactive (``user_deactivated``); they stay in the identity API."""
-        return self.update("user", user_id, {"active": False}, emit=emit)
+        """Mark a user inactive (``act("deactivate", ...)``; deprecated)."""
+        return self.act("deactivate", user_id=user_id, emit=emit)
 
     def finish_run(
         self,
@@ -422,42 +477,12 @@ class World:
         ended_at: str | None = None,
         emit: bool = True,
     ) -> list[Event]:
-        """End a running run as ``SUCCEEDED`` or ``FAILED``; its last attempt ends too.
-
-        Each of ``outputs`` (``{"dataset_id": ..., "version": ...}``) becomes a new
-        dataset version produced by the run (``dataset_version_created``).
-        """
-        if status not in ("SUCCEEDED", "FAILED"):
-            raise WorldError(f"a run finishes as SUCCEEDED or FAILED, not {status!r}")
-
-        def change(now: str) -> None:
-            run = self._require(KINDS["run"], run_id)
-            end = ended_at or now
-            run["status"], run["ended_at"] = status, end
-            attempts = run.get("attempts") or [
-                {"attempt": 1, "status": "RUNNING", "started_at": run["started_at"]}
-            ]
-            attempts[-1].update(status=status, ended_at=end)
-            run["attempts"] = attempts
-            if outputs:
-                run["outputs"] = [
-                    *(run.get("outputs") or []),
-                    *({"dataset_id": o["dataset_id"], "version": o["version"]} for o in outputs),
-                ]
-                for output in outputs:
-                    self._put(
-                        KINDS["dataset_version"],
-                        {
-                            "dataset_id": output["dataset_id"],
-                            "version": output["version"],
-                            "created_at": end,
-                            "produced_by_run": run_id,
-                        },
-                        now,
-                        create=True,
-                    )
-
-        return self._change(change, emit)
+        """End a running run as ``SUCCEEDED`` or ``FAILED``, each of ``outputs`` becoming
+        a new dataset version (``act("finish-run", ...)``; deprecated)."""
+        return self.act(
+            "finish-run", run_id=run_id, status=status, outputs=outputs, ended_at=ended_at,
+            emit=emit,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ seeds
 
@@ -481,22 +506,25 @@ class World:
                     dict(zip(kind.event_fields, key, strict=True)),
                     emitted_at=stamp,
                     event_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    types=self.table.event_types,
                 )
-                for kind in KINDS.values()
+                for kind in self.table.kinds.values()
                 for key, obj in self._objects[kind.name].items()
-                for event_type in event_types(kind, None, obj)
+                for event_type in kind.event_types(None, obj)
             ]
 
     # --------------------------------------------------------------- internals
 
-    def _change(self, mutate: Callable[[str], None], emit: bool) -> list[Event]:
+    def _change(self, mutate: Callable[[_Ops], None], emit: bool) -> list[Event]:
         with self._lock:
             before = copy.deepcopy(self._objects)
-            now = format_time(self.clock())
+            ops = _Ops(self, format_time(self.clock()))
             try:
-                mutate(now)
-                _bump_updated_at(before, self._objects, now)
-                events = _diff(before, self._objects, now)
+                mutate(ops)
+                for fake in self.table.systems.values():
+                    if fake.on_change is not None:
+                        fake.on_change(ops, before)
+                events = self._diff(before, ops.now)
             except BaseException:
                 self._objects = before
                 raise
@@ -504,17 +532,17 @@ class World:
             self.publish(events)
         return events
 
-    def _require(self, kind: Kind, key: Key) -> dict[str, Any]:
+    def _require(self, kind: FakeKind, key: Key) -> dict[str, Any]:
         obj = self._objects[kind.name].get(_key(kind, key))
         if obj is None:
             shown = key if isinstance(key, str) else "/".join(key)
             raise UnknownObjectError(f"no {kind.name} {shown!r}")
         return obj
 
-    def _put(self, kind: Kind, obj: Mapping[str, Any], now: str, *, create: bool) -> None:
-        new = {**copy.deepcopy(DEFAULTS.get(kind.name, {})), **copy.deepcopy(dict(obj))}
-        for name in NOW_DEFAULTS.get(kind.name, ()):
-            new.setdefault(name, now)
+    def _put(self, ops: _Ops, kind: Kind, obj: Mapping[str, Any], *, create: bool) -> None:
+        new = {**copy.deepcopy(dict(kind.defaults)), **copy.deepcopy(dict(obj))}
+        for name in kind.now_defaults:
+            new.setdefault(name, ops.now)
         problems = check_object(kind, new, f"{kind.name} {obj.get(kind.key_fields[0])!r}")
         if problems:
             raise WorldError("; ".join(problems))
@@ -523,117 +551,76 @@ class World:
         old = objects.get(key)
         if old is not None and create:
             raise DuplicateObjectError(f"a {kind.name} {'/'.join(key)!r} already exists")
-        if kind.name == "dataset_version":
-            dataset = self._require(KINDS["dataset"], new["dataset_id"])
-            if old is not None and old != new:
-                raise WorldError("a dataset version is immutable; create a new version")
-            if old is None:
-                dataset["latest_version"] = new["version"]
-        if kind.name == "instance":
-            self._require(KINDS["model"], new["model_id"])
         objects[key] = new
-        if kind.name == "user":
-            self._sync_user(new)
-        elif kind.name == "team":
-            self._sync_team(new)
+        hook = self.table.systems[kind.system].on_put
+        if hook is not None:
+            hook(ops, kind, old, new)
 
-    def _sync_user(self, user: dict[str, Any]) -> None:
-        teams = self._objects["team"]
-        for team_id in user["teams"]:
-            if (team_id,) not in teams:
-                raise UnknownObjectError(f"user {user['id']}: no team {team_id!r}")
-        for (team_id,), team in teams.items():
-            inside = user["id"] in team["members"]
-            if team_id in user["teams"] and not inside:
-                team["members"] = [*team["members"], user["id"]]
-            elif team_id not in user["teams"] and inside:
-                team["members"] = [m for m in team["members"] if m != user["id"]]
-
-    def _sync_team(self, team: dict[str, Any]) -> None:
-        users = self._objects["user"]
-        for user_id in team["members"]:
-            if (user_id,) not in users:
-                raise UnknownObjectError(f"team {team['id']}: no user {user_id!r}")
-        for (user_id,), user in users.items():
-            inside = team["id"] in user["teams"]
-            if user_id in team["members"] and not inside:
-                user["teams"] = [*user["teams"], team["id"]]
-            elif user_id not in team["members"] and inside:
-                user["teams"] = [t for t in user["teams"] if t != team["id"]]
-
-    def _remove(self, kind: Kind, key: tuple[str, ...]) -> None:
+    def _remove(self, ops: _Ops, kind: Kind, key: tuple[str, ...]) -> None:
         obj = self._require(kind, key)
         del self._objects[kind.name][key]
-        objects = self._objects
-        if kind.name == "model":
-            for instance_key in [
-                k for k, i in objects["instance"].items() if i["model_id"] == key[0]
-            ]:
-                del objects["instance"][instance_key]
-        elif kind.name == "instance":
-            model = objects["model"].get((obj["model_id"],))
-            if model is not None and model.get("current_instance_id") == key[0]:
-                del model["current_instance_id"]
-        elif kind.name == "dataset":
-            for version_key in [k for k in objects["dataset_version"] if k[0] == key[0]]:
-                del objects["dataset_version"][version_key]
-        elif kind.name == "user":
-            for team in objects["team"].values():
-                team["members"] = [m for m in team["members"] if m != key[0]]
-        elif kind.name == "team":
-            for user in objects["user"].values():
-                user["teams"] = [t for t in user["teams"] if t != key[0]]
-            for team in objects["team"].values():
-                if team.get("parent_team") == key[0]:
-                    del team["parent_team"]
+        hook = self.table.systems[kind.system].on_remove
+        if hook is not None:
+            hook(ops, kind, key, obj)
+
+    def _diff(self, before: Objects, now: str) -> list[Event]:
+        """The events of every object that changed: deletions first (in reverse dependency
+        order), then creations and updates in dependency order."""
+        after = self._objects
+        events: list[Event] = []
+        kinds = list(self.table.kinds.values())
+        for kind in reversed(kinds):
+            for key, gone in before[kind.name].items():
+                if key not in after[kind.name]:
+                    events.extend(self._events(kind, key, gone, None, now))
+        for kind in kinds:
+            old_objects, new_objects = before[kind.name], after[kind.name]
+            for key, new in new_objects.items():
+                old = old_objects.get(key)
+                if old != new:
+                    events.extend(self._events(kind, key, old, new, now))
+        return events
+
+    def _events(
+        self,
+        kind: FakeKind,
+        key: tuple[str, ...],
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        now: str,
+    ) -> list[Event]:
+        ids = dict(zip(kind.event_fields, key, strict=True))
+        return [
+            make_event(t, ids, emitted_at=now, types=self.table.event_types)
+            for t in kind.event_types(old, new)
+        ]
 
 
-def _key(kind: Kind, key: Key) -> tuple[str, ...]:
+class _Ops:
+    """What a fake's hooks and actions may do to the world, during one change."""
+
+    def __init__(self, world: World, now: str) -> None:
+        self._world = world
+        self.now = now
+
+    def objects(self, kind: str) -> dict[tuple[str, ...], dict[str, Any]]:
+        return self._world._objects[self._world.table.kind(kind).name]
+
+    def require(self, kind: str, key: str | tuple[str, ...]) -> dict[str, Any]:
+        return self._world._require(self._world.table.kind(kind), key)
+
+    def put(self, kind: str, obj: Mapping[str, Any], *, create: bool) -> None:
+        self._world._put(self, self._world.table.kind(kind), obj, create=create)
+
+    def refuse(self, message: str) -> NoReturn:
+        raise WorldError(message)
+
+    def unknown(self, message: str) -> NoReturn:
+        raise UnknownObjectError(message)
+
+
+def _key(kind: FakeKind, key: Key) -> tuple[str, ...]:
     parts = (key,) if isinstance(key, str) else tuple(key)
     if len(parts) != len(kind.key_fields):
         raise WorldError(f"a {kind.name} is named by {', '.join(kind.key_fields)}, not {key!r}")
     return parts
-
-
-def _diff(
-    before: dict[str, dict[tuple[str, ...], dict[str, Any]]],
-    after: dict[str, dict[tuple[str, ...], dict[str, Any]]],
-    now: str,
-) -> list[Event]:
-    """The events of every object that changed: deletions first (in reverse dependency
-    order), then creations and updates in dependency order."""
-    events: list[Event] = []
-    for kind in reversed(KINDS.values()):
-        for key, gone in before[kind.name].items():
-            if key not in after[kind.name]:
-                events.extend(_events(kind, key, gone, None, now))
-    for kind in KINDS.values():
-        old_objects, new_objects = before[kind.name], after[kind.name]
-        for key, new in new_objects.items():
-            old = old_objects.get(key)
-            if old != new:
-                events.extend(_events(kind, key, old, new, now))
-    return events
-
-
-def _events(
-    kind: Kind,
-    key: tuple[str, ...],
-    old: dict[str, Any] | None,
-    new: dict[str, Any] | None,
-    now: str,
-) -> list[Event]:
-    ids = dict(zip(kind.event_fields, key, strict=True))
-    return [make_event(t, ids, emitted_at=now) for t in event_types(kind, old, new)]
-
-
-def _bump_updated_at(
-    before: dict[str, dict[tuple[str, ...], dict[str, Any]]],
-    after: dict[str, dict[tuple[str, ...], dict[str, Any]]],
-    now: str,
-) -> None:
-    """A changed model gets ``updated_at`` = now, unless the change set it itself."""
-    for key, model in after["model"].items():
-        old = before["model"].get(key)
-        if old is not None and old != model and old.get("updated_at") == model.get("updated_at"):
-            model["updated_at"] = now

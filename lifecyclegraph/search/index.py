@@ -43,13 +43,13 @@ from lifecyclegraph.config import SearchConfig
 from lifecyclegraph.ontology import Ontology
 from lifecyclegraph.search.backend import (
     SearchBackend,
-    SearchError,
     SearchQuery,
     SearchQueryError,
     SearchResults,
 )
 from lifecyclegraph.search.documents import Document, DocumentBuilder
 from lifecyclegraph.search.indexer import Indexer
+from lifecyclegraph.search.registry import open_backend
 from lifecyclegraph.store import SnapshotStore
 
 __all__ = ["CheckReport", "Discrepancy", "SearchIndex", "open_backend"]
@@ -63,28 +63,6 @@ _BATCH = 2000
 _INDEXES = ("entities", "owners")
 #: Past this many entities, Whoosh queries take more than about a tenth of a second.
 WHOOSH_COMFORT = 50_000
-
-
-def open_backend(name: str, path: Path | None) -> SearchBackend:
-    """Open one index with the engine ``name`` (``path`` ``None``: in memory).
-
-    Raises:
-        SearchError: if the engine is unknown or its extra is not installed.
-    """
-    if name == "whoosh":
-        from lifecyclegraph.search.whoosh_backend import WhooshBackend
-
-        return WhooshBackend.open(path)
-    if name == "tantivy":
-        try:
-            from lifecyclegraph.search.tantivy_backend import TantivyBackend
-        except ImportError as error:
-            raise SearchError(
-                "the tantivy search backend needs the tantivy package: "
-                "pip install 'lifecyclegraph[tantivy]'"
-            ) from error
-        return TantivyBackend.open(path)
-    raise SearchError(f"unknown search backend {name!r}; use whoosh or tantivy")
 
 
 @dataclass(frozen=True, slots=True)

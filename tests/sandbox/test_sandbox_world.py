@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from lifecyclegraph.sandbox.world import (
-    DEFAULT_WORLD,
     DuplicateObjectError,
     UnknownObjectError,
     World,
     WorldError,
+    world_files,
 )
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -23,7 +23,7 @@ TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 def files() -> dict[str, Any]:
     """The world files as they are on disk (read here, not through World)."""
-    return {path.stem: json.loads(path.read_text()) for path in DEFAULT_WORLD.glob("*.json")}
+    return {system: json.loads(path.read_text()) for system, path in world_files().items()}
 
 
 def test_world_has_one_file_per_system():
@@ -290,4 +290,6 @@ def test_key_fields_cannot_change_by_update():
 
 
 def test_packaged_world_is_the_default(tmp_path: Path):
-    assert World.load().to_files() == World.load(DEFAULT_WORLD).to_files()
+    for system, path in world_files().items():  # the packaged files, as a world directory
+        (tmp_path / f"{system}.json").write_text(path.read_text())
+    assert World.load().to_files() == World.load(tmp_path).to_files()

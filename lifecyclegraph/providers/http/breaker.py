@@ -9,7 +9,7 @@ A failed *request* is one whose retries are exhausted, not a failed attempt. A
 request that got an answer (even ``404`` or one the contract does not allow) is a
 success: the source is there.
 
->>> from lifecyclegraph.hydration.clock import SystemClock
+>>> from lifecyclegraph.providers.http.clock import SystemClock
 >>> breaker = CircuitBreaker(threshold=2, cooldown=30.0, clock=SystemClock())
 >>> breaker.failed(trial=False); breaker.state
 <BreakerState.CLOSED: 'closed'>
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from lifecyclegraph.hydration.clock import Clock
+from lifecyclegraph.providers.http.clock import Clock
 
 __all__ = ["BreakerState", "CircuitBreaker"]
 

@@ -19,6 +19,7 @@ class ExperimentationProvider(ReferenceProvider):
     """A/B tests (``/api/v1/tests/{test_id}``); a cell is hydrated through its test."""
 
     platform_id = P
+    fake = "lifecyclegraph.providers.experimentation.fake:SYSTEM"
     events = kinds(
         P,
         "ab-test",

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from lifecyclegraph.hydration.clock import Clock, SystemClock
+from lifecyclegraph.providers.http.clock import Clock, SystemClock
 
 __all__ = ["RateLimiter", "max_in_window"]
 

@@ -4,10 +4,10 @@
 ``docs/hydration.md`` for how it behaves and its settings.
 """
 
-from lifecyclegraph.hydration.breaker import BreakerState
-from lifecyclegraph.hydration.client import ClientStats, Fetched, SourceClient
-from lifecyclegraph.hydration.clock import Clock, SystemClock
-from lifecyclegraph.hydration.settings import SourceSettings
+from lifecyclegraph.providers.http.breaker import BreakerState
+from lifecyclegraph.providers.http.client import ClientStats, Fetched, SourceClient
+from lifecyclegraph.providers.http.clock import Clock, SystemClock
+from lifecyclegraph.providers.http.settings import SourceSettings
 
 __all__ = [
     "BreakerState",

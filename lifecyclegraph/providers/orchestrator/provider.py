@@ -19,6 +19,7 @@ class OrchestratorProvider(ReferenceProvider):
     """Pipelines (``/api/v1/pipelines/{name}``) and runs (``/api/v1/pipeline-runs/{id}``)."""
 
     platform_id = P
+    fake = "lifecyclegraph.providers.orchestrator.fake:SYSTEM"
     events = (
         *kinds(
             P,

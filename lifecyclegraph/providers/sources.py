@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lifecyclegraph.config import Config, SourceConfig
+from pydantic import ValidationError
+
+from lifecyclegraph.config import Config, SourceConfig, describe
 from lifecyclegraph.errors import ConfigError, LifecycleGraphError
 from lifecyclegraph.events import EventKind
 from lifecyclegraph.providers import Hydrated, HydrationContext, Provider, SourceReport
@@ -28,24 +30,9 @@ class UnknownPlatform(LifecycleGraphError, LookupError):
 
 def default_client(platform_id: str, config: SourceConfig) -> Any:
     """The real HTTP client of a source (rate limit, retries, circuit breaker, cache)."""
-    from lifecyclegraph.hydration import SourceClient, SourceSettings
+    from lifecyclegraph.providers.http import SourceClient, SourceSettings
 
-    return SourceClient(
-        SourceSettings(
-            platform_id=platform_id,
-            url=config.url,
-            rate_limit=config.rate_limit,
-            timeout=config.timeout,
-            concurrency=config.concurrency,
-            auth_header=config.auth_header.get_secret_value() if config.auth_header else None,
-            max_retries=config.max_retries,
-            backoff_base=config.backoff_base,
-            backoff_max=config.backoff_max,
-            breaker_threshold=config.breaker_threshold,
-            breaker_cooldown=config.breaker_cooldown,
-            cache_ttl=config.cache_ttl,
-        )
-    )
+    return SourceClient(SourceSettings(platform_id, **config.client_settings()))
 
 
 class Sources:
@@ -85,9 +72,17 @@ class Sources:
                     f"{config.source_file}: sources.{platform_id}: provider {name!r} serves "
                     f"platform {cls.platform_id!r}; name the table [sources.{cls.platform_id}]"
                 )
+            where = f"{config.source_file}: " if config.source_file else ""
+            if not isinstance(source, cls.config_model):
+                # a provider handed in (not found through its entry point) with keys
+                # of its own: its table is read again with its model
+                try:
+                    source = cls.config_model.model_validate(source.model_dump())
+                except ValidationError as error:
+                    raise ConfigError(describe(error, f"{where}sources.{platform_id}")) from None
             client = client_factory(platform_id, source)
             self.clients[platform_id] = client
-            self.providers[platform_id] = cls(client)
+            self.providers[platform_id] = cls.create(source, client)
             self.reports[platform_id] = SourceReport(platform_id)
 
     @property

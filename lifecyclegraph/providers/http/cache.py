@@ -6,7 +6,7 @@ confirms the entry (and makes it young again). The cache holds at most
 ``max_entries`` paths and forgets the least recently used first.
 
 >>> from datetime import UTC, datetime
->>> from lifecyclegraph.hydration.clock import SystemClock
+>>> from lifecyclegraph.providers.http.clock import SystemClock
 >>> cache = ResponseCache(ttl=60.0, clock=SystemClock())
 >>> key = cache_key("/api/v1/users", {"email": "alice@example.com"})
 >>> key
@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from lifecyclegraph.hydration.clock import Clock
+from lifecyclegraph.providers.http.clock import Clock
 
 __all__ = ["CacheKey", "CachedResponse", "ResponseCache", "cache_key"]
 

@@ -4,16 +4,16 @@ One :class:`SourceClient` per source system. ``get`` sends ``GET <url><path>`` a
 answers with a :class:`Fetched`; on the way it
 
 - paces every attempt so that the source's rate is never exceeded
-  (:mod:`~lifecyclegraph.hydration.ratelimit`);
+  (:mod:`~lifecyclegraph.providers.http.ratelimit`);
 - keeps at most ``concurrency`` requests in flight;
 - retries ``429``, ``5xx``, timeouts and connection errors with exponential back-off
   and full jitter, and waits at least as long as a ``Retry-After`` asks
-  (:mod:`~lifecyclegraph.hydration.retry`);
+  (:mod:`~lifecyclegraph.providers.http.retry`);
 - shares one request among concurrent ``get`` calls for the same path and
-  parameters (:mod:`~lifecyclegraph.hydration.coalesce`), reuses a good answer for
+  parameters (:mod:`~lifecyclegraph.providers.http.coalesce`), reuses a good answer for
   ``cache_ttl`` seconds and then revalidates it with ``If-None-Match``
-  (:mod:`~lifecyclegraph.hydration.cache`);
-- stops asking a source that keeps failing (:mod:`~lifecyclegraph.hydration.breaker`).
+  (:mod:`~lifecyclegraph.providers.http.cache`);
+- stops asking a source that keeps failing (:mod:`~lifecyclegraph.providers.http.breaker`).
 
 ``404`` is an answer (the object is gone), not an error. When the source cannot
 answer now, ``get`` raises :class:`~lifecyclegraph.errors.SourceUnavailable`, whose
@@ -52,19 +52,19 @@ from urllib.parse import urlencode
 import httpx
 
 from lifecyclegraph.errors import SourceProtocolError, SourceUnavailable
-from lifecyclegraph.hydration.breaker import BreakerState, CircuitBreaker
-from lifecyclegraph.hydration.cache import CachedResponse, CacheKey, ResponseCache, cache_key
-from lifecyclegraph.hydration.clock import Clock, SystemClock
-from lifecyclegraph.hydration.coalesce import SingleFlight
-from lifecyclegraph.hydration.ratelimit import RateLimiter
-from lifecyclegraph.hydration.retry import (
+from lifecyclegraph.providers.http.breaker import BreakerState, CircuitBreaker
+from lifecyclegraph.providers.http.cache import CachedResponse, CacheKey, ResponseCache, cache_key
+from lifecyclegraph.providers.http.clock import Clock, SystemClock
+from lifecyclegraph.providers.http.coalesce import SingleFlight
+from lifecyclegraph.providers.http.ratelimit import RateLimiter
+from lifecyclegraph.providers.http.retry import (
     backoff_ceiling,
     backoff_delay,
     is_retryable_status,
     parse_retry_after,
 )
-from lifecyclegraph.hydration.settings import SourceSettings, redact_url
-from lifecyclegraph.hydration.transport import Answer, HttpxWire, PoolWire
+from lifecyclegraph.providers.http.settings import SourceSettings, redact_url
+from lifecyclegraph.providers.http.transport import Answer, HttpxWire, PoolWire
 
 __all__ = ["ClientStats", "Fetched", "SourceClient"]
 
@@ -168,7 +168,7 @@ class SourceClient:
         self._rng = rng if rng is not None else random.Random()
         headers = {"Accept": "application/json", "User-Agent": "lifecyclegraph"}
         if settings.auth_header is not None:
-            headers["Authorization"] = settings.auth_header
+            headers["Authorization"] = settings.auth_header.get_secret_value()
         self._wire: PoolWire | HttpxWire = (
             PoolWire(settings.url, headers, settings.timeout, max_idle=settings.concurrency)
             if transport is None

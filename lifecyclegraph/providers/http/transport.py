@@ -1,6 +1,6 @@
 """How the hydration client puts requests on the wire.
 
-:class:`SourceClient <lifecyclegraph.hydration.client.SourceClient>` sends plain
+:class:`SourceClient <lifecyclegraph.providers.http.client.SourceClient>` sends plain
 ``GET`` requests through a *wire*: anything with ``get(path, params, headers)`` that
 answers an :class:`Answer`. Two wires exist:
 

@@ -19,6 +19,7 @@ class IdentityProvider(ReferenceProvider):
     """Users (``/api/v1/users/{id}``, ``?email=``) and teams (``/api/v1/teams/{id}``)."""
 
     platform_id = P
+    fake = "lifecyclegraph.providers.identity.fake:SYSTEM"
     events = (
         *kinds(P, "user", "User", ("user_id",), "user_created", "user_updated", "user_deactivated"),
         *kinds(

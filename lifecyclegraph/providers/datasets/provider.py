@@ -23,6 +23,7 @@ class DatasetsProvider(ReferenceProvider):
     """
 
     platform_id = P
+    fake = "lifecyclegraph.providers.datasets.fake:SYSTEM"
     events = (
         *kinds(
             P,

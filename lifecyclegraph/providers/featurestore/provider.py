@@ -19,6 +19,7 @@ class FeatureStoreProvider(ReferenceProvider):
     """Features (``/api/v1/features/{feature_id}``)."""
 
     platform_id = P
+    fake = "lifecyclegraph.providers.featurestore.fake:SYSTEM"
     events = kinds(
         P,
         "feature",

@@ -23,6 +23,7 @@ class RegistryProvider(ReferenceProvider):
     """
 
     platform_id = P
+    fake = "lifecyclegraph.providers.registry.fake:SYSTEM"
     events = (
         *kinds(
             P, "model", "Model", ("model_id",), "model_created", "model_updated", "model_deleted"

@@ -48,7 +48,8 @@ from lifecyclegraph.search.backend import (
     SearchQueryError,
     SearchResults,
 )
-from lifecyclegraph.search.documents import Document, DocumentBuilder
+from lifecyclegraph.search.builder import DocumentBuilder
+from lifecyclegraph.search.documents import Document
 from lifecyclegraph.search.indexer import Indexer
 from lifecyclegraph.store import SnapshotStore
 

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of, open_graph
 from lifecyclegraph.ingest.worker import PassResult
 from lifecyclegraph.service import Service
 
@@ -222,10 +222,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def validate(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """Validate every current entity against shapes/; exit 1 on any violation (for CI)."""
-    from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.validation.store_report import validate_graph
 
-    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+    with open_graph(ctx) as graph:
         report = validate_graph(graph)
     text = (
         json.dumps(report.as_dict(), indent=2)

@@ -12,9 +12,8 @@ from typing import Any
 
 import click
 
-from lifecyclegraph.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED
+from lifecyclegraph.cli.context import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, open_graph
 from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
-from lifecyclegraph.graph import LifecycleGraph
 
 _DIRS = [
     click.option(
@@ -93,12 +92,11 @@ def run(
 ) -> None:
     """Derive every fact from the store's current state into its inferred graph and
     print how many derived facts each predicate has."""
-    from lifecyclegraph.cli import config_of
     from lifecyclegraph.rules.engine import RuleEngine
     from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 
     program = _program(rules_dir, ontology_dir)
-    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+    with open_graph(ctx) as graph:
         engine = RuleEngine(graph.store, program, limit=limit or DEFAULT_LIMIT)
         report = engine.materialize()
     width = max((len(name) for name in report.counts), default=10)
@@ -128,14 +126,13 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     value: '<aip://model/registry/m-v5> lg:associatedAbTest ?test'.
     Exits 1 if no fact matches.
     """
-    from lifecyclegraph.cli import config_of
     from lifecyclegraph.rules.parser import parse_pattern
     from lifecyclegraph.rules.program import Const
 
     subject, predicate, obj = (
         t.term if isinstance(t, Const) else None for t in parse_pattern(pattern)
     )
-    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+    with open_graph(ctx) as graph:
         trees = graph.explain_all(subject, predicate, obj, limit=limit)
     if not trees:
         click.echo(f"no fact matches {pattern}", err=True)

@@ -34,29 +34,43 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pyoxigraph import (
-    DefaultGraph,
-    Literal,
     NamedNode,
     Quad,
     QuerySolutions,
-    RdfFormat,
     Store,
     Triple,
 )
 
-from lifecyclegraph.errors import InvalidFactsError, StoreError
+from lifecyclegraph.errors import StoreError
 from lifecyclegraph.facts import Facts, Object, from_literal, term_value, to_literal
 from lifecyclegraph.sparql_dataset import query_options
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, SNAPSHOT_PREFIX
+from lifecyclegraph.store.batch import Batch
+from lifecyclegraph.store.layout import (
+    BOOKKEEPING_IRIS,
+    DEFAULT_GRAPH,
+    LAYOUT_VERSION,
+    inferred_quad,
+    is_snapshot_graph,
+    sparql_terms,
+    sparql_update,
+    triple_of,
+)
+from lifecyclegraph.store.values import (
+    Delta,
+    EntityState,
+    HydrationState,
+    Observation,
+    Outcome,
+    SnapshotInfo,
+    WriteResult,
+)
+from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
 
 __all__ = [
     "Delta",
@@ -69,123 +83,8 @@ __all__ = [
     "WriteResult",
 ]
 
-LAYOUT_VERSION = 1
-_DEFAULT = DefaultGraph()
-_BOOKKEEPING = (
-    LG.hydrationState,
-    LG.currentSnapshot,
-    LG.lastSeenAt,
-    LG.lastHydratedAt,
-    LG.partOf,
-    LG.lastEnrichedAt,
-)
-_BOOKKEEPING_IRIS = frozenset(p.value for p in _BOOKKEEPING)
-_RDF_TYPE = str(RDF_TYPE)
-_SNAPSHOT_OF = str(LG.snapshotOf)
-_OBSERVED_AT = str(LG.observedAt)
-_SOURCE = str(LG.source)
-_EVENT = str(LG.event)
-_SUPERSEDES = str(LG.supersedes)
-
-
-class HydrationState(StrEnum):
-    """Where an entity is in its life, as the store knows it."""
-
-    HYDRATED = "hydrated"  #: its facts were read from its source
-    REFERENCED = "referenced"  #: only known from another entity's foreign key (a stub)
-    DELETED = "deleted"  #: its source said it is gone; its history stays
-
-    @property
-    def term(self) -> NamedNode:
-        return LG[self.value.capitalize()]
-
-    @classmethod
-    def from_term(cls, term: NamedNode) -> HydrationState:
-        return cls(term.value.rsplit("#", 1)[1].lower())
-
-
-class Outcome(StrEnum):
-    """What a write did."""
-
-    CREATED = "created"  #: the first hydrated snapshot (also after a stub or a deletion)
-    UPDATED = "updated"  #: a new snapshot replaced a hydrated one
-    UNCHANGED = "unchanged"  #: same facts: no snapshot, only "seen again"
-    DELETED = "deleted"  #: a tombstone was written
-    REFERENCED = "referenced"  #: a stub was written for an entity not seen before
-    STALE = "stale"  #: older than the current snapshot: ignored
-    IGNORED = "ignored"  #: nothing to do (deleting an unknown entity, re-referencing)
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """Who said something about an entity, when lifecyclegraph saw it, and why.
-
-    Args:
-        source: the provider or platform id that supplied the facts.
-        observed_at: when the facts were read from the source (time zone aware).
-        event_id: the event that caused the read, if any.
-    """
-
-    source: str
-    observed_at: datetime
-    event_id: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.observed_at.tzinfo is None:
-            raise InvalidFactsError(
-                f"observed_at {self.observed_at.isoformat()} has no time zone; use UTC"
-            )
-
-    @classmethod
-    def now(cls, source: str, event_id: str | None = None) -> Observation:
-        """An observation made now."""
-        return cls(source, datetime.now(UTC), event_id)
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    """The outcome of writing (or deleting, or referencing) one entity."""
-
-    uri: str
-    outcome: Outcome
-    snapshot: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotInfo:
-    """One entry of an entity's history."""
-
-    iri: str
-    entity: str
-    observed_at: datetime
-    source: str
-    event_id: str | None
-    kind: HydrationState
-    supersedes: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Delta:
-    """The net change of asserted facts made by one committed write."""
-
-    added: frozenset[Triple]
-    removed: frozenset[Triple]
-
-    def __bool__(self) -> bool:
-        return bool(self.added or self.removed)
-
-
-@dataclass(frozen=True, slots=True)
-class EntityState:
-    """The store's bookkeeping for one entity."""
-
-    uri: str
-    state: HydrationState
-    current_snapshot: str
-    last_seen_at: datetime
-    last_hydrated_at: datetime | None
-    part_of: str | None
-    last_enriched_at: datetime | None = None
+#: Up to how many added derived facts a change with removals is one SPARQL update.
+SMALL_CHANGE = 256
 
 
 class SnapshotStore:
@@ -283,7 +182,7 @@ class SnapshotStore:
 
     def _run(self, operations: Iterable[tuple[Any, ...]]) -> list[WriteResult]:
         with self._lock:
-            batch = _Batch(self)
+            batch = Batch(self.current, self.archive)
             referenced: set[str] = set()
             for op in operations:
                 if op[0] == "reference":
@@ -293,19 +192,27 @@ class SnapshotStore:
                     referenced.add(op[1])
                 uris = batch.uris_of(op)
                 if batch.touched & uris:
-                    batch.commit()
-                    batch = _Batch(self, batch.results)
+                    self._commit(batch)
+                    batch = Batch(self.current, self.archive, batch.results)
                 batch.apply(op)
-            batch.commit()
+            self._commit(batch)
             return batch.results
+
+    def _commit(self, batch: Batch) -> None:
+        wrote, delta = batch.commit(feed=bool(self._listeners))
+        if wrote:
+            self._generation += 1
+        if delta is not None:
+            for listener in self._listeners:
+                listener(delta)
 
     # -- reading bookkeeping --------------------------------------------------------
 
     def state(self, uri: str) -> EntityState | None:
         """The bookkeeping of ``uri``, or ``None`` if the store has never heard of it."""
         values: dict[str, Any] = {}
-        for quad in self.current.quads_for_pattern(NamedNode(uri), None, None, _DEFAULT):
-            if quad.predicate.value in _BOOKKEEPING_IRIS:
+        for quad in self.current.quads_for_pattern(NamedNode(uri), None, None, DEFAULT_GRAPH):
+            if quad.predicate.value in BOOKKEEPING_IRIS:
                 values[quad.predicate.value] = quad.object
         if LG.hydrationState.value not in values:
             return None
@@ -330,7 +237,7 @@ class SnapshotStore:
         """
         node = NamedNode(iri)
         values: dict[str, Any] = {}
-        for quad in self.current.quads_for_pattern(node, None, None, _DEFAULT):
+        for quad in self.current.quads_for_pattern(node, None, None, DEFAULT_GRAPH):
             values[quad.predicate.value] = quad.object
         if LG.snapshotOf.value not in values:
             raise KeyError(iri)
@@ -399,7 +306,7 @@ class SnapshotStore:
     def entities(self, state: HydrationState | None = None) -> Iterator[str]:
         """The URIs of every known entity, or of those in ``state``."""
         obj = state.term if state else None
-        for quad in self.current.quads_for_pattern(None, LG.hydrationState, obj, _DEFAULT):
+        for quad in self.current.quads_for_pattern(None, LG.hydrationState, obj, DEFAULT_GRAPH):
             yield term_value(quad.subject)
 
     def asserted(
@@ -414,8 +321,8 @@ class SnapshotStore:
         or derived facts.
         """
         for quad in self.current.quads_for_pattern(subject, predicate, obj, None):
-            if _is_snapshot(quad.graph_name):
-                yield _triple(quad)
+            if is_snapshot_graph(quad.graph_name):
+                yield triple_of(quad)
 
     def inferred(
         self,
@@ -425,7 +332,7 @@ class SnapshotStore:
     ) -> Iterator[Triple]:
         """Derived facts matching a pattern."""
         for quad in self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH):
-            yield _triple(quad)
+            yield triple_of(quad)
 
     def apply_inferred(
         self,
@@ -451,14 +358,14 @@ class SnapshotStore:
         Raises:
             StoreError: if a quad names another graph.
         """
-        adds = [_inferred_quad(t) for t in added]
-        removes = [_inferred_quad(t) for t in removed]
+        adds = [inferred_quad(t) for t in added]
+        removes = [inferred_quad(t) for t in removed]
         with self._lock:
-            if removes and len(adds) <= _SMALL_CHANGE:
-                self.current.update(_sparql_update(removes, [_sparql_terms(q) for q in adds]))
+            if removes and len(adds) <= SMALL_CHANGE:
+                self.current.update(sparql_update(removes, [sparql_terms(q) for q in adds]))
                 return
             if removes:
-                self.current.update(_sparql_update(removes, []))
+                self.current.update(sparql_update(removes, []))
             if adds and bulk and not removes:
                 self.current.bulk_extend(adds)
             elif adds:
@@ -476,18 +383,20 @@ class SnapshotStore:
                 node = NamedNode(uri)
                 if (
                     next(
-                        self.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT),
+                        self.current.quads_for_pattern(
+                            node, LG.hydrationState, None, DEFAULT_GRAPH
+                        ),
                         None,
                     )
                     is None
                 ):
                     continue
                 deletes.extend(
-                    self.current.quads_for_pattern(node, LG.lastEnrichedAt, None, _DEFAULT)
+                    self.current.quads_for_pattern(node, LG.lastEnrichedAt, None, DEFAULT_GRAPH)
                 )
                 inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
             if inserts:
-                self.current.update(_sparql_update(deletes, inserts))
+                self.current.update(sparql_update(deletes, inserts))
                 self._generation += 1
 
     def subscribe(self, listener: Callable[[Delta], None]) -> None:
@@ -509,285 +418,3 @@ class SnapshotStore:
         """
         options.setdefault("prefixes", PREFIXES)
         return self.current.query(sparql, **query_options(sparql, **options))
-
-
-class _Batch:
-    """Quads to insert, delete and archive in one transaction, built op by op."""
-
-    def __init__(self, store: SnapshotStore, results: list[WriteResult] | None = None) -> None:
-        self.store = store
-        # Inserts are kept as N-Triples text (subject, predicate, object, graph or ""):
-        # Oxigraph parses text faster than Python builds Quad objects.
-        self.inserts: list[tuple[str, str, str, str]] = []
-        self.added: list[tuple[NamedNode, Facts]] = []
-        self.deletes: list[Quad] = []
-        self.archived: list[Quad] = []
-        self.touched: set[str] = set()
-        self.results: list[WriteResult] = results if results is not None else []
-
-    @staticmethod
-    def uris_of(op: tuple[Any, ...]) -> set[str]:
-        if op[0] == "write":
-            return {f.uri for f in op[1].flatten()}
-        return {op[1]}
-
-    def apply(self, op: tuple[Any, ...]) -> None:
-        kind = op[0]
-        if kind == "write":
-            facts, obs = op[1], op[2]
-            for entity, parent in _with_parents(facts):
-                self.results.append(self._write(entity, parent, obs))
-            self._retire_lost_parts(facts, obs)
-        elif kind == "delete":
-            self.results.extend(self._delete(op[1], op[2]))
-        else:
-            self.results.append(self._reference(op[1], op[2], op[3]))
-
-    def _write(self, facts: Facts, parent: str | None, obs: Observation) -> WriteResult:
-        self.touched.add(facts.uri)
-        node = facts.node
-        old = self._bookkeeping(node)
-        if old and self._is_stale(old, obs):
-            return WriteResult(facts.uri, Outcome.STALE)
-        state = old.get(LG.hydrationState.value)
-        current = old.get(LG.currentSnapshot.value)
-        if state == LG.Hydrated and current is not None:
-            pairs = {
-                (q.predicate, q.object)
-                for q in self.store.current.quads_for_pattern(node, None, None, current)
-            }
-            if pairs == facts.pairs:
-                at = to_literal(obs.observed_at)
-                self._replace(node, old, {LG.lastSeenAt: at, LG.lastHydratedAt: at}, complete=False)
-                return WriteResult(facts.uri, Outcome.UNCHANGED, current.value)
-        snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
-        self._retire_content(node, current)
-        s, g = str(node), str(snapshot)
-        self.inserts.extend((s, str(p), str(o), g) for p, o in facts.pairs)
-        self.added.append((node, facts))
-        self._catalogue(snapshot, node, obs, LG.Snapshot, current)
-        at = to_literal(obs.observed_at)
-        new: dict[NamedNode, Object] = {
-            LG.hydrationState: LG.Hydrated,
-            LG.currentSnapshot: snapshot,
-            LG.lastSeenAt: at,
-            LG.lastHydratedAt: at,
-        }
-        if parent is not None:
-            new[LG.partOf] = NamedNode(parent)
-        if LG.lastEnrichedAt.value in old:
-            new[LG.lastEnrichedAt] = old[LG.lastEnrichedAt.value]
-        self._replace(node, old, new)
-        outcome = Outcome.UPDATED if state == LG.Hydrated else Outcome.CREATED
-        return WriteResult(facts.uri, outcome, snapshot.value)
-
-    def _delete(self, uri: str, obs: Observation) -> list[WriteResult]:
-        self.touched.add(uri)
-        node = NamedNode(uri)
-        old = self._bookkeeping(node)
-        if not old or old.get(LG.hydrationState.value) == LG.Deleted:
-            return [WriteResult(uri, Outcome.IGNORED)]
-        if self._is_stale(old, obs):
-            return [WriteResult(uri, Outcome.STALE)]
-        results = []
-        for part in self._current_parts(node):
-            results.extend(self._delete(part.value, obs))
-        current = old.get(LG.currentSnapshot.value)
-        tombstone = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
-        self._retire_content(node, current)
-        self._catalogue(tombstone, node, obs, LG.Tombstone, current)
-        new: dict[NamedNode, Object] = {
-            LG.hydrationState: LG.Deleted,
-            LG.currentSnapshot: tombstone,
-            LG.lastSeenAt: to_literal(obs.observed_at),
-        }
-        for keep in (LG.lastHydratedAt, LG.partOf, LG.lastEnrichedAt):
-            if keep.value in old:
-                new[keep] = old[keep.value]
-        self._replace(node, old, new)
-        results.insert(0, WriteResult(uri, Outcome.DELETED, tombstone.value))
-        return results
-
-    def _reference(self, uri: str, cls: NamedNode, obs: Observation) -> WriteResult:
-        self.touched.add(uri)
-        node = NamedNode(uri)
-        known = self.store.current.quads_for_pattern(node, LG.hydrationState, None, _DEFAULT)
-        if next(known, None) is not None:
-            return WriteResult(uri, Outcome.IGNORED)
-        snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
-        self.inserts.append((str(node), _RDF_TYPE, str(cls), str(snapshot)))
-        self.added.append((node, Facts(uri, frozenset({(RDF_TYPE, cls)}))))
-        self._catalogue(snapshot, node, obs, LG.StubSnapshot, None)
-        self._replace(
-            node,
-            {},
-            {
-                LG.hydrationState: LG.Referenced,
-                LG.currentSnapshot: snapshot,
-                LG.lastSeenAt: to_literal(obs.observed_at),
-            },
-        )
-        return WriteResult(uri, Outcome.REFERENCED, snapshot.value)
-
-    def _retire_lost_parts(self, facts: Facts, obs: Observation) -> None:
-        """Tombstone parts the entity had before and no longer has."""
-        for entity in facts.flatten():
-            kept = {part.uri for part in entity.parts}
-            for part in self._current_parts(entity.node):
-                if part.value not in kept and part.value not in self.touched:
-                    self.results.extend(self._delete(part.value, obs))
-
-    # -- helpers ----------------------------------------------------------------------
-
-    def _bookkeeping(self, node: NamedNode) -> dict[str, Any]:
-        return {
-            q.predicate.value: q.object
-            for q in self.store.current.quads_for_pattern(node, None, None, _DEFAULT)
-            if q.predicate.value in _BOOKKEEPING_IRIS
-        }
-
-    def _is_stale(self, old: dict[str, Any], obs: Observation) -> bool:
-        """An observation older than the entity's current source snapshot is stale.
-
-        A stub says nothing about the source, so no observation is stale against one.
-        """
-        current = old.get(LG.currentSnapshot.value)
-        if current is None or old.get(LG.hydrationState.value) == LG.Referenced:
-            return False
-        for quad in self.store.current.quads_for_pattern(current, LG.observedAt, None, _DEFAULT):
-            if isinstance(quad.object, Literal):
-                return bool(from_literal(quad.object) > obs.observed_at)
-        return False
-
-    def _current_parts(self, node: NamedNode) -> list[NamedNode]:
-        parts = []
-        for quad in self.store.current.quads_for_pattern(None, LG.partOf, node, _DEFAULT):
-            part = quad.subject
-            if not isinstance(part, NamedNode):  # entities are IRIs
-                continue
-            state = next(
-                self.store.current.quads_for_pattern(part, LG.hydrationState, None, _DEFAULT),
-                None,
-            )
-            if state is not None and state.object != LG.Deleted:
-                parts.append(part)
-        return parts
-
-    def _retire_content(self, node: NamedNode, snapshot: NamedNode | None) -> None:
-        if snapshot is None:
-            return
-        content = list(self.store.current.quads_for_pattern(node, None, None, snapshot))
-        self.archived.extend(content)
-        self.deletes.extend(content)
-
-    def _catalogue(
-        self,
-        snapshot: NamedNode,
-        node: NamedNode,
-        obs: Observation,
-        kind: NamedNode,
-        previous: NamedNode | None,
-    ) -> None:
-        g = str(snapshot)
-        self.inserts.append((g, _RDF_TYPE, str(kind), ""))
-        self.inserts.append((g, _SNAPSHOT_OF, str(node), ""))
-        self.inserts.append((g, _OBSERVED_AT, str(to_literal(obs.observed_at)), ""))
-        self.inserts.append((g, _SOURCE, str(Literal(obs.source)), ""))
-        if obs.event_id:
-            self.inserts.append((g, _EVENT, str(Literal(obs.event_id)), ""))
-        if previous is not None:
-            self.inserts.append((g, _SUPERSEDES, str(previous), ""))
-
-    def _replace(
-        self,
-        node: NamedNode,
-        old: dict[str, Any],
-        new: dict[NamedNode, Object],
-        complete: bool = True,
-    ) -> None:
-        """Set bookkeeping values; when ``complete``, drop the ones ``new`` lacks."""
-        for predicate, obj in new.items():
-            previous = old.get(predicate.value)
-            if previous == obj:
-                continue
-            if previous is not None:
-                self.deletes.append(Quad(node, predicate, previous))
-            self.inserts.append((str(node), str(predicate), str(obj), ""))
-        for predicate in _BOOKKEEPING if complete else ():
-            if predicate.value in old and predicate not in new:
-                self.deletes.append(Quad(node, predicate, old[predicate.value]))
-
-    def commit(self) -> None:
-        """Archive retired snapshot graphs, then apply the batch in one transaction."""
-        store = self.store
-        if self.archived:
-            # Copying first is safe: the copy is idempotent, and until the transaction
-            # below commits, the current dataset still holds the old snapshot.
-            store.archive.extend(self.archived)
-        if self.deletes:
-            store.current.update(_sparql_update(self.deletes, self.inserts))
-        elif self.inserts:
-            text = "".join(f"{s} {p} {o} {g} .\n" for s, p, o, g in self.inserts)
-            store.current.load(text.encode(), format=RdfFormat.N_QUADS)
-        if self.deletes or self.inserts:
-            store._generation += 1
-        if store._listeners:
-            added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
-            removed = {_triple(q) for q in self.deletes if _is_snapshot(q.graph_name)}
-            delta = Delta(frozenset(added - removed), frozenset(removed - added))
-            if delta:
-                for listener in store._listeners:
-                    listener(delta)
-        self.inserts, self.added, self.deletes, self.archived = [], [], [], []
-
-
-def _is_snapshot(graph: Any) -> bool:
-    return isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX)
-
-
-#: Up to how many added derived facts a change with removals is one SPARQL update.
-_SMALL_CHANGE = 256
-
-
-def _inferred_quad(fact: Triple | Quad) -> Quad:
-    if isinstance(fact, Quad):
-        if fact.graph_name != INFERRED_GRAPH:
-            raise StoreError(f"a derived fact must be in the inferred graph, not {fact.graph_name}")
-        return fact
-    return Quad(fact.subject, fact.predicate, fact.object, INFERRED_GRAPH)
-
-
-def _triple(quad: Quad) -> Triple:
-    return Triple(quad.subject, quad.predicate, quad.object)
-
-
-def _with_parents(facts: Facts, parent: str | None = None) -> Iterator[tuple[Facts, str | None]]:
-    yield facts, parent
-    for part in facts.parts:
-        yield from _with_parents(part, facts.uri)
-
-
-def _sparql_update(deletes: Sequence[Quad], inserts: Sequence[tuple[str, str, str, str]]) -> str:
-    """One SPARQL update (one transaction) that deletes then inserts these quads."""
-    text = []
-    if deletes:
-        text.append("DELETE DATA {\n" + _quads_block(map(_sparql_terms, deletes)) + "\n}")
-    if inserts:
-        text.append("INSERT DATA {\n" + _quads_block(inserts) + "\n}")
-    return " ;\n".join(text)
-
-
-def _sparql_terms(quad: Quad) -> tuple[str, str, str, str]:
-    """A quad's terms in SPARQL syntax; the default graph is ``""``."""
-    graph = "" if quad.graph_name == _DEFAULT else str(quad.graph_name)
-    return str(quad.subject), str(quad.predicate), str(quad.object), graph
-
-
-def _quads_block(quads: Iterable[tuple[str, str, str, str]]) -> str:
-    by_graph: dict[str, list[str]] = {}
-    for s, p, o, g in quads:
-        by_graph.setdefault(g, []).append(f"{s} {p} {o} .")
-    lines = by_graph.pop("", [])
-    for graph, triples in by_graph.items():
-        lines.append(f"GRAPH {graph} {{ " + " ".join(triples) + " }")
-    return "\n".join(lines)

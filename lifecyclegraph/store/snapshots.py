@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import (
     NamedNode,
@@ -56,6 +56,7 @@ from lifecyclegraph.store.layout import (
     DEFAULT_GRAPH,
     LAYOUT_VERSION,
     inferred_quad,
+    is_fact_graph,
     is_snapshot_graph,
     sparql_terms,
     sparql_update,
@@ -71,6 +72,9 @@ from lifecyclegraph.store.values import (
     WriteResult,
 )
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
+
+if TYPE_CHECKING:
+    from lifecyclegraph.store.port import StorePort
 
 __all__ = [
     "Delta",
@@ -334,6 +338,40 @@ class SnapshotStore:
         for quad in self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH):
             yield triple_of(quad)
 
+    def quads(
+        self,
+        subject: NamedNode | None = None,
+        predicate: NamedNode | None = None,
+        obj: Object | None = None,
+        *,
+        inferred: bool | None = None,
+    ) -> Iterator[Quad]:
+        """The facts of the current state matching a pattern, each in the graph that
+        holds it: a current snapshot (asserted) or the inferred graph (derived).
+
+        ``inferred=False`` keeps asserted facts only, ``True`` derived ones only.
+        Bookkeeping and superseded snapshots are never included.
+        """
+        if inferred:
+            return self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH)
+        found = self.current.quads_for_pattern(subject, predicate, obj, None)
+        if inferred is None:
+            return (q for q in found if is_fact_graph(q.graph_name))
+        return (q for q in found if is_snapshot_graph(q.graph_name))
+
+    def history_quads(
+        self,
+        subject: NamedNode | None = None,
+        predicate: NamedNode | None = None,
+        obj: Object | None = None,
+    ) -> Iterator[Quad]:
+        """The facts of every snapshot ever written (current and superseded) matching a
+        pattern, each in its snapshot graph: what a view of a past time filters."""
+        for dataset in (self.current, self.archive):
+            for quad in dataset.quads_for_pattern(subject, predicate, obj, None):
+                if is_snapshot_graph(quad.graph_name):
+                    yield quad
+
     def apply_inferred(
         self,
         added: Iterable[Triple | Quad],
@@ -418,3 +456,27 @@ class SnapshotStore:
         """
         options.setdefault("prefixes", PREFIXES)
         return self.current.query(sparql, **query_options(sparql, **options))
+
+    def snapshot_count(self) -> int:
+        """How many snapshots were ever written (every change makes one)."""
+        rows = self.current.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s lg:snapshotOf ?e }", prefixes=PREFIXES
+        )
+        assert isinstance(rows, QuerySolutions)  # a SELECT
+        return int(next(iter(rows))["n"].value)
+
+    def quad_count(self) -> int:
+        """How many quads the current dataset holds (facts, derived facts, bookkeeping)."""
+        return len(self.current)
+
+    def close(self) -> None:
+        """Flush both datasets to disk (an on-disk store can then be opened again once
+        the last reference to it is gone)."""
+        self.current.flush()
+        self.archive.flush()
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(store: SnapshotStore) -> StorePort:
+        return store  # mypy checks that SnapshotStore implements StorePort

@@ -1,7 +1,7 @@
 """The read API under ``/api/v1``: an entity, its history, lineage, impact, explanations.
 
 Each route checks its parameters and calls one function of :mod:`lifecyclegraph.views`
-or :mod:`lifecyclegraph.lineage`. An entity's URI goes in the path
+or :mod:`lifecyclegraph.graph.lineage`. An entity's URI goes in the path
 (``/api/v1/entities/aip://model/registry/m``) or, for URIs whose resource id holds an
 escaped ``/``, in the query (``/api/v1/entity?uri=...``).
 """
@@ -26,7 +26,7 @@ from lifecyclegraph.api.models import (
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import InvalidUriError
 from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
-from lifecyclegraph.lineage import UnknownTypeError, impact, lineage
+from lifecyclegraph.graph.lineage import UnknownTypeError, impact, lineage
 from lifecyclegraph.store import HydrationState
 from lifecyclegraph.views import (
     check_uri,

@@ -222,7 +222,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def validate(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """Validate every current entity against shapes/; exit 1 on any violation (for CI)."""
-    from lifecyclegraph.validation.store_report import validate_graph
+    from lifecyclegraph.graph.quality import validate_graph
 
     with open_graph(ctx) as graph:
         report = validate_graph(graph)

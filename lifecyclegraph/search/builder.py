@@ -21,7 +21,8 @@ from pyoxigraph import Literal, NamedNode
 from lifecyclegraph.facts import term_value
 from lifecyclegraph.ontology import Ontology
 from lifecyclegraph.search.documents import Document, TypeCatalog, resource_id
-from lifecyclegraph.store import HydrationState, SnapshotStore
+from lifecyclegraph.store.port import StorePort
+from lifecyclegraph.store.values import HydrationState
 from lifecyclegraph.vocab import LG, RDF_TYPE, compact
 
 __all__ = ["DocumentBuilder"]
@@ -35,12 +36,12 @@ class DocumentBuilder:
     """Build :class:`Document` s from a store's current state and an ontology.
 
     Args:
-        store: the snapshot store (only its current asserted facts are read).
+        store: the store (only its current asserted facts are read).
         ontology: where type labels, domains and owner types come from
             (default: the packaged ontology).
     """
 
-    def __init__(self, store: SnapshotStore, ontology: Ontology | None = None) -> None:
+    def __init__(self, store: StorePort, ontology: Ontology | None = None) -> None:
         self.store = store
         self.catalog = TypeCatalog(ontology or Ontology.load())
 

@@ -44,6 +44,9 @@ AMBIGUOUS = frozenset(
 )
 #: The snapshot store's private parts: its two pyoxigraph datasets.
 RAW_ATTRIBUTES = frozenset({"current", "archive"})
+#: Methods of the store port (lifecyclegraph.store.port) named like a Store's: called
+#: on an object's own ``self.store``, they are the port's.
+PORT_METHODS = frozenset({"query"})
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,8 @@ def _findings(tree: ast.AST, shown: str) -> Iterator[Finding]:
                 receiver = ast.unparse(func.value)
                 if receiver == "Store":
                     yield Finding(shown, node.lineno, "makes a pyoxigraph Store", text)
+                elif receiver == "self.store" and func.attr in PORT_METHODS:
+                    pass
                 elif func.attr not in AMBIGUOUS or _storeish(receiver):
                     yield Finding(shown, node.lineno, f"calls .{func.attr} on a raw store", text)
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):

@@ -92,13 +92,9 @@ def run(
 ) -> None:
     """Derive every fact from the store's current state into its inferred graph and
     print how many derived facts each predicate has."""
-    from lifecyclegraph.rules.engine import RuleEngine
-    from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
-
     program = _program(rules_dir, ontology_dir)
     with open_graph(ctx) as graph:
-        engine = RuleEngine(graph.store, program, limit=limit or DEFAULT_LIMIT)
-        report = engine.materialize()
+        report = graph.materialize(program=program, limit=limit)
     width = max((len(name) for name in report.counts), default=10)
     for name, count in report.counts.items():
         click.echo(f"{name:{width}}  {count:>10,}")

@@ -16,7 +16,7 @@ from lifecyclegraph.errors import (
     StoreError,
 )
 from lifecyclegraph.facts import Facts, Ref
-from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
+from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph
 from lifecyclegraph.store import HydrationState, Observation, Outcome, SnapshotInfo, WriteResult
 from lifecyclegraph.uris import AipUri
 
@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "Entity",
     "Facts",
+    "Graph",
     "GraphAsOf",
     "HydrationState",
     "InvalidFactsError",

@@ -324,6 +324,14 @@ __all__ += [
 ]
 
 
+class SearchError(LifecycleGraphError, OSError):
+    """The search index could not be opened, read or written."""
+
+
+class SearchQueryError(LifecycleGraphError, ValueError):
+    """A search request is invalid (an unknown type or domain, a bad page)."""
+
+
 class GraphQLLimitError(LifecycleGraphError):
     """A GraphQL request went over one of the service's limits; the subclass says when.
 

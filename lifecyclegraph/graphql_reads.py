@@ -34,9 +34,8 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.entity import is_fact_graph
 from lifecyclegraph.facts import from_literal
-from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.graphql_limits import Budget
 from lifecyclegraph.store import EntityState, HydrationState
 from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE
@@ -53,7 +52,7 @@ class Context:
             limits and no time limit running).
     """
 
-    def __init__(self, graph: LifecycleGraph, budget: Budget | None = None) -> None:
+    def __init__(self, graph: Graph, budget: Budget | None = None) -> None:
         self.graph = graph
         self.budget = budget or Budget()
         self._nodes: dict[str, Node | None] = {}
@@ -62,7 +61,7 @@ class Context:
         """The entity ``uri``, or ``None`` when the store does not know it or it is deleted."""
         if uri not in self._nodes:
             self.budget.check()
-            state = self.graph.store.state(uri)
+            state = self.graph.state(uri)
             alive = state is not None and state.state is not HydrationState.DELETED
             self._nodes[uri] = Node(self, uri, state) if alive else None
         return self._nodes[uri]
@@ -86,13 +85,9 @@ class Node:
         found = self._read.get(predicate)
         if found is None:
             self._context.budget.check()
-            quads = self._context.graph.store.current.quads_for_pattern(
-                self._subject, NamedNode(predicate), None
-            )
+            quads = self._context.graph.quads(self._subject, NamedNode(predicate))
             found = self._read[predicate] = [
-                (q.object, q.graph_name == INFERRED_GRAPH)
-                for q in quads
-                if is_fact_graph(q.graph_name)
+                (q.object, q.graph_name == INFERRED_GRAPH) for q in quads
             ]
         return found
 

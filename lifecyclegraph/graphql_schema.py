@@ -63,7 +63,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from lifecyclegraph.errors import GraphQLTooComplexError, InvalidUriError
-from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.graphql_limits import (
     Analysis,
     Budget,
@@ -628,7 +628,7 @@ def _document(schema: GraphQLSchema, query: str, max_tokens: int) -> _Prepared:
 
 def execute(
     schema: GraphQLSchema,
-    graph: LifecycleGraph,
+    graph: Graph,
     query: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,

@@ -49,7 +49,7 @@ class Service:
         if config.search.enabled:
             self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
         self.sources = sources or Sources(config)
-        path = self.graph.store.path
+        path = self.graph.path
         self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")
         # The child builds its sources from the configuration: sources handed in here
         # (tests' scripted clients) can only hydrate in this process.

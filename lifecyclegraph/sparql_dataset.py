@@ -33,9 +33,14 @@ False
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DATASET_OPTIONS", "has_dataset_clause", "query_options"]
+from pyoxigraph import NamedNode
+
+from lifecyclegraph.errors import QueryRequestError
+
+__all__ = ["DATASET_OPTIONS", "has_dataset_clause", "protocol_options", "query_options"]
 
 #: Oxigraph's ``Store.query`` options that choose the default graph.
 DATASET_OPTIONS = ("default_graph", "use_default_graph_as_union")
@@ -86,3 +91,33 @@ def query_options(query: str, **options: Any) -> dict[str, Any]:
     if any(name in options for name in DATASET_OPTIONS) or has_dataset_clause(query):
         return options
     return {**options, "use_default_graph_as_union": True}
+
+
+def protocol_options(
+    default_graphs: Sequence[str] | None, named_graphs: Sequence[str] | None
+) -> dict[str, Any]:
+    """Oxigraph's query options for a dataset given by the SPARQL protocol's
+    ``default-graph-uri`` and ``named-graph-uri``: it replaces the query's ``FROM`` and
+    ``FROM NAMED``, and graphs it does not list are not part of it (SPARQL 1.1
+    Protocol, section 2.1.4).
+
+    >>> protocol_options(["urn:g"], None)
+    {'default_graph': [<NamedNode value=urn:g>], 'named_graphs': []}
+
+    Raises:
+        QueryRequestError: a graph that is not an IRI, named with its parameter.
+    """
+    return {
+        "default_graph": _graphs(default_graphs, "default-graph-uri"),
+        "named_graphs": _graphs(named_graphs, "named-graph-uri"),
+    }
+
+
+def _graphs(iris: Sequence[str] | None, parameter: str) -> list[NamedNode]:
+    nodes = []
+    for iri in iris or ():
+        try:
+            nodes.append(NamedNode(iri))
+        except ValueError as error:
+            raise QueryRequestError(f"{parameter} {iri!r} is not an IRI: {error}") from None
+    return nodes

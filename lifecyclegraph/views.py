@@ -1,8 +1,8 @@
 """JSON views of the graph for readers: an entity, its history, why a fact holds.
 
 The REST API returns these views as they are; a Python caller gets the same
-dictionaries. Every view takes the :class:`~lifecyclegraph.graph.LifecycleGraph`
-(or a :class:`~lifecyclegraph.graph.GraphAsOf`) and plain values.
+dictionaries. Every view takes the graph (:class:`~lifecyclegraph.graph.door.Graph`,
+or :class:`~lifecyclegraph.graph.door.PastGraph` for a past time) and plain values.
 
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory(rules=True)
@@ -34,7 +34,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from lifecyclegraph.entity import Entity, Relationship
 from lifecyclegraph.facts import from_literal
-from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
+from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.store import EntityState, HydrationState, SnapshotInfo
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.vocab import PREFIXES, compact, expand
@@ -106,10 +106,10 @@ def snapshot_view(info: SnapshotInfo) -> dict[str, Any]:
     }
 
 
-def deletion_view(graph: LifecycleGraph | GraphAsOf, uri: str) -> dict[str, Any] | None:
+def deletion_view(graph: Graph | PastGraph, uri: str) -> dict[str, Any] | None:
     """When and by which source an entity was deleted; ``None`` if it is not deleted.
 
-    With a :class:`~lifecyclegraph.graph.GraphAsOf`, as the graph was at that time: an
+    With a :class:`~lifecyclegraph.graph.door.PastGraph`, as the graph was then: an
     entity deleted later, or never known, is ``None``. The answer is the tombstone's
     :func:`snapshot_view`, so ``observedAt`` is the deletion time.
 
@@ -128,11 +128,11 @@ def deletion_view(graph: LifecycleGraph | GraphAsOf, uri: str) -> dict[str, Any]
     >>> deletion_view(graph.as_of(t0), "aip://model/registry/m") is None
     True
     """
-    if isinstance(graph, GraphAsOf):
-        info = graph.store.snapshot_at(uri, graph.when)
+    if isinstance(graph, PastGraph):
+        info = graph.snapshot_of(uri)
     else:
-        state = graph.store.state(uri)
-        info = graph.store.snapshot(state.current_snapshot) if state is not None else None
+        state = graph.state(uri)
+        info = graph.snapshot(state.current_snapshot) if state is not None else None
     if info is None or info.kind is not HydrationState.DELETED:
         return None
     return snapshot_view(info)
@@ -172,7 +172,7 @@ def _relationship(
 
 
 def entity_view(
-    graph: LifecycleGraph | GraphAsOf,
+    graph: Graph | PastGraph,
     uri: str,
     *,
     explain_link: ExplainLink | None = None,
@@ -190,20 +190,18 @@ def entity_view(
     entity = graph.entity(uri)
     if entity is None:
         return None
-    store = graph.store
     cache: dict[str, SnapshotInfo | None] = {}
 
     def snapshots(iri: str) -> SnapshotInfo | None:
         if iri not in cache:
             try:
-                cache[iri] = store.snapshot(iri)
+                cache[iri] = graph.snapshot(iri)
             except KeyError:
                 cache[iri] = None
         return cache[iri]
 
     outgoing = [_relationship(r, "out", snapshots, explain_link) for r in entity.outgoing[:limit]]
     incoming = [_relationship(r, "in", snapshots, explain_link) for r in entity.incoming[:limit]]
-    state = store.state(uri) if isinstance(graph, LifecycleGraph) else None
     return {
         "uri": entity.uri,
         "types": [compact(t) for t in entity.types],
@@ -213,12 +211,12 @@ def entity_view(
         "relationships": outgoing + incoming,
         "counts": {"outgoing": len(entity.outgoing), "incoming": len(entity.incoming)},
         "truncated": len(entity.outgoing) > limit or len(entity.incoming) > limit,
-        "freshness": _freshness(state, entity.snapshot),
-        "asOf": _time(graph.when) if isinstance(graph, GraphAsOf) else None,
+        "freshness": _freshness(entity.state, entity.snapshot),
+        "asOf": _time(graph.when) if isinstance(graph, PastGraph) else None,
     }
 
 
-def entity_jsonld(graph: LifecycleGraph | GraphAsOf, uri: str) -> dict[str, Any] | None:
+def entity_jsonld(graph: Graph | PastGraph, uri: str) -> dict[str, Any] | None:
     """An entity as a JSON-LD node (asserted and inferred statements), or ``None``."""
     entity: Entity | None = graph.entity(uri)
     if entity is None:
@@ -243,7 +241,7 @@ def _jsonld_literal(value: Any) -> Any:
     return json_value(value)
 
 
-def history_view(graph: LifecycleGraph, uri: str) -> dict[str, Any] | None:
+def history_view(graph: Graph, uri: str) -> dict[str, Any] | None:
     """Every snapshot of an entity, oldest first, with the facts each one holds;
     ``None`` if the entity is unknown."""
     infos = graph.history(uri)
@@ -270,9 +268,7 @@ def _term(term: Any) -> Any:
     return str(term)
 
 
-def explanation_view(
-    graph: LifecycleGraph, subject: str, predicate: str, obj: str
-) -> dict[str, Any] | None:
+def explanation_view(graph: Graph, subject: str, predicate: str, obj: str) -> dict[str, Any] | None:
     """Why a fact holds, as a JSON tree; ``None`` if it does not hold (or the graph runs
     no rules).
 
@@ -280,7 +276,7 @@ def explanation_view(
     derived it (location and the steward's comment) and its ``premises``; asserted
     leaves list the snapshots that assert them (snapshot, source, time, event).
     """
-    if graph.rules is None:
+    if not graph.has_rules:
         return None
     term: Any = NamedNode(obj) if _looks_like_iri(obj) else obj
     tree = graph.explain(subject, expand(predicate), term)

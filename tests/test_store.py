@@ -369,3 +369,70 @@ def test_inferred_facts_are_apart_from_asserted_ones_and_visible_to_plain_sparql
     assert edge.inferred and edge.snapshot is None
     graph.store.apply_inferred([], [derived])
     assert not graph.sparql(f"ASK {{ <{MODEL}> lg:owningTeam ?t }}")
+
+
+def test_quads_are_facts_of_the_current_state_never_bookkeeping_or_archived(graph):
+    from pyoxigraph import Triple
+
+    from lifecyclegraph.vocab import INFERRED_GRAPH
+
+    graph.write(model("v1"), source="registry", observed_at=at(0))
+    graph.write(model("v2"), source="registry", observed_at=at(1))
+    derived = Triple(NamedNode(MODEL), LG.owningTeam, NamedNode("aip://team/identity/p13n"))
+    graph.store.apply_inferred([derived], [])
+    store, node = graph.store, NamedNode(MODEL)
+    current = graph.history(MODEL)[-1].iri
+    every = list(store.quads(node))
+    assert {q.predicate.value for q in every} == {
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        LG.name.value,
+        LG.owningTeam.value,
+    }
+    assert {q.graph_name.value for q in every} == {current, INFERRED_GRAPH.value}
+    assert [q.object.value for q in store.quads(node, LG.name)] == ["v2"]
+    assert [q.object for q in store.quads(node, inferred=True)] == [derived.object]
+    assert {q.graph_name.value for q in store.quads(node, inferred=False)} == {current}
+    # the bookkeeping (lg:hydrationState, ...) sits in the default graph: never a fact
+    assert store.state(MODEL) is not None
+    assert not [q for q in store.quads(node) if q.predicate == LG.hydrationState]
+
+
+def test_history_quads_hold_every_snapshot_and_a_past_view_keeps_those_live_then(graph):
+    from lifecyclegraph.store import PastView
+
+    feature = "aip://feature/featurestore/f"
+    graph.write(model("v1"), source="registry", observed_at=at(0))
+    graph.write(model("v2"), source="registry", observed_at=at(2))
+    graph.write(
+        Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:usedBy": Ref(MODEL)}),
+        source="featurestore",
+        observed_at=at(1),
+    )
+    graph.delete(feature, source="featurestore", observed_at=at(3))
+    store = graph.store
+    names_ever = {q.object.value for q in store.history_quads(NamedNode(MODEL), LG.name)}
+    assert names_ever == {"v1", "v2"}
+    before, between, after = (PastView(store, at(h)) for h in (0.5, 1.5, 3.5))
+    assert [q.object.value for q in before.quads(NamedNode(MODEL), LG.name)] == ["v1"]
+    assert [q.subject.value for q in between.quads(None, None, NamedNode(MODEL))] == [feature]
+    assert list(after.quads(None, None, NamedNode(MODEL))) == []  # the feature was deleted
+    assert after.snapshot_at(feature).kind is HydrationState.DELETED
+    assert before.snapshot_at(feature) is None
+    assert between.entities() == [feature, MODEL]
+    assert bool(before.query(f'ASK {{ <{MODEL}> lg:name "v1" }}'))
+    with pytest.raises(ValueError, match="time zone"):
+        PastView(store, datetime(2026, 1, 1))
+
+
+def test_snapshot_and_quad_counts_follow_the_writes(graph):
+    store = graph.store
+    assert (store.snapshot_count(), store.quad_count()) == (0, 0)
+    graph.write(model("v1"), source="registry", observed_at=at(0))
+    written = store.quad_count()
+    graph.write(model("v1"), source="registry", observed_at=at(1))  # seen again: no snapshot
+    assert store.snapshot_count() == 1
+    assert store.quad_count() == written
+    graph.write(model("v2"), source="registry", observed_at=at(2))
+    graph.delete(MODEL, source="registry", observed_at=at(3))
+    assert store.snapshot_count() == 3
+    assert store.quad_count() == len(store.current) > 0

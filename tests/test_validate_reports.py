@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.cli import main
 from lifecyclegraph.example import load_example
+from lifecyclegraph.graph.quality import validate_store
 from lifecyclegraph.ontology import shipped_dir
 from lifecyclegraph.validation.findings import Finding, Report
 from lifecyclegraph.validation.formats import render
 from lifecyclegraph.validation.lint import lint_model
 from lifecyclegraph.validation.model import ModelDirs
-from lifecyclegraph.validation.run import validate_data, validate_store
+from lifecyclegraph.validation.run import validate_data
 from lifecyclegraph.validation.sources import ModelSources, display_path
 from lifecyclegraph.validation.turtle import Position
 

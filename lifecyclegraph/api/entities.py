@@ -1,7 +1,7 @@
 """The read API under ``/api/v1``: an entity, its history, lineage, impact, explanations.
 
 Each route checks its parameters and calls one function of :mod:`lifecyclegraph.views`
-or :mod:`lifecyclegraph.lineage`. An entity's URI goes in the path
+or :mod:`lifecyclegraph.graph.lineage`. An entity's URI goes in the path
 (``/api/v1/entities/aip://model/registry/m``) or, for URIs whose resource id holds an
 escaped ``/``, in the query (``/api/v1/entity?uri=...``).
 """
@@ -25,9 +25,8 @@ from lifecyclegraph.api.models import (
 )
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import InvalidUriError
-from lifecyclegraph.graph import GraphAsOf, LifecycleGraph
-from lifecyclegraph.lineage import UnknownTypeError, impact, lineage
-from lifecyclegraph.store import HydrationState
+from lifecyclegraph.graph.door import Graph, PastGraph
+from lifecyclegraph.graph.lineage import UnknownTypeError
 from lifecyclegraph.views import (
     check_uri,
     deletion_view,
@@ -76,7 +75,7 @@ Depth = Annotated[int, Query(ge=1, le=100)]
 Types = Annotated[list[str] | None, Query(description="keep only these classes")]
 
 
-def _graph(request: Request) -> LifecycleGraph:
+def _graph(request: Request) -> Graph:
     return request.app.state.service.graph
 
 
@@ -87,7 +86,7 @@ def _uri(uri: str) -> str:
         raise Problem(400, "Bad Request", str(error)) from None
 
 
-def _missing(graph: LifecycleGraph | GraphAsOf, uri: str, when: str = "") -> Problem:
+def _missing(graph: Graph | PastGraph, uri: str, when: str = "") -> Problem:
     """``410 Gone`` for a deleted entity (with when, and which source said so), else
     ``404 Not Found``."""
     tombstone = deletion_view(graph, uri)
@@ -101,14 +100,6 @@ def _missing(graph: LifecycleGraph | GraphAsOf, uri: str, when: str = "") -> Pro
         deleted_by=tombstone["source"],
         snapshot=tombstone["snapshot"],
     )
-
-
-def _known(graph: LifecycleGraph, uri: str) -> str:
-    _uri(uri)
-    state = graph.store.state(uri)
-    if state is None or state.state is HydrationState.DELETED:
-        raise _missing(graph, uri)
-    return uri
 
 
 def _explain_link(request: Request) -> Any:
@@ -248,11 +239,12 @@ def get_lineage(
     and the direct edges between them; ``type`` (repeatable) keeps nodes of those
     classes only."""
     graph = _graph(request)
-    root = _known(graph, uri)
     try:
-        view = lineage(graph, root, direction=direction, depth=depth, types=type or ())  # type: ignore[arg-type]
+        view = graph.lineage(_uri(uri), direction=direction, depth=depth, types=type or ())  # type: ignore[arg-type]
     except UnknownTypeError as error:
         raise Problem(400, "Bad Request", str(error), known=error.known) from None
+    if view is None:
+        raise _missing(graph, uri)
     return JSONResponse(view)
 
 
@@ -265,7 +257,10 @@ def get_lineage(
 def get_impact(request: Request, uri: UriQuery) -> JSONResponse:
     """Every entity downstream, their owners and teams, and the A/B tests running them."""
     graph = _graph(request)
-    return JSONResponse(impact(graph, _known(graph, uri)))
+    view = graph.impact(_uri(uri))
+    if view is None:
+        raise _missing(graph, uri)
+    return JSONResponse(view)
 
 
 @router.get(
@@ -302,6 +297,6 @@ def explain_fact(
     except ValueError as error:
         raise Problem(400, "Bad Request", f"not a fact: {error}") from None
     if view is None:
-        why = "" if graph.rules is not None else " (the rule engine is off on this server)"
+        why = "" if graph.has_rules else " (the rule engine is off on this server)"
         raise Problem(404, "Not Found", f"the fact does not hold{why}: <{s}> {p} {o}")
     return JSONResponse(view)

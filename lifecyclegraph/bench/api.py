@@ -99,7 +99,7 @@ def run_api_bench(entities: int = 100_000, samples: int = 200, seed: int = 3) ->
     if engine is None or engine.error is not None or not engine.running:
         raise RuntimeError(f"the rule engine did not derive the graph: {engine and engine.error}")
     count_derived = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{INFERRED_GRAPH.value}> {{ ?s ?p ?o }} }}"
-    derived = int(next(iter(store.query(count_derived)))["n"].value)
+    derived = int(next(iter(graph.sparql(count_derived)))["n"].value)
     gc.collect()
 
     # None of the three requests reads the search index; building it (Whoosh, pure

@@ -242,11 +242,10 @@ def _change_to_visible(backend_name: str, path: Path, count: int) -> dict[str, f
     from lifecyclegraph.config import SearchConfig
     from lifecyclegraph.facts import Facts, Ref
     from lifecyclegraph.graph import LifecycleGraph
-    from lifecyclegraph.search.index import SearchIndex
 
-    graph = LifecycleGraph.in_memory()
     config = SearchConfig.model_validate({"backend": backend_name, "path": path})
-    index = SearchIndex.attach(graph.store, config, update=False)  # keep what is there
+    graph = LifecycleGraph.in_memory(search=config)
+    index = graph.open_search(update=False)  # keep what is there
     samples = []
     for n in range(count):
         uri, name = f"aip://model/bench/fresh-{n}", f"fresh {n} model"
@@ -256,7 +255,7 @@ def _change_to_visible(backend_name: str, path: Path, count: int) -> dict[str, f
         while uri not in index.search(name, facets=False).uris:
             time.sleep(0.002)
         samples.append((time.perf_counter() - t) * 1000)
-    index.close()
+    graph.close()
     return _percentiles(samples)
 
 

@@ -6,28 +6,31 @@ some events were rejected); 2 the input or the configuration is bad.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from lifecyclegraph.config import Config, load_config
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.cli import (
+    bench,
+    demo,
+    ingest,
+    model,
+    query,
+    rules,
+    sandbox,
+    search,
+    serve,
+    steward,
+)
+from lifecyclegraph.cli.context import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    Group,
+    config_of,
+)
 
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_BAD_INPUT = 2
-
-
-class Group(click.Group):
-    """A click group that turns lifecyclegraph errors into a message and exit code 2."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except LifecycleGraphError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+__all__ = ["EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_OK", "config_of", "main"]
 
 
 @click.group(cls=Group)
@@ -56,53 +59,25 @@ def main(ctx: click.Context, config_path: Path | None, store_path: Path | None) 
     ctx.obj["store_override"] = store_path
 
 
-def config_of(ctx: click.Context) -> Config:
-    """The configuration, with ``--store`` applied (errors name the file and key)."""
-    config = load_config(ctx.obj.get("config_path"))
-    override = ctx.obj.get("store_override")
-    if override is not None:
-        config = config.model_copy(
-            update={"store": config.store.model_copy(update={"path": override})}
-        )
-    return config
-
-
-def _register() -> None:
-    from lifecyclegraph.cli import (
-        bench,
-        demo,
-        ingest,
-        model,
-        query,
-        rules,
-        sandbox,
-        search,
-        serve,
-        steward,
-    )
-
-    for command in (
-        demo.demo,
-        query.sparql,
-        query.entity,
-        query.history,
-        bench.bench,
-        serve.serve,
-        ingest.ingest,
-        ingest.deadletters,
-        ingest.reconcile,
-        ingest.enrich,
-        ingest.status,
-        steward.validate,
-        steward.lint,
-        model.model,
-        sandbox.sandbox,
-        rules.rules,
-        rules.explain,
-        search.search,
-        search.reindex,
-    ):
-        main.add_command(command)
-
-
-_register()
+for _command in (
+    demo.demo,
+    query.sparql,
+    query.entity,
+    query.history,
+    bench.bench,
+    serve.serve,
+    ingest.ingest,
+    ingest.deadletters,
+    ingest.reconcile,
+    ingest.enrich,
+    ingest.status,
+    steward.validate,
+    steward.lint,
+    model.model,
+    sandbox.sandbox,
+    rules.rules,
+    rules.explain,
+    search.search,
+    search.reindex,
+):
+    main.add_command(_command)

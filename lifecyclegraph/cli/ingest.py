@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import click
 
-from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.ingest.worker import PassResult
 from lifecyclegraph.service import Service

@@ -50,7 +50,7 @@ def model_options(function: F) -> F:
 
 def resolve_model(ctx: click.Context, **given: Path | None) -> ModelDirs:
     """The model folders of the options ``given`` and the configuration of ``ctx``."""
-    from lifecyclegraph.cli import config_of
+    from lifecyclegraph.cli.context import config_of
 
     config = config_of(ctx)
     return ModelDirs.resolve(config.model, config_file=config.source_file, **given)

@@ -8,13 +8,7 @@ from typing import Any
 
 import click
 
-from lifecyclegraph.graph import LifecycleGraph
-
-
-def _open(ctx: click.Context) -> LifecycleGraph:
-    from lifecyclegraph.cli import config_of
-
-    return LifecycleGraph.open(config_of(ctx).store.path)
+from lifecyclegraph.cli.context import open_graph
 
 
 @click.command()
@@ -26,7 +20,7 @@ def sparql(ctx: click.Context, query: str) -> None:
     QUERY is the query text, or - to read it from standard input.
     """
     text = sys.stdin.read() if query == "-" else query
-    with _open(ctx) as graph:
+    with open_graph(ctx) as graph:
         result = graph.sparql(text)
         if isinstance(result, bool):
             click.echo("true" if result else "false")
@@ -46,7 +40,7 @@ def sparql(ctx: click.Context, query: str) -> None:
 @click.pass_context
 def entity(ctx: click.Context, uri: str) -> None:
     """Print an entity's current view as JSON."""
-    with _open(ctx) as graph:
+    with open_graph(ctx) as graph:
         found = graph.entity(uri)
         if found is None:
             click.echo(f"error: no current entity {uri}", err=True)
@@ -59,7 +53,7 @@ def entity(ctx: click.Context, uri: str) -> None:
 @click.pass_context
 def history(ctx: click.Context, uri: str) -> None:
     """Print every snapshot of an entity, oldest first."""
-    with _open(ctx) as graph:
+    with open_graph(ctx) as graph:
         for info in graph.history(uri):
             click.echo(
                 f"{info.observed_at.isoformat()}\t{info.kind.value}\t{info.source}\t"

@@ -11,10 +11,9 @@ from typing import Any
 
 import click
 
-from lifecyclegraph.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED
+from lifecyclegraph.cli.context import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, open_graph
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
-from lifecyclegraph.graph import LifecycleGraph
 
 
 def _program() -> Any:
@@ -68,14 +67,9 @@ def check() -> None:
 def run(ctx: click.Context, limit: int | None) -> None:
     """Derive every fact from the store's current state into its inferred graph and
     print how many derived facts each predicate has."""
-    from lifecyclegraph.cli import config_of
-    from lifecyclegraph.rules.engine import RuleEngine
-    from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
-
     program = _program()
-    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
-        engine = RuleEngine(graph.store, program, limit=limit or DEFAULT_LIMIT)
-        report = engine.materialize()
+    with open_graph(ctx) as graph:
+        report = graph.materialize(program=program, limit=limit)
     width = max((len(name) for name in report.counts), default=10)
     for name, count in report.counts.items():
         click.echo(f"{name:{width}}  {count:>10,}")
@@ -104,14 +98,13 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     value: '<aip://model/registry/m-v5> lg:associatedAbTest ?test'.
     Exits 1 if no fact matches.
     """
-    from lifecyclegraph.cli import config_of
     from lifecyclegraph.rules.parser import parse_pattern
     from lifecyclegraph.rules.program import Const
 
     subject, predicate, obj = (
         t.term if isinstance(t, Const) else None for t in parse_pattern(pattern)
     )
-    with LifecycleGraph.open(config_of(ctx).store.path) as graph:
+    with open_graph(ctx) as graph:
         trees = graph.explain_all(subject, predicate, obj, limit=limit)
     if not trees:
         click.echo(f"no fact matches {pattern}", err=True)

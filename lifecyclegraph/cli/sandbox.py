@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lifecyclegraph.cli import EXIT_BAD_INPUT
+from lifecyclegraph.cli.context import EXIT_BAD_INPUT
 
 
 @click.command()

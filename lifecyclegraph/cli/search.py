@@ -9,17 +9,11 @@ import time
 
 import click
 
-from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, open_graph
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.search import CheckReport, SearchIndex, SearchResults
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
-
-
-def _open(ctx: click.Context) -> LifecycleGraph:
-    config = config_of(ctx)
-    return LifecycleGraph.open(config.store.path, search=config.search)
 
 
 @click.command()
@@ -55,7 +49,7 @@ def search(
     Filters of the same kind combine with OR, different kinds with AND. Facet counts
     are over every match. Exits with 2 for an unknown type or domain.
     """
-    with _open(ctx) as graph:
+    with open_graph(ctx) as graph:
         if check:
             _check(graph.open_search(update=False), as_json)
             return
@@ -88,7 +82,7 @@ def reindex(ctx: click.Context, check: bool, repair: bool, as_json: bool) -> Non
 
     With --check, compare the index with the store and exit with 1 if they differ.
     """
-    with _open(ctx) as graph:
+    with open_graph(ctx) as graph:
         if check or repair:
             index = graph.open_search(update=False)
             if check:

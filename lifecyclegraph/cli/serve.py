@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lifecyclegraph.cli import config_of
+from lifecyclegraph.cli.context import config_of
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.errors import ConfigError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from lifecyclegraph.cli import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import current_model, model_options
 from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.validation.findings import Report
@@ -104,7 +104,8 @@ def validate(
     property shape) with the shape's file:line, and has an id that is the same from one
     run to the next. Try a candidate shapes folder with --shapes DIR.
     """
-    from lifecyclegraph.validation.run import validate_data, validate_store
+    from lifecyclegraph.graph.quality import validate_store
+    from lifecyclegraph.validation.run import validate_data
 
     dirs = current_model()
     if files:

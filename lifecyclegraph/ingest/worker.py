@@ -29,7 +29,7 @@ from lifecyclegraph.events import (
     parse_event,
 )
 from lifecyclegraph.facts import Facts, term_value
-from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
@@ -102,7 +102,7 @@ class Ingestor:
 
     def __init__(
         self,
-        graph: LifecycleGraph,
+        graph: Graph,
         sources: Sources,
         journal: Journal,
         validator: Validator | None = None,
@@ -176,7 +176,7 @@ class Ingestor:
         """Queue every known entity (parts through their parents) to be read again."""
         items = []
         for uri in self.graph.entities():
-            state = self.graph.store.state(uri)
+            state = self.graph.state(uri)
             if state is None or state.part_of is not None:
                 continue
             items.append((uri, self._type_of(uri)))
@@ -194,7 +194,7 @@ class Ingestor:
         now = datetime.now(UTC)
         items = []
         for uri in self.graph.entities():
-            state = self.graph.store.state(uri)
+            state = self.graph.state(uri)
             if state is None or state.part_of is not None:
                 continue
             if state.state is HydrationState.REFERENCED or (
@@ -298,7 +298,7 @@ class Ingestor:
         retry: list[tuple[WorkItem, float, str]] = []
         dropped: list[tuple[WorkItem, str]] = []
         writes: list[tuple[Facts, Observation]] = []
-        stubs: list[tuple[str, NamedNode, Observation]] = []
+        stubs: list[tuple[str, str, Observation]] = []
         deletes: list[tuple[str, Observation]] = []
         findings: list[tuple[str, bool, dict[str, Any] | None]] = []
         for item, outcome in zip(items, outcomes, strict=True):
@@ -327,15 +327,15 @@ class Ingestor:
         for res in self.graph.write_many(writes):
             result.count(res.outcome.value)
         new_stubs = []
-        for res in self.graph.store.reference_many(stubs):
+        for res in self.graph.reference_many(stubs):
             if res.outcome is Outcome.REFERENCED:
                 result.count(res.outcome.value)
                 new_stubs.append(res.uri)
-        for res in self.graph.store.delete_many(deletes):
+        for res in self.graph.delete_many(deletes):
             result.count(res.outcome.value)
         touched = [f.uri for facts, _ in writes for f in facts.flatten()]
         touched += new_stubs + [uri for uri, _ in deletes]
-        self.graph.store.mark_enriched(touched, datetime.now(UTC))
+        self.graph.mark_enriched(touched, datetime.now(UTC))
         result.write_seconds = time.perf_counter() - written
         if self.enrich and new_stubs:
             self.journal.enqueue(((uri, self._type_of(uri)) for uri in new_stubs), "stub")
@@ -479,7 +479,7 @@ class Ingestor:
         item: WorkItem,
         hydrated: Hydrated,
         writes: list[tuple[Facts, Observation]],
-        stubs: list[tuple[str, NamedNode, Observation]],
+        stubs: list[tuple[str, str, Observation]],
         deletes: list[tuple[str, Observation]],
         findings: list[tuple[str, bool, dict[str, Any] | None]],
         result: PassResult,
@@ -487,11 +487,11 @@ class Ingestor:
         platform = AipUri.parse(item.uri).platform_id
         obs = Observation(platform, hydrated.observed_at, item.last_event_id)
         if hydrated.facts is None:
-            if self.graph.store.state(item.uri) is None:
+            if self.graph.state(item.uri) is None:
                 # Never seen, and not at its source (yet, or any more): remember the URI as
                 # a deleted entity, so that reconcile reads it again if it appears later
                 # and its own event is lost.
-                stubs.append((item.uri, NamedNode(self._class_for(item)), obs))
+                stubs.append((item.uri, self._class_for(item), obs))
             deletes.append((item.uri, obs))
             if hydrated.uri != item.uri:
                 deletes.append((hydrated.uri, obs))
@@ -514,7 +514,7 @@ class Ingestor:
             return
         findings.append((hydrated.facts.uri, False, report.as_dict() if report.results else None))
         writes.append((hydrated.facts, obs))
-        stubs.extend((uri, NamedNode(cls), obs) for uri, cls in hydrated.references.items())
+        stubs.extend((uri, cls, obs) for uri, cls in hydrated.references.items())
         if item.uri not in uris:
             deletes.append((item.uri, obs))  # a part its parent no longer has
 
@@ -526,13 +526,16 @@ class Ingestor:
         return self.sources.provider_for(uri).component_types[uri.component_type]
 
     def _is_stub(self, uri: str) -> bool:
-        state = self.graph.store.state(uri)
+        state = self.graph.state(uri)
         return state is not None and state.state is HydrationState.REFERENCED
 
     def _dangling(self, uri: str) -> dict[str, Any]:
         """The quality finding for a reference whose target its source does not have."""
         referrers = sorted(
-            {term_value(t.subject) for t in self.graph.store.asserted(None, None, NamedNode(uri))}
+            {
+                term_value(q.subject)
+                for q in self.graph.quads(None, None, NamedNode(uri), inferred=False)
+            }
         )
         return {
             "conforms": True,
@@ -544,7 +547,8 @@ class Ingestor:
         }
 
     def _types_of(self, iri: str) -> set[str]:
-        return {term_value(t.object) for t in self.graph.store.asserted(NamedNode(iri), RDF_TYPE)}
+        asserted = self.graph.quads(NamedNode(iri), RDF_TYPE, inferred=False)
+        return {term_value(q.object) for q in asserted}
 
     def _type_of(self, uri: str) -> str | None:
         types = self._types_of(uri)

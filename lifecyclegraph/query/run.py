@@ -22,7 +22,6 @@ from itertools import islice
 from typing import Any
 
 from pyoxigraph import (
-    NamedNode,
     Quad,
     QueryBoolean,
     QueryResultsFormat,
@@ -36,7 +35,6 @@ from pyoxigraph import (
 from lifecyclegraph.errors import (
     NotAcceptableError,
     QueryEvaluationError,
-    QueryRequestError,
     ResultLimitError,
 )
 from lifecyclegraph.query.formats import (
@@ -48,7 +46,7 @@ from lifecyclegraph.query.formats import (
     negotiate,
 )
 from lifecyclegraph.query.safety import check_query, oxigraph_syntax_error
-from lifecyclegraph.sparql_dataset import query_options
+from lifecyclegraph.sparql_dataset import protocol_options, query_options
 from lifecyclegraph.vocab import PREFIXES
 
 __all__ = ["QueryRequest", "QueryResult", "evaluate"]
@@ -137,25 +135,10 @@ def _too_many(limit: int, what: str) -> ResultLimitError:
     )
 
 
-def _graphs(iris: Sequence[str] | None, parameter: str) -> list[NamedNode]:
-    nodes = []
-    for iri in iris or ():
-        try:
-            nodes.append(NamedNode(iri))
-        except ValueError as error:
-            raise QueryRequestError(f"{parameter} {iri!r} is not an IRI: {error}") from None
-    return nodes
-
-
 def _dataset_options(request: QueryRequest) -> dict[str, Any]:
     if request.default_graphs is None and request.named_graphs is None:
         return query_options(request.query)  # FROM and FROM NAMED, or the union
-    # A dataset given by the protocol replaces the query's FROM and FROM NAMED; graphs
-    # it does not list are not part of it (SPARQL 1.1 Protocol, section 2.1.4).
-    return {
-        "default_graph": _graphs(request.default_graphs, "default-graph-uri"),
-        "named_graphs": _graphs(request.named_graphs, "named-graph-uri"),
-    }
+    return protocol_options(request.default_graphs, request.named_graphs)
 
 
 def _choose(accept: str | None, offers: tuple[str, ...], what: str) -> str:

@@ -45,7 +45,7 @@ from types import CodeType
 from typing import Any
 
 from lifecyclegraph.rules.builtins import BUILTINS, compare
-from lifecyclegraph.rules.compiler import Plan, Step
+from lifecyclegraph.rules.plan import Plan, Step
 from lifecyclegraph.rules.program import Atom, Builtin, Comparison, Const, Negation, Term, Var
 from lifecyclegraph.rules.relation import Relation, TermTable
 

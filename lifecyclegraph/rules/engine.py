@@ -43,8 +43,9 @@ from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator, UpdateResult
 from lifecyclegraph.rules.explain import Explanation, explain
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.rules.relation import Fact
-from lifecyclegraph.store import Delta, SnapshotInfo, SnapshotStore
-from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
+from lifecyclegraph.store.port import StorePort
+from lifecyclegraph.store.values import Delta, SnapshotInfo
+from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, compact, expand
 
 __all__ = ["MaterializeReport", "RuleEngine"]
 
@@ -90,7 +91,7 @@ class RuleEngine:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: StorePort,
         program: CompiledProgram | None = None,
         *,
         limit: int = DEFAULT_LIMIT,
@@ -441,11 +442,12 @@ class RuleEngine:
         if triple is None:
             return ()
         infos = []
-        for quad in self.store.current.quads_for_pattern(
-            triple.subject, triple.predicate, triple.object, None
-        ):
+        subject, obj = triple.subject, triple.object
+        if not isinstance(subject, NamedNode) or not isinstance(obj, NamedNode | Literal):
+            return ()  # asserted facts are about IRIs, with an IRI or a literal
+        for quad in self.store.quads(subject, triple.predicate, obj, inferred=False):
             graph = quad.graph_name
-            if isinstance(graph, NamedNode) and graph.value.startswith(SNAPSHOT_PREFIX):
+            if isinstance(graph, NamedNode):  # a snapshot graph
                 infos.append(self.store.snapshot(graph.value))
         return tuple(sorted(infos, key=lambda i: i.observed_at))
 

@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifecyclegraph.errors import RuleLimitError
-from lifecyclegraph.rules.compiler import CompiledProgram, CompiledRule, CompiledStratum, Variant
+from lifecyclegraph.rules.compiler import CompiledProgram
+from lifecyclegraph.rules.plan import CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
 from lifecyclegraph.rules.relation import Fact, Relation, TermTable
 

@@ -41,9 +41,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecyclegraph.rules.compiler import CompiledRule
 from lifecyclegraph.rules.evaluate import Evaluator
 from lifecyclegraph.rules.linear import internal_base
+from lifecyclegraph.rules.plan import CompiledRule
 from lifecyclegraph.rules.program import Atom, Negation, Rule, is_helper, show_predicate, show_term
 from lifecyclegraph.rules.relation import Fact
 

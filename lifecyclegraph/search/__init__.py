@@ -12,7 +12,8 @@ from lifecyclegraph.search.backend import (
     SearchQueryError,
     SearchResults,
 )
-from lifecyclegraph.search.documents import Document, DocumentBuilder, TypeCatalog
+from lifecyclegraph.search.builder import DocumentBuilder
+from lifecyclegraph.search.documents import Document, TypeCatalog
 from lifecyclegraph.search.index import CheckReport, Discrepancy, SearchIndex, open_backend
 
 __all__ = [

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.errors import SearchError, SearchQueryError
 from lifecyclegraph.search.documents import Document
 
 __all__ = [
@@ -31,14 +31,6 @@ __all__ = [
 FACETS = ("type", "owner", "tag", "domain")
 #: Facet counts give this many values per facet, the most frequent first.
 FACET_SIZE = 20
-
-
-class SearchError(LifecycleGraphError, OSError):
-    """The search index could not be opened, read or written."""
-
-
-class SearchQueryError(LifecycleGraphError, ValueError):
-    """A search request is invalid (an unknown type or domain, a bad page)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,10 @@
-"""Search documents: a pure function from the graph to what the index holds for one URI.
+"""Search documents: what the index holds for one URI, and how search names types.
 
 The index is derived data. Everything in a :class:`Document` is read from the
-store's current asserted facts and from the ontology (type labels and domains),
-so the index can be thrown away and rebuilt at any time, and a document's
-:attr:`~Document.version` (a content hash) tells whether the index holds the
-current one.
-
->>> from lifecyclegraph import LifecycleGraph
->>> from lifecyclegraph.example import MODEL, load_example
->>> graph = LifecycleGraph.in_memory()
->>> _ = load_example(graph)
->>> doc = DocumentBuilder(graph.store).document(MODEL)
->>> doc.name, doc.type, doc.type_label, doc.domain
-('Ranking model', 'lg:Model', 'model', 'models')
->>> doc.owner_names, doc.tags
-(('Alice Liddell',), ('team::personalization',))
+store's current asserted facts (by :class:`~lifecyclegraph.search.builder.DocumentBuilder`)
+and from the ontology (type labels and domains, :class:`TypeCatalog`), so the index can
+be thrown away and rebuilt at any time, and a document's :attr:`~Document.version` (a
+content hash) tells whether the index holds the current one.
 """
 
 from __future__ import annotations
@@ -22,23 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from urllib.parse import unquote
 
-from pyoxigraph import Literal, NamedNode
-
-from lifecyclegraph.facts import term_value
+from lifecyclegraph.errors import SearchQueryError
 from lifecyclegraph.ontology import Ontology
-from lifecyclegraph.store import HydrationState, SnapshotStore
-from lifecyclegraph.vocab import LG, PREFIXES, RDF_TYPE, compact, expand
+from lifecyclegraph.vocab import PREFIXES, compact, expand
 
-__all__ = ["Document", "DocumentBuilder", "TypeCatalog", "TypeInfo", "tokens"]
+__all__ = ["Document", "TypeCatalog", "TypeInfo", "resource_id", "tokens"]
 
-#: Literal properties whose values are searchable as exact-ish keywords.
-_KEYWORDS = (LG.sourceId, LG.email, LG.status, LG.version, LG.platform)
-_NAME, _DESCRIPTION, _OWNER, _TAG = LG.name, LG.description, LG.owner, LG.tag
 _IDENTITY_DOMAIN = PREFIXES["lg"] + "IdentityDomain"
 WORD = re.compile(r"[^\W_]+")  #: a word, as every backend splits text
 
@@ -76,7 +60,7 @@ class TypeCatalog:
     >>> catalog.type_name("modle")
     Traceback (most recent call last):
     ...
-    lifecyclegraph.search.backend.SearchQueryError: unknown entity type 'modle'; did you mean model?
+    lifecyclegraph.errors.SearchQueryError: unknown entity type 'modle'; did you mean model?
     """
 
     def __init__(self, ontology: Ontology) -> None:
@@ -140,8 +124,6 @@ class TypeCatalog:
 def _unknown(what: str, value: str, choices: list[str]) -> Exception:
     import difflib
 
-    from lifecyclegraph.search.backend import SearchQueryError
-
     near = difflib.get_close_matches(value.lower(), choices, n=1)
     hint = f"; did you mean {near[0]}?" if near else f"; known: {', '.join(choices)}"
     return SearchQueryError(f"unknown {what} {value!r}{hint}")
@@ -181,89 +163,10 @@ class Document:
         return "\n".join(p for p in parts if p)
 
 
-class DocumentBuilder:
-    """Build :class:`Document` s from a store's current state and an ontology.
+def resource_id(uri: str) -> str:
+    """The last path segment of a URI, decoded.
 
-    Args:
-        store: the snapshot store (only its current asserted facts are read).
-        ontology: where type labels, domains and owner types come from
-            (default: the packaged ontology).
+    >>> resource_id("aip://user/identity/alice")
+    'alice'
     """
-
-    def __init__(self, store: SnapshotStore, ontology: Ontology | None = None) -> None:
-        self.store = store
-        self.catalog = TypeCatalog(ontology or Ontology.load())
-
-    def document(self, uri: str) -> Document | None:
-        """The document of ``uri``, or ``None`` if the entity is unknown or deleted."""
-        state = self.store.state(uri)
-        if state is None or state.state is HydrationState.DELETED:
-            return None
-        types: list[str] = []
-        names: list[str] = []
-        descriptions: list[str] = []
-        owners: list[str] = []
-        tags: list[str] = []
-        links: list[str] = []
-        keywords: list[str] = []
-        source_ids: list[str] = []
-        for triple in self.store.asserted(NamedNode(uri)):
-            p, o = triple.predicate, triple.object
-            if p == RDF_TYPE and isinstance(o, NamedNode):
-                types.append(o.value)
-            elif isinstance(o, NamedNode):
-                (owners if p == _OWNER else links).append(o.value)
-            elif isinstance(o, Literal):
-                if p == _NAME:
-                    names.append(o.value)
-                elif p == _DESCRIPTION:
-                    descriptions.append(o.value)
-                elif p == _TAG:
-                    tags.append(o.value)
-                elif p in _KEYWORDS:
-                    keywords.append(o.value)
-                    if p == LG.sourceId:
-                        source_ids.append(o.value)
-        info = self.catalog.info(types)
-        type_name = info.name if info else (compact(min(types)) if types else "")
-        owner_names = sorted({n for o in set(owners) for n in self._names(o)})
-        owner_keys = {o.lower() for o in owners} | {_resource_id(o).lower() for o in owners}
-        owner_keys |= {n.lower() for n in owner_names}
-        return Document(
-            uri=uri,
-            name=min(names) if names else min(source_ids) if source_ids else _resource_id(uri),
-            type=type_name,
-            type_label=info.label if info else type_name.rpartition(":")[2],
-            domain=(info.domain or "") if info else "",
-            description="\n".join(sorted(descriptions)),
-            owners=tuple(sorted(set(owners))),
-            owner_names=tuple(owner_names),
-            owner_keys=tuple(sorted(owner_keys)),
-            tags=tuple(sorted(set(tags))),
-            related=tuple(sorted({n for link in set(links) for n in self._names(link)})),
-            keywords=tuple(sorted(set(keywords))),
-            is_owner=bool(info and info.is_owner),
-        )
-
-    def documents(self, uris: Iterable[str]) -> Iterator[tuple[str, Document | None]]:
-        """``(uri, document or None)`` for each URI."""
-        for uri in uris:
-            yield uri, self.document(uri)
-
-    def all_uris(self) -> Iterator[str]:
-        """Every entity the index should hold: hydrated ones and stubs, not deleted ones."""
-        yield from self.store.entities(HydrationState.HYDRATED)
-        yield from self.store.entities(HydrationState.REFERENCED)
-
-    def dependents(self, uri: str) -> set[str]:
-        """URIs whose documents embed the name of ``uri`` (they link to it)."""
-        node = NamedNode(uri)
-        return {term_value(t.subject) for t in self.store.asserted(None, None, node)}
-
-    def _names(self, uri: str) -> list[str]:
-        return [term_value(t.object) for t in self.store.asserted(NamedNode(uri), _NAME)]
-
-
-def _resource_id(uri: str) -> str:
-    """The last path segment of a URI, decoded (``alice`` for ``aip://user/identity/alice``)."""
     return unquote(uri.rstrip("/").rpartition("/")[2]) or uri

@@ -47,10 +47,11 @@ from lifecyclegraph.search.backend import (
     SearchQueryError,
     SearchResults,
 )
-from lifecyclegraph.search.documents import Document, DocumentBuilder
+from lifecyclegraph.search.builder import DocumentBuilder
+from lifecyclegraph.search.documents import Document
 from lifecyclegraph.search.indexer import Indexer
 from lifecyclegraph.search.registry import open_backend
-from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.port import StorePort
 
 __all__ = ["CheckReport", "Discrepancy", "SearchIndex", "open_backend"]
 
@@ -111,7 +112,7 @@ class SearchIndex:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: StorePort,
         config: SearchConfig,
         path: Path | None,
         ontology: Ontology,
@@ -136,7 +137,7 @@ class SearchIndex:
     @classmethod
     def attach(
         cls,
-        store: SnapshotStore,
+        store: StorePort,
         config: SearchConfig | None = None,
         *,
         rebuild: bool = False,
@@ -415,7 +416,7 @@ class SearchIndex:
         if self._rebuilding:
             data["rebuilding"] = True
         if clean:
-            data["snapshots"] = _snapshot_count(self.store)
+            data["snapshots"] = self.store.snapshot_count()
         tmp = self.path / (META + ".tmp")
         tmp.write_text(json.dumps(data, indent=2) + "\n")
         tmp.replace(self.path / META)
@@ -435,14 +436,8 @@ class SearchIndex:
         """Closed cleanly, and the store has not been written since (no new snapshot)."""
         meta = self._read_meta()
         return bool(
-            meta and meta.get("clean") and meta.get("snapshots") == _snapshot_count(self.store)
+            meta and meta.get("clean") and meta.get("snapshots") == self.store.snapshot_count()
         )
-
-
-def _snapshot_count(store: SnapshotStore) -> int:
-    """How many snapshots the store has ever written: every change makes one."""
-    rows = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s lg:snapshotOf ?e }")
-    return int(next(iter(rows))["n"].value)
 
 
 def _values(value: str | Sequence[str] | None) -> list[str]:

@@ -29,11 +29,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from lifecyclegraph.validation.turtle import Position
 
-__all__ = ["LEVELS", "Check", "Finding", "Report", "level_of_severity", "near_miss", "numbered"]
+__all__ = [
+    "LEVELS",
+    "Check",
+    "Finding",
+    "Report",
+    "level_of_severity",
+    "near_miss",
+    "numbered",
+    "tool_version",
+]
 
 #: Levels, from the most to the least serious (SARIF's names).
 LEVELS = ("error", "warning", "note")
@@ -216,3 +226,12 @@ def near_miss(name: str, names: Iterable[str]) -> str | None:
         return lower[longer[0]]
     close = difflib.get_close_matches(typed, [n for n in lower if n != typed], n=1, cutoff=0.6)
     return lower[close[0]] if close else None
+
+
+def tool_version() -> str:
+    """The installed lifecyclegraph version (``0.0.0`` when it is not installed): the
+    tool version every report format names."""
+    try:
+        return version("lifecyclegraph")
+    except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+        return "0.0.0"

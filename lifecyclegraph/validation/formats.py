@@ -7,7 +7,7 @@ finding's id as its fingerprint; ``github`` writes workflow commands
 (``::error file=...,line=...::message``) that GitHub Actions shows on the lines of a
 pull request.
 
->>> from lifecyclegraph.validation.findings import Finding, Report
+>>> from lifecyclegraph.validation.findings import Finding, Report, tool_version
 >>> from lifecyclegraph.validation.turtle import Position
 >>> report = Report("lint", [Finding("undefined-term", "error", "unknown term lg:x",
 ...     key=("a",), where=Position("shapes/a.ttl", 3, 5))])
@@ -21,21 +21,12 @@ shapes/a.ttl:3:5: error: unknown term lg:x [undefined-term]
 from __future__ import annotations
 
 import json
-from importlib.metadata import PackageNotFoundError, version
 
-from lifecyclegraph.validation.findings import Finding, Report
+from lifecyclegraph.validation.findings import Finding, Report, tool_version
 
 __all__ = ["FORMATS", "render", "tool_version"]
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
-
-
-def tool_version() -> str:
-    """The installed lifecyclegraph version (``0.0.0`` when it is not installed)."""
-    try:
-        return version("lifecyclegraph")
-    except PackageNotFoundError:  # pragma: no cover - run from a bare source tree
-        return "0.0.0"
 
 
 def render(report: Report, fmt: str, fail_on: str = "error") -> str:

@@ -6,7 +6,8 @@ project's validator for a model (any shapes folder, a candidate one included) an
 :class:`~lifecyclegraph.validation.findings.Finding` per SHACL result, named by the
 shape's stable id, keyed by what the result is about (shape, constraint, focus node,
 path, value) so that two runs can be compared finding by finding.
-:func:`validate_store` runs it on the current state of a store, :func:`validate_data`
+:func:`lifecyclegraph.graph.quality.validate_store` runs it on the current state of a
+store (through the door: validation does not import the graph), :func:`validate_data`
 on data files before ingestion.
 
 >>> from lifecyclegraph.facts import Facts, Ref
@@ -38,7 +39,7 @@ from lifecyclegraph.validation.sources import ModelSources
 from lifecyclegraph.validation.turtle import Position
 from lifecyclegraph.vocab import compact
 
-__all__ = ["finding_of", "validate_data", "validate_entities", "validate_store"]
+__all__ = ["finding_of", "report_of", "validate_data", "validate_entities"]
 
 SH = "http://www.w3.org/ns/shacl#"
 #: The words ``validate`` uses for the levels, as SHACL has them.
@@ -110,23 +111,9 @@ def _report(sources: ModelSources, findings: Iterable[Finding]) -> Report:
     return report
 
 
-def validate_store(path: str | Path, dirs: ModelDirs | None = None) -> Report:
-    """Validate every hydrated entity of the store at ``path`` (its current state).
-
-    Stubs are skipped (they hold only their class); each part is checked as the entity
-    it is. The store is opened read-only in effect: nothing is written.
-
-    Raises:
-        TurtleSyntaxError: a file of the model does not parse.
-        StoreError: ``path`` is not a store.
-    """
-    from lifecyclegraph.graph import LifecycleGraph
-    from lifecyclegraph.validation.store_report import validate_graph
-
-    sources = ModelSources.load(dirs or ModelDirs.current())
-    validator = sources.validator
-    with LifecycleGraph.open(path) as graph:
-        results = validate_graph(graph, validator).results
+def report_of(sources: ModelSources, results: Iterable[ValidationResult]) -> Report:
+    """The report of validation ``results`` against the model of ``sources``, each a
+    finding with its stable shape id (the results of a store carry no file position)."""
     return _report(sources, (finding_of(r, sources, None) for r in results))
 
 

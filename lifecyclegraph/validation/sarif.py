@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lifecyclegraph.validation.findings import Finding, Report
-from lifecyclegraph.validation.formats import tool_version
+from lifecyclegraph.validation.findings import Finding, Report, tool_version
 from lifecyclegraph.validation.turtle import Position
 
 __all__ = ["SCHEMA", "sarif"]

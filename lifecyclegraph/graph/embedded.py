@@ -1,4 +1,4 @@
-"""The public face of the Model Lifecycle Graph: :class:`LifecycleGraph`.
+"""The graph on a store in this process: :class:`LifecycleGraph`, the embedded door.
 
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory()
@@ -33,39 +33,48 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import NamedNode, Quad, Store
+from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.config import SearchConfig
-from lifecyclegraph.entity import Entity, build_entity, is_fact_graph
-from lifecyclegraph.facts import Facts
-from lifecyclegraph.sparql_dataset import query_options
-from lifecyclegraph.store import (
+from lifecyclegraph.entity import Entity, build_entity
+from lifecyclegraph.facts import Facts, Object, Pair
+from lifecyclegraph.graph import lineage as _lineage
+from lifecyclegraph.graph.door import Direction, Graph
+from lifecyclegraph.graph.past import GraphAsOf
+from lifecyclegraph.query.safety import oxigraph_syntax_error
+from lifecyclegraph.sparql_dataset import protocol_options
+from lifecyclegraph.store.snapshots import SnapshotStore
+from lifecyclegraph.store.values import (
+    EntityState,
     HydrationState,
     Observation,
     SnapshotInfo,
-    SnapshotStore,
     WriteResult,
 )
-from lifecyclegraph.vocab import PREFIXES
 
 if TYPE_CHECKING:
+    from lifecyclegraph.rules.compiler import CompiledProgram
     from lifecyclegraph.rules.engine import MaterializeReport, RuleEngine
     from lifecyclegraph.rules.explain import Explanation
     from lifecyclegraph.search import SearchIndex, SearchResults
 
-__all__ = ["GraphAsOf", "LifecycleGraph"]
+__all__ = ["LifecycleGraph"]
 
 
-class LifecycleGraph:
-    """The Model Lifecycle Graph on an Oxigraph snapshot store.
+class LifecycleGraph(Graph):
+    """The Model Lifecycle Graph on an Oxigraph snapshot store in this process.
 
     Open one with :meth:`open` (on disk, the default) or :meth:`in_memory`; use it as a
-    context manager, or call :meth:`close`, to release an on-disk store.
+    context manager, or call :meth:`close`, to release an on-disk store. Beside the
+    door's methods (:class:`~lifecyclegraph.graph.door.Graph`) it gives what only the
+    process that holds the store can do: :attr:`store` (for the service that composes
+    the SPARQL workers, and for benchmarks), :attr:`rules`, :meth:`materialize` and
+    the search index (:attr:`search_index`, :meth:`open_search`).
 
     Args:
         store: the snapshot store.
@@ -76,6 +85,8 @@ class LifecycleGraph:
             the graph goes on without keeping derived facts up to date.
         rule_limit: the most facts a rule run may hold (see
             :class:`~lifecyclegraph.errors.RuleLimitError`).
+        search: the search index's settings (``<path>/search`` by default), opened on
+            the first search or by :attr:`search_index`.
     """
 
     def __init__(
@@ -112,9 +123,6 @@ class LifecycleGraph:
     ) -> LifecycleGraph:
         """Open or create the graph stored in the directory ``path``.
 
-        ``search`` configures the search index (``<path>/search`` by default), opened
-        on the first search or by :attr:`search_index`.
-
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store or cannot be opened.
         """
@@ -131,6 +139,11 @@ class LifecycleGraph:
         """A graph that lives in memory only (for tests and notebooks)."""
         return cls(SnapshotStore.in_memory(), rules=rules, rule_limit=rule_limit, search=search)
 
+    @property
+    def path(self) -> Path | None:
+        """The store's directory (``None`` in memory)."""
+        return self.store.path
+
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""
         if self._search_index is not None:
@@ -139,72 +152,26 @@ class LifecycleGraph:
         if self._engine is not None:
             self._engine.stop()
             self._engine = None
-        self.store.current.flush()
-        self.store.archive.flush()
+        self.store.close()
         del self.store
 
-    def __enter__(self) -> LifecycleGraph:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- writing ----------------------------------------------------------------------
-
-    def write(
-        self,
-        facts: Facts,
-        *,
-        source: str,
-        observed_at: datetime | None = None,
-        event_id: str | None = None,
-    ) -> WriteResult:
-        """Record an entity's current facts (with its parts) as seen by ``source``.
-
-        A change makes a new immutable snapshot; unchanged facts only record that the
-        entity was seen again; an observation older than the current one is ignored.
-
-        Args:
-            facts: the complete normalized description of the entity.
-            source: the provider or platform id that supplied the facts.
-            observed_at: when the facts were read (default: now, in UTC).
-            event_id: the event that caused the read, if any.
-
-        Returns:
-            The outcome for the entity itself (its parts' outcomes are in
-            :meth:`write_many`'s result).
-        """
-        obs = Observation(source, observed_at or _now(), event_id)
-        return self.store.write_many([(facts, obs)])[0]
 
     def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
         """Write many entities at once (each atomically); one result per entity and part."""
         return self.store.write_many(items)
 
-    def delete(
-        self,
-        uri: str,
-        *,
-        source: str,
-        observed_at: datetime | None = None,
-        event_id: str | None = None,
-    ) -> WriteResult:
-        """Tombstone an entity and its parts: gone from the current state, kept in history."""
-        obs = Observation(source, observed_at or _now(), event_id)
-        return self.store.delete_many([(uri, obs)])[0]
+    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
+        """Tombstone entities and their parts: gone from the current state, history kept."""
+        return self.store.delete_many(items)
 
-    def reference(
-        self,
-        uri: str,
-        cls: str,
-        *,
-        source: str,
-        observed_at: datetime | None = None,
-        event_id: str | None = None,
-    ) -> WriteResult:
-        """Record a stub for an entity known only from a foreign key (no-op if known)."""
-        obs = Observation(source, observed_at or _now(), event_id)
-        return self.store.reference_many([(uri, NamedNode(cls), obs)])[0]
+    def reference_many(self, items: Iterable[tuple[str, str, Observation]]) -> list[WriteResult]:
+        """Record stubs for entities known only from a foreign key (no-op if known)."""
+        return self.store.reference_many((uri, NamedNode(cls), obs) for uri, cls, obs in items)
+
+    def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:
+        """Record that these entities' derived facts and index are up to date as of ``at``."""
+        self.store.mark_enriched(uris, at)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -217,44 +184,106 @@ class LifecycleGraph:
         if state is None or state.state is HydrationState.DELETED:
             return None
         node = NamedNode(uri)
-        current = self.store.current
-        outgoing = (
-            q for q in current.quads_for_pattern(node, None, None) if is_fact_graph(q.graph_name)
-        )
-        incoming = (
-            q for q in current.quads_for_pattern(None, None, node) if is_fact_graph(q.graph_name)
-        )
         return build_entity(
-            uri, outgoing, incoming, state, self.store.snapshot(state.current_snapshot)
+            uri,
+            self.store.quads(node),
+            self.store.quads(None, None, node),
+            state,
+            self.store.snapshot(state.current_snapshot),
         )
+
+    def state(self, uri: str) -> EntityState | None:
+        """The bookkeeping of an entity, or ``None`` if the graph never heard of it."""
+        return self.store.state(uri)
+
+    def entities(self, state: HydrationState | None = None) -> Iterator[str]:
+        """URIs of every known entity, or of those in ``state``."""
+        return self.store.entities(state)
+
+    def quads(
+        self,
+        subject: NamedNode | None = None,
+        predicate: NamedNode | None = None,
+        object: Object | None = None,
+        *,
+        inferred: bool | None = None,
+    ) -> Iterator[Quad]:
+        """The facts of the current state that match a pattern (see :meth:`Graph.quads`)."""
+        return self.store.quads(subject, predicate, object, inferred=inferred)
 
     def history(self, uri: str) -> list[SnapshotInfo]:
         """Every snapshot of an entity, oldest first, with time, source and event."""
         return self.store.history(uri)
 
-    def snapshot_facts(self, snapshot: str) -> frozenset[Any]:
+    def snapshot(self, iri: str) -> SnapshotInfo:
+        """The catalogue entry of one snapshot (``KeyError`` for an unknown IRI)."""
+        return self.store.snapshot(iri)
+
+    def snapshot_facts(self, iri: str) -> frozenset[Pair]:
         """The ``(predicate, object)`` facts held by one snapshot."""
-        return self.store.snapshot_pairs(snapshot)
+        return self.store.snapshot_pairs(iri)
 
     def as_of(self, when: datetime) -> GraphAsOf:
         """The graph as it was at ``when`` (asserted facts; derived facts are current-only)."""
-        if when.tzinfo is None:
-            raise ValueError("as_of needs a time zone aware datetime (use UTC)")
         return GraphAsOf(self.store, when)
 
-    def sparql(self, query: str, **options: Any) -> Any:
+    def lineage(
+        self,
+        uri: str,
+        *,
+        direction: Direction = "upstream",
+        depth: int = 3,
+        types: Iterable[str] = (),
+        limit: int = 10_000,
+    ) -> dict[str, Any] | None:
+        """What ``uri`` comes from or feeds (:func:`lifecyclegraph.graph.lineage.lineage`);
+        ``None`` if the entity is unknown or deleted."""
+        if not self._alive(uri):
+            return None
+        return _lineage.lineage(
+            self, uri, direction=direction, depth=depth, types=types, limit=limit
+        )
+
+    def impact(self, uri: str, *, limit: int = 10_000) -> dict[str, Any] | None:
+        """What a change to ``uri`` would touch (:func:`lifecyclegraph.graph.lineage.impact`);
+        ``None`` if the entity is unknown or deleted."""
+        if not self._alive(uri):
+            return None
+        return _lineage.impact(self, uri, limit=limit)
+
+    def _alive(self, uri: str) -> bool:
+        state = self.store.state(uri)
+        return state is not None and state.state is not HydrationState.DELETED
+
+    def sparql(
+        self,
+        query: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        base_iri: str | None = None,
+        **options: Any,
+    ) -> Any:
         """Run a SPARQL query on the current state; no ``GRAPH`` clause is needed.
 
         The prefixes ``lg``, ``prov``, ``dcat``, ``rdf``, ``rdfs``, ``xsd``, ... are
         predeclared. ``GRAPH ?g`` binds the snapshot each asserted fact came from.
         ``FROM`` and ``FROM NAMED`` make the dataset as SPARQL 1.1 says: ``FROM <g>``
-        queries graph ``g`` alone (see ``docs/sparql.md``).
-        """
-        return self.store.query(query, **options)
+        queries graph ``g`` alone (see ``docs/sparql.md``); ``default_graphs`` and
+        ``named_graphs`` win over them, as the protocol's parameters do. Other
+        ``options`` go to Oxigraph's ``Store.query`` as they are.
 
-    def entities(self, state: HydrationState | None = None) -> Iterator[str]:
-        """URIs of every known entity, or of those in ``state``."""
-        return self.store.entities(state)
+        Raises:
+            QuerySyntaxError: with the line and column (a ``SyntaxError``).
+        """
+        if base_iri is not None:
+            options["base_iri"] = base_iri
+        if default_graphs is not None or named_graphs is not None:
+            options.update(protocol_options(default_graphs, named_graphs))
+        try:
+            return self.store.query(query, **options)
+        except SyntaxError as error:
+            raise oxigraph_syntax_error(error) from None
 
     # -- rules ------------------------------------------------------------------------
 
@@ -263,38 +292,37 @@ class LifecycleGraph:
         """The running rule engine, or ``None`` when the graph was opened without rules."""
         return self._engine
 
-    def _new_engine(self) -> RuleEngine:
+    @property
+    def has_rules(self) -> bool:
+        """Whether the rule engine keeps the derived facts up to date."""
+        return self._engine is not None
+
+    def _new_engine(
+        self, program: CompiledProgram | None = None, limit: int | None = None
+    ) -> RuleEngine:
         from lifecyclegraph.rules.engine import RuleEngine
         from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 
-        return RuleEngine(self.store, limit=self._rule_limit or DEFAULT_LIMIT)
+        return RuleEngine(self.store, program, limit=limit or self._rule_limit or DEFAULT_LIMIT)
 
-    def materialize(self) -> MaterializeReport:
+    def materialize(
+        self, *, program: CompiledProgram | None = None, limit: int | None = None
+    ) -> MaterializeReport:
         """Derive every fact from the current asserted facts and write the derived ones to
         the inferred graph (what ``lifecyclegraph rules run`` does).
+
+        Args:
+            program: the rules to run (default: the running engine's, or the
+                project's rules and the ontology's axioms).
+            limit: the most facts the run may hold (default: the graph's rule limit).
 
         Raises:
             RuleSyntaxError, RuleAnalysisError: if the rule files are bad.
             RuleLimitError: if the run would derive more facts than the limit.
         """
-        engine = self._engine or self._new_engine()
-        return engine.materialize()
-
-    def explain(self, subject: Any, predicate: Any, obj: Any) -> Explanation | None:
-        """Why a fact holds: its derivation tree down to the asserted facts, each with
-        the source, time and event of the snapshot that asserts it.
-
-        Args:
-            subject, predicate, obj: the fact, as IRIs (``prefix:local`` accepted),
-                pyoxigraph terms, or for the object a literal's text; ``rdf:type``
-                (or ``a``) with a class explains class membership.
-
-        Returns:
-            The tree (``str()`` renders it as text), or ``None`` if the fact does not
-            hold in the current state.
-        """
-        found = self.explain_all(subject, predicate, obj, limit=1)
-        return found[0] if found else None
+        if program is None and limit is None and self._engine is not None:
+            return self._engine.materialize()
+        return self._new_engine(program, limit).materialize()
 
     def explain_all(
         self, subject: Any = None, predicate: Any = None, obj: Any = None, limit: int | None = None
@@ -326,76 +354,33 @@ class LifecycleGraph:
         )
         return self._search_index
 
-    def search(self, text: str = "", **options: Any) -> SearchResults:
+    def search(
+        self,
+        text: str = "",
+        *,
+        type: str | Sequence[str] | None = None,
+        owner: str | Sequence[str] | None = None,
+        tag: str | Sequence[str] | None = None,
+        domain: str | Sequence[str] | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        facets: bool = True,
+    ) -> SearchResults:
         """Full-text search over entities of every type (see :meth:`SearchIndex.search`).
 
-        Options: ``type``, ``owner``, ``tag``, ``domain`` (a value or a list), ``page``,
-        ``page_size``. A change is searchable within a second of being written.
+        A change is searchable within a second of being written.
         """
-        return self.search_index.search(text, **options)
+        return self.search_index.search(
+            text,
+            type=type,
+            owner=owner,
+            tag=tag,
+            domain=domain,
+            page=page,
+            page_size=page_size,
+            facets=facets,
+        )
 
-    def search_owners(self, text: str = "", **options: Any) -> SearchResults:
+    def search_owners(self, text: str = "", *, page: int = 1, page_size: int = 20) -> SearchResults:
         """Search users and teams (``page``, ``page_size``)."""
-        return self.search_index.search_owners(text, **options)
-
-
-class GraphAsOf:
-    """A read-only view of the graph at a past time.
-
-    ``entity`` reads straight from the snapshots live at that time; ``sparql`` copies
-    those snapshots into an in-memory dataset on first use (cost grows with the graph).
-    """
-
-    def __init__(self, store: SnapshotStore, when: datetime) -> None:
-        self.store = store
-        self.when = when
-        self._live: dict[str, SnapshotInfo] | None = None
-        self._dataset: Store | None = None
-
-    @property
-    def live(self) -> dict[str, SnapshotInfo]:
-        """The snapshot of each entity that existed at this time, by entity URI."""
-        if self._live is None:
-            self._live = {info.entity: info for info in self.store.snapshots_at(self.when)}
-        return self._live
-
-    def entities(self) -> list[str]:
-        """URIs of the entities that existed at this time."""
-        return sorted(self.live)
-
-    def entity(self, uri: str) -> Entity | None:
-        """The entity as it was, or ``None`` if it did not exist (yet, or any more)."""
-        info = self.store.snapshot_at(uri, self.when)
-        if info is None or info.kind is HydrationState.DELETED:
-            return None
-        node = NamedNode(uri)
-        graph = NamedNode(info.iri)
-        outgoing = [Quad(node, p, o, graph) for p, o in self.store.snapshot_pairs(info.iri)]
-        live_graphs = {snap.iri for snap in self.live.values()}
-        incoming = [
-            q
-            for dataset in (self.store.current, self.store.archive)
-            for q in dataset.quads_for_pattern(None, None, node)
-            if isinstance(q.graph_name, NamedNode) and q.graph_name.value in live_graphs
-        ]
-        return build_entity(uri, outgoing, set(incoming), snapshot=info)
-
-    def sparql(self, query: str, **options: Any) -> Any:
-        """Run SPARQL on the graph as it was (union of the live snapshots, or the
-        query's ``FROM`` and ``FROM NAMED`` graphs)."""
-        if self._dataset is None:
-            dataset = Store()
-            quads: list[Quad] = []
-            for info in self.live.values():
-                node, graph = NamedNode(info.entity), NamedNode(info.iri)
-                quads.extend(
-                    Quad(node, p, o, graph) for p, o in self.store.snapshot_pairs(info.iri)
-                )
-            dataset.bulk_extend(quads)
-            self._dataset = dataset
-        options.setdefault("prefixes", PREFIXES)
-        return self._dataset.query(query, **query_options(query, **options))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        return self.search_index.search_owners(text, page=page, page_size=page_size)

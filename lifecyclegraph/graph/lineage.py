@@ -20,25 +20,23 @@ and ``lg:downstream`` edges give the full reach without a walk (``reach``).
 >>> lineage(graph, "aip://dataset/datasets/raw", types=["lg:Featur"])
 Traceback (most recent call last):
 ...
-lifecyclegraph.lineage.UnknownTypeError: unknown type 'lg:Featur' (did you mean lg:Feature?); ...
+lifecyclegraph.graph.lineage.UnknownTypeError: unknown type 'lg:Featur' (did you mean lg:Feature?...
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 from pyoxigraph import NamedNode
 
 from lifecyclegraph.errors import LifecycleGraphError
 from lifecyclegraph.facts import term_value
-from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.graph.door import Direction, Graph
 from lifecyclegraph.ontology import Ontology
 from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
 
 __all__ = ["Direction", "UnknownTypeError", "impact", "lineage"]
-
-Direction = Literal["upstream", "downstream"]
 
 _DEPENDS_ON = LG.dependsOn
 _LG = PREFIXES["lg"]
@@ -81,10 +79,10 @@ def _wanted(types: Iterable[str], ontology: Ontology) -> set[str]:
     return wanted
 
 
-def _types(graph: LifecycleGraph, node: NamedNode) -> tuple[list[str], set[str]]:
+def _types(graph: Graph, node: NamedNode) -> tuple[list[str], set[str]]:
     """The asserted ``lg`` classes of ``node``, and every class (asserted or inferred)."""
     asserted, every = set(), set()
-    for quad in graph.store.current.quads_for_pattern(node, RDF_TYPE, None):
+    for quad in graph.quads(node, RDF_TYPE):
         cls = term_value(quad.object)
         every.add(cls)
         if quad.graph_name != INFERRED_GRAPH and cls.startswith(_LG):
@@ -92,13 +90,11 @@ def _types(graph: LifecycleGraph, node: NamedNode) -> tuple[list[str], set[str]]
     return sorted(asserted), every
 
 
-def _values(graph: LifecycleGraph, node: NamedNode, predicate: NamedNode) -> list[str]:
-    return sorted(
-        {term_value(q.object) for q in graph.store.current.quads_for_pattern(node, predicate, None)}
-    )
+def _values(graph: Graph, node: NamedNode, predicate: NamedNode) -> list[str]:
+    return sorted({term_value(q.object) for q in graph.quads(node, predicate)})
 
 
-def _summary(graph: LifecycleGraph, uri: str, every: set[str] | None = None) -> dict[str, Any]:
+def _summary(graph: Graph, uri: str, every: set[str] | None = None) -> dict[str, Any]:
     node = NamedNode(uri)
     names = _values(graph, node, LG.name)
     asserted, classes = _types(graph, node)
@@ -111,24 +107,23 @@ def _summary(graph: LifecycleGraph, uri: str, every: set[str] | None = None) -> 
     }
 
 
-def _neighbours(graph: LifecycleGraph, uri: str, direction: Direction) -> set[str]:
+def _neighbours(graph: Graph, uri: str, direction: Direction) -> set[str]:
     node = NamedNode(uri)
-    current = graph.store.current
     if direction == "upstream":
         return {
             q.object.value
-            for q in current.quads_for_pattern(node, _DEPENDS_ON, None)
+            for q in graph.quads(node, _DEPENDS_ON)
             if isinstance(q.object, NamedNode)
         }
     return {
         q.subject.value
-        for q in current.quads_for_pattern(None, _DEPENDS_ON, node)
+        for q in graph.quads(None, _DEPENDS_ON, node)
         if isinstance(q.subject, NamedNode)
     }
 
 
 def lineage(
-    graph: LifecycleGraph,
+    graph: Graph,
     uri: str,
     *,
     direction: Direction = "upstream",
@@ -193,11 +188,9 @@ def lineage(
         nodes.append({**summary, "depth": level})
     kept = {n["uri"] for n in nodes} | {uri}
     reach = None
-    if graph.rules is not None:
+    if graph.has_rules:
         predicate = LG.upstream if direction == "upstream" else LG.downstream
-        reach = sum(
-            1 for _ in graph.store.current.quads_for_pattern(NamedNode(uri), predicate, None)
-        )
+        reach = sum(1 for _ in graph.quads(NamedNode(uri), predicate))
     return {
         "root": _summary(graph, uri),
         "direction": direction,
@@ -211,7 +204,7 @@ def lineage(
     }
 
 
-def impact(graph: LifecycleGraph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:
+def impact(graph: Graph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:
     """What a change to ``uri`` would touch: every entity downstream of it, with their
     owners, owning teams and the A/B tests running them, and those gathered.
 
@@ -219,11 +212,8 @@ def impact(graph: LifecycleGraph, uri: str, *, limit: int = 10_000) -> dict[str,
     it, a walk of ``lg:dependsOn`` backwards does.
     """
     node = NamedNode(uri)
-    current = graph.store.current
-    if graph.rules is not None:
-        affected = sorted(
-            {term_value(q.object) for q in current.quads_for_pattern(node, LG.downstream, None)}
-        )
+    if graph.has_rules:
+        affected = sorted({term_value(q.object) for q in graph.quads(node, LG.downstream)})
     else:
         affected = [
             n["uri"] for n in lineage(graph, uri, direction="downstream", depth=1_000)["nodes"]

@@ -250,12 +250,12 @@ def test_first_or_offset_below_zero_is_an_error_naming_the_argument(world, query
 
 def test_answer_over_max_answer_bytes_is_stopped_while_it_is_built(world):
     """The issue's query made 170 MB; at 1 MiB it stops at about 1 MiB, not after."""
+    # The answer's size when it stopped is the proof (a clock would only measure the
+    # machine's load): it stopped within one field of the limit, not at 170 MB.
     with Served(world, **{**OPEN, "graphql_max_answer_bytes": 2**20}) as served:
-        began = time.monotonic()
         body = problem(served.post(ISSUE_QUERY), 422, "graphql_max_answer_bytes", 2**20)
         assert 2**20 < body["answer_bytes"] < 2**20 + 10_000
         assert body["path"][0] == "modelInstances"
-        assert time.monotonic() - began < 30
         assert served.runner.running == 0
 
 

@@ -481,7 +481,8 @@ def test_attach_with_an_explicit_path(tmp_path: Path, backend: str):
 
 def test_documented_search_configuration_is_valid():
     text = (Path(__file__).parent.parent / "docs" / "search.md").read_text()
-    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in text.split("```toml\n")[1:]]
+    (block,) = [b for b in blocks if "[search]" in b]
     config = Config.from_text(block, "docs/search.md")
     assert config.search.backend == "whoosh" and config.search.batch_ms == 100
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.sandbox.server import SandboxServer, run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
 from lifecyclegraph.service import Service

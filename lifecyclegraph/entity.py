@@ -8,9 +8,9 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from lifecyclegraph.facts import from_literal, term_value
+from lifecyclegraph.core.facts import from_literal, term_value
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
 from lifecyclegraph.store import EntityState, SnapshotInfo
-from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, SNAPSHOT_PREFIX, compact, expand
 
 __all__ = ["Entity", "Relationship"]
 

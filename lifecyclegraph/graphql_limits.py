@@ -3,7 +3,7 @@ and what it may spend, checked while it runs (``docs/graphql.md``, "Limits").
 
 Before execution, :func:`analyse` walks the validated operation with its variables
 applied, fragments and inline fragments expanded, and refuses it
-(:class:`~lifecyclegraph.errors.GraphQLTooComplexError`) when
+(:class:`~lifecyclegraph.core.errors.GraphQLTooComplexError`) when
 
 - a field is nested deeper than ``max_depth``;
 - it has more than ``max_aliases`` aliased fields, counted as executed: a fragment
@@ -30,7 +30,7 @@ cancels it, or when the answer built so far is larger than ``max_answer_bytes``.
 >>> analyse(load_schema(), parse(query), GraphQLLimits(max_cost=1000))  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-lifecyclegraph.errors.GraphQLTooComplexError: the query's cost is more than 1,000, this ...
+lifecyclegraph.core.errors.GraphQLTooComplexError: the query's cost is more than 1,000, this ...
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ from graphql import (
     value_from_ast,
 )
 
-from lifecyclegraph.config import ServerConfig
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.config import ServerConfig
+from lifecyclegraph.core.errors import (
     GraphQLAnswerTooLargeError,
     GraphQLCancelledError,
     GraphQLTimeoutError,

@@ -34,11 +34,11 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.facts import from_literal
+from lifecyclegraph.core.facts import from_literal
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE
 from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.graphql_limits import Budget
 from lifecyclegraph.store import EntityState, HydrationState
-from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE
 
 __all__ = ["Context", "Node"]
 

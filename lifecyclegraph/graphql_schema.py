@@ -18,7 +18,7 @@ object type, and every ``lg`` property whose ``rdfs:domain`` the class falls und
   the current state, asserted and derived alike.
 
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
->>> from lifecyclegraph.ontology import Ontology
+>>> from lifecyclegraph.core.ontology import Ontology
 >>> schema = build_schema(Ontology.load())
 >>> graph = LifecycleGraph.in_memory()
 >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
@@ -62,7 +62,10 @@ from graphql import (
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from lifecyclegraph.errors import GraphQLTooComplexError, InvalidUriError
+from lifecyclegraph.core.errors import GraphQLTooComplexError, InvalidUriError
+from lifecyclegraph.core.ontology import LG, Ontology, data_dir, load_turtle_dir
+from lifecyclegraph.core.uris import AipUri
+from lifecyclegraph.core.vocab import compact
 from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.graphql_limits import (
     Analysis,
@@ -74,10 +77,7 @@ from lifecyclegraph.graphql_limits import (
     paging_variables,
 )
 from lifecyclegraph.graphql_reads import Context, Node
-from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
-from lifecyclegraph.uris import AipUri
 from lifecyclegraph.views import json_value
-from lifecyclegraph.vocab import compact
 
 __all__ = ["build_schema", "execute", "load_schema"]
 
@@ -300,7 +300,7 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
 
     Args:
         ontology: the loaded ontology.
-        shapes_dir: the SHACL shapes (default: :func:`~lifecyclegraph.ontology.data_dir`).
+        shapes_dir: the SHACL shapes (default: :func:`~lifecyclegraph.core.ontology.data_dir`).
     """
     vocab = _Vocabulary(ontology, load_turtle_dir(shapes_dir or data_dir("shapes")))
     fields = vocab.fields()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
 from lifecyclegraph.ingest.hydrator import HydratorProcess

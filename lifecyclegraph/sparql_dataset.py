@@ -38,7 +38,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.errors import QueryRequestError
+from lifecyclegraph.core.errors import QueryRequestError
 
 __all__ = ["DATASET_OPTIONS", "has_dataset_clause", "protocol_options", "query_options"]
 

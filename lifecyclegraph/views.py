@@ -32,12 +32,12 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
+from lifecyclegraph.core.facts import from_literal
+from lifecyclegraph.core.uris import AipUri
+from lifecyclegraph.core.vocab import PREFIXES, compact, expand
 from lifecyclegraph.entity import Entity, Relationship
-from lifecyclegraph.facts import from_literal
 from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.store import EntityState, HydrationState, SnapshotInfo
-from lifecyclegraph.uris import AipUri
-from lifecyclegraph.vocab import PREFIXES, compact, expand
 
 __all__ = [
     "ExplainLink",
@@ -67,7 +67,7 @@ def check_uri(uri: str) -> str:
     >>> check_uri("aip://model/registry")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lifecyclegraph.errors.InvalidUriError: an AIP URI has three parts, ...
+    lifecyclegraph.core.errors.InvalidUriError: an AIP URI has three parts, ...
     """
     AipUri.parse(uri)
     return uri

@@ -25,8 +25,8 @@ from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app
 from lifecyclegraph.api.auth import TokenGuard
 from lifecyclegraph.cli import main
-from lifecyclegraph.config import Config
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.server import base_urls
 from lifecyclegraph.service import Service

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.service import Service

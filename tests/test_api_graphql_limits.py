@@ -32,8 +32,8 @@ from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app
 from lifecyclegraph.api.graphql_endpoint import GraphQLRunner
 from lifecyclegraph.bench.lifecycle import lifecycle_entities
-from lifecyclegraph.config import Config, ServerConfig
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.config import Config, ServerConfig
+from lifecyclegraph.core.errors import (
     ConfigError,
     GraphQLAnswerTooLargeError,
     GraphQLCancelledError,

@@ -27,11 +27,11 @@ from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.vocab import LG, SNAPSHOT_PREFIX
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.service import Service
 from lifecyclegraph.serving import ServerThread
-from lifecyclegraph.vocab import LG, SNAPSHOT_PREFIX
 
 WRITE = "w-t0ken"
 READ = "r-t0ken"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from lifecyclegraph import HydrationState, LifecycleGraph
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from lifecyclegraph.cli import main
-from lifecyclegraph.config import Config
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.ontology import Ontology, data_dir, load_turtle_dir, shipped_dir
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.ontology import Ontology, data_dir, load_turtle_dir, shipped_dir
 from lifecyclegraph.validation.model import ModelDirs, init_model, use_model
 
 LG = "https://w3id.org/lifecyclegraph/ontology#"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.errors import (
     NotAcceptableError,
     QueryRefusedError,
     QuerySyntaxError,

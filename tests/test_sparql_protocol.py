@@ -27,7 +27,7 @@ from rdflib.namespace import RDFS
 
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.service import Service
 from lifecyclegraph.serving import ServerThread

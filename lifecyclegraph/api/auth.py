@@ -15,7 +15,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from lifecyclegraph.api.problems import Problem
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.errors import ConfigError
 
 __all__ = ["REALM", "TokenGuard", "challenge"]
 

@@ -1,5 +1,5 @@
 """Reading request bodies: a size limit whatever the client claims, and JSON decoded
-one way for every route (:mod:`lifecyclegraph.jsontext`)."""
+one way for every route (:mod:`lifecyclegraph.core.jsontext`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import Request
 
 from lifecyclegraph.api.problems import Problem
-from lifecyclegraph.errors import JsonTextError
-from lifecyclegraph.jsontext import loads
+from lifecyclegraph.core.errors import JsonTextError
+from lifecyclegraph.core.jsontext import loads
 
 __all__ = ["not_json", "read_body", "read_json"]
 

@@ -24,7 +24,7 @@ from lifecyclegraph.api.models import (
     ProblemModel,
 )
 from lifecyclegraph.api.problems import Problem
-from lifecyclegraph.errors import InvalidUriError
+from lifecyclegraph.core.errors import InvalidUriError
 from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.graph.lineage import UnknownTypeError
 from lifecyclegraph.views import (

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 from lifecyclegraph.api.body import not_json, read_body
 from lifecyclegraph.api.problems import Problem
-from lifecyclegraph.errors import JsonTextError
-from lifecyclegraph.jsontext import array_items, decode_utf8, is_array
+from lifecyclegraph.core.errors import JsonTextError
+from lifecyclegraph.core.jsontext import array_items, decode_utf8, is_array
 
 __all__ = ["router"]
 

@@ -21,16 +21,16 @@ from fastapi.responses import JSONResponse
 from lifecyclegraph.api.body import not_json, read_json
 from lifecyclegraph.api.models import ProblemModel
 from lifecyclegraph.api.problems import Problem
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.errors import (
     GraphQLAnswerTooLargeError,
     GraphQLCancelledError,
     GraphQLLimitError,
     GraphQLTimeoutError,
     JsonTextError,
 )
+from lifecyclegraph.core.jsontext import loads
 from lifecyclegraph.graphql_limits import Budget, GraphQLLimits
 from lifecyclegraph.graphql_schema import execute
-from lifecyclegraph.jsontext import loads
 
 __all__ = ["GraphQLRunner", "router"]
 

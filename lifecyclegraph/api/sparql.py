@@ -18,7 +18,7 @@ from pyoxigraph import NamedNode
 from lifecyclegraph.api.body import read_body
 from lifecyclegraph.api.models import ProblemModel
 from lifecyclegraph.api.problems import Problem
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.errors import (
     NotAcceptableError,
     QueryError,
     QueryEvaluationError,

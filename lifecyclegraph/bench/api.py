@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 
 from lifecyclegraph.bench.lifecycle import lifecycle_entities
+from lifecyclegraph.core.vocab import INFERRED_GRAPH
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 from lifecyclegraph.store import Observation, SnapshotStore
-from lifecyclegraph.vocab import INFERRED_GRAPH
 
 __all__ = ["DESIGN_QUERY", "ApiBenchResult", "run_api_bench"]
 
@@ -76,7 +76,7 @@ def run_api_bench(entities: int = 100_000, samples: int = 200, seed: int = 3) ->
     """Build a synthetic graph of about ``entities`` entities, then time ``samples``
     requests of each kind on random model instances."""
     from lifecyclegraph.api import create_app
-    from lifecyclegraph.config import Config
+    from lifecyclegraph.core.config import Config
     from lifecyclegraph.ingest import Journal
     from lifecyclegraph.service import Service
 

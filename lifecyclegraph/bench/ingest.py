@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.sandbox.server import SandboxProcess
 from lifecyclegraph.sandbox.synthetic import synthetic_world
 from lifecyclegraph.sandbox.world import SYSTEMS

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecyclegraph.bench.store import T0, synthetic_entity
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.store import Observation
 
 __all__ = ["Figure", "SparqlBenchResult", "run_sparql_bench"]
@@ -87,7 +87,7 @@ def run_sparql_bench(
     import httpx
 
     from lifecyclegraph.api import create_app
-    from lifecyclegraph.config import Config
+    from lifecyclegraph.core.config import Config
     from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.ingest import Journal
     from lifecyclegraph.query import QueryPool, execute

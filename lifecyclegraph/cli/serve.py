@@ -10,7 +10,7 @@ import click
 
 from lifecyclegraph.cli.context import config_of
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.errors import ConfigError
 
 
 def write_token_for(store: Path) -> tuple[str, Path]:

@@ -20,8 +20,8 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Quad
 
+from lifecyclegraph.core.facts import Object
 from lifecyclegraph.entity import Entity, build_entity
-from lifecyclegraph.facts import Object
 from lifecyclegraph.graph.door import PastGraph
 from lifecyclegraph.query.safety import oxigraph_syntax_error
 from lifecyclegraph.sparql_dataset import protocol_options

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from lifecyclegraph.config import Config
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import LifecycleGraphError
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.providers.base import Problem
 from lifecyclegraph.providers.sources import Sources, UnknownPlatform

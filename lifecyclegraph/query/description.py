@@ -19,9 +19,9 @@ from pyoxigraph import (
     serialize,
 )
 
-from lifecyclegraph.errors import NotAcceptableError
+from lifecyclegraph.core.errors import NotAcceptableError
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, PREFIXES
 from lifecyclegraph.query.formats import GRAPH, RDF_FORMATS, negotiate
-from lifecyclegraph.vocab import INFERRED_GRAPH, PREFIXES
 
 __all__ = ["SD", "service_description"]
 

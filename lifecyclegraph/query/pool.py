@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.errors import (
     QueryError,
     QueryTimeoutError,
     QueryTooComplexError,

@@ -32,11 +32,12 @@ from pyoxigraph import (
     serialize,
 )
 
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.errors import (
     NotAcceptableError,
     QueryEvaluationError,
     ResultLimitError,
 )
+from lifecyclegraph.core.vocab import PREFIXES
 from lifecyclegraph.query.formats import (
     BOOLEAN,
     GRAPH,
@@ -47,7 +48,6 @@ from lifecyclegraph.query.formats import (
 )
 from lifecyclegraph.query.safety import check_query, oxigraph_syntax_error
 from lifecyclegraph.sparql_dataset import protocol_options, query_options
-from lifecyclegraph.vocab import PREFIXES
 
 __all__ = ["QueryRequest", "QueryResult", "evaluate"]
 

@@ -21,11 +21,11 @@ nest deeper than :data:`MAX_DEPTH` are refused before Oxigraph sees the query.
 >>> check_query("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
 Traceback (most recent call last):
 ...
-lifecyclegraph.errors.QueryRefusedError: SERVICE is refused: ...
+lifecyclegraph.core.errors.QueryRefusedError: SERVICE is refused: ...
 >>> check_update("LOAD <http://example.org/data.ttl>")
 Traceback (most recent call last):
 ...
-lifecyclegraph.errors.QueryRefusedError: LOAD is refused: ...
+lifecyclegraph.core.errors.QueryRefusedError: LOAD is refused: ...
 >>> check_update("CLEAR ALL")
 ['Clear']
 """
@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lifecyclegraph.errors import QueryRefusedError, QuerySyntaxError, QueryTooComplexError
+from lifecyclegraph.core.errors import QueryRefusedError, QuerySyntaxError, QueryTooComplexError
 
 __all__ = [
     "MAX_DEPTH",

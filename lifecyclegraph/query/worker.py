@@ -10,7 +10,7 @@ The messages, all pickled through :class:`multiprocessing.connection.Connection`
 * parent to worker: ``("query", checkpoint_path, QueryRequest)``,
   ``("update", None, text)``, or ``None`` to stop;
 * worker to parent: ``("ready", pid)`` once, then for each job ``("ok", value)`` or
-  ``("error", exception)`` (a :class:`lifecyclegraph.errors.QueryError`).
+  ``("error", exception)`` (a :class:`lifecyclegraph.core.errors.QueryError`).
 
 Run it as ``python -m lifecyclegraph.query.worker FD PARENT_PID``, ``FD`` being its end
 of a socket pair.
@@ -58,7 +58,7 @@ def _serve(conn: Connection) -> None:
 
     from pyoxigraph import Store
 
-    from lifecyclegraph.errors import QueryError
+    from lifecyclegraph.core.errors import QueryError
     from lifecyclegraph.query.run import evaluate
     from lifecyclegraph.query.safety import check_query, check_update
 

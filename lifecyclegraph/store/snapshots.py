@@ -4,7 +4,7 @@ The store is two Oxigraph datasets (see ``docs/dataset-layout.md``, a public
 interface):
 
 * the **current** dataset holds, for every live entity, the named graph of its
-  current snapshot; the named graph of derived facts (``lifecyclegraph.vocab.INFERRED_GRAPH``);
+  current snapshot; the named graph of derived facts (``lifecyclegraph.core.vocab.INFERRED_GRAPH``);
   and, in the default graph, the bookkeeping: each entity's lifecycle state and
   the catalogue of every snapshot ever written (time, source, event). Queries on
   the current state run with the *union* of these graphs as their default graph,
@@ -18,7 +18,7 @@ fully written or not at all. A snapshot graph is never changed after it is
 written: it is only moved, unchanged, from the current dataset to the archive.
 
 >>> from datetime import datetime, timezone
->>> from lifecyclegraph.facts import Facts, Ref
+>>> from lifecyclegraph.core.facts import Facts, Ref
 >>> store = SnapshotStore.in_memory()
 >>> seen = Observation("registry", datetime(2026, 1, 1, tzinfo=timezone.utc), "e-1")
 >>> facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:name": "M"})
@@ -47,8 +47,9 @@ from pyoxigraph import (
     Triple,
 )
 
-from lifecyclegraph.errors import StoreError
-from lifecyclegraph.facts import Facts, Object, from_literal, term_value, to_literal
+from lifecyclegraph.core.errors import StoreError
+from lifecyclegraph.core.facts import Facts, Object, from_literal, term_value, to_literal
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
 from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.store.batch import Batch
 from lifecyclegraph.store.layout import (
@@ -71,7 +72,6 @@ from lifecyclegraph.store.values import (
     SnapshotInfo,
     WriteResult,
 )
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
 
 if TYPE_CHECKING:
     from lifecyclegraph.store.port import StorePort

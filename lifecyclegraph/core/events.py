@@ -12,7 +12,7 @@ handles; :func:`parse_event` checks a payload against them.
 >>> parse_event('{"event_type": "model_created"}', kinds)
 Traceback (most recent call last):
 ...
-lifecyclegraph.events.EventRejected: missing id field 'model_id' for event type 'model_created'
+lifecyclegraph.core.events.EventRejected: missing id field 'model_id' for event type 'model_created'
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecyclegraph.errors import InvalidUriError, JsonTextError, LifecycleGraphError
-from lifecyclegraph.jsontext import loads
-from lifecyclegraph.uris import AipUri
+from lifecyclegraph.core.errors import InvalidUriError, JsonTextError, LifecycleGraphError
+from lifecyclegraph.core.jsontext import loads
+from lifecyclegraph.core.uris import AipUri
 
 __all__ = ["Event", "EventKind", "EventRejected", "parse_event"]
 
@@ -112,14 +112,14 @@ def parse_event(
 
     Raises:
         EventRejected: the payload is oversized, not JSON (or JSON this service
-            refuses: see :func:`lifecyclegraph.jsontext.loads`), not a JSON object,
+            refuses: see :func:`lifecyclegraph.core.jsontext.loads`), not a JSON object,
             has an unknown ``event_type``, lacks an id field, or has ids that make
             no valid URI or one that is too long.
 
     >>> parse_event({"event_type": "x", "id": "a" * 70_000}, {})
     Traceback (most recent call last):
     ...
-    lifecyclegraph.events.EventRejected: event is 70026 bytes, over the limit of 65536
+    lifecyclegraph.core.events.EventRejected: event is 70026 bytes, over the limit of 65536
     """
     if isinstance(payload, str | bytes):
         text: str | bytes = payload

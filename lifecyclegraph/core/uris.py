@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from lifecyclegraph.errors import InvalidUriError
+from lifecyclegraph.core.errors import InvalidUriError
 
 __all__ = ["SCHEME", "AipUri", "is_aip_uri", "path_segment"]
 
@@ -51,7 +51,7 @@ class AipUri:
     >>> AipUri("model", "registry", "")
     Traceback (most recent call last):
     ...
-    lifecyclegraph.errors.InvalidUriError: the resource id is empty: 'aip://model/registry/'
+    lifecyclegraph.core.errors.InvalidUriError: the resource id is empty: 'aip://model/registry/'
     """
 
     component_type: str
@@ -104,7 +104,7 @@ class AipUri:
         >>> AipUri.parse("aip://model/registry/a/b")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        lifecyclegraph.errors.InvalidUriError: the resource id holds an unescaped '/' ...
+        lifecyclegraph.core.errors.InvalidUriError: the resource id holds an unescaped '/' ...
         """
         if not isinstance(uri, str):
             raise InvalidUriError(f"an AIP URI must be text, not {type(uri).__name__}", str(uri))

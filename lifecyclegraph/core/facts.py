@@ -9,7 +9,7 @@ anything changed.
 Objects may be given as pyoxigraph terms or as plain Python values:
 
 >>> from datetime import datetime, timezone
->>> from lifecyclegraph.vocab import LG
+>>> from lifecyclegraph.core.vocab import LG
 >>> facts = Facts.of(
 ...     "aip://model/registry/ranking-model",
 ...     {
@@ -35,8 +35,8 @@ from typing import Any, TypeAlias
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Triple
 
-from lifecyclegraph.errors import InvalidFactsError
-from lifecyclegraph.vocab import XSD, expand
+from lifecyclegraph.core.errors import InvalidFactsError
+from lifecyclegraph.core.vocab import XSD, expand
 
 __all__ = ["Facts", "Object", "Ref", "from_literal", "term_value", "to_literal", "to_term"]
 
@@ -161,10 +161,10 @@ def term_value(term: NamedNode | BlankNode | Literal | Triple | DefaultGraph) ->
     'aip://model/registry/m'
     >>> term_value(Literal("Ranking model"))
     'Ranking model'
-    >>> term_value(DefaultGraph())
+    >>> term_value(DefaultGraph())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lifecyclegraph.errors.InvalidFactsError: expected an IRI, a blank node or a literal, not DEFAULT
+    lifecyclegraph.core.errors.InvalidFactsError: expected an IRI, a blank node or a literal, ...
     """
     if isinstance(term, _VALUELESS):
         raise InvalidFactsError(f"expected an IRI, a blank node or a literal, not {term}")

@@ -6,7 +6,7 @@ a ``ValueError`` for an integer longer than ``sys.get_int_max_str_digits()``, a
 for bytes that are not UTF-8; and it takes ``NaN``, ``Infinity`` and lone
 surrogate escapes (``"\\ud800"``) that are not JSON (RFC 8259, I-JSON) and break
 whatever encodes them again. :func:`loads` turns every one of these into a
-:class:`~lifecyclegraph.errors.JsonTextError` that says what is wrong and where.
+:class:`~lifecyclegraph.core.errors.JsonTextError` that says what is wrong and where.
 
 :func:`array_items` splits a JSON array into the texts of its items without
 failing on an item that is only over a limit, so that a batch of events can
@@ -19,10 +19,10 @@ refuse that one event and accept the others.
 ... except JsonTextError as error:
 ...     print(error)
 line 1 column 7: integer with 5000 digits exceeds the limit of 4300
->>> loads(b'{"a":\\n "\\xff"}')
+>>> loads(b'{"a":\\n "\\xff"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-lifecyclegraph.errors.JsonTextError: line 2 column 3: invalid UTF-8: byte 0xff (invalid start byte)
+lifecyclegraph.core.errors.JsonTextError: line 2 column 3: invalid UTF-8: byte 0xff ...
 >>> list(array_items('[{"a": 1}, ' + '[' * 5000 + ']' * 5000 + ' ]'))[0]
 '{"a": 1}'
 """
@@ -35,7 +35,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from lifecyclegraph.errors import JsonTextError
+from lifecyclegraph.core.errors import JsonTextError
 
 __all__ = ["array_items", "decode_utf8", "is_array", "loads"]
 

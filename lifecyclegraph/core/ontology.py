@@ -27,12 +27,12 @@ import pyoxigraph
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.vocab import PREFIXES
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.vocab import PREFIXES
 
 __all__ = ["Ontology", "data_dir", "load_turtle_dir", "set_data_dirs", "shipped_dir"]
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # the lifecyclegraph package
 LG = rdflib.Namespace(PREFIXES["lg"])
 
 

@@ -30,7 +30,7 @@ and the file. Secrets (auth headers) never appear in reprs or error messages.
 >>> Config.from_text('[sources.registry]\\nurl = "http://x"\\nrate = 5\\n')
 Traceback (most recent call last):
 ...
-lifecyclegraph.errors.ConfigError: <text>: sources.registry.rate: unknown key
+lifecyclegraph.core.errors.ConfigError: <text>: sources.registry.rate: unknown key
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.plugins import PROVIDERS, SEARCH_BACKENDS, PluginRegistry
-from lifecyclegraph.errors import ConfigError
 
 __all__ = [
     "ClientSettings",

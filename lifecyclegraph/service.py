@@ -16,7 +16,7 @@ from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
 from lifecyclegraph.ingest.hydrator import HydratorProcess
 from lifecyclegraph.providers.sources import Sources
-from lifecyclegraph.query import QueryPool
+from lifecyclegraph.store.sparql import QueryPool
 
 __all__ = ["Service"]
 

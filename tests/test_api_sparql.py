@@ -438,7 +438,7 @@ def test_query_calling_a_function_the_engine_lacks_gets_400(client, query, says)
 
 
 def test_engine_failure_that_is_not_the_querys_fault_stays_a_5xx():
-    from lifecyclegraph.query.run import QueryRequest, evaluate
+    from lifecyclegraph.store.sparql.run import QueryRequest, evaluate
 
     class FailingStore:  # an engine failure no query causes, as Oxigraph raises it
         def query(self, *args, **kwargs):

@@ -1,7 +1,7 @@
 """``/sparql``: the SPARQL 1.1 Protocol endpoint (queries only), over the current state.
 
 The route only reads the protocol's parameters and maps errors to problem details;
-the query runs in :class:`lifecyclegraph.query.QueryPool` (worker processes with a
+the query runs in :class:`lifecyclegraph.store.sparql.QueryPool` (worker processes with a
 timeout). See ``docs/sparql.md``.
 """
 
@@ -30,8 +30,8 @@ from lifecyclegraph.core.errors import (
     QueryUnavailableError,
     ResultLimitError,
 )
-from lifecyclegraph.query.description import service_description
-from lifecyclegraph.query.formats import GRAPH, SOLUTIONS, accepts_any
+from lifecyclegraph.store.sparql.description import service_description
+from lifecyclegraph.store.sparql.formats import GRAPH, SOLUTIONS, accepts_any
 
 __all__ = ["router"]
 

@@ -90,10 +90,10 @@ def run_sparql_bench(
     from lifecyclegraph.core.config import Config
     from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.ingest import Journal
-    from lifecyclegraph.query import QueryPool, execute
-    from lifecyclegraph.query.checkpoint import Checkpoints
     from lifecyclegraph.service import Service
     from lifecyclegraph.serving import ServerThread
+    from lifecyclegraph.store.sparql import QueryPool, execute
+    from lifecyclegraph.store.sparql.checkpoint import Checkpoints
 
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="lg-bench-sparql-") as tmp:

@@ -195,7 +195,7 @@ class SourceProtocolError(SourceError):
         self.status = status
 
 
-# --- SPARQL queries (lifecyclegraph.query) ----------------------------------------------
+# --- SPARQL queries (lifecyclegraph.store.sparql) ----------------------------------------------
 
 __all__ += [
     "NotAcceptableError",

@@ -46,9 +46,9 @@ from lifecyclegraph.entity import Entity, build_entity
 from lifecyclegraph.graph import lineage as _lineage
 from lifecyclegraph.graph.door import Direction, Graph
 from lifecyclegraph.graph.past import GraphAsOf
-from lifecyclegraph.query.safety import oxigraph_syntax_error
-from lifecyclegraph.sparql_dataset import protocol_options
 from lifecyclegraph.store.snapshots import SnapshotStore
+from lifecyclegraph.store.sparql.safety import oxigraph_syntax_error
+from lifecyclegraph.store.sparql_dataset import protocol_options
 from lifecyclegraph.store.values import (
     EntityState,
     HydrationState,

@@ -30,8 +30,8 @@ from pyoxigraph import NamedNode, Quad, Store
 
 from lifecyclegraph.core.facts import Object
 from lifecyclegraph.core.vocab import PREFIXES
-from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.store.port import StorePort
+from lifecyclegraph.store.sparql_dataset import query_options
 from lifecyclegraph.store.values import SnapshotInfo
 
 __all__ = ["PastView"]

@@ -50,7 +50,6 @@ from pyoxigraph import (
 from lifecyclegraph.core.errors import StoreError
 from lifecyclegraph.core.facts import Facts, Object, from_literal, term_value, to_literal
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
-from lifecyclegraph.sparql_dataset import query_options
 from lifecyclegraph.store.batch import Batch
 from lifecyclegraph.store.layout import (
     BOOKKEEPING_IRIS,
@@ -63,6 +62,7 @@ from lifecyclegraph.store.layout import (
     sparql_update,
     triple_of,
 )
+from lifecyclegraph.store.sparql_dataset import query_options
 from lifecyclegraph.store.values import (
     Delta,
     EntityState,
@@ -452,7 +452,7 @@ class SnapshotStore:
 
         The query's ``FROM`` and ``FROM NAMED`` make its dataset, and Oxigraph's
         ``default_graph``/``named_graphs`` options win over them
-        (:mod:`lifecyclegraph.sparql_dataset`).
+        (:mod:`lifecyclegraph.store.sparql_dataset`).
         """
         options.setdefault("prefixes", PREFIXES)
         return self.current.query(sparql, **query_options(sparql, **options))

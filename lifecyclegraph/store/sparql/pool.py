@@ -2,8 +2,8 @@
 
 Oxigraph has no query timeout and no cancellation, and a thread cannot be stopped;
 the first row of an aggregate or an ``ORDER BY`` computes everything. So each query
-runs in a worker process (:mod:`lifecyclegraph.query.worker`) on a checkpoint of
-the current dataset (:mod:`lifecyclegraph.query.checkpoint`). When the deadline
+runs in a worker process (:mod:`lifecyclegraph.store.sparql.worker`) on a checkpoint of
+the current dataset (:mod:`lifecyclegraph.store.sparql.checkpoint`). When the deadline
 passes, the worker is killed (``SIGKILL``), reaped, and replaced; the other workers
 go on answering. Safety checks (rdflib's parser) run in the worker too, under the
 same deadline, so no request text is parsed in the server process.
@@ -42,9 +42,9 @@ from lifecyclegraph.core.errors import (
     QueryTooComplexError,
     QueryUnavailableError,
 )
-from lifecyclegraph.query.checkpoint import Checkpoints
-from lifecyclegraph.query.run import QueryRequest, QueryResult
 from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.sparql.checkpoint import Checkpoints
+from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult
 
 __all__ = ["QueryPool"]
 
@@ -52,7 +52,7 @@ STARTUP_SECONDS = 60.0
 #: How a worker dies when the engine crashes (a stack overflow aborts or segfaults).
 _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL}
 #: The directory that holds the ``lifecyclegraph`` package, for the workers' path.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 @dataclass(eq=False)
@@ -77,7 +77,7 @@ class QueryPool:
         timeout: seconds a query may run before its worker is killed.
         max_results: the most rows or triples a result may have.
         staleness: how many seconds a query may lag behind writes (see
-            :class:`~lifecyclegraph.query.checkpoint.Checkpoints`).
+            :class:`~lifecyclegraph.store.sparql.checkpoint.Checkpoints`).
         checkpoint_dir: where checkpoints go (default: in the store directory).
     """
 
@@ -192,13 +192,13 @@ class QueryPool:
     ) -> QueryResult:
         """Run a query in a worker and return its serialized result.
 
-        Arguments are those of :class:`~lifecyclegraph.query.run.QueryRequest`.
+        Arguments are those of :class:`~lifecyclegraph.store.sparql.run.QueryRequest`.
 
         Raises:
             QueryTimeoutError: it ran past ``timeout``; its worker was killed.
             QueryUnavailableError: no worker was free within ``timeout``, or the worker
                 died while running it.
-            QueryError: any error of :func:`~lifecyclegraph.query.run.evaluate`.
+            QueryError: any error of :func:`~lifecyclegraph.store.sparql.run.evaluate`.
         """
         request = QueryRequest(
             query,
@@ -213,7 +213,7 @@ class QueryPool:
 
     def check_update(self, text: str) -> list[str]:
         """Parse a SPARQL update in a worker; return its operations (see
-        :func:`~lifecyclegraph.query.safety.check_update`)."""
+        :func:`~lifecyclegraph.store.sparql.safety.check_update`)."""
         operations: list[str] = self._run("update", text)
         return operations
 
@@ -295,7 +295,7 @@ class QueryPool:
     def _spawn(self) -> None:
         """Start one worker; it joins the idle queue once it says it is ready.
 
-        The worker is a fresh interpreter (``python -m lifecyclegraph.query.worker``)
+        The worker is a fresh interpreter (``python -m lifecyclegraph.store.sparql.worker``)
         rather than a ``multiprocessing`` child, so it never re-imports the caller's
         main module; it talks over a socket pair wrapped as a ``Connection``.
         """
@@ -306,7 +306,7 @@ class QueryPool:
             [
                 sys.executable,
                 "-m",
-                "lifecyclegraph.query.worker",
+                "lifecyclegraph.store.sparql.worker",
                 str(child_sock.fileno()),
                 str(os.getpid()),
             ],

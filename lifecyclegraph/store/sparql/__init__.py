@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lifecyclegraph.query.pool import QueryPool
-from lifecyclegraph.query.run import QueryRequest, QueryResult, evaluate
 from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.sparql.pool import QueryPool
+from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult, evaluate
 
 __all__ = ["QueryPool", "QueryRequest", "QueryResult", "evaluate", "execute"]
 

@@ -1,6 +1,6 @@
 """The query worker process: receives jobs on a pipe, runs them, sends the answers.
 
-A worker opens checkpoints read-only (:mod:`lifecyclegraph.query.checkpoint`) and
+A worker opens checkpoints read-only (:mod:`lifecyclegraph.store.sparql.checkpoint`) and
 keeps the newest it was told about open between jobs. It has no timeout of its
 own: the parent kills it at the deadline (Oxigraph cannot cancel a query), and it
 exits by itself if its parent goes away.
@@ -12,7 +12,7 @@ The messages, all pickled through :class:`multiprocessing.connection.Connection`
 * worker to parent: ``("ready", pid)`` once, then for each job ``("ok", value)`` or
   ``("error", exception)`` (a :class:`lifecyclegraph.core.errors.QueryError`).
 
-Run it as ``python -m lifecyclegraph.query.worker FD PARENT_PID``, ``FD`` being its end
+Run it as ``python -m lifecyclegraph.store.sparql.worker FD PARENT_PID``, ``FD`` being its end
 of a socket pair.
 """
 
@@ -59,8 +59,8 @@ def _serve(conn: Connection) -> None:
     from pyoxigraph import Store
 
     from lifecyclegraph.core.errors import QueryError
-    from lifecyclegraph.query.run import evaluate
-    from lifecyclegraph.query.safety import check_query, check_update
+    from lifecyclegraph.store.sparql.run import evaluate
+    from lifecyclegraph.store.sparql.safety import check_query, check_update
 
     check_query("SELECT ?service {}")  # load and warm rdflib's parser before any deadline
     conn.send(("ready", os.getpid()))

@@ -21,7 +21,7 @@ from pyoxigraph import (
 
 from lifecyclegraph.core.errors import NotAcceptableError
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, PREFIXES
-from lifecyclegraph.query.formats import GRAPH, RDF_FORMATS, negotiate
+from lifecyclegraph.store.sparql.formats import GRAPH, RDF_FORMATS, negotiate
 
 __all__ = ["SD", "service_description"]
 

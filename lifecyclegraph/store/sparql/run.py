@@ -2,8 +2,8 @@
 
 This is the whole of a query's work: the safety check, Oxigraph's evaluation, the
 result limit and the serialization in the negotiated format. The worker processes
-of :class:`lifecyclegraph.query.QueryPool` call :func:`evaluate` on a checkpoint of
-the current dataset; :func:`lifecyclegraph.query.execute` calls it directly.
+of :class:`lifecyclegraph.store.sparql.QueryPool` call :func:`evaluate` on a checkpoint of
+the current dataset; :func:`lifecyclegraph.store.sparql.execute` calls it directly.
 
 >>> from pyoxigraph import Literal, NamedNode, Quad, Store
 >>> dataset = Store()
@@ -38,7 +38,7 @@ from lifecyclegraph.core.errors import (
     ResultLimitError,
 )
 from lifecyclegraph.core.vocab import PREFIXES
-from lifecyclegraph.query.formats import (
+from lifecyclegraph.store.sparql.formats import (
     BOOLEAN,
     GRAPH,
     RDF_FORMATS,
@@ -46,8 +46,8 @@ from lifecyclegraph.query.formats import (
     SOLUTIONS,
     negotiate,
 )
-from lifecyclegraph.query.safety import check_query, oxigraph_syntax_error
-from lifecyclegraph.sparql_dataset import protocol_options, query_options
+from lifecyclegraph.store.sparql.safety import check_query, oxigraph_syntax_error
+from lifecyclegraph.store.sparql_dataset import protocol_options, query_options
 
 __all__ = ["QueryRequest", "QueryResult", "evaluate"]
 

@@ -4,6 +4,7 @@ Every ML asset from every source system, under one global name, as immutable
 timestamped snapshots in Oxigraph, queryable with plain SPARQL.
 """
 
+from lifecyclegraph import _compat  # noqa: F401  (old module paths, with a warning)
 from lifecyclegraph.core.errors import (
     ConfigError,
     InvalidFactsError,
@@ -16,8 +17,8 @@ from lifecyclegraph.core.errors import (
 )
 from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.core.uris import AipUri
-from lifecyclegraph.entity import Entity, Relationship
 from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph
+from lifecyclegraph.graph.entity import Entity, Relationship
 from lifecyclegraph.store import HydrationState, Observation, Outcome, SnapshotInfo, WriteResult
 
 __version__ = "0.1.0"

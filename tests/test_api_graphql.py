@@ -17,8 +17,8 @@ from lifecyclegraph.bench.lifecycle import lifecycle_entities
 from lifecyclegraph.cli import main
 from lifecyclegraph.core.ontology import Ontology, data_dir
 from lifecyclegraph.core.vocab import expand
-from lifecyclegraph.graphql_reads import Context
-from lifecyclegraph.graphql_schema import build_schema, execute, load_schema
+from lifecyclegraph.read.graphql.reads import Context
+from lifecyclegraph.read.graphql.schema import build_schema, execute, load_schema
 from lifecyclegraph.store import Observation
 
 DESIGN_QUERY = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "design-query.graphql"

@@ -26,12 +26,12 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.api import create_app
 from lifecyclegraph.core.config import Config
 from lifecyclegraph.core.vocab import LG, SNAPSHOT_PREFIX
 from lifecyclegraph.ingest import Journal
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 WRITE = "w-t0ken"
 READ = "r-t0ken"

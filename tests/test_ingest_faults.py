@@ -14,7 +14,7 @@ from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.faults import FaultRule
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
-from lifecyclegraph.service import Service
+from lifecyclegraph.server.service import Service
 
 RATE = 25.0
 

@@ -72,7 +72,7 @@ def test_model_init_copies_the_shipped_folders_and_refuses_to_overwrite(tmp_path
 
 
 def test_use_model_makes_every_reader_take_the_chosen_folders_and_restores(steward):
-    from lifecyclegraph.graphql_schema import load_schema
+    from lifecyclegraph.read.graphql.schema import load_schema
     from lifecyclegraph.rules.load import load_program
     from lifecyclegraph.search.documents import TypeCatalog
     from lifecyclegraph.validation.validator import Validator

@@ -25,7 +25,7 @@ from lifecyclegraph.ingest import Ingestor, Journal
 from lifecyclegraph.providers import Provider, available_providers
 from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.sandbox import run_in_thread
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.serving import ServerThread
 
 PROVIDER = textwrap.dedent(
     '''

@@ -141,7 +141,7 @@ def test_dot_ids_reach_the_source_as_that_id_through_every_provider():
     from urllib.parse import unquote, urljoin, urlsplit
 
     from lifecyclegraph.core.uris import AipUri
-    from lifecyclegraph.serving import ServerThread
+    from lifecyclegraph.server.serving import ServerThread
 
     seen: list[str] = []
 

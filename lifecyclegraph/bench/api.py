@@ -75,10 +75,10 @@ def _percentile(values: list[float], q: float) -> float:
 def run_api_bench(entities: int = 100_000, samples: int = 200, seed: int = 3) -> ApiBenchResult:
     """Build a synthetic graph of about ``entities`` entities, then time ``samples``
     requests of each kind on random model instances."""
-    from lifecyclegraph.api import create_app
     from lifecyclegraph.core.config import Config
     from lifecyclegraph.ingest import Journal
-    from lifecyclegraph.service import Service
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
 
     began = time.perf_counter()
     store = SnapshotStore.in_memory()

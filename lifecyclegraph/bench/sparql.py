@@ -86,12 +86,12 @@ def run_sparql_bench(
     """Build a store of ``entities`` and measure (see the module docstring)."""
     import httpx
 
-    from lifecyclegraph.api import create_app
     from lifecyclegraph.core.config import Config
     from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.ingest import Journal
-    from lifecyclegraph.service import Service
-    from lifecyclegraph.serving import ServerThread
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import ServerThread
     from lifecyclegraph.store.sparql import QueryPool, execute
     from lifecyclegraph.store.sparql.checkpoint import Checkpoints
 

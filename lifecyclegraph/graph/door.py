@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.core.facts import Facts, Object, Pair
-from lifecyclegraph.entity import Entity
+from lifecyclegraph.graph.entity import Entity
 from lifecyclegraph.store.values import (
     EntityState,
     HydrationState,

@@ -42,9 +42,9 @@ from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.core.config import SearchConfig
 from lifecyclegraph.core.facts import Facts, Object, Pair
-from lifecyclegraph.entity import Entity, build_entity
 from lifecyclegraph.graph import lineage as _lineage
 from lifecyclegraph.graph.door import Direction, Graph
+from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.graph.past import GraphAsOf
 from lifecyclegraph.store.snapshots import SnapshotStore
 from lifecyclegraph.store.sparql.safety import oxigraph_syntax_error

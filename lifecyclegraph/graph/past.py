@@ -21,8 +21,8 @@ from typing import Any
 from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.core.facts import Object
-from lifecyclegraph.entity import Entity, build_entity
 from lifecyclegraph.graph.door import PastGraph
+from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.store.past import PastView
 from lifecyclegraph.store.port import StorePort
 from lifecyclegraph.store.sparql.safety import oxigraph_syntax_error

@@ -32,7 +32,7 @@ from lifecyclegraph.core.facts import Facts, term_value
 from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.graph.door import Graph
-from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
+from lifecyclegraph.ingest.hydration_process import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.providers.sources import Sources, UnknownPlatform

@@ -35,8 +35,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 from lifecyclegraph.core.facts import from_literal
 from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.core.vocab import PREFIXES, compact, expand
-from lifecyclegraph.entity import Entity, Relationship
 from lifecyclegraph.graph.door import Graph, PastGraph
+from lifecyclegraph.graph.entity import Entity, Relationship
 from lifecyclegraph.store import EntityState, HydrationState, SnapshotInfo
 
 __all__ = [

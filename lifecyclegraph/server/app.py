@@ -10,11 +10,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from lifecyclegraph.api import entities, events, graphql_endpoint, sparql
-from lifecyclegraph.api.auth import TokenGuard
-from lifecyclegraph.api.problems import install_problem_handlers
-from lifecyclegraph.graphql_schema import load_schema
-from lifecyclegraph.service import Service
+from lifecyclegraph.read.graphql.schema import load_schema
+from lifecyclegraph.server.auth import TokenGuard
+from lifecyclegraph.server.problems import install_problem_handlers
+from lifecyclegraph.server.routes import entities, events, sparql
+from lifecyclegraph.server.routes import graphql as graphql_endpoint
+from lifecyclegraph.server.service import Service
 
 __all__ = ["create_app"]
 

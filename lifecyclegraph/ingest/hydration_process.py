@@ -38,7 +38,7 @@ from lifecyclegraph.providers.sources import Sources, UnknownPlatform
 __all__ = ["HydratorProcess", "RemoteFailure"]
 
 _CHILD = (
-    "import sys; from lifecyclegraph.ingest.hydrator import _child_main; "
+    "import sys; from lifecyclegraph.ingest.hydration_process import _child_main; "
     "_child_main(int(sys.argv[1]), int(sys.argv[2]))"
 )
 

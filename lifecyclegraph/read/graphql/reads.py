@@ -7,11 +7,11 @@ predicates of the selected fields keeps a request's cost proportional to what it
 asks, not to how much the rules derived. Each (entity, predicate) is read at most
 once per request, and each entity's existence (its bookkeeping) once.
 
-The values are those of :func:`lifecyclegraph.entity.build_entity`: literals from the
+The values are those of :func:`lifecyclegraph.graph.entity.build_entity`: literals from the
 asserted facts only, links (named nodes) asserted or derived, ``rdf:type`` split into
 asserted and inferred classes.
 
-A context may carry a :class:`~lifecyclegraph.graphql_limits.Budget`: every read checks
+A context may carry a :class:`~lifecyclegraph.read.graphql.limits.Budget`: every read checks
 it first, so an execution stops soon after its time limit, or when it is cancelled,
 even inside a resolver that reads many entities.
 
@@ -37,7 +37,7 @@ from pyoxigraph import Literal, NamedNode
 from lifecyclegraph.core.facts import from_literal
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE
 from lifecyclegraph.graph.door import Graph
-from lifecyclegraph.graphql_limits import Budget
+from lifecyclegraph.read.graphql.limits import Budget
 from lifecyclegraph.store import EntityState, HydrationState
 
 __all__ = ["Context", "Node"]
@@ -93,7 +93,7 @@ class Node:
 
     def literals(self, predicate: str) -> list[Any]:
         """The asserted literal values (as Python values), sorted as
-        :class:`~lifecyclegraph.entity.Entity` sorts them."""
+        :class:`~lifecyclegraph.graph.entity.Entity` sorts them."""
         values = [
             from_literal(o)
             for o, inferred in self._objects(predicate)

@@ -15,9 +15,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.api.body import read_body
-from lifecyclegraph.api.models import ProblemModel
-from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.core.errors import (
     NotAcceptableError,
     QueryError,
@@ -30,7 +27,10 @@ from lifecyclegraph.core.errors import (
     QueryUnavailableError,
     ResultLimitError,
 )
-from lifecyclegraph.store.sparql.description import service_description
+from lifecyclegraph.server.body import read_body
+from lifecyclegraph.server.models import ProblemModel
+from lifecyclegraph.server.problems import Problem
+from lifecyclegraph.server.sparql_description import service_description
 from lifecyclegraph.store.sparql.formats import GRAPH, SOLUTIONS, accepts_any
 
 __all__ = ["router"]

@@ -80,7 +80,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 class CrashGuard:
     """ASGI middleware: an exception no handler took becomes a ``500`` problem.
 
-    The traceback is logged (``lifecyclegraph.api``) with an incident id that the
+    The traceback is logged (``lifecyclegraph.server.app``) with an incident id that the
     answer names; the answer holds nothing else of the error. Unlike an exception
     that reaches the server, it keeps the connection open for the client's next
     request. Client faults never get here: they are ``4xx`` problems on their way.

@@ -1,9 +1,9 @@
 """``/graphql``: the GraphQL endpoint (POST JSON ``{query, variables}``, or GET).
 
 The schema is generated from the ontology when the app is created
-(:mod:`lifecyclegraph.graphql_schema`); this module reads the request, runs the query
+(:mod:`lifecyclegraph.read.graphql.schema`); this module reads the request, runs the query
 in a worker thread, at most ``graphql_workers`` at once, and stops it when the client
-goes away. The limits themselves are :mod:`lifecyclegraph.graphql_limits`'s; a query
+goes away. The limits themselves are :mod:`lifecyclegraph.read.graphql.limits`'s; a query
 over one is answered with a problem document that names it (``docs/graphql.md``).
 """
 
@@ -18,9 +18,6 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api.body import not_json, read_json
-from lifecyclegraph.api.models import ProblemModel
-from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.core.errors import (
     GraphQLAnswerTooLargeError,
     GraphQLCancelledError,
@@ -29,8 +26,11 @@ from lifecyclegraph.core.errors import (
     JsonTextError,
 )
 from lifecyclegraph.core.jsontext import loads
-from lifecyclegraph.graphql_limits import Budget, GraphQLLimits
-from lifecyclegraph.graphql_schema import execute
+from lifecyclegraph.read.graphql.limits import Budget, GraphQLLimits
+from lifecyclegraph.read.graphql.schema import execute
+from lifecyclegraph.server.body import not_json, read_json
+from lifecyclegraph.server.models import ProblemModel
+from lifecyclegraph.server.problems import Problem
 
 __all__ = ["GraphQLRunner", "router"]
 

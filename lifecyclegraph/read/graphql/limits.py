@@ -23,7 +23,7 @@ store: it stops the execution at once when the time limit passes, when its calle
 cancels it, or when the answer built so far is larger than ``max_answer_bytes``.
 
 >>> from graphql import parse
->>> from lifecyclegraph.graphql_schema import load_schema
+>>> from lifecyclegraph.read.graphql.schema import load_schema
 >>> query = "{ models(first: 10) { name owners { name } } }"
 >>> analyse(load_schema(), parse(query), GraphQLLimits()).cost   # 1 + 10 + 10 + 10 x 100
 1021

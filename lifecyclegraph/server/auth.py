@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
-from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.server.problems import Problem
 
 __all__ = ["REALM", "TokenGuard", "challenge"]
 

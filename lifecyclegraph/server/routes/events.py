@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api.body import not_json, read_body
-from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.core.errors import JsonTextError
 from lifecyclegraph.core.jsontext import array_items, decode_utf8, is_array
+from lifecyclegraph.server.body import not_json, read_body
+from lifecyclegraph.server.problems import Problem
 
 __all__ = ["router"]
 

@@ -1,6 +1,6 @@
 """The read API under ``/api/v1``: an entity, its history, lineage, impact, explanations.
 
-Each route checks its parameters and calls one function of :mod:`lifecyclegraph.views`
+Each route checks its parameters and calls one function of :mod:`lifecyclegraph.read.views`
 or :mod:`lifecyclegraph.graph.lineage`. An entity's URI goes in the path
 (``/api/v1/entities/aip://model/registry/m``) or, for URIs whose resource id holds an
 escaped ``/``, in the query (``/api/v1/entity?uri=...``).
@@ -15,19 +15,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from lifecyclegraph.api.models import (
-    EntityModel,
-    ExplanationModel,
-    HistoryModel,
-    ImpactModel,
-    LineageModel,
-    ProblemModel,
-)
-from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.core.errors import InvalidUriError
 from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.graph.lineage import UnknownTypeError
-from lifecyclegraph.views import (
+from lifecyclegraph.read.views import (
     check_uri,
     deletion_view,
     entity_jsonld,
@@ -35,6 +26,15 @@ from lifecyclegraph.views import (
     explanation_view,
     history_view,
 )
+from lifecyclegraph.server.models import (
+    EntityModel,
+    ExplanationModel,
+    HistoryModel,
+    ImpactModel,
+    LineageModel,
+    ProblemModel,
+)
+from lifecyclegraph.server.problems import Problem
 
 __all__ = ["router"]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import Request
 
-from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.core.errors import JsonTextError
 from lifecyclegraph.core.jsontext import loads
+from lifecyclegraph.server.problems import Problem
 
 __all__ = ["not_json", "read_body", "read_json"]
 

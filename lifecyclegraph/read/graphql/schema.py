@@ -67,7 +67,7 @@ from lifecyclegraph.core.ontology import LG, Ontology, data_dir, load_turtle_dir
 from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.core.vocab import compact
 from lifecyclegraph.graph.door import Graph
-from lifecyclegraph.graphql_limits import (
+from lifecyclegraph.read.graphql.limits import (
     Analysis,
     Budget,
     GraphQLLimits,
@@ -76,8 +76,8 @@ from lifecyclegraph.graphql_limits import (
     count_tokens,
     paging_variables,
 )
-from lifecyclegraph.graphql_reads import Context, Node
-from lifecyclegraph.views import json_value
+from lifecyclegraph.read.graphql.reads import Context, Node
+from lifecyclegraph.read.views import json_value
 
 __all__ = ["build_schema", "execute", "load_schema"]
 
@@ -590,7 +590,7 @@ class _Prepared:
         variables: dict[str, Any] | None,
         operation_name: str | None,
     ) -> Analysis:
-        """:func:`~lifecyclegraph.graphql_limits.analyse`, kept for the next request
+        """:func:`~lifecyclegraph.read.graphql.limits.analyse`, kept for the next request
         with the same limits and the same values of the variables it depends on."""
         assert self.document is not None
         values = variables or {}
@@ -638,8 +638,8 @@ def execute(
     dict (``data``, and ``errors`` when there are any).
 
     The query is refused before any read when it goes over a limit of the budget's
-    :class:`~lifecyclegraph.graphql_limits.GraphQLLimits` (tokens, depth, aliases, page
-    size, cost: see :func:`~lifecyclegraph.graphql_limits.analyse`), and stopped while
+    :class:`~lifecyclegraph.read.graphql.limits.GraphQLLimits` (tokens, depth, aliases, page
+    size, cost: see :func:`~lifecyclegraph.read.graphql.limits.analyse`), and stopped while
     it runs when its time is up, its answer too large, or the budget cancelled.
 
     A query's parse and validation depend on the schema and the text only, so they

@@ -14,7 +14,7 @@ from typing import Any
 from lifecyclegraph.core.config import Config
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
-from lifecyclegraph.ingest.hydrator import HydratorProcess
+from lifecyclegraph.ingest.hydration_process import HydratorProcess
 from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.store.sparql import QueryPool
 

@@ -9,6 +9,7 @@ outside ``store/`` fails here with the file and the line of source text.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import layering
@@ -165,3 +166,12 @@ def test_the_scanner_counts_type_checking_imports_unless_told(tmp_path):
     found = layering.imports(root)
     assert layering.cycles(found) == [["lifecyclegraph.a", "lifecyclegraph.b"]]
     assert layering.cycles(found, type_only=False) == []
+
+
+def test_the_architecture_doc_draws_every_layer_and_names_real_paths():
+    doc = (ROOT.parent / "docs" / "architecture.md").read_text()
+    for package in MAY_IMPORT:
+        assert f"| `{package}/` |" in doc, f"docs/architecture.md has no row for {package}/"
+    named = set(re.findall(r"lifecyclegraph/[\w/]+\.py|lifecyclegraph/[\w/]+/", doc))
+    missing = sorted(p for p in named if "<" not in p and not (ROOT.parent / p).exists())
+    assert missing == []

@@ -17,7 +17,16 @@ from lifecyclegraph.server.routes import entities, events, sparql
 from lifecyclegraph.server.routes import graphql as graphql_endpoint
 from lifecyclegraph.server.service import Service
 
-__all__ = ["create_app"]
+__all__ = ["ROUTERS", "create_app"]
+
+#: Every route module's router, in the order the app includes them. A new route is a
+#: module in ``server/routes/`` with an ``APIRouter`` and its line here.
+ROUTERS = (
+    events.router,
+    sparql.router,
+    entities.router,
+    graphql_endpoint.router,
+)
 
 
 def create_app(
@@ -69,11 +78,9 @@ def create_app(
     def read_guard(request: Request) -> None:
         request.app.state.guard.require_read(request)
 
-    app.include_router(events.router)
-    app.include_router(sparql.router)
-    app.include_router(entities.router)
     app.state.graphql_schema = load_schema()
-    app.include_router(graphql_endpoint.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/api/v1/status", tags=["status"], dependencies=[Depends(read_guard)])
     async def status(request: Request) -> JSONResponse:

@@ -4,8 +4,8 @@ Every ML asset from every source system, under one global name, as immutable
 timestamped snapshots in Oxigraph, queryable with plain SPARQL.
 """
 
-from lifecyclegraph.entity import Entity, Relationship
-from lifecyclegraph.errors import (
+from lifecyclegraph import _compat  # noqa: F401  (old module paths, with a warning)
+from lifecyclegraph.core.errors import (
     ConfigError,
     InvalidFactsError,
     InvalidUriError,
@@ -15,10 +15,11 @@ from lifecyclegraph.errors import (
     RuleSyntaxError,
     StoreError,
 )
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.core.facts import Facts, Ref
+from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph
+from lifecyclegraph.graph.entity import Entity, Relationship
 from lifecyclegraph.store import HydrationState, Observation, Outcome, SnapshotInfo, WriteResult
-from lifecyclegraph.uris import AipUri
 
 __version__ = "0.1.0"
 

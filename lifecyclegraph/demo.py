@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 
-from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.sandbox.server import SandboxServer, run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 __all__ = ["DEMO_QUERIES", "Demo", "start_demo"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.store import Observation
 

@@ -22,15 +22,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.api import create_app
-from lifecyclegraph.api.auth import TokenGuard
 from lifecyclegraph.cli import main
-from lifecyclegraph.config import Config
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.server import base_urls
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.auth import TokenGuard
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 WRITE = "w-t0ken"
 READ = "r-t0ken"

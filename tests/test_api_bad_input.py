@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.providers.sources import Sources
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 WRITE, READ = "write-t0ken", "read-t0ken"
 AUTH = {"Authorization": f"Bearer {WRITE}"}

@@ -11,12 +11,12 @@ from contract_world import ALL
 from fakesource import FakeClient
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.providers.sources import Sources
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

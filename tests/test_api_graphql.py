@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.bench.lifecycle import lifecycle_entities
 from lifecyclegraph.cli import main
-from lifecyclegraph.graphql_reads import Context
-from lifecyclegraph.graphql_schema import build_schema, execute, load_schema
-from lifecyclegraph.ontology import Ontology, data_dir
+from lifecyclegraph.core.ontology import Ontology, data_dir
+from lifecyclegraph.core.vocab import expand
+from lifecyclegraph.read.graphql.reads import Context
+from lifecyclegraph.read.graphql.schema import build_schema, execute, load_schema
 from lifecyclegraph.store import Observation
-from lifecyclegraph.vocab import expand
 
 DESIGN_QUERY = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "design-query.graphql"
 TEST = "aip://ab-test/experimentation/12345"

@@ -29,23 +29,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.api import create_app
-from lifecyclegraph.api.graphql_endpoint import GraphQLRunner
 from lifecyclegraph.bench.lifecycle import lifecycle_entities
-from lifecyclegraph.config import Config, ServerConfig
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.config import Config, ServerConfig
+from lifecyclegraph.core.errors import (
     ConfigError,
     GraphQLAnswerTooLargeError,
     GraphQLCancelledError,
     GraphQLTimeoutError,
     GraphQLTooComplexError,
 )
-from lifecyclegraph.graphql_limits import Budget, GraphQLLimits, analyse
-from lifecyclegraph.graphql_reads import Context
-from lifecyclegraph.graphql_schema import execute, load_schema
 from lifecyclegraph.ingest import Journal
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.read.graphql.limits import Budget, GraphQLLimits, analyse
+from lifecyclegraph.read.graphql.reads import Context
+from lifecyclegraph.read.graphql.schema import execute, load_schema
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.routes.graphql import GraphQLRunner
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 from lifecyclegraph.store import Observation
 
 #: The issue's query, verbatim: 137 bytes, no token needed.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from lifecyclegraph.views import json_value as json_time
+from lifecyclegraph.read.views import json_value as json_time
 
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 MODEL = "aip://model/registry/ranking-model"
@@ -109,11 +109,11 @@ def test_unknown_uri_is_a_404_problem(api):
 def with_a_deleted_model():
     """A server whose graph had a model, deleted at T0 + 5 h by its source."""
     from lifecyclegraph import Facts, LifecycleGraph, Ref
-    from lifecyclegraph.api import create_app
-    from lifecyclegraph.config import Config
+    from lifecyclegraph.core.config import Config
     from lifecyclegraph.ingest import Journal
-    from lifecyclegraph.service import Service
-    from lifecyclegraph.serving import ServerThread
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import ServerThread
 
     graph = LifecycleGraph.in_memory()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -268,8 +268,8 @@ def test_unknown_lineage_type_is_a_400_naming_it_with_the_known_types(api, where
 
 
 def test_every_class_the_ontology_knows_filters_lineage(api):
-    from lifecyclegraph.ontology import Ontology
-    from lifecyclegraph.vocab import compact
+    from lifecyclegraph.core.ontology import Ontology
+    from lifecyclegraph.core.vocab import compact
 
     known = sorted(compact(c) for c in Ontology.load().known_classes())
     assert len(known) > 20

@@ -26,12 +26,12 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.vocab import LG, SNAPSHOT_PREFIX
 from lifecyclegraph.ingest import Journal
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
-from lifecyclegraph.vocab import LG, SNAPSHOT_PREFIX
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 WRITE = "w-t0ken"
 READ = "r-t0ken"
@@ -438,7 +438,7 @@ def test_query_calling_a_function_the_engine_lacks_gets_400(client, query, says)
 
 
 def test_engine_failure_that_is_not_the_querys_fault_stays_a_5xx():
-    from lifecyclegraph.query.run import QueryRequest, evaluate
+    from lifecyclegraph.store.sparql.run import QueryRequest, evaluate
 
     class FailingStore:  # an engine failure no query causes, as Oxigraph raises it
         def query(self, *args, **kwargs):

@@ -44,7 +44,7 @@ def test_dataset_layout_has_the_promised_examples():
 
 
 def _settings() -> list[tuple[str, str]]:
-    from lifecyclegraph.config import Config, SourceConfig
+    from lifecyclegraph.core.config import Config, SourceConfig
 
     tables = {
         name: field.annotation

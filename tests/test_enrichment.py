@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from lifecyclegraph import HydrationState, LifecycleGraph
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
-from lifecyclegraph.service import Service
+from lifecyclegraph.server.service import Service
 
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 TEST = "aip://ab-test/experimentation/12345"

@@ -12,10 +12,10 @@ import pytest
 from pyoxigraph import NamedNode, QuerySolutions
 
 from lifecyclegraph import Facts, Graph, HydrationState, LifecycleGraph, Observation, Outcome, Ref
-from lifecyclegraph.errors import QueryRequestError, QuerySyntaxError
+from lifecyclegraph.core.errors import QueryRequestError, QuerySyntaxError
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, RDF_TYPE
 from lifecyclegraph.graph import PastGraph
 from lifecyclegraph.graph.lineage import UnknownTypeError
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG, RDF_TYPE
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MODEL = "aip://model/registry/m"
@@ -178,7 +178,7 @@ def test_explain_goes_down_to_the_asserted_fact_with_its_source(graph):
 
 
 def test_materialize_runs_a_given_program_within_a_given_limit(graph):
-    from lifecyclegraph.errors import RuleLimitError
+    from lifecyclegraph.core.errors import RuleLimitError
 
     graph.write(feature(), source="featurestore", observed_at=at(0))
     assert graph.materialize().derived > 0

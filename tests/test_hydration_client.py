@@ -23,8 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from virtual_time import EPOCH, VirtualClock, virtual_time
 
-from lifecyclegraph.config import ClientSettings, Config
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.config import ClientSettings, Config
+from lifecyclegraph.core.errors import (
     ConfigError,
     LifecycleGraphError,
     SourceError,

@@ -9,12 +9,12 @@ import signal
 import pytest
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.faults import FaultRule
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
-from lifecyclegraph.service import Service
+from lifecyclegraph.server.service import Service
 
 
 @pytest.fixture

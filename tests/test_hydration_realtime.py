@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lifecyclegraph.errors import SourceUnavailable
+from lifecyclegraph.core.errors import SourceUnavailable
 from lifecyclegraph.providers.http import SourceClient, SourceSettings
 from lifecyclegraph.providers.http.ratelimit import max_in_window
 

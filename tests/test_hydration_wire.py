@@ -31,7 +31,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifecyclegraph.errors import SourceProtocolError, SourceUnavailable
+from lifecyclegraph.core.errors import SourceProtocolError, SourceUnavailable
 from lifecyclegraph.providers.http import SourceClient, SourceSettings
 from lifecyclegraph.providers.http.transport import PoolWire
 

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import HydrationState, LifecycleGraph
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.ingest import Ingestor, Journal
 from lifecyclegraph.providers.sources import Sources
-from lifecyclegraph.vocab import LG
 
 CONFIG = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in ALL}})
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"

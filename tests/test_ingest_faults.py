@@ -8,13 +8,13 @@ import json
 import pytest
 
 from lifecyclegraph import HydrationState, LifecycleGraph
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.sandbox.faults import FaultRule
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
-from lifecyclegraph.service import Service
-from lifecyclegraph.vocab import LG
+from lifecyclegraph.server.service import Service
 
 RATE = 25.0
 

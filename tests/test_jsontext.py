@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifecyclegraph.errors import JsonTextError
-from lifecyclegraph.jsontext import array_items, is_array, loads
+from lifecyclegraph.core.errors import JsonTextError
+from lifecyclegraph.core.jsontext import array_items, is_array, loads
 
 LIMIT = sys.get_int_max_str_digits()
 

@@ -1,13 +1,15 @@
-"""The layering of lifecyclegraph, checked on every run (``tests/layering.py`` scans).
+"""The layering of lifecyclegraph (issue 12), checked on every run; ``tests/layering.py``
+scans the package's source: imports (lazy, ``TYPE_CHECKING`` and package ``__init__``
+edges included) and raw uses of a pyoxigraph ``Store``.
 
-Ratchet form while issue 12's refactor is under way: ``tests/layering_allow.txt`` lists
-the raw store uses and import circles that are still there. A new one fails the test,
-and so does a listed one that is gone (delete its line: the list only shrinks).
+The layers, bottom to top, are drawn in ``docs/architecture.md``; :data:`MAY_IMPORT` is
+the same table. A new import that climbs a layer, a new import circle, or a raw store
+outside ``store/`` fails here with the file and the line of source text.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from pathlib import Path
 
 import layering
@@ -15,38 +17,91 @@ import layering
 import lifecyclegraph
 
 ROOT = Path(lifecyclegraph.__file__).resolve().parent
-ALLOW = Path(__file__).with_name("layering_allow.txt")
 #: The store layer: the only files that may hold a pyoxigraph Store.
-STORE_LAYER = ("store.py", "store/")
+STORE_LAYER = ("store/",)
+
+#: Package -> the packages (and single modules) it may import, its own included.
+MAY_IMPORT: dict[str, set[str]] = {
+    "core": {"core"},
+    "store": {"core", "store"},
+    "rules": {"core", "store", "rules"},
+    "validation": {"core", "rules", "validation"},  # lint reads the rule language
+    "providers": {"core", "providers"},
+    "search": {"core", "store", "search"},
+    "graph": {"core", "store", "validation", "rules", "search", "graph"},
+    "ingest": {"core", "store", "validation", "providers", "graph", "ingest"},
+    "read": {"core", "store", "rules", "search", "graph", "read"},
+    "server": {
+        *("core", "store", "validation", "providers", "rules", "search"),
+        *("graph", "ingest", "read", "server"),
+    },
+    # the sandbox is a set of source systems: it shares only the uvicorn helpers
+    "sandbox": {"core", "providers", "sandbox", "server", "server.serving"},
+}
+#: The top: may import anything (and nothing below may import them).
+TOP = {"cli", "bench", "demo", "example", "__main__", "_compat"}
+
+#: Raw store uses outside ``store/`` and why they are there.
+RAW_STORE_ALLOWED = {
+    "lifecyclegraph/bench/store.py": "the baseline: plain Oxigraph bulk loads and reads",
+    "lifecyclegraph/bench/rules.py": "the baseline: a property-path INSERT on plain Oxigraph",
+    "lifecyclegraph/bench/sparql.py": "counts the store's quads for the report",
+    "lifecyclegraph/server/service.py": "hands the store port to the SPARQL pool and the "
+    "rule engine it runs",
+}
 
 
-def _allowed(prefix: str) -> Counter[str]:
-    lines = (line.strip() for line in ALLOW.read_text().splitlines())
-    return Counter(
-        line[len(prefix) :] for line in lines if line.startswith(prefix) and line[len(prefix) :]
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_no_raw_store_outside_the_store_layer():
+    found = [
+        str(f)
+        for f in layering.raw_store_uses(ROOT, STORE_LAYER)
+        if f.path not in RAW_STORE_ALLOWED
+    ]
+    assert found == []
+
+
+def test_no_import_circle_between_files():
+    assert layering.cycles(layering.imports(ROOT)) == []
+
+
+def test_each_layer_imports_only_the_layers_below():
+    climbing = sorted(
+        {
+            f"{i.source} -> {i.target}" + (" (lazy)" if i.lazy else "")
+            for i in layering.imports(ROOT)
+            if _layer(i.source) in MAY_IMPORT
+            and i.target != "lifecyclegraph"
+            and _layer(i.target) not in MAY_IMPORT[_layer(i.source)]
+            and ".".join(i.target.split(".")[1:3]) not in MAY_IMPORT[_layer(i.source)]
+        }
     )
+    assert climbing == []
 
 
-def _ratchet(found: Counter[str], allowed: Counter[str], what: str) -> None:
-    new, gone = found - allowed, allowed - found
-    message = []
-    if new:
-        message.append(f"new {what} (not in {ALLOW.name}):\n  " + "\n  ".join(sorted(new)))
-    if gone:
-        message.append(
-            f"fixed {what}: delete these lines of {ALLOW.name}:\n  " + "\n  ".join(sorted(gone))
-        )
-    assert not message, "\n".join(message)
+def test_the_core_never_imports_the_command_line_benchmarks_or_sandbox():
+    core = [i for i in layering.imports(ROOT) if _layer(i.source) == "core"]
+    assert core, "the scanner found no import in core/"
+    assert [i.target for i in core if _layer(i.target) in {"cli", "bench", "sandbox"}] == []
 
 
-def test_no_new_raw_store_use_outside_the_store_layer():
-    found = Counter(f.key for f in layering.raw_store_uses(ROOT, STORE_LAYER))
-    _ratchet(found, _allowed("store: "), "raw store uses")
+def test_every_package_has_a_place_in_the_layers():
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    assert packages - set(MAY_IMPORT) - TOP == set()
 
 
-def test_no_new_import_circle():
-    found = Counter(" <-> ".join(c) for c in layering.cycles(layering.imports(ROOT)))
-    _ratchet(found, _allowed("circle: "), "import circles")
+def test_at_most_eight_loose_modules_at_the_top():
+    loose = sorted(p.name for p in ROOT.glob("*.py") if p.name != "__init__.py")
+    assert len(loose) <= 8, loose
+
+
+def test_the_raw_store_allowances_are_all_still_needed():
+    used = {f.path for f in layering.raw_store_uses(ROOT, STORE_LAYER)}
+    assert set(RAW_STORE_ALLOWED) <= used
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -113,7 +168,10 @@ def test_the_scanner_counts_type_checking_imports_unless_told(tmp_path):
     assert layering.cycles(found, type_only=False) == []
 
 
-def test_allow_list_lines_are_well_formed():
-    lines = ALLOW.read_text().splitlines()
-    bad = [x for x in lines if x.strip() and not x.startswith(("#", "store: ", "circle: "))]
-    assert not bad
+def test_the_architecture_doc_draws_every_layer_and_names_real_paths():
+    doc = (ROOT.parent / "docs" / "architecture.md").read_text()
+    for package in MAY_IMPORT:
+        assert f"| `{package}/` |" in doc, f"docs/architecture.md has no row for {package}/"
+    named = set(re.findall(r"lifecyclegraph/[\w/]+\.py|lifecyclegraph/[\w/]+/", doc))
+    missing = sorted(p for p in named if "<" not in p and not (ROOT.parent / p).exists())
+    assert missing == []

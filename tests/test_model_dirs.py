@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from lifecyclegraph.cli import main
-from lifecyclegraph.config import Config
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.ontology import Ontology, data_dir, load_turtle_dir, shipped_dir
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.ontology import Ontology, data_dir, load_turtle_dir, shipped_dir
 from lifecyclegraph.validation.model import ModelDirs, init_model, use_model
 
 LG = "https://w3id.org/lifecyclegraph/ontology#"
@@ -72,7 +72,7 @@ def test_model_init_copies_the_shipped_folders_and_refuses_to_overwrite(tmp_path
 
 
 def test_use_model_makes_every_reader_take_the_chosen_folders_and_restores(steward):
-    from lifecyclegraph.graphql_schema import load_schema
+    from lifecyclegraph.read.graphql.schema import load_schema
     from lifecyclegraph.rules.load import load_program
     from lifecyclegraph.search.documents import TypeCatalog
     from lifecyclegraph.validation.validator import Validator

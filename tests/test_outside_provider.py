@@ -19,22 +19,22 @@ from fastapi.responses import JSONResponse
 from outside_dist import forget, install
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.config import Config, SourceConfig
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.config import Config, SourceConfig
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.ingest import Ingestor, Journal
 from lifecyclegraph.providers import Provider, available_providers
 from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.sandbox import run_in_thread
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.serving import ServerThread
 
 PROVIDER = textwrap.dedent(
     '''
     """Notebooks from the Acme notebook server: a third-party lifecyclegraph provider."""
-    from lifecyclegraph.config import SourceConfig
-    from lifecyclegraph.events import EventKind
+    from lifecyclegraph.core.config import SourceConfig
+    from lifecyclegraph.core.events import EventKind
     from lifecyclegraph.providers import Provider, Hydrated
     from lifecyclegraph.providers.normalize import EntityBuilder
-    from lifecyclegraph.uris import AipUri, path_segment
+    from lifecyclegraph.core.uris import AipUri, path_segment
 
     LG = "https://w3id.org/lifecyclegraph/ontology#"
 

@@ -16,9 +16,9 @@ import pytest
 from outside_dist import forget, install
 
 from lifecyclegraph import Facts, LifecycleGraph
-from lifecyclegraph.config import Config, SearchConfig
+from lifecyclegraph.core.config import Config, SearchConfig
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.plugins import SEARCH_BACKENDS, PluginRegistry
-from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.providers import available_providers
 from lifecyclegraph.search import SearchError, open_backend
 from lifecyclegraph.search.registry import BACKENDS

@@ -8,12 +8,12 @@ import pytest
 from contract_world import ALL
 from fakesource import FakeClient
 
-from lifecyclegraph.config import Config
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.providers import available_providers
 from lifecyclegraph.providers.sources import Sources, UnknownPlatform
 from lifecyclegraph.validation import Validator
-from lifecyclegraph.vocab import LG
 
 CONFIG = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in ALL}})
 
@@ -140,8 +140,8 @@ def test_dot_ids_reach_the_source_as_that_id_through_every_provider():
     and still names that id, for every component type of every reference provider."""
     from urllib.parse import unquote, urljoin, urlsplit
 
-    from lifecyclegraph.serving import ServerThread
-    from lifecyclegraph.uris import AipUri
+    from lifecyclegraph.core.uris import AipUri
+    from lifecyclegraph.server.serving import ServerThread
 
     seen: list[str] = []
 

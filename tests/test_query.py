@@ -1,4 +1,4 @@
-"""lifecyclegraph.query as a Python caller uses it: execute(), QueryPool, checkpoints."""
+"""lifecyclegraph.store.sparql as a Python caller uses it: execute(), QueryPool, checkpoints."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.errors import (
+from lifecyclegraph.core.errors import (
     NotAcceptableError,
     QueryRefusedError,
     QuerySyntaxError,
@@ -19,10 +19,10 @@ from lifecyclegraph.errors import (
     QueryTooComplexError,
     ResultLimitError,
 )
-from lifecyclegraph.query import QueryPool, execute
-from lifecyclegraph.query.checkpoint import Checkpoints
-from lifecyclegraph.query.formats import BOOLEAN, GRAPH, SOLUTIONS, negotiate
-from lifecyclegraph.query.safety import MAX_DEPTH, check_query, nesting_depth
+from lifecyclegraph.store.sparql import QueryPool, execute
+from lifecyclegraph.store.sparql.checkpoint import Checkpoints
+from lifecyclegraph.store.sparql.formats import BOOLEAN, GRAPH, SOLUTIONS, negotiate
+from lifecyclegraph.store.sparql.safety import MAX_DEPTH, check_query, nesting_depth
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NAMES = "SELECT ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?n"
@@ -264,7 +264,7 @@ CLAUSES = ["FROM <urn:g>", "FROM NAMED <urn:g>", "from<urn:g>", "FrOm NaMeD from
 def test_dataset_clause_is_found_exactly_when_the_query_has_one(words, clauses, star, comment):
     from pyoxigraph import Store
 
-    from lifecyclegraph.sparql_dataset import has_dataset_clause
+    from lifecyclegraph.store.sparql_dataset import has_dataset_clause
 
     objects = " ".join(f"?s{i} lg:p {w} ." for i, w in enumerate(words))
     variables = [w for w in words if w[0] in "?$"]

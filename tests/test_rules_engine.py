@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from lifecyclegraph import Facts, LifecycleGraph, Observation, Ref
 from lifecyclegraph.cli import main
-from lifecyclegraph.errors import RuleLimitError
+from lifecyclegraph.core.errors import RuleLimitError
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG
 from lifecyclegraph.rules.compiler import render
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import build_program, load_program, read_ontology
 from lifecyclegraph.rules.parser import parse_rules
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"

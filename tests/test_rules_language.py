@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
+from lifecyclegraph.core.errors import RuleAnalysisError, RuleSyntaxError
+from lifecyclegraph.core.vocab import LG, RDF_TYPE, XSD
 from lifecyclegraph.rules.load import analyse_program, read_ontology, read_rules
 from lifecyclegraph.rules.parser import parse_pattern, parse_rules
 from lifecyclegraph.rules.program import Builtin, Comparison, Const, Negation, Var, Wildcard
-from lifecyclegraph.vocab import LG, RDF_TYPE, XSD
 
 CASES = Path(__file__).parent / "rules_cases"
 

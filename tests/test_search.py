@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.config import Config, SearchConfig
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.config import Config, SearchConfig
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.ontology import data_dir
 from lifecyclegraph.example import ALICE, BOB, MODEL, TEAM, load_example
-from lifecyclegraph.ontology import data_dir
 from lifecyclegraph.search import (
     DocumentBuilder,
     SearchBackend,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
-from lifecyclegraph.config import SearchConfig
+from lifecyclegraph.core.config import SearchConfig
 from lifecyclegraph.store import Observation
 
 #: More than one batch of the rebuild (2000), so a rebuild commits several times.

@@ -26,11 +26,11 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDFS
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.api import create_app
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.ingest import Journal
-from lifecyclegraph.service import Service
-from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "sparql-protocol"
 MANIFEST = SUITE / "manifest.ttl"

@@ -18,7 +18,7 @@ from lifecyclegraph import (
     Ref,
     StoreError,
 )
-from lifecyclegraph.vocab import LG
+from lifecyclegraph.core.vocab import LG
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MODEL = "aip://model/registry/ranking-model"
@@ -374,7 +374,7 @@ def test_inferred_facts_are_apart_from_asserted_ones_and_visible_to_plain_sparql
 def test_quads_are_facts_of_the_current_state_never_bookkeeping_or_archived(graph):
     from pyoxigraph import Triple
 
-    from lifecyclegraph.vocab import INFERRED_GRAPH
+    from lifecyclegraph.core.vocab import INFERRED_GRAPH
 
     graph.write(model("v1"), source="registry", observed_at=at(0))
     graph.write(model("v2"), source="registry", observed_at=at(1))

@@ -12,7 +12,7 @@ import time
 from pyoxigraph import NamedNode
 
 from lifecyclegraph import HydrationState, LifecycleGraph
-from lifecyclegraph.vocab import LG
+from lifecyclegraph.core.vocab import LG
 
 WRITER = textwrap.dedent(
     """

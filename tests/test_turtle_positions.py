@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
-from lifecyclegraph.errors import TurtleSyntaxError
+from lifecyclegraph.core.errors import TurtleSyntaxError
 from lifecyclegraph.validation.turtle import Position, parse_positions, read_rdf, to_rdflib_term
 from lifecyclegraph.validation.turtle import _same_graph as same_graph
 

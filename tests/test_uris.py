@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecyclegraph import AipUri, InvalidUriError
-from lifecyclegraph.uris import is_aip_uri, path_segment
+from lifecyclegraph.core.uris import is_aip_uri, path_segment
 
 component_types = st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True)
 platform_ids = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,15}", fullmatch=True)

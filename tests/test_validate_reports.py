@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from lifecyclegraph import LifecycleGraph
 from lifecyclegraph.cli import main
+from lifecyclegraph.core.ontology import shipped_dir
 from lifecyclegraph.example import load_example
 from lifecyclegraph.graph.quality import validate_store
-from lifecyclegraph.ontology import shipped_dir
 from lifecyclegraph.validation.findings import Finding, Report
 from lifecyclegraph.validation.formats import render
 from lifecyclegraph.validation.lint import lint_model

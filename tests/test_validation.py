@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.facts import Facts, Ref, from_literal
+from lifecyclegraph.core.facts import Facts, Ref, from_literal
+from lifecyclegraph.core.vocab import LG, XSD
 from lifecyclegraph.validation import Severity, Validator
 from lifecyclegraph.validation.reference import pyshacl_results
-from lifecyclegraph.vocab import LG, XSD
 
 TEST = "aip://ab-test/experimentation/12345"
 KNOWN_TYPES = {

@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 
 from lifecyclegraph.bench.lifecycle import lifecycle_entities
+from lifecyclegraph.core.vocab import INFERRED_GRAPH
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 from lifecyclegraph.store import Observation, SnapshotStore
-from lifecyclegraph.vocab import INFERRED_GRAPH
 
 __all__ = ["DESIGN_QUERY", "ApiBenchResult", "run_api_bench"]
 
@@ -75,10 +75,10 @@ def _percentile(values: list[float], q: float) -> float:
 def run_api_bench(entities: int = 100_000, samples: int = 200, seed: int = 3) -> ApiBenchResult:
     """Build a synthetic graph of about ``entities`` entities, then time ``samples``
     requests of each kind on random model instances."""
-    from lifecyclegraph.api import create_app
-    from lifecyclegraph.config import Config
+    from lifecyclegraph.core.config import Config
     from lifecyclegraph.ingest import Journal
-    from lifecyclegraph.service import Service
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
 
     began = time.perf_counter()
     store = SnapshotStore.in_memory()

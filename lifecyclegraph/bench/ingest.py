@@ -25,11 +25,11 @@ from typing import Any
 
 import httpx
 
-from lifecyclegraph.config import Config
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.sandbox.server import SandboxProcess
 from lifecyclegraph.sandbox.synthetic import synthetic_world
 from lifecyclegraph.sandbox.world import SYSTEMS
-from lifecyclegraph.service import Service
+from lifecyclegraph.server.service import Service
 
 __all__ = ["IngestBenchResult", "run_ingest_bench"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.core.facts import Facts, Ref
 
 __all__ = ["Change", "lifecycle_changes", "lifecycle_entities"]
 

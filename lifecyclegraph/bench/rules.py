@@ -34,7 +34,7 @@ from typing import Any
 from pyoxigraph import NamedNode, Quad, Store
 
 from lifecyclegraph.bench.lifecycle import lifecycle_changes, lifecycle_entities
-from lifecyclegraph.facts import Facts
+from lifecyclegraph.core.facts import Facts
 from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.evaluate import Evaluator

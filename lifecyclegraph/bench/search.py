@@ -239,8 +239,8 @@ def _change_to_visible(backend_name: str, path: Path, count: int) -> dict[str, f
     default ``batch_ms``), documents read from the store, index commit, new searcher.
     The store is small; the index holds the benchmark's documents.
     """
-    from lifecyclegraph.config import SearchConfig
-    from lifecyclegraph.facts import Facts, Ref
+    from lifecyclegraph.core.config import SearchConfig
+    from lifecyclegraph.core.facts import Facts, Ref
     from lifecyclegraph.graph import LifecycleGraph
 
     config = SearchConfig.model_validate({"backend": backend_name, "path": path})

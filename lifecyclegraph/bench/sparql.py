@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecyclegraph.bench.store import T0, synthetic_entity
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.store import Observation
 
 __all__ = ["Figure", "SparqlBenchResult", "run_sparql_bench"]
@@ -86,14 +86,14 @@ def run_sparql_bench(
     """Build a store of ``entities`` and measure (see the module docstring)."""
     import httpx
 
-    from lifecyclegraph.api import create_app
-    from lifecyclegraph.config import Config
+    from lifecyclegraph.core.config import Config
     from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.ingest import Journal
-    from lifecyclegraph.query import QueryPool, execute
-    from lifecyclegraph.query.checkpoint import Checkpoints
-    from lifecyclegraph.service import Service
-    from lifecyclegraph.serving import ServerThread
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import ServerThread
+    from lifecyclegraph.store.sparql import QueryPool, execute
+    from lifecyclegraph.store.sparql.checkpoint import Checkpoints
 
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="lg-bench-sparql-") as tmp:

@@ -20,7 +20,7 @@ from typing import Any
 
 from pyoxigraph import RdfFormat, Store
 
-from lifecyclegraph.facts import Facts, Ref
+from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.store import Observation
 
 __all__ = ["StoreBenchResult", "run_store_bench", "synthetic_entity"]

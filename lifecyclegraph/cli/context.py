@@ -10,8 +10,8 @@ import sys
 
 import click
 
-from lifecyclegraph.config import Config, load_config
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.core.config import Config, load_config
+from lifecyclegraph.core.errors import LifecycleGraphError
 from lifecyclegraph.graph import LifecycleGraph
 
 __all__ = [

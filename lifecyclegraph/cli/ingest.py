@@ -13,7 +13,7 @@ import click
 from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.ingest.worker import PassResult
-from lifecyclegraph.service import Service
+from lifecyclegraph.server.service import Service
 
 CHUNK = 1000
 

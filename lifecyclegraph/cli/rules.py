@@ -13,7 +13,7 @@ import click
 
 from lifecyclegraph.cli.context import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, open_graph
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
+from lifecyclegraph.core.errors import RuleAnalysisError, RuleSyntaxError
 
 
 def _program() -> Any:

@@ -10,7 +10,7 @@ import click
 
 from lifecyclegraph.cli.context import config_of
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.errors import ConfigError
 
 
 def write_token_for(store: Path) -> tuple[str, Path]:
@@ -42,8 +42,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the HTTP API (events in, SPARQL and REST out) and process events."""
     import uvicorn
 
-    from lifecyclegraph.api import create_app
-    from lifecyclegraph.service import Service
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
 
     config = config_of(ctx)  # refuses empty or blank tokens: exit 2 before anything starts
     service = Service(config)  # makes the store (0700) that the generated token goes in

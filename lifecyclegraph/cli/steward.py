@@ -17,7 +17,7 @@ import click
 
 from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import current_model, model_options
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.validation.findings import Report
 from lifecyclegraph.validation.formats import FORMATS, render
 

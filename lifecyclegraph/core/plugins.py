@@ -11,11 +11,10 @@ and imports a plugin only when it is asked for by name.
 True
 >>> backends.load("whoosh").__name__
 'WhooshBackend'
->>> backends.load("woosh")
+>>> backends.load("woosh")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-lifecyclegraph.errors.ConfigError: no search backend 'woosh' is installed; did you mean 'whoosh'? \
-(installed: tantivy, whoosh)
+lifecyclegraph.core.errors.ConfigError: no search backend 'woosh' is installed; did you mean ...
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar, cast
 
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.errors import ConfigError
 
 __all__ = ["PROVIDERS", "SEARCH_BACKENDS", "PluginRegistry", "group_entry_points"]
 

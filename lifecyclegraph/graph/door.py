@@ -8,7 +8,7 @@ a remote implementation can stand in for :class:`~lifecyclegraph.graph.Lifecycle
 
 >>> from pyoxigraph import NamedNode
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
->>> from lifecyclegraph.vocab import LG
+>>> from lifecyclegraph.core.vocab import LG
 >>> graph: Graph = LifecycleGraph.in_memory()
 >>> m = "aip://model/registry/m"
 >>> graph.write(Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": "M"}),
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 
 from pyoxigraph import NamedNode, Quad
 
-from lifecyclegraph.entity import Entity
-from lifecyclegraph.facts import Facts, Object, Pair
+from lifecyclegraph.core.facts import Facts, Object, Pair
+from lifecyclegraph.graph.entity import Entity
 from lifecyclegraph.store.values import (
     EntityState,
     HydrationState,
@@ -132,7 +132,7 @@ class Graph(ABC):
     ) -> Iterator[Quad]:
         """The facts of the current state that match a pattern (``None`` matches all),
         each in the graph that holds it: its snapshot (asserted) or ``lg:inferred``
-        (derived, :data:`~lifecyclegraph.vocab.INFERRED_GRAPH`). ``inferred=False``
+        (derived, :data:`~lifecyclegraph.core.vocab.INFERRED_GRAPH`). ``inferred=False``
         keeps asserted facts only, ``True`` derived ones only. Bookkeeping and
         superseded snapshots are never included."""
 

@@ -40,15 +40,15 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode, Quad
 
-from lifecyclegraph.config import SearchConfig
-from lifecyclegraph.entity import Entity, build_entity
-from lifecyclegraph.facts import Facts, Object, Pair
+from lifecyclegraph.core.config import SearchConfig
+from lifecyclegraph.core.facts import Facts, Object, Pair
 from lifecyclegraph.graph import lineage as _lineage
 from lifecyclegraph.graph.door import Direction, Graph
+from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.graph.past import GraphAsOf
-from lifecyclegraph.query.safety import oxigraph_syntax_error
-from lifecyclegraph.sparql_dataset import protocol_options
 from lifecyclegraph.store.snapshots import SnapshotStore
+from lifecyclegraph.store.sparql.safety import oxigraph_syntax_error
+from lifecyclegraph.store.sparql_dataset import protocol_options
 from lifecyclegraph.store.values import (
     EntityState,
     HydrationState,
@@ -84,7 +84,7 @@ class LifecycleGraph(Graph):
             the engine stops (``graph.rules.error`` says why, and it is logged) and
             the graph goes on without keeping derived facts up to date.
         rule_limit: the most facts a rule run may hold (see
-            :class:`~lifecyclegraph.errors.RuleLimitError`).
+            :class:`~lifecyclegraph.core.errors.RuleLimitError`).
         search: the search index's settings (``<path>/search`` by default), opened on
             the first search or by :attr:`search_index`.
     """
@@ -103,7 +103,7 @@ class LifecycleGraph(Graph):
         self._engine: RuleEngine | None = None
         self._rule_limit = rule_limit
         if rules:
-            from lifecyclegraph.errors import RuleLimitError
+            from lifecyclegraph.core.errors import RuleLimitError
 
             self._engine = self._new_engine()
             try:

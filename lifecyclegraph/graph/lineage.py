@@ -30,11 +30,11 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.errors import LifecycleGraphError
-from lifecyclegraph.facts import term_value
+from lifecyclegraph.core.errors import LifecycleGraphError
+from lifecyclegraph.core.facts import term_value
+from lifecyclegraph.core.ontology import Ontology
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
 from lifecyclegraph.graph.door import Direction, Graph
-from lifecyclegraph.ontology import Ontology
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
 
 __all__ = ["Direction", "UnknownTypeError", "impact", "lineage"]
 

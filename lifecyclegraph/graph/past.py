@@ -20,13 +20,13 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Quad
 
-from lifecyclegraph.entity import Entity, build_entity
-from lifecyclegraph.facts import Object
+from lifecyclegraph.core.facts import Object
 from lifecyclegraph.graph.door import PastGraph
-from lifecyclegraph.query.safety import oxigraph_syntax_error
-from lifecyclegraph.sparql_dataset import protocol_options
+from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.store.past import PastView
 from lifecyclegraph.store.port import StorePort
+from lifecyclegraph.store.sparql.safety import oxigraph_syntax_error
+from lifecyclegraph.store.sparql_dataset import protocol_options
 from lifecyclegraph.store.values import HydrationState, SnapshotInfo
 
 __all__ = ["GraphAsOf"]

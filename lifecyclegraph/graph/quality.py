@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.facts import Facts, term_value
+from lifecyclegraph.core.facts import Facts, term_value
+from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.store.values import HydrationState
 from lifecyclegraph.validation.findings import Report
@@ -24,7 +25,6 @@ from lifecyclegraph.validation.report import ValidationReport
 from lifecyclegraph.validation.run import report_of
 from lifecyclegraph.validation.sources import ModelSources
 from lifecyclegraph.validation.validator import Validator
-from lifecyclegraph.vocab import RDF_TYPE
 
 __all__ = ["validate_graph", "validate_store"]
 

@@ -21,23 +21,23 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.errors import LifecycleGraphError
-from lifecyclegraph.events import (
+from lifecyclegraph.core.errors import LifecycleGraphError
+from lifecyclegraph.core.events import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_URI_LENGTH,
     EventRejected,
     parse_event,
 )
-from lifecyclegraph.facts import Facts, term_value
+from lifecyclegraph.core.facts import Facts, term_value
+from lifecyclegraph.core.uris import AipUri
+from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.graph.door import Graph
-from lifecyclegraph.ingest.hydrator import HydratorProcess, RemoteFailure
+from lifecyclegraph.ingest.hydration_process import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
 from lifecyclegraph.providers.sources import Sources, UnknownPlatform
 from lifecyclegraph.store import HydrationState, Observation, Outcome
-from lifecyclegraph.uris import AipUri
 from lifecyclegraph.validation import Validator
-from lifecyclegraph.vocab import RDF_TYPE
 
 __all__ = ["Ingestor", "PassResult", "SubmitResult"]
 

@@ -3,7 +3,7 @@
 A provider is a class registered in the ``lifecyclegraph.providers`` entry-point
 group. It declares the events it handles and the component types it can hydrate,
 so a URI alone is enough to hydrate an entity, and it turns the source's JSON into
-normalized :class:`~lifecyclegraph.facts.Facts`. It reports what went wrong as
+normalized :class:`~lifecyclegraph.core.facts.Facts`. It reports what went wrong as
 structured warnings and failures instead of stopping the run.
 
 The class is the whole source system, through that one entry point: its event types
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
-from lifecyclegraph.config import SourceConfig
-from lifecyclegraph.events import EventKind
-from lifecyclegraph.facts import Facts
-from lifecyclegraph.uris import AipUri
+from lifecyclegraph.core.config import SourceConfig
+from lifecyclegraph.core.events import EventKind
+from lifecyclegraph.core.facts import Facts
+from lifecyclegraph.core.uris import AipUri
 
 __all__ = [
     "Fetcher",

@@ -14,10 +14,10 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.facts import Facts, Object, to_literal
+from lifecyclegraph.core.facts import Facts, Object, to_literal
+from lifecyclegraph.core.uris import AipUri
+from lifecyclegraph.core.vocab import LG, RDF_TYPE, XSD
 from lifecyclegraph.providers.base import HydrationContext
-from lifecyclegraph.uris import AipUri
-from lifecyclegraph.vocab import LG, RDF_TYPE, XSD
 
 __all__ = ["EntityBuilder", "parse_time"]
 

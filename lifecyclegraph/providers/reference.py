@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lifecyclegraph.events import EventKind
+from lifecyclegraph.core.events import EventKind
+from lifecyclegraph.core.uris import path_segment
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.providers.base import Hydrated, Provider
 from lifecyclegraph.providers.normalize import EntityBuilder
-from lifecyclegraph.uris import path_segment
-from lifecyclegraph.vocab import LG
 
 __all__ = ["ReferenceProvider", "kinds", "segment"]
 
 
 def segment(value: str) -> str:
     """A path segment with everything outside RFC 3986's unreserved set escaped, and
-    ``.`` and ``..`` too (see :func:`lifecyclegraph.uris.path_segment`)."""
+    ``.`` and ``..`` too (see :func:`lifecyclegraph.core.uris.path_segment`)."""
     return path_segment(value)
 
 

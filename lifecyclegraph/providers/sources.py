@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lifecyclegraph.config import Config, SourceConfig, describe
-from lifecyclegraph.errors import ConfigError, LifecycleGraphError
-from lifecyclegraph.events import EventKind
+from lifecyclegraph.core.config import Config, SourceConfig, describe
+from lifecyclegraph.core.errors import ConfigError, LifecycleGraphError
+from lifecyclegraph.core.events import EventKind
+from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.providers import Hydrated, HydrationContext, Provider, SourceReport
 from lifecyclegraph.providers.loader import available_providers
-from lifecyclegraph.uris import AipUri
 
 __all__ = ["Sources", "UnknownPlatform"]
 

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field, replace
 
 from pyoxigraph import Literal
 
-from lifecyclegraph.errors import RuleAnalysisError, RuleProblem
+from lifecyclegraph.core.errors import RuleAnalysisError, RuleProblem
+from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.rules.axioms import Vocabulary
 from lifecyclegraph.rules.builtins import BUILTINS
 from lifecyclegraph.rules.program import (
@@ -60,7 +61,6 @@ from lifecyclegraph.rules.program import (
     is_helper,
     show_predicate,
 )
-from lifecyclegraph.vocab import RDF_TYPE
 
 __all__ = ["AnalysedProgram", "Stratum", "analyse", "stratify"]
 

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, parse
 
-from lifecyclegraph.errors import LifecycleGraphError
-from lifecyclegraph.ontology import data_dir, shipped_dir
+from lifecyclegraph.core.errors import LifecycleGraphError
+from lifecyclegraph.core.ontology import data_dir, shipped_dir
+from lifecyclegraph.core.vocab import PREFIXES, RDF_TYPE, compact
 from lifecyclegraph.rules.program import Location
-from lifecyclegraph.vocab import PREFIXES, RDF_TYPE, compact
 
 __all__ = ["OWL", "RDF", "RDFS", "Axioms", "Vocabulary"]
 

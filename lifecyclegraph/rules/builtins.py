@@ -36,8 +36,8 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.facts import from_literal
-from lifecyclegraph.vocab import XSD
+from lifecyclegraph.core.facts import from_literal
+from lifecyclegraph.core.vocab import XSD
 
 __all__ = ["BUILTINS", "COMPARISONS", "Builtin", "compare", "sort_value"]
 

@@ -8,7 +8,7 @@ to the store's change feed and maintains the derived facts incrementally after e
 committed write, so plain SPARQL over the current state sees asserted and derived
 facts together.
 
->>> from lifecyclegraph.facts import Facts, Ref
+>>> from lifecyclegraph.core.facts import Facts, Ref
 >>> from lifecyclegraph.store import Observation, SnapshotStore
 >>> store = SnapshotStore.in_memory()
 >>> engine = RuleEngine(store)
@@ -37,7 +37,8 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
-from lifecyclegraph.errors import RuleLimitError
+from lifecyclegraph.core.errors import RuleLimitError
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE, compact, expand
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator, UpdateResult
 from lifecyclegraph.rules.explain import Explanation, explain
@@ -45,7 +46,6 @@ from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.rules.relation import Fact
 from lifecyclegraph.store.port import StorePort
 from lifecyclegraph.store.values import Delta, SnapshotInfo
-from lifecyclegraph.vocab import INFERRED_GRAPH, RDF_TYPE, compact, expand
 
 __all__ = ["MaterializeReport", "RuleEngine"]
 
@@ -86,7 +86,7 @@ class RuleEngine:
         store: the snapshot store.
         program: the compiled rules (default: the project's ``rules/`` and ontology).
         limit: the most facts a run may hold (asserted plus derived); see
-            :class:`~lifecyclegraph.errors.RuleLimitError`.
+            :class:`~lifecyclegraph.core.errors.RuleLimitError`.
     """
 
     def __init__(

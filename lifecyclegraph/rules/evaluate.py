@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lifecyclegraph.errors import RuleLimitError
+from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.plan import CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
@@ -84,7 +84,7 @@ class Evaluator:
         compiled: the program.
         table: the term table the facts' integers come from (a new one by default).
         limit: the most facts (asserted plus derived) a run may hold; a run that would
-            go past it stops with :class:`~lifecyclegraph.errors.RuleLimitError`.
+            go past it stops with :class:`~lifecyclegraph.core.errors.RuleLimitError`.
     """
 
     def __init__(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.ontology import data_dir, shipped_dir
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.ontology import data_dir, shipped_dir
 from lifecyclegraph.rules.analysis import AnalysedProgram, analyse
 from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.compiler import CompiledProgram, compile_program

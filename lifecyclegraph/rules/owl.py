@@ -39,9 +39,9 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
+from lifecyclegraph.core.vocab import compact
 from lifecyclegraph.rules.axioms import OWL, RDFS, Axioms
 from lifecyclegraph.rules.program import Atom, Location, Program, Rule, Var, show_predicate
-from lifecyclegraph.vocab import compact
 
 __all__ = ["program_from_ontology", "rules_from_ontology"]
 

@@ -1,7 +1,7 @@
 """Parse rule files into a :class:`~lifecyclegraph.rules.program.Program` (the first stage).
 
 The grammar is ``grammar.lark`` (a Lark LALR grammar); a syntax error is raised as
-:class:`~lifecyclegraph.errors.RuleSyntaxError` naming the file, line and column.
+:class:`~lifecyclegraph.core.errors.RuleSyntaxError` naming the file, line and column.
 Prefixes ``lg``, ``rdf``, ``rdfs``, ``owl``, ``xsd``, ``prov``, ``dcat``, ``dcterms``,
 ``mls``, ``org`` and ``sh`` are predeclared; ``@prefix`` lines add or override them for
 the rest of the file.
@@ -38,7 +38,8 @@ from lark import Lark, Token, Transformer, Tree, UnexpectedInput, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.errors import RuleSyntaxError
+from lifecyclegraph.core.errors import RuleSyntaxError
+from lifecyclegraph.core.vocab import PREFIXES, RDF_TYPE, XSD
 from lifecyclegraph.rules.builtins import BUILTINS
 from lifecyclegraph.rules.program import (
     Atom,
@@ -53,7 +54,6 @@ from lifecyclegraph.rules.program import (
     Var,
     Wildcard,
 )
-from lifecyclegraph.vocab import PREFIXES, RDF_TYPE, XSD
 
 __all__ = ["parse_files", "parse_pattern", "parse_rules"]
 

@@ -31,7 +31,7 @@ from typing import TypeAlias
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.vocab import PREFIXES, compact
+from lifecyclegraph.core.vocab import PREFIXES, compact
 
 __all__ = [
     "Atom",

@@ -35,7 +35,7 @@ from typing import IO, Any, Protocol
 
 import httpx
 
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.core.errors import LifecycleGraphError
 
 __all__ = [
     "EVENT_TYPES",  # noqa: F822 (made from the installed systems on access: __getattr__)

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.core.errors import LifecycleGraphError
 
 __all__ = [
     "Decision",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lifecyclegraph.errors import LifecycleGraphError
+from lifecyclegraph.core.errors import LifecycleGraphError
 from lifecyclegraph.providers.fake import FakeKind
 
 __all__ = [

@@ -19,7 +19,7 @@ from lifecyclegraph.sandbox.events import Event, MemorySink, Sink, open_sink, pe
 from lifecyclegraph.sandbox.faults import Faults, RequestLog
 from lifecyclegraph.sandbox.systems import SystemTable
 from lifecyclegraph.sandbox.world import World
-from lifecyclegraph.serving import ServerThread, bind, serve_foreground, url_of
+from lifecyclegraph.server.serving import ServerThread, bind, serve_foreground, url_of
 
 __all__ = ["SandboxProcess", "SandboxServer", "base_urls", "run_in_thread", "serve"]
 

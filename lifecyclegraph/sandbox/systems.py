@@ -3,7 +3,7 @@
 A provider names its fake (:attr:`Provider.fake <lifecyclegraph.providers.Provider.fake>`);
 the table gathers the fakes of every installed provider: the systems by name
 (lifecyclegraph's own and outside ones alike), every kind in dependency order, and
-the event types of the providers' own :class:`~lifecyclegraph.events.EventKind` s.
+the event types of the providers' own :class:`~lifecyclegraph.core.events.EventKind` s.
 The sandbox's routes, events, world and control actions are all built from it.
 
 >>> table = SystemTable.installed()
@@ -23,8 +23,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.plugins import PROVIDERS, group_entry_points
-from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.providers import Provider, available_providers
 from lifecyclegraph.providers.fake import Action, FakeKind, FakeSystem, Lookup
 from lifecyclegraph.sandbox.kinds import WorldError

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from lifecyclegraph.errors import SearchError, SearchQueryError
+from lifecyclegraph.core.errors import SearchError, SearchQueryError
 from lifecyclegraph.search.documents import Document
 
 __all__ = [

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.facts import term_value
-from lifecyclegraph.ontology import Ontology
+from lifecyclegraph.core.facts import term_value
+from lifecyclegraph.core.ontology import Ontology
+from lifecyclegraph.core.vocab import LG, RDF_TYPE, compact
 from lifecyclegraph.search.documents import Document, TypeCatalog, resource_id
 from lifecyclegraph.store.port import StorePort
 from lifecyclegraph.store.values import HydrationState
-from lifecyclegraph.vocab import LG, RDF_TYPE, compact
 
 __all__ = ["DocumentBuilder"]
 

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from urllib.parse import unquote
 
-from lifecyclegraph.errors import SearchQueryError
-from lifecyclegraph.ontology import Ontology
-from lifecyclegraph.vocab import PREFIXES, compact, expand
+from lifecyclegraph.core.errors import SearchQueryError
+from lifecyclegraph.core.ontology import Ontology
+from lifecyclegraph.core.vocab import PREFIXES, compact, expand
 
 __all__ = ["Document", "TypeCatalog", "TypeInfo", "resource_id", "tokens"]
 
@@ -60,7 +60,7 @@ class TypeCatalog:
     >>> catalog.type_name("modle")
     Traceback (most recent call last):
     ...
-    lifecyclegraph.errors.SearchQueryError: unknown entity type 'modle'; did you mean model?
+    lifecyclegraph.core.errors.SearchQueryError: unknown entity type 'modle'; did you mean model?
     """
 
     def __init__(self, ontology: Ontology) -> None:

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lifecyclegraph.config import SearchConfig
-from lifecyclegraph.ontology import Ontology
+from lifecyclegraph.core.config import SearchConfig
+from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.search.backend import (
     SearchBackend,
     SearchQuery,

@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.store import Delta
-from lifecyclegraph.vocab import LG
 
 __all__ = ["Indexer"]
 

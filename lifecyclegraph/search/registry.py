@@ -25,8 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.plugins import SEARCH_BACKENDS, PluginRegistry
-from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.search.backend import SearchBackend, SearchError
 
 __all__ = ["BACKENDS", "open_backend"]

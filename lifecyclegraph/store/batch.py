@@ -10,7 +10,8 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Triple
 
-from lifecyclegraph.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.core.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.core.vocab import LG, RDF_TYPE, SNAPSHOT_PREFIX
 from lifecyclegraph.store.layout import (
     BOOKKEEPING,
     BOOKKEEPING_IRIS,
@@ -26,7 +27,6 @@ from lifecyclegraph.store.layout import (
     triple_of,
 )
 from lifecyclegraph.store.values import Delta, Observation, Outcome, WriteResult
-from lifecyclegraph.vocab import LG, RDF_TYPE, SNAPSHOT_PREFIX
 
 __all__ = ["Batch", "with_parents"]
 

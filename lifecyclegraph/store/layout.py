@@ -10,8 +10,8 @@ from typing import Any
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Triple
 
-from lifecyclegraph.errors import StoreError
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG, RDF_TYPE, SNAPSHOT_PREFIX
+from lifecyclegraph.core.errors import StoreError
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, RDF_TYPE, SNAPSHOT_PREFIX
 
 __all__ = [
     "BOOKKEEPING",

@@ -5,7 +5,7 @@ entity observed by then superseded it; a tombstone is never live. Derived facts 
 current-only, so a past view holds asserted facts only.
 
 >>> from datetime import datetime, timezone
->>> from lifecyclegraph.facts import Facts, Ref
+>>> from lifecyclegraph.core.facts import Facts, Ref
 >>> from lifecyclegraph.store import Observation, SnapshotStore
 >>> store = SnapshotStore.in_memory()
 >>> t0, t1 = (datetime(2026, 1, d, tzinfo=timezone.utc) for d in (1, 2))
@@ -28,11 +28,11 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Quad, Store
 
-from lifecyclegraph.facts import Object
-from lifecyclegraph.sparql_dataset import query_options
+from lifecyclegraph.core.facts import Object
+from lifecyclegraph.core.vocab import PREFIXES
 from lifecyclegraph.store.port import StorePort
+from lifecyclegraph.store.sparql_dataset import query_options
 from lifecyclegraph.store.values import SnapshotInfo
-from lifecyclegraph.vocab import PREFIXES
 
 __all__ = ["PastView"]
 

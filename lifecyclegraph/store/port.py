@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pyoxigraph import NamedNode, Quad, Triple
 
-from lifecyclegraph.facts import Facts, Object
+from lifecyclegraph.core.facts import Facts, Object
 from lifecyclegraph.store.values import (
     Delta,
     EntityState,

@@ -4,7 +4,7 @@ The store is two Oxigraph datasets (see ``docs/dataset-layout.md``, a public
 interface):
 
 * the **current** dataset holds, for every live entity, the named graph of its
-  current snapshot; the named graph of derived facts (``lifecyclegraph.vocab.INFERRED_GRAPH``);
+  current snapshot; the named graph of derived facts (``lifecyclegraph.core.vocab.INFERRED_GRAPH``);
   and, in the default graph, the bookkeeping: each entity's lifecycle state and
   the catalogue of every snapshot ever written (time, source, event). Queries on
   the current state run with the *union* of these graphs as their default graph,
@@ -18,7 +18,7 @@ fully written or not at all. A snapshot graph is never changed after it is
 written: it is only moved, unchanged, from the current dataset to the archive.
 
 >>> from datetime import datetime, timezone
->>> from lifecyclegraph.facts import Facts, Ref
+>>> from lifecyclegraph.core.facts import Facts, Ref
 >>> store = SnapshotStore.in_memory()
 >>> seen = Observation("registry", datetime(2026, 1, 1, tzinfo=timezone.utc), "e-1")
 >>> facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:name": "M"})
@@ -47,9 +47,9 @@ from pyoxigraph import (
     Triple,
 )
 
-from lifecyclegraph.errors import StoreError
-from lifecyclegraph.facts import Facts, Object, from_literal, term_value, to_literal
-from lifecyclegraph.sparql_dataset import query_options
+from lifecyclegraph.core.errors import StoreError
+from lifecyclegraph.core.facts import Facts, Object, from_literal, term_value, to_literal
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
 from lifecyclegraph.store.batch import Batch
 from lifecyclegraph.store.layout import (
     BOOKKEEPING_IRIS,
@@ -62,6 +62,7 @@ from lifecyclegraph.store.layout import (
     sparql_update,
     triple_of,
 )
+from lifecyclegraph.store.sparql_dataset import query_options
 from lifecyclegraph.store.values import (
     Delta,
     EntityState,
@@ -71,7 +72,6 @@ from lifecyclegraph.store.values import (
     SnapshotInfo,
     WriteResult,
 )
-from lifecyclegraph.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE
 
 if TYPE_CHECKING:
     from lifecyclegraph.store.port import StorePort
@@ -452,7 +452,7 @@ class SnapshotStore:
 
         The query's ``FROM`` and ``FROM NAMED`` make its dataset, and Oxigraph's
         ``default_graph``/``named_graphs`` options win over them
-        (:mod:`lifecyclegraph.sparql_dataset`).
+        (:mod:`lifecyclegraph.store.sparql_dataset`).
         """
         options.setdefault("prefixes", PREFIXES)
         return self.current.query(sparql, **query_options(sparql, **options))

@@ -12,8 +12,8 @@ from enum import StrEnum
 
 from pyoxigraph import NamedNode, Triple
 
-from lifecyclegraph.errors import InvalidFactsError
-from lifecyclegraph.vocab import LG
+from lifecyclegraph.core.errors import InvalidFactsError
+from lifecyclegraph.core.vocab import LG
 
 __all__ = [
     "Delta",

@@ -20,8 +20,8 @@ import rdflib
 from pyoxigraph import Literal, NamedNode
 from rdflib.namespace import RDF, SH
 
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.ontology import Ontology
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.ontology import Ontology
 
 __all__ = ["CompiledShapes", "NodePlan", "PropertyPlan", "compile_shapes"]
 

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple
 
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.facts import Facts
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.facts import Facts
+from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.validation.findings import Finding
 from lifecyclegraph.validation.sources import display_path
 from lifecyclegraph.validation.turtle import Position, RdfDocument, read_rdf
-from lifecyclegraph.vocab import RDF_TYPE
 
 __all__ = [
     "DATA_FORMATS",

@@ -82,7 +82,7 @@ def _line(report: Report, f: Finding) -> str:
 
 
 def _short(iri: str | None) -> str | None:
-    from lifecyclegraph.vocab import compact
+    from lifecyclegraph.core.vocab import compact
 
     return compact(iri) if iri else None
 

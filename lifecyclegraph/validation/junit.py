@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from lifecyclegraph.core.vocab import compact
 from lifecyclegraph.validation.findings import LEVELS, Finding, Report
-from lifecyclegraph.vocab import compact
 
 __all__ = ["junit"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.errors import RuleAnalysisError, RuleSyntaxError
+from lifecyclegraph.core.errors import RuleAnalysisError, RuleSyntaxError
 from lifecyclegraph.rules.axioms import Axioms
 from lifecyclegraph.rules.program import Atom, Builtin, Comparison, Const, Negation, Program
 from lifecyclegraph.validation.findings import Finding, near_miss

@@ -300,7 +300,7 @@ def _path_iris(path: object, by_subject: dict[object, list[Triple]], depth: int 
 
 
 def classes_without_shapes(sources: ModelSources, terms: Terms) -> list[Finding]:
-    from lifecyclegraph.ontology import Ontology
+    from lifecyclegraph.core.ontology import Ontology
 
     ontology = Ontology(sources.graph("ontology"))
     targeted = {

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from lifecyclegraph.core.vocab import PREFIXES
 from lifecyclegraph.rules.axioms import Axioms, Vocabulary
 from lifecyclegraph.validation.turtle import Position, RdfDocument
-from lifecyclegraph.vocab import PREFIXES
 
 __all__ = ["SHAPE_OBJECTS", "STANDARD", "Terms", "compact", "english", "namespace", "places"]
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from pathlib import Path
 
-from lifecyclegraph.config import ModelConfig
-from lifecyclegraph.errors import ConfigError
-from lifecyclegraph.ontology import data_dir, set_data_dirs, shipped_dir
+from lifecyclegraph.core.config import ModelConfig
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.ontology import data_dir, set_data_dirs, shipped_dir
 
 __all__ = ["KINDS", "ModelDirs", "init_model", "use_model"]
 

@@ -10,11 +10,11 @@ import rdflib
 from pyoxigraph import NamedNode
 from rdflib.namespace import RDF, SH
 
-from lifecyclegraph.facts import Facts
-from lifecyclegraph.ontology import Ontology
+from lifecyclegraph.core.facts import Facts
+from lifecyclegraph.core.ontology import Ontology
+from lifecyclegraph.core.vocab import XSD
 from lifecyclegraph.validation.compiler import CompiledShapes, to_oxigraph
 from lifecyclegraph.validation.report import ValidationResult
-from lifecyclegraph.vocab import XSD
 
 __all__ = ["data_graph", "pyshacl_results"]
 

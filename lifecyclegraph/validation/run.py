@@ -10,7 +10,7 @@ path, value) so that two runs can be compared finding by finding.
 store (through the door: validation does not import the graph), :func:`validate_data`
 on data files before ingestion.
 
->>> from lifecyclegraph.facts import Facts, Ref
+>>> from lifecyclegraph.core.facts import Facts, Ref
 >>> sources = ModelSources.load(ModelDirs.current())
 >>> facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:sourceId": "m"})
 >>> for f in validate_entities([facts], sources):
@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from lifecyclegraph.facts import Facts
+from lifecyclegraph.core.facts import Facts
+from lifecyclegraph.core.vocab import compact
 from lifecyclegraph.validation.findings import (
     Finding,
     Report,
@@ -37,7 +38,6 @@ from lifecyclegraph.validation.model import ModelDirs
 from lifecyclegraph.validation.report import ValidationResult
 from lifecyclegraph.validation.sources import ModelSources
 from lifecyclegraph.validation.turtle import Position
-from lifecyclegraph.vocab import compact
 
 __all__ = ["finding_of", "report_of", "validate_data", "validate_entities"]
 

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from lifecyclegraph.core.vocab import PREFIXES
 from lifecyclegraph.validation.findings import Check
 from lifecyclegraph.validation.turtle import Position, RdfDocument
-from lifecyclegraph.vocab import PREFIXES
 
 __all__ = ["ShapeIndex", "ShapeInfo"]
 

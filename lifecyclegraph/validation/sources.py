@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import rdflib
 
-from lifecyclegraph.errors import ConfigError, TurtleSyntaxError
+from lifecyclegraph.core.errors import ConfigError, TurtleSyntaxError
 from lifecyclegraph.validation.model import ModelDirs
 from lifecyclegraph.validation.turtle import RdfDocument, read_rdf, to_rdflib_term
 
@@ -122,7 +122,7 @@ class ModelSources:
         Raises:
             TurtleSyntaxError: a file of the ontology or the shapes does not parse.
         """
-        from lifecyclegraph.ontology import Ontology
+        from lifecyclegraph.core.ontology import Ontology
         from lifecyclegraph.validation.compiler import compile_shapes
         from lifecyclegraph.validation.validator import Validator
 

@@ -6,7 +6,7 @@ Turtle 1.1 grammar; N-Triples is a subset) and parses it into triples whose subj
 predicate and object each carry a :class:`Position`.
 
 pyoxigraph stays the judge of what is valid. :func:`read_rdf` parses with pyoxigraph
-first (a syntax error is a :class:`~lifecyclegraph.errors.TurtleSyntaxError` with
+first (a syntax error is a :class:`~lifecyclegraph.core.errors.TurtleSyntaxError` with
 pyoxigraph's line and column), then with this parser, and keeps the positions only
 when both give the same graph; otherwise the file is read without positions
 (:attr:`RdfDocument.positioned` is false) rather than with wrong ones. Blank nodes
@@ -43,7 +43,7 @@ import rdflib
 import rdflib.compare
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
-from lifecyclegraph.errors import TurtleSyntaxError
+from lifecyclegraph.core.errors import TurtleSyntaxError
 
 __all__ = ["Located", "Position", "RdfDocument", "parse_positions", "read_rdf", "to_rdflib_term"]
 

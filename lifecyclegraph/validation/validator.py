@@ -1,6 +1,6 @@
 """The validation gate: check an entity's facts against the shapes before they are stored.
 
->>> from lifecyclegraph.facts import Facts, Ref
+>>> from lifecyclegraph.core.facts import Facts, Ref
 >>> validator = Validator.load()
 >>> facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:sourceId": "m"})
 >>> report = validator.validate(facts)
@@ -21,11 +21,11 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from lifecyclegraph.facts import Facts, from_literal
-from lifecyclegraph.ontology import Ontology, data_dir, load_turtle_dir
+from lifecyclegraph.core.facts import Facts, from_literal
+from lifecyclegraph.core.ontology import Ontology, data_dir, load_turtle_dir
+from lifecyclegraph.core.vocab import RDF_TYPE, XSD
 from lifecyclegraph.validation.compiler import CompiledShapes, PropertyPlan, compile_shapes
 from lifecyclegraph.validation.report import ValidationReport, ValidationResult
-from lifecyclegraph.vocab import RDF_TYPE, XSD
 
 __all__ = ["TypesOf", "Validator"]
 

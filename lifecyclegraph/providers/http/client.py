@@ -16,9 +16,9 @@ answers with a :class:`Fetched`; on the way it
 - stops asking a source that keeps failing (:mod:`~lifecyclegraph.providers.http.breaker`).
 
 ``404`` is an answer (the object is gone), not an error. When the source cannot
-answer now, ``get`` raises :class:`~lifecyclegraph.errors.SourceUnavailable`, whose
+answer now, ``get`` raises :class:`~lifecyclegraph.core.errors.SourceUnavailable`, whose
 ``retry_after`` says when to try again: the caller keeps the work. An answer the
-contract does not allow raises :class:`~lifecyclegraph.errors.SourceProtocolError`.
+contract does not allow raises :class:`~lifecyclegraph.core.errors.SourceProtocolError`.
 
 >>> import asyncio, httpx
 >>> def registry(request):
@@ -51,7 +51,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from lifecyclegraph.errors import SourceProtocolError, SourceUnavailable
+from lifecyclegraph.core.errors import SourceProtocolError, SourceUnavailable
 from lifecyclegraph.providers.http.breaker import BreakerState, CircuitBreaker
 from lifecyclegraph.providers.http.cache import CachedResponse, CacheKey, ResponseCache, cache_key
 from lifecyclegraph.providers.http.clock import Clock, SystemClock
@@ -235,7 +235,7 @@ class SourceClient:
                 allow; retrying will not help.
             ValueError: ``path`` is not a path (it must start with one ``/``), or it
                 holds a ``.`` or ``..`` segment, which servers remove (RFC 3986,
-                5.2.4): an id is encoded with :func:`lifecyclegraph.uris.path_segment`.
+                5.2.4): an id is encoded with :func:`lifecyclegraph.core.uris.path_segment`.
             RuntimeError: the client is closed, or was closed while this request ran.
         """
         if self._closed:
@@ -245,7 +245,7 @@ class SourceClient:
         if any(part in (".", "..") for part in path.split("/")):
             raise ValueError(
                 f"the request path {path[:80]!r} holds a '.' or '..' segment, which would "
-                "address another resource; encode ids with lifecyclegraph.uris.path_segment"
+                "address another resource; encode ids with lifecyclegraph.core.uris.path_segment"
             )
         key = cache_key(path, params)
         entry = self._cache.get(key)

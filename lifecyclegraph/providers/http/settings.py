@@ -1,8 +1,8 @@
 """The settings of one source system's client: its platform id and the client settings.
 
 The settings themselves (bounds, defaults, meaning) are declared once, by
-:class:`~lifecyclegraph.config.ClientSettings`; a ``[sources.<platform-id>]`` table
-(:class:`~lifecyclegraph.config.SourceConfig`) holds the same ones.
+:class:`~lifecyclegraph.core.config.ClientSettings`; a ``[sources.<platform-id>]`` table
+(:class:`~lifecyclegraph.core.config.SourceConfig`) holds the same ones.
 
 >>> SourceSettings("registry", "http://127.0.0.1:8900/registry", auth_header="Bearer s3cret")
 SourceSettings(platform_id='registry', url='http://127.0.0.1:8900/registry', rate_limit=20.0, \
@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lifecyclegraph.config import ClientSettings, describe, redact_url
-from lifecyclegraph.errors import ConfigError
+from lifecyclegraph.core.config import ClientSettings, describe, redact_url
+from lifecyclegraph.core.errors import ConfigError
 
 __all__ = ["SourceSettings", "redact_url"]
 
@@ -28,7 +28,7 @@ class SourceSettings(ClientSettings):
     Args:
         platform_id: the source's platform id (``registry``).
         url: the base URL; request paths such as ``/api/v1/models/x`` are appended.
-        options: any other :class:`~lifecyclegraph.config.ClientSettings` by name
+        options: any other :class:`~lifecyclegraph.core.config.ClientSettings` by name
             (``rate_limit``, ``timeout``, ``auth_header``, ...).
 
     Raises:
@@ -37,7 +37,7 @@ class SourceSettings(ClientSettings):
     >>> SourceSettings("registry", "http://127.0.0.1:8900", rate_limit=0)
     Traceback (most recent call last):
     ...
-    lifecyclegraph.errors.ConfigError: sources.registry.rate_limit must be > 0, not 0
+    lifecyclegraph.core.errors.ConfigError: sources.registry.rate_limit must be > 0, not 0
     """
 
     platform_id: str

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from lifecyclegraph.core.uris import AipUri
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.providers.base import Hydrated, HydrationContext
 from lifecyclegraph.providers.normalize import EntityBuilder
 from lifecyclegraph.providers.reference import ReferenceProvider, kinds, segment
-from lifecyclegraph.uris import AipUri
-from lifecyclegraph.vocab import LG
 
 __all__ = ["RegistryProvider"]
 

@@ -1,0 +1,509 @@
+"""Configuration: ``lifecyclegraph.toml`` (or the file given with ``--config``).
+
+Every table is validated on load; an unknown key is an error that names the key
+and the file. Secrets (auth headers) never appear in reprs or error messages.
+
+.. code-block:: toml
+
+    [store]
+    path = "data/store"
+
+    [sources.registry]
+    url = "http://127.0.0.1:8900/registry"
+    rate_limit = 20        # requests per second, never exceeded
+    timeout = 5.0          # seconds per request
+    concurrency = 4        # requests in flight
+    auth_header = "Bearer s3cr3t"   # optional, sent as Authorization
+
+    [search]
+    backend = "whoosh"     # or "tantivy" (pip install 'lifecyclegraph[tantivy]')
+    batch_ms = 100         # gather changes this long before writing them to the index
+
+    [model]                # where the ontology, shapes and rules are (default: shipped)
+    ontology = "model/ontology"
+    shapes = "model/shapes"
+    rules = "model/rules"
+
+>>> config = Config.from_text('[sources.registry]\\nurl = "http://localhost:1/registry"\\n')
+>>> config.sources["registry"].rate_limit
+20.0
+>>> Config.from_text('[sources.registry]\\nurl = "http://x"\\nrate = 5\\n')
+Traceback (most recent call last):
+...
+lifecyclegraph.core.errors.ConfigError: <text>: sources.registry.rate: unknown key
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails
+
+from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.plugins import PROVIDERS, SEARCH_BACKENDS, PluginRegistry
+
+__all__ = [
+    "ClientSettings",
+    "Config",
+    "IngestConfig",
+    "ModelConfig",
+    "RulesConfig",
+    "SearchConfig",
+    "ServerConfig",
+    "SourceConfig",
+    "StoreConfig",
+    "describe",
+    "load_config",
+    "redact_url",
+    "source_model",
+]
+
+DEFAULT_FILE = "lifecyclegraph.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClientSettings(_Strict):
+    """How the HTTP client talks to one source system: the one declaration of its
+    settings (bounds, defaults, meaning), shared by the ``[sources.<platform-id>]``
+    table (:class:`SourceConfig`) and the client's own
+    :class:`~lifecyclegraph.providers.http.SourceSettings`. ``docs/hydration.md``
+    explains each; a test checks its table against these fields.
+
+    >>> ClientSettings(url="http://127.0.0.1:8900/registry/").url
+    'http://127.0.0.1:8900/registry'
+    """
+
+    url: str = Field(
+        description="base URL; paths such as /api/v1/models/x are appended (a trailing / "
+        "is dropped)"
+    )
+    rate_limit: float = Field(
+        default=20.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="the most requests per second, as the source counts them; every attempt counts",
+    )
+    timeout: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds one attempt may take, from sending to the last byte of the answer",
+    )
+    concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="the most requests in flight at once (and the size of the connection pool)",
+    )
+    auth_header: SecretStr | None = Field(
+        default=None, description="the value of the Authorization header; never shown"
+    )
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        description="retries after the first attempt: at most max_retries + 1 attempts",
+    )
+    backoff_base: float = Field(
+        default=0.1,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds; the ceiling of the first retry's wait, doubling with each retry",
+    )
+    backoff_max: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds; no wait between attempts is longer, and a longer Retry-After "
+        "hands the work back",
+    )
+    breaker_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="consecutive failed requests (after their retries) that open the circuit",
+    )
+    breaker_cooldown: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds the circuit stays open before one trial request",
+    )
+    cache_ttl: float = Field(
+        default=1.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="seconds a good answer is reused for the same path and parameters",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url.rstrip("/")
+
+    def client_settings(self) -> dict[str, Any]:
+        """The client settings alone, by name (a provider's own keys left out)."""
+        return {name: getattr(self, name) for name in ClientSettings.model_fields}
+
+
+class SourceConfig(ClientSettings):
+    """One ``[sources.<platform-id>]`` table: how to reach a source system.
+
+    A provider with keys of its own declares a subclass as its ``config_model``; the
+    table is then validated with it.
+    """
+
+    provider: str | None = Field(
+        default=None, description="entry point name of the provider (default: the platform id)"
+    )
+
+
+class StoreConfig(_Strict):
+    path: Path = Path("data") / "store"
+
+
+class IngestConfig(_Strict):
+    """``[ingest]``: the limits events are checked against, and the worker."""
+
+    max_event_bytes: int = Field(
+        default=64 * 1024, ge=256, description="the largest event, as JSON text in bytes"
+    )
+    max_batch_events: int = Field(
+        default=10_000, ge=1, description="the most events one POST /api/v1/events may hold"
+    )
+    max_uri_length: int = Field(
+        default=2048,
+        ge=64,
+        description="the longest AIP URI (percent-encoded) an event may name or that is "
+        "hydrated: its resource id goes into a URL",
+    )
+    max_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="failed hydrations of one URI before it is dead-lettered "
+        "(with the back-off, about 30 to 60 minutes of trying)",
+    )
+    hydration_process: bool = Field(
+        default=False,
+        description="hydrate (HTTP and normalization) in a child process, beside the "
+        "writes of the previous batch (4 to 8% faster on 2 cores, measured)",
+    )
+
+
+class RulesConfig(_Strict):
+    """``[rules]``: the rule engine that keeps derived facts up to date."""
+
+    enabled: bool = True
+    limit: int | None = Field(
+        default=None, ge=1, description="the most facts a rule run may hold (default 10M)"
+    )
+
+
+class SearchConfig(_Strict):
+    """``[search]``: the search index (``lifecyclegraph search``, ``graph.search()``)."""
+
+    backend: str = Field(
+        default="whoosh",
+        description="the engine: whoosh (embedded, pure Python), tantivy "
+        "(pip install 'lifecyclegraph[tantivy]') or any installed backend of the "
+        "lifecyclegraph.search_backends entry-point group",
+    )
+    path: Path | None = Field(
+        default=None, description="the index directory (default: <store>/search)"
+    )
+    batch_ms: int = Field(
+        default=100, ge=0, le=900, description="how long to gather changes before a write"
+    )
+    fuzzy_below: int = Field(
+        default=1, ge=0, description="try fuzzy matching when exact words find fewer hits"
+    )
+    ontology: Path | None = Field(
+        default=None, description="ontology directory for type labels and domains"
+    )
+    enabled: bool = Field(
+        default=True, description="keep the index up to date while the service runs"
+    )
+
+    @field_validator("backend")
+    @classmethod
+    def _installed_backend(cls, name: str) -> str:
+        installed: PluginRegistry[object] = PluginRegistry(SEARCH_BACKENDS, "search backend")
+        if name not in installed.names():
+            raise ValueError(installed.unknown(name))
+        return name
+
+
+class ModelConfig(_Strict):
+    """``[model]``: the folders of the ontology, shapes and rules that every command
+    reads (``serve``, ``validate``, ``rules``, ``lint``...); a folder not given is the
+    shipped one. A relative path is taken from the working directory, as ``[store]
+    path`` is. The ``--ontology``, ``--shapes`` and ``--rules`` options override them."""
+
+    ontology: Path | None = Field(default=None, description="folder of the ontology's *.ttl")
+    shapes: Path | None = Field(default=None, description="folder of the SHACL shapes' *.ttl")
+    rules: Path | None = Field(default=None, description="folder of the *.rules files")
+
+
+def _usable_token(token: SecretStr) -> SecretStr:
+    """Refuse a bearer token no client could send (its value never appears in the error)."""
+    value = token.get_secret_value()
+    if not value.strip():
+        raise ValueError("a token must not be empty or blank")
+    if value != value.strip():
+        raise ValueError("a token must not begin or end with white space (it could never match)")
+    return token
+
+
+#: A bearer token from the configuration: not empty, not blank.
+Token = Annotated[SecretStr, AfterValidator(_usable_token)]
+
+
+class ServerConfig(_Strict):
+    """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8800, ge=0, le=65535)
+    write_tokens: list[Token] = Field(
+        default_factory=list,
+        description="bearer tokens allowed to write (events, updates); "
+        "when empty, serve makes one at start and prints it",
+    )
+    read_tokens: list[Token] = Field(
+        default_factory=list, description="when set, reads need one of these (or a write token)"
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    query_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a SPARQL query may run before it is stopped"
+    )
+    max_results: int = Field(
+        default=100_000, ge=1, description="the most rows or triples a SPARQL result may have"
+    )
+    query_workers: int = Field(
+        default=2, ge=1, description="SPARQL queries that can run at once (one process each)"
+    )
+    query_staleness: float = Field(
+        default=1.0,
+        ge=0,
+        description="seconds a SPARQL query may lag behind the latest write "
+        "(0: it sees every write committed before it started)",
+    )
+    graphql_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds a GraphQL query may run before it is stopped; also the "
+        "longest a query waits for one of graphql_workers",
+    )
+    graphql_workers: int = Field(
+        default=2, ge=1, description="GraphQL queries that can run at once (one thread each)"
+    )
+    graphql_max_cost: int = Field(
+        default=100_000,
+        ge=1,
+        description="the most fields a GraphQL query may resolve, counted before it runs: "
+        "each field once per item of the lists above it (docs/graphql.md)",
+    )
+    graphql_max_page_size: int = Field(
+        default=100,
+        ge=1,
+        description="the largest 'first' of a GraphQL list or connection, the size of one "
+        "without it, and the most items a plain list may have",
+    )
+    graphql_max_depth: int = Field(
+        default=20, ge=1, description="how deep fields may nest in a GraphQL query"
+    )
+    graphql_max_aliases: int = Field(
+        default=30, ge=0, description="aliased fields in a GraphQL query, counted as executed"
+    )
+    graphql_max_tokens: int = Field(
+        default=2_000,
+        ge=1,
+        description="lexical tokens in a GraphQL query's text, checked before it is parsed",
+    )
+    graphql_max_answer_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="the size of a GraphQL answer's JSON, counted while it is built",
+    )
+
+
+class Config(_Strict):
+    """The whole configuration file."""
+
+    store: StoreConfig = StoreConfig()
+    ingest: IngestConfig = IngestConfig()
+    rules: RulesConfig = RulesConfig()
+    server: ServerConfig = ServerConfig()
+    search: SearchConfig = SearchConfig()
+    model: ModelConfig = ModelConfig()
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    source_file: str | None = Field(default=None, exclude=True)
+
+    @field_validator("sources", mode="wrap")
+    @classmethod
+    def _by_provider(cls, tables: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Validate each ``[sources.<id>]`` table with its provider's ``config_model``
+        (every problem of every table reported, each under its table)."""
+        if not isinstance(tables, dict):
+            return handler(tables)
+        validated: dict[str, Any] = {}
+        problems: list[InitErrorDetails] = []
+        for platform_id, table in tables.items():
+            if isinstance(table, SourceConfig) or not isinstance(table, dict):
+                validated[platform_id] = table
+                continue
+            model = source_model(str(table.get("provider") or platform_id))
+            try:
+                validated[platform_id] = model.model_validate(table)
+            except ValidationError as error:
+                problems += [
+                    InitErrorDetails(
+                        type=item["type"],
+                        loc=(platform_id, *item["loc"]),
+                        input=item["input"],
+                        ctx=item.get("ctx", {}),
+                    )
+                    for item in error.errors()
+                ]
+        if problems:
+            raise ValidationError.from_exception_data("sources", problems)
+        return handler(validated)
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "<text>") -> Config:
+        """Parse and validate TOML text (``name`` is used in error messages)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{name}: not valid TOML: {error}") from error
+        return cls.from_dict(data, name)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], name: str = "<dict>") -> Config:
+        try:
+            return cls.model_validate({**data, "source_file": name})
+        except ValidationError as error:
+            raise ConfigError(_describe(error, name)) from None
+
+
+def source_model(provider: str) -> type[SourceConfig]:
+    """The model of a ``[sources.<id>]`` table whose provider is called ``provider``:
+    the provider's ``config_model``, found through its entry point (only that one
+    provider is imported). A provider that is not installed or cannot be loaded gets
+    :class:`SourceConfig`; :class:`~lifecyclegraph.providers.sources.Sources` then
+    says what is wrong with it.
+
+    >>> source_model("registry").__name__
+    'SourceConfig'
+    """
+    try:
+        found = PluginRegistry[object](PROVIDERS, "provider").load(provider)
+    except ConfigError:
+        return SourceConfig
+    model = getattr(found, "config_model", SourceConfig)
+    return model if isinstance(model, type) and issubclass(model, SourceConfig) else SourceConfig
+
+
+def describe(error: ValidationError, prefix: str) -> str:
+    """A validation error of settings given in code, one line per problem, each naming
+    its key under ``prefix`` in plain words (``sources.registry.rate_limit must be > 0,
+    not 0``); the value of a secret or a URL's credentials never appear.
+
+    >>> try:
+    ...     ClientSettings(url="http://x", timeout=float("nan"), concurrency=2.5)
+    ... except ValidationError as error:
+    ...     print(describe(error, "sources.registry"))
+    sources.registry.timeout must be > 0, not nan
+    sources.registry.concurrency must be a whole number, not 2.5
+    """
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        field = ClientSettings.model_fields.get(str(item["loc"][0])) if item["loc"] else None
+        value = item.get("input")
+        shown = "<redacted>" if isinstance(value, SecretStr) or key == "auth_header" else value
+        if key == "url" and isinstance(value, str):
+            shown = redact_url(value)
+        kind = item["type"]
+        if kind == "finite_number" and value == value:  # an infinity (nan != nan)
+            text = f"must be a finite number, not {shown!r}"
+        elif kind in ("greater_than", "greater_than_equal", "finite_number"):
+            text = f"must be {_bound(item.get('ctx'), field)}, not {shown!r}"
+        elif kind.startswith("int_"):
+            text = f"must be a whole number, not {shown!r}"
+        elif kind == "extra_forbidden":
+            text = "is not a setting"
+        elif kind == "value_error":
+            text = f"{item['ctx']['error']}, not {shown!r}"
+        else:
+            text = f"{item['msg'][:1].lower()}{item['msg'][1:]}"
+        lines.append(f"{prefix}.{key} {text}")
+    return "\n".join(lines)
+
+
+def _bound(ctx: dict[str, Any] | None, field: Any) -> str:
+    """``> 0`` or ``>= 0``: the bound in the error's context, else the field's own."""
+    metadata = field.metadata if field is not None else []
+    for name, sign in (("gt", ">"), ("ge", ">=")):
+        for bound in [(ctx or {}).get(name), *(getattr(m, name, None) for m in metadata)]:
+            if bound is not None:
+                return f"{sign} {bound:g}"
+    return "a finite number"
+
+
+def redact_url(url: str) -> str:
+    """The URL without the credentials it may hold (``user:password@``), for messages and logs.
+
+    >>> redact_url("https://bot:s3cret@registry.example.com/api")
+    'https://[secure]@registry.example.com/api'
+    >>> redact_url("http://127.0.0.1:8900/registry")
+    'http://127.0.0.1:8900/registry'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"[secure]@{host}"))
+
+
+def _describe(error: ValidationError, name: str) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{name}: {where}: unknown key")
+        else:
+            problems.append(f"{name}: {where}: {item['msg']}")
+    return "\n".join(problems)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load ``path``, or ``lifecyclegraph.toml`` in the working directory if it exists.
+
+    Raises:
+        ConfigError: if the file given does not exist, or the file is invalid.
+    """
+    if path is None:
+        default = Path(DEFAULT_FILE)
+        if not default.exists():
+            return Config()
+        path = default
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"{file}: no such configuration file")
+    return Config.from_text(file.read_text(), str(file))

@@ -1,0 +1,1 @@
+"""The read side above the graph: JSON views of entities and the GraphQL API."""

@@ -1,0 +1,142 @@
+"""lifecyclegraph as a running service: the graph, ingestion and its worker, together.
+
+The HTTP API and the CLI both call a :class:`Service`; neither holds logic of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.ingest.hydration_process import HydratorProcess
+from lifecyclegraph.providers.sources import Sources
+from lifecyclegraph.store.sparql import QueryPool
+
+__all__ = ["Service"]
+
+
+class Service:
+    """The graph plus everything that keeps it up to date, and its SPARQL workers.
+
+    Args:
+        config: the validated configuration.
+        graph: the graph (default: opened on disk at ``config.store.path``).
+        sources: the configured sources (default: from ``config.sources``). Given
+            here, they hydrate in this process even with ``[ingest] hydration_process``.
+        journal: the ingestion journal (default: ``ingest.sqlite`` in the store).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        graph: LifecycleGraph | None = None,
+        sources: Sources | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self.config = config
+        self.graph = graph or LifecycleGraph.open(
+            config.store.path,
+            rules=config.rules.enabled,
+            rule_limit=config.rules.limit,
+            search=config.search,
+        )
+        if config.search.enabled:
+            self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
+        self.sources = sources or Sources(config)
+        path = self.graph.path
+        self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")
+        # The child builds its sources from the configuration: sources handed in here
+        # (tests' scripted clients) can only hydrate in this process.
+        self.hydrator = (
+            HydratorProcess(config, self.sources)
+            if config.ingest.hydration_process and sources is None
+            else None
+        )
+        self.ingestor = Ingestor(
+            self.graph,
+            self.sources,
+            self.journal,
+            max_event_bytes=config.ingest.max_event_bytes,
+            max_uri_length=config.ingest.max_uri_length,
+            max_attempts=config.ingest.max_attempts,
+            hydrator=self.hydrator,
+        )
+        server = config.server
+        self.queries = QueryPool(
+            self.graph.store,
+            workers=server.query_workers,
+            timeout=server.query_timeout,
+            max_results=server.max_results,
+            staleness=server.query_staleness,
+        )
+        self._stop = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the background worker that processes queued work."""
+        self._stop.clear()
+        self._worker = asyncio.create_task(self.ingestor.run(self._stop), name="ingest-worker")
+
+    async def stop(self) -> None:
+        """Stop the worker, close the clients, the journal and the store."""
+        self._stop.set()
+        if self._worker is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        await self.sources.aclose()
+        if self.hydrator is not None:
+            await asyncio.to_thread(self.hydrator.close)
+        self.queries.close()
+        self.journal.close()
+        self.graph.close()
+
+    # -- operations --------------------------------------------------------------------
+
+    def submit_events(
+        self, payloads: Iterable[Any], where: Sequence[str] | None = None
+    ) -> SubmitResult:
+        """Accept events (durably) and dead-letter the bad ones (see
+        :meth:`lifecyclegraph.ingest.Ingestor.submit`)."""
+        return self.ingestor.submit(payloads, where)
+
+    def status(self) -> dict[str, Any]:
+        """Queue depth, lag and failures per source, with each source's report counts,
+        and the SPARQL workers' counts (``sparql``: workers, busy, timeouts…)."""
+        stats = self.journal.stats()
+        stats["sparql"] = self.queries.stats()
+        for platform, report in self.sources.reports.items():
+            entry = stats["sources"].setdefault(
+                platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}
+            )
+            entry.update(
+                hydrated=report.hydrated,
+                gone=report.gone,
+                warnings=len(report.warnings),
+                failures=len(report.failures),
+            )
+            client_stats = (
+                self.hydrator.client_stats.get(platform)
+                if self.hydrator is not None
+                else getattr(self.sources.clients[platform], "stats", None)
+            )
+            if client_stats is not None:
+                entry["client"] = _as_dict(client_stats)
+        return stats
+
+
+def _as_dict(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    return value

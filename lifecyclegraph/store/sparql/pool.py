@@ -1,0 +1,354 @@
+"""Queries with a real timeout: worker processes that are killed at the deadline.
+
+Oxigraph has no query timeout and no cancellation, and a thread cannot be stopped;
+the first row of an aggregate or an ``ORDER BY`` computes everything. So each query
+runs in a worker process (:mod:`lifecyclegraph.store.sparql.worker`) on a checkpoint of
+the current dataset (:mod:`lifecyclegraph.store.sparql.checkpoint`). When the deadline
+passes, the worker is killed (``SIGKILL``), reaped, and replaced; the other workers
+go on answering. Safety checks (rdflib's parser) run in the worker too, under the
+same deadline, so no request text is parsed in the server process.
+
+The deadline counts from the moment a worker takes the query. A query that finds
+every worker busy waits for one at most ``timeout`` seconds, then gets
+:class:`QueryUnavailableError`.
+
+>>> from lifecyclegraph.store import SnapshotStore
+>>> with QueryPool(SnapshotStore.in_memory(), workers=1, timeout=5.0) as pool:
+...     pool.execute("ASK { ?s ?p ?o }").body
+b'{"head":{},"boolean":false}'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from lifecyclegraph.core.errors import (
+    QueryError,
+    QueryTimeoutError,
+    QueryTooComplexError,
+    QueryUnavailableError,
+)
+from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.sparql.checkpoint import Checkpoints
+from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult
+
+__all__ = ["QueryPool"]
+
+STARTUP_SECONDS = 60.0
+#: How a worker dies when the engine crashes (a stack overflow aborts or segfaults).
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL}
+#: The directory that holds the ``lifecyclegraph`` package, for the workers' path.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+
+
+@dataclass(eq=False)
+class _Worker:
+    id: int
+    process: Any
+    conn: Connection
+    pid: int = 0
+    ready: threading.Event = field(default_factory=threading.Event)
+    busy: bool = False
+
+
+class QueryPool:
+    """Worker processes that run SPARQL queries on the current state, with a timeout.
+
+    Workers start on first use (or :meth:`start`); call :meth:`close` (or use the
+    pool as a context manager) to stop them and delete the checkpoints.
+
+    Args:
+        store: the store whose current state is queried.
+        workers: how many queries can run at once.
+        timeout: seconds a query may run before its worker is killed.
+        max_results: the most rows or triples a result may have.
+        staleness: how many seconds a query may lag behind writes (see
+            :class:`~lifecyclegraph.store.sparql.checkpoint.Checkpoints`).
+        checkpoint_dir: where checkpoints go (default: in the store directory).
+    """
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        *,
+        workers: int = 2,
+        timeout: float = 10.0,
+        max_results: int | None = 100_000,
+        staleness: float = 0.0,
+        checkpoint_dir: str | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("a query pool needs at least one worker")
+        self.store = store
+        self.size = workers
+        self.timeout = timeout
+        self.max_results = max_results
+        self._staleness = staleness
+        self._checkpoint_dir = checkpoint_dir
+        self.checkpoints: Checkpoints | None = None
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._workers: dict[int, _Worker] = {}
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._closed = False
+        self._failed_starts = 0
+        self.timeouts = 0  #: queries stopped at the deadline
+        self.replaced = 0  #: workers killed or lost and replaced
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> QueryPool:
+        """Start the workers (without waiting for them to be ready)."""
+        with self._lock:
+            if self._closed:
+                raise QueryUnavailableError("the query pool is closed", retry_after=0)
+            if self.checkpoints is None:
+                self.checkpoints = Checkpoints(
+                    self.store, self._checkpoint_dir, staleness=self._staleness
+                )
+            while len(self._workers) < self.size:
+                self._spawn()
+        return self
+
+    def close(self) -> None:
+        """Stop every worker and delete the checkpoints."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for worker in workers:
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+        for worker in workers:
+            try:
+                worker.process.wait(2.0)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+            worker.conn.close()
+        if self.checkpoints is not None:
+            self.checkpoints.close()
+
+    def __enter__(self) -> QueryPool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def pids(self) -> list[int]:
+        """The process ids of the workers that are ready now."""
+        with self._lock:
+            return [w.pid for w in self._workers.values() if w.ready.is_set()]
+
+    def busy(self) -> list[int]:
+        """The process ids of the workers running a job now."""
+        with self._lock:
+            return [w.pid for w in self._workers.values() if w.busy]
+
+    def stats(self) -> dict[str, int]:
+        """Counts for a status page: workers, busy ones, timeouts, replacements."""
+        with self._lock:
+            workers = list(self._workers.values())
+        return {
+            "workers": len(workers),
+            "ready": sum(w.ready.is_set() for w in workers),
+            "busy": sum(w.busy for w in workers),
+            "timeouts": self.timeouts,
+            "replaced": self.replaced,
+            "checkpoints": self.checkpoints.made if self.checkpoints else 0,
+        }
+
+    def wait_ready(self, timeout: float = STARTUP_SECONDS) -> bool:
+        """Wait until every worker is ready to take a query; ``False`` on timeout."""
+        self.start()
+        with self._lock:
+            workers = list(self._workers.values())
+        return all(w.ready.wait(timeout) for w in workers)
+
+    # -- queries --------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        *,
+        accept: str | None = None,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Run a query in a worker and return its serialized result.
+
+        Arguments are those of :class:`~lifecyclegraph.store.sparql.run.QueryRequest`.
+
+        Raises:
+            QueryTimeoutError: it ran past ``timeout``; its worker was killed.
+            QueryUnavailableError: no worker was free within ``timeout``, or the worker
+                died while running it.
+            QueryError: any error of :func:`~lifecyclegraph.store.sparql.run.evaluate`.
+        """
+        request = QueryRequest(
+            query,
+            accept,
+            default_graphs,
+            named_graphs,
+            base_iri,
+            self.max_results,
+        )
+        result: QueryResult = self._run("query", request)
+        return result
+
+    def check_update(self, text: str) -> list[str]:
+        """Parse a SPARQL update in a worker; return its operations (see
+        :func:`~lifecyclegraph.store.sparql.safety.check_update`)."""
+        operations: list[str] = self._run("update", text)
+        return operations
+
+    def _run(self, kind: str, payload: Any) -> Any:
+        self.start()
+        assert self.checkpoints is not None
+        checkpoint = self.checkpoints.latest() if kind == "query" else None
+        worker = self._acquire()
+        if checkpoint is not None:
+            self.checkpoints.hold(worker.id, checkpoint)
+        worker.busy = True
+        try:
+            worker.conn.send((kind, str(checkpoint.path) if checkpoint else None, payload))
+            finished = worker.conn.poll(self.timeout)
+            answer = worker.conn.recv() if finished else None
+        except (EOFError, OSError):
+            raise self._lost(worker) from None
+        finally:
+            worker.busy = False
+        if answer is None:
+            self._replace(worker)
+            self.timeouts += 1
+            raise QueryTimeoutError(
+                f"the query ran longer than {self.timeout:g} s, this service's limit "
+                "(query_timeout), and was stopped",
+                self.timeout,
+            )
+        self._idle.put(worker)
+        status, value = answer
+        if status == "error":
+            if isinstance(value, QueryError):
+                raise value
+            raise QueryError(str(value))
+        return value
+
+    # -- workers --------------------------------------------------------------------
+
+    def _lost(self, worker: _Worker) -> QueryError:
+        """The error for a query whose worker died under it (and replace the worker)."""
+        try:
+            code = worker.process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        self._replace(worker)
+        if code is not None and -code in _CRASH_SIGNALS:
+            return QueryTooComplexError(
+                "the query engine crashed on this query (signal "
+                f"{signal.Signals(-code).name}): it is most likely nested too deeply or "
+                "too long; the service itself is unharmed"
+            )
+        return QueryUnavailableError(
+            f"the query worker died while running the query (exit status {code}); "
+            "it may have run out of memory",
+            retry_after=1,
+        )
+
+    def _acquire(self) -> _Worker:
+        """An idle, live worker.
+
+        Waits at most ``timeout`` while workers are busy; while none is busy (they are
+        all starting, as right after :meth:`start`), up to :data:`STARTUP_SECONDS`.
+        """
+        began = time.monotonic()
+        while True:
+            try:
+                worker = self._idle.get(timeout=0.05)
+            except queue.Empty:
+                waited = time.monotonic() - began
+                if waited >= STARTUP_SECONDS or (waited >= self.timeout and self.busy()):
+                    raise QueryUnavailableError(
+                        f"all {self.size} query workers stayed busy for {waited:.3g} s",
+                        retry_after=max(1, round(self.timeout)),
+                    ) from None
+                continue
+            if worker.process.poll() is None:
+                return worker
+            self._replace(worker)
+
+    def _spawn(self) -> None:
+        """Start one worker; it joins the idle queue once it says it is ready.
+
+        The worker is a fresh interpreter (``python -m lifecyclegraph.store.sparql.worker``)
+        rather than a ``multiprocessing`` child, so it never re-imports the caller's
+        main module; it talks over a socket pair wrapped as a ``Connection``.
+        """
+        parent_sock, child_sock = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_ROOT, *filter(None, [env.get("PYTHONPATH")])])
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lifecyclegraph.store.sparql.worker",
+                str(child_sock.fileno()),
+                str(os.getpid()),
+            ],
+            pass_fds=[child_sock.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        child_sock.close()
+        worker = _Worker(next(self._ids), process, Connection(parent_sock.detach()))
+        self._workers[worker.id] = worker
+        threading.Thread(
+            target=self._await_ready, args=(worker,), name="query-worker-start", daemon=True
+        ).start()
+
+    def _await_ready(self, worker: _Worker) -> None:
+        try:
+            ready = worker.conn.poll(STARTUP_SECONDS)
+            message = worker.conn.recv() if ready else None
+        except (EOFError, OSError):
+            message = None
+        if message is None or message[0] != "ready":
+            # Try again a few times; a worker that cannot start at all (a broken
+            # installation) must not be respawned forever.
+            self._failed_starts += 1
+            self._replace(worker, respawn=self._failed_starts < 3)
+            return
+        self._failed_starts = 0
+        worker.pid = message[1]
+        worker.ready.set()
+        self._idle.put(worker)
+
+    def _replace(self, worker: _Worker, respawn: bool = True) -> None:
+        """Kill ``worker`` (if it still runs), reap it, and start another."""
+        if worker.process.poll() is None:
+            worker.process.kill()
+        worker.process.wait()
+        worker.conn.close()
+        if self.checkpoints is not None:
+            self.checkpoints.hold(worker.id, None)
+        with self._lock:
+            if self._workers.pop(worker.id, None) is None or self._closed:
+                return
+            self.replaced += 1
+            if respawn:
+                self._spawn()

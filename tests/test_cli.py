@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
 import sys
+
+import httpx
 
 from click.testing import CliRunner
 
@@ -33,6 +37,59 @@ def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_pat
         check=True,
     )
     assert "queue depth 0" in status.stdout and "dead letters 0" in status.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_serve_prints_the_write_token_and_listens_where_told(tmp_path):
+    api_port, sandbox_port = _free_port(), _free_port()
+    command = [sys.executable, "-m", "lifecyclegraph", "demo", "--serve", "--dir"]
+    child = subprocess.Popen(
+        [
+            *command,
+            str(tmp_path / "d"),
+            "--port",
+            str(api_port),
+            "--sandbox-port",
+            str(sandbox_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        lines = []
+        for line in child.stdout:
+            lines.append(line)
+            if line.startswith("Write token"):
+                break
+        said = "".join(lines)
+        token = lines[-1].rsplit(": ", 1)[1].strip()
+        assert f"http://127.0.0.1:{api_port}/docs" in said
+        assert f"sandbox http://127.0.0.1:{sandbox_port}" in said
+        api = f"http://127.0.0.1:{api_port}/api/v1/events"
+        event = {"type": "model.updated", "platformId": "registry", "resourceId": "x"}
+        assert httpx.post(api, json=event).status_code == 401
+        answer = httpx.post(api, json=event, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code in (202, 400), answer.text  # the token is a write token
+        assert answer.status_code != 401
+        assert httpx.get(f"http://127.0.0.1:{sandbox_port}/").status_code == 200
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=60)
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def test_demo_sandbox_port_without_serve_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path), "--sandbox-port", "9"])
+    assert result.exit_code == 2
+    assert "--sandbox-port is for --serve" in result.output
 
 
 def _example_store(path) -> str:

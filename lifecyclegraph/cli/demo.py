@@ -20,14 +20,24 @@ import click
 )
 @click.option("--serve", is_flag=True, help="Keep the sandbox and the API running (Ctrl-C stops).")
 @click.option("--port", type=int, default=8800, show_default=True, help="API port with --serve.")
-def demo(directory: Path, serve: bool, port: int) -> None:
+@click.option(
+    "--sandbox-port",
+    type=int,
+    default=None,
+    help="Sandbox port with --serve [default: a free port].",
+)
+def demo(directory: Path, serve: bool, port: int, sandbox_port: int | None) -> None:
     """Start the sandbox and the service, ingest the demo world through events, and show
     what the graph answers."""
     from lifecyclegraph.demo import DEMO_QUERIES, answer, start_demo
 
     began = time.perf_counter()
     click.echo("Starting the six source systems (sandbox) and the lifecyclegraph service …")
-    run = start_demo(directory, port=port if serve else 0)
+    if sandbox_port is not None and not serve:
+        raise click.UsageError("--sandbox-port is for --serve (without it every port is free)")
+    run = start_demo(
+        directory, port=port if serve else 0, sandbox_port=(sandbox_port or 0) if serve else 0
+    )
     click.echo(f"  sandbox: {run.sandbox.url}  (registry at {run.sandbox.base_url('registry')}, …)")
     click.echo(f"  service: {run.api.url}  (events in at /api/v1/events)")
     click.echo(f"Sent {run.events_sent} events for the demo world; hydrating …")
@@ -67,7 +77,14 @@ def demo(directory: Path, serve: bool, port: int) -> None:
             f"{look} status"
         )
         if serve:
-            click.echo(f"\nServing: API {run.api.url}, sandbox {run.sandbox.url}; Ctrl-C stops.")
+            click.echo(
+                f"\nServing: API {run.api.url} (docs {run.api.url}/docs, SPARQL "
+                f"{run.api.url}/sparql, GraphQL {run.api.url}/graphql), sandbox "
+                f"{run.sandbox.url}\n"
+                f"Write token (for POST /api/v1/events and other writes): {run.token}\n"
+                f"  curl -H 'Authorization: Bearer {run.token}' ...\n"
+                "Ctrl-C stops."
+            )
             while True:
                 time.sleep(1)
     except KeyboardInterrupt:

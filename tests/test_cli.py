@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import httpx
-
 from click.testing import CliRunner
 
 from lifecyclegraph.cli import main

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from lifecyclegraph.cli import main
@@ -187,3 +188,30 @@ def test_ingest_file_dead_letters_each_bad_line_with_its_number_and_goes_on(tmp_
         replay = runner.invoke(main, ["--config", str(config), "deadletters", "--replay"])
         assert replay.exit_code == 0, replay.output
         assert "replayed: accepted 0, rejected 5, work queued again 0" in replay.stdout
+
+
+READERS = [
+    ["entity", "aip://model/registry/m"],
+    ["history", "aip://model/registry/m"],
+    ["sparql", "ASK {}"],
+    ["validate"],
+    ["search", "ranking"],
+    ["status"],
+    ["deadletters"],
+    ["explain", "?s lg:associatedAbTest ?o"],
+    ["rules", "run"],
+    ["reindex"],
+]
+
+
+@pytest.mark.parametrize("where", ["missing", "empty"])
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0] + (c[1] if c[0] == "rules" else ""))
+def test_a_reader_on_a_path_without_a_store_is_an_error_not_a_new_store(tmp_path, where, command):
+    store = tmp_path / "typo"
+    if where == "empty":
+        store.mkdir()
+    result = CliRunner().invoke(main, ["--store", str(store), *command])
+    assert result.exit_code == 2, result.output
+    assert f"{store} is not a lifecyclegraph store" in result.output
+    assert "Traceback" not in result.output
+    assert (not store.exists()) if where == "missing" else list(store.iterdir()) == []

@@ -14,12 +14,17 @@ from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.ingest.worker import PassResult
 from lifecyclegraph.server.service import Service
+from lifecyclegraph.store.snapshots import SnapshotStore
 
 CHUNK = 1000
 
 
-def _service(ctx: click.Context) -> Service:
-    return Service(config_of(ctx))
+def _service(ctx: click.Context, *, create: bool = True) -> Service:
+    """The service of the configuration; with ``create=False`` its store must exist."""
+    config = config_of(ctx)
+    if not create:
+        SnapshotStore.require(config.store.path)
+    return Service(config)
 
 
 def _drain(service: Service, label: str) -> None:
@@ -104,7 +109,7 @@ def _submit(service: Service, name: str, chunk: list[tuple[int, bytes]]) -> tupl
 @click.pass_context
 def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
     """List rejected events with their reasons, or replay them."""
-    service = _service(ctx)
+    service = _service(ctx, create=False)
     try:
         if replay:
             result = service.ingestor.replay_dead_letters()
@@ -196,7 +201,7 @@ def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Queue depth, lag and failures per source."""
-    service = _service(ctx)
+    service = _service(ctx, create=False)
     try:
         stats = service.status()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -215,3 +216,38 @@ def test_a_reader_on_a_path_without_a_store_is_an_error_not_a_new_store(tmp_path
     assert f"{store} is not a lifecyclegraph store" in result.output
     assert "Traceback" not in result.output
     assert (not store.exists()) if where == "missing" else list(store.iterdir()) == []
+
+
+def test_config_init_writes_a_commented_default_configuration(tmp_path, monkeypatch):
+    from lifecyclegraph.core.config import Config
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["config", "init"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "lifecyclegraph.toml").read_text()
+    defaults = Config().model_dump()
+    assert Config.from_text(text).model_dump() == defaults
+    # every key is there, with its default: uncommenting them all changes nothing
+    uncommented = "\n".join(re.sub(r"^# (\w+ = )", r"\1", line) for line in text.splitlines())
+    assert Config.from_text(uncommented).model_dump() == Config.from_text(text).model_dump()
+    for table in ("store", "ingest", "rules", "server", "search", "model"):
+        assert f"\n[{table}]\n" in text
+        for key in type(getattr(Config(), table)).model_fields:
+            assert re.search(rf"^# {key}( = |: not set)", text, re.M), (table, key)
+    # it is the file the commands read from the working directory
+    assert CliRunner().invoke(main, ["model", "show"]).exit_code == 0
+    again = CliRunner().invoke(main, ["config", "init"])
+    assert again.exit_code == 2 and "exists; give --force" in again.output
+    assert CliRunner().invoke(main, ["config", "init", "--force"]).exit_code == 0
+
+
+def test_a_misspelt_config_key_gets_the_near_miss(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[server]\nqurey_workers = 1\n[sources.registry]\nurl = 'http://x'\nrate_limt = 3\n"
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "status"])
+    assert result.exit_code == 2
+    assert "server.qurey_workers: unknown key; did you mean 'query_workers'?" in result.output
+    assert "sources.registry.rate_limt: unknown key; did you mean 'rate_limit'?" in result.output
+    assert "Traceback" not in result.output

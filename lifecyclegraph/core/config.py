@@ -40,7 +40,7 @@ import json
 import textwrap
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -282,7 +282,14 @@ class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
     host: str = "127.0.0.1"
-    port: int = Field(default=8800, ge=0, le=65535)
+    port: int = Field(default=8800, ge=0, le=65535, description="0 picks a free port")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="the lowest level serve logs (its own and uvicorn's)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text lines, or one JSON object a line for collectors"
+    )
+    access_log: bool = Field(default=True, description="log every request (at info level)")
     write_tokens: list[Token] = Field(
         default_factory=list,
         description="bearer tokens allowed to write (events, updates); "

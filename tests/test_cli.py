@@ -25,6 +25,7 @@ def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_pat
         timeout=300,
     )
     out = result.stdout
+    assert "hydrating" not in result.stderr  # no progress bar in a pipe
     assert "0 rejected by validation, 0 dead letters" in out
     assert "-> aip://ab-test/experimentation/12345 | Ranking Model v5 vs v4" in out
     assert "-> aip://model/registry/ranking-model-v5-20XX0101 | 5" in out  # the reverse

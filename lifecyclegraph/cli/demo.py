@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import click
 def demo(directory: Path, serve: bool, port: int, sandbox_port: int | None) -> None:
     """Start the sandbox and the service, ingest the demo world through events, and show
     what the graph answers."""
+    from lifecyclegraph.cli.progress import progress
     from lifecyclegraph.demo import DEMO_QUERIES, answer, start_demo
 
     began = time.perf_counter()
@@ -42,19 +42,17 @@ def demo(directory: Path, serve: bool, port: int, sandbox_port: int | None) -> N
     click.echo(f"  service: {run.api.url}  (events in at /api/v1/events)")
     click.echo(f"Sent {run.events_sent} events for the demo world; hydrating …")
 
-    def progress(stats: dict) -> None:
-        if sys.stderr.isatty():
-            click.echo(
-                f"\r  {stats['events'] - stats['events_pending']}/{run.events_sent} "
-                f"events processed, {stats['queue_depth']} queued",
-                nl=False,
-                err=True,
-            )
-
     try:
-        stats = run.wait_until_ingested(progress=progress)
-        if sys.stderr.isatty():
-            click.echo("", err=True)
+        with progress("hydrating the demo world (events)", total=run.events_sent) as advance:
+            done = 0
+
+            def processed(stats: dict) -> None:
+                nonlocal done
+                now = stats["events"] - stats["events_pending"]
+                advance(now - done)
+                done = now
+
+            stats = run.wait_until_ingested(progress=processed)
         graph = run.service.graph
         entities = sum(1 for _ in graph.entities())
         click.echo(

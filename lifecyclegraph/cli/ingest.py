@@ -12,7 +12,7 @@ import click
 
 from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.ingest.worker import PassResult
+from lifecyclegraph.cli.progress import progress
 from lifecyclegraph.server.service import Service
 from lifecyclegraph.store.snapshots import SnapshotStore
 
@@ -27,19 +27,13 @@ def _service(ctx: click.Context, *, create: bool = True) -> Service:
     return Service(config)
 
 
-def _drain(service: Service, label: str) -> None:
+def _drain(service: Service, label: str, wait: float = 0.0) -> None:
+    """Process the queue to its end, with a progress bar on a terminal."""
+    total = service.journal.stats()["queue_depth"]
+
     async def run() -> None:
-        total = 0
-
-        def progress(step: PassResult) -> None:
-            nonlocal total
-            total += step.taken
-            if sys.stderr.isatty():
-                click.echo(f"\r{label}: {total} hydrated", nl=False, err=True)
-
-        await service.ingestor.drain(on_pass=progress)
-        if sys.stderr.isatty():
-            click.echo("", err=True)
+        with progress(label, total=total) as advance:
+            await service.ingestor.drain(wait=wait, on_pass=lambda step: advance(step.taken))
         await service.sources.aclose()
 
     asyncio.run(run())
@@ -181,11 +175,7 @@ def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
         queued = service.ingestor.queue_enrichment(stale_after)
         click.echo(f"queued {queued} entities")
 
-        async def run() -> None:
-            await service.ingestor.drain(wait=wait)
-            await service.sources.aclose()
-
-        asyncio.run(run())
+        _drain(service, "enriching", wait=wait)
         stats = service.journal.stats()
         click.echo(
             f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "

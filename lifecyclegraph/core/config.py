@@ -203,6 +203,24 @@ class IngestConfig(_Strict):
         description="failed hydrations of one URI before it is dead-lettered "
         "(with the back-off, about 30 to 60 minutes of trying)",
     )
+    reconcile_interval: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="seconds between reconciliations inside serve (every known entity read "
+        "again, spread over the interval, within each source's rate limit); 0: never",
+    )
+    enrich_interval: float = Field(
+        default=3_600.0,
+        ge=0,
+        description="seconds between enrichment passes inside serve (stubs hydrated, and "
+        "entities older than enrich_stale_after), spread over the interval; 0: never",
+    )
+    enrich_stale_after: float | None = Field(
+        default=None,
+        gt=0,
+        description="an enrichment pass also reads entities not hydrated for this many "
+        "seconds (default: only stubs)",
+    )
     hydration_process: bool = Field(
         default=False,
         description="hydrate (HTTP and normalization) in a child process, beside the "

@@ -126,6 +126,27 @@ def test_api_docs_are_open_when_reads_need_no_token():
         _challenged(client.post("/api/v1/events", json={}), None)
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_api_docs_load_nothing_from_another_host(page):
+    """The pages work offline: every script, style, icon and font they name is served by
+    the app itself (a CDN would leave them blank on a closed network)."""
+    _, _, server = serve([])
+    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+        html = client.get(page).text
+        named = re.findall(r"""(?:src|href|url)\s*[=(:]\s*['"]?([^'"\s)>]+)""", html)
+        assert named, html
+        assert [u for u in named if "//" in u] == []
+        assert re.findall(r"https?://", html) == []
+        assets = [u for u in named if u.startswith("/docs/assets/")]
+        assert assets
+        for url in assets:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert len(response.content) > 500, url
+        assert client.get("/docs/assets/..%2Fapp.py").status_code == 404
+        assert client.get("/docs/assets/nope.js").json()["status"] == 404
+
+
 # -- tokens no client could send ---------------------------------------------------------
 
 

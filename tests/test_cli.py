@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import socket
 import subprocess
 import sys
 
+import httpx
+import pytest
 from click.testing import CliRunner
 
 from lifecyclegraph.cli import main
@@ -20,6 +25,7 @@ def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_pat
         timeout=300,
     )
     out = result.stdout
+    assert "hydrating" not in result.stderr  # no progress bar in a pipe
     assert "0 rejected by validation, 0 dead letters" in out
     assert "-> aip://ab-test/experimentation/12345 | Ranking Model v5 vs v4" in out
     assert "-> aip://model/registry/ranking-model-v5-20XX0101 | 5" in out  # the reverse
@@ -33,6 +39,59 @@ def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_pat
         check=True,
     )
     assert "queue depth 0" in status.stdout and "dead letters 0" in status.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_serve_prints_the_write_token_and_listens_where_told(tmp_path):
+    api_port, sandbox_port = _free_port(), _free_port()
+    command = [sys.executable, "-m", "lifecyclegraph", "demo", "--serve", "--dir"]
+    child = subprocess.Popen(
+        [
+            *command,
+            str(tmp_path / "d"),
+            "--port",
+            str(api_port),
+            "--sandbox-port",
+            str(sandbox_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        lines = []
+        for line in child.stdout:
+            lines.append(line)
+            if line.startswith("Write token"):
+                break
+        said = "".join(lines)
+        token = lines[-1].rsplit(": ", 1)[1].strip()
+        assert f"http://127.0.0.1:{api_port}/docs" in said
+        assert f"sandbox http://127.0.0.1:{sandbox_port}" in said
+        api = f"http://127.0.0.1:{api_port}/api/v1/events"
+        event = {"type": "model.updated", "platformId": "registry", "resourceId": "x"}
+        assert httpx.post(api, json=event).status_code == 401
+        answer = httpx.post(api, json=event, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code in (202, 400), answer.text  # the token is a write token
+        assert answer.status_code != 401
+        assert httpx.get(f"http://127.0.0.1:{sandbox_port}/").status_code == 200
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=60)
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def test_demo_sandbox_port_without_serve_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path), "--sandbox-port", "9"])
+    assert result.exit_code == 2
+    assert "--sandbox-port is for --serve" in result.output
 
 
 def _example_store(path) -> str:
@@ -131,3 +190,65 @@ def test_ingest_file_dead_letters_each_bad_line_with_its_number_and_goes_on(tmp_
         replay = runner.invoke(main, ["--config", str(config), "deadletters", "--replay"])
         assert replay.exit_code == 0, replay.output
         assert "replayed: accepted 0, rejected 5, work queued again 0" in replay.stdout
+
+
+READERS = [
+    ["entity", "aip://model/registry/m"],
+    ["history", "aip://model/registry/m"],
+    ["sparql", "ASK {}"],
+    ["validate"],
+    ["search", "ranking"],
+    ["status"],
+    ["deadletters"],
+    ["explain", "?s lg:associatedAbTest ?o"],
+    ["rules", "run"],
+    ["reindex"],
+]
+
+
+@pytest.mark.parametrize("where", ["missing", "empty"])
+@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0] + (c[1] if c[0] == "rules" else ""))
+def test_a_reader_on_a_path_without_a_store_is_an_error_not_a_new_store(tmp_path, where, command):
+    store = tmp_path / "typo"
+    if where == "empty":
+        store.mkdir()
+    result = CliRunner().invoke(main, ["--store", str(store), *command])
+    assert result.exit_code == 2, result.output
+    assert f"{store} is not a lifecyclegraph store" in result.output
+    assert "Traceback" not in result.output
+    assert (not store.exists()) if where == "missing" else list(store.iterdir()) == []
+
+
+def test_config_init_writes_a_commented_default_configuration(tmp_path, monkeypatch):
+    from lifecyclegraph.core.config import Config
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["config", "init"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "lifecyclegraph.toml").read_text()
+    defaults = Config().model_dump()
+    assert Config.from_text(text).model_dump() == defaults
+    # every key is there, with its default: uncommenting them all changes nothing
+    uncommented = "\n".join(re.sub(r"^# (\w+ = )", r"\1", line) for line in text.splitlines())
+    assert Config.from_text(uncommented).model_dump() == Config.from_text(text).model_dump()
+    for table in ("store", "ingest", "rules", "server", "search", "model"):
+        assert f"\n[{table}]\n" in text
+        for key in type(getattr(Config(), table)).model_fields:
+            assert re.search(rf"^# {key}( = |: not set)", text, re.M), (table, key)
+    # it is the file the commands read from the working directory
+    assert CliRunner().invoke(main, ["model", "show"]).exit_code == 0
+    again = CliRunner().invoke(main, ["config", "init"])
+    assert again.exit_code == 2 and "exists; give --force" in again.output
+    assert CliRunner().invoke(main, ["config", "init", "--force"]).exit_code == 0
+
+
+def test_a_misspelt_config_key_gets_the_near_miss(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[server]\nqurey_workers = 1\n[sources.registry]\nurl = 'http://x'\nrate_limt = 3\n"
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "status"])
+    assert result.exit_code == 2
+    assert "server.qurey_workers: unknown key; did you mean 'query_workers'?" in result.output
+    assert "sources.registry.rate_limt: unknown key; did you mean 'rate_limit'?" in result.output
+    assert "Traceback" not in result.output

@@ -343,7 +343,12 @@ def test_validate_store_against_a_candidate_shapes_folder(workdir):
         (["data/broken.ttl"], "data/broken.ttl", 2, "data/broken.ttl:2:6: "),
         (["data/good.ttl", "--shapes", "broken"], "broken/a.ttl", 2, "broken/a.ttl:2:6: "),
         (["data/good.ttl", "--shapes", "nowhere"], None, 2, "--shapes: nowhere is not a folder"),
-        (["--store", "nowhere", "validate"], None, 2, "nowhere: no store here"),
+        (
+            ["--store", "nowhere", "validate"],
+            None,
+            2,
+            "nowhere is not a lifecyclegraph store (no such directory)",
+        ),
     ],
 )
 def test_validate_exit_codes(workdir, args, setup, code, says):

@@ -12,6 +12,7 @@ import click
 
 from lifecyclegraph.cli import (
     bench,
+    config,
     demo,
     ingest,
     model,
@@ -74,6 +75,7 @@ for _command in (
     steward.validate,
     steward.lint,
     model.model,
+    config.config,
     sandbox.sandbox,
     rules.rules,
     rules.explain,

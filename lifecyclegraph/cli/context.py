@@ -52,6 +52,8 @@ def config_of(ctx: click.Context) -> Config:
 
 def open_graph(ctx: click.Context) -> LifecycleGraph:
     """The on-disk graph of the configuration (``[store] path``, or ``--store``), with
-    its search settings; the caller closes it (``with open_graph(ctx) as graph:``)."""
+    its search settings; the caller closes it (``with open_graph(ctx) as graph:``).
+    It must exist: a path that holds no store is an error (exit 2), never a new empty
+    store that would answer "nothing found"."""
     config = config_of(ctx)
-    return LifecycleGraph.open(config.store.path, search=config.search)
+    return LifecycleGraph.open(config.store.path, search=config.search, create=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -20,31 +19,40 @@ import click
 )
 @click.option("--serve", is_flag=True, help="Keep the sandbox and the API running (Ctrl-C stops).")
 @click.option("--port", type=int, default=8800, show_default=True, help="API port with --serve.")
-def demo(directory: Path, serve: bool, port: int) -> None:
+@click.option(
+    "--sandbox-port",
+    type=int,
+    default=None,
+    help="Sandbox port with --serve [default: a free port].",
+)
+def demo(directory: Path, serve: bool, port: int, sandbox_port: int | None) -> None:
     """Start the sandbox and the service, ingest the demo world through events, and show
     what the graph answers."""
+    from lifecyclegraph.cli.progress import progress
     from lifecyclegraph.demo import DEMO_QUERIES, answer, start_demo
 
     began = time.perf_counter()
     click.echo("Starting the six source systems (sandbox) and the lifecyclegraph service …")
-    run = start_demo(directory, port=port if serve else 0)
+    if sandbox_port is not None and not serve:
+        raise click.UsageError("--sandbox-port is for --serve (without it every port is free)")
+    run = start_demo(
+        directory, port=port if serve else 0, sandbox_port=(sandbox_port or 0) if serve else 0
+    )
     click.echo(f"  sandbox: {run.sandbox.url}  (registry at {run.sandbox.base_url('registry')}, …)")
     click.echo(f"  service: {run.api.url}  (events in at /api/v1/events)")
     click.echo(f"Sent {run.events_sent} events for the demo world; hydrating …")
 
-    def progress(stats: dict) -> None:
-        if sys.stderr.isatty():
-            click.echo(
-                f"\r  {stats['events'] - stats['events_pending']}/{run.events_sent} "
-                f"events processed, {stats['queue_depth']} queued",
-                nl=False,
-                err=True,
-            )
-
     try:
-        stats = run.wait_until_ingested(progress=progress)
-        if sys.stderr.isatty():
-            click.echo("", err=True)
+        with progress("hydrating the demo world (events)", total=run.events_sent) as advance:
+            done = 0
+
+            def processed(stats: dict) -> None:
+                nonlocal done
+                now = stats["events"] - stats["events_pending"]
+                advance(now - done)
+                done = now
+
+            stats = run.wait_until_ingested(progress=processed)
         graph = run.service.graph
         entities = sum(1 for _ in graph.entities())
         click.echo(
@@ -67,7 +75,14 @@ def demo(directory: Path, serve: bool, port: int) -> None:
             f"{look} status"
         )
         if serve:
-            click.echo(f"\nServing: API {run.api.url}, sandbox {run.sandbox.url}; Ctrl-C stops.")
+            click.echo(
+                f"\nServing: API {run.api.url} (docs {run.api.url}/docs, SPARQL "
+                f"{run.api.url}/sparql, GraphQL {run.api.url}/graphql), sandbox "
+                f"{run.sandbox.url}\n"
+                f"Write token (for POST /api/v1/events and other writes): {run.token}\n"
+                f"  curl -H 'Authorization: Bearer {run.token}' ...\n"
+                "Ctrl-C stops."
+            )
             while True:
                 time.sleep(1)
     except KeyboardInterrupt:

@@ -12,29 +12,28 @@ import click
 
 from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.ingest.worker import PassResult
+from lifecyclegraph.cli.progress import progress
 from lifecyclegraph.server.service import Service
+from lifecyclegraph.store.snapshots import SnapshotStore
 
 CHUNK = 1000
 
 
-def _service(ctx: click.Context) -> Service:
-    return Service(config_of(ctx))
+def _service(ctx: click.Context, *, create: bool = True) -> Service:
+    """The service of the configuration; with ``create=False`` its store must exist."""
+    config = config_of(ctx)
+    if not create:
+        SnapshotStore.require(config.store.path)
+    return Service(config)
 
 
-def _drain(service: Service, label: str) -> None:
+def _drain(service: Service, label: str, wait: float = 0.0) -> None:
+    """Process the queue to its end, with a progress bar on a terminal."""
+    total = service.journal.stats()["queue_depth"]
+
     async def run() -> None:
-        total = 0
-
-        def progress(step: PassResult) -> None:
-            nonlocal total
-            total += step.taken
-            if sys.stderr.isatty():
-                click.echo(f"\r{label}: {total} hydrated", nl=False, err=True)
-
-        await service.ingestor.drain(on_pass=progress)
-        if sys.stderr.isatty():
-            click.echo("", err=True)
+        with progress(label, total=total) as advance:
+            await service.ingestor.drain(wait=wait, on_pass=lambda step: advance(step.taken))
         await service.sources.aclose()
 
     asyncio.run(run())
@@ -104,7 +103,7 @@ def _submit(service: Service, name: str, chunk: list[tuple[int, bytes]]) -> tupl
 @click.pass_context
 def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
     """List rejected events with their reasons, or replay them."""
-    service = _service(ctx)
+    service = _service(ctx, create=False)
     try:
         if replay:
             result = service.ingestor.replay_dead_letters()
@@ -176,11 +175,7 @@ def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
         queued = service.ingestor.queue_enrichment(stale_after)
         click.echo(f"queued {queued} entities")
 
-        async def run() -> None:
-            await service.ingestor.drain(wait=wait)
-            await service.sources.aclose()
-
-        asyncio.run(run())
+        _drain(service, "enriching", wait=wait)
         stats = service.journal.stats()
         click.echo(
             f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
@@ -196,7 +191,7 @@ def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Queue depth, lag and failures per source."""
-    service = _service(ctx)
+    service = _service(ctx, create=False)
     try:
         stats = service.status()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from importlib.metadata import version
 from pathlib import Path
 
 import click
@@ -39,11 +40,16 @@ def write_token_for(store: Path) -> tuple[str, Path]:
 @click.option("--port", type=int, default=None, help="Port (default [server] port, 8800).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API (events in, SPARQL and REST out) and process events."""
-    import uvicorn
+    """Serve the HTTP API (events in, SPARQL and REST out) and process events.
 
+    It prints where it listens (API, SPARQL, GraphQL, docs), its store and its
+    configuration file, then logs to standard error as [server] log_level, log_format
+    (text or json) and access_log say.
+    """
     from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.logs import log_config
     from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import bind, serve_foreground, url_of
 
     config = config_of(ctx)  # refuses empty or blank tokens: exit 2 before anything starts
     service = Service(config)  # makes the store (0700) that the generated token goes in
@@ -53,7 +59,29 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         tokens = [token]
         click.echo(f"writes need the token in {path} (Authorization: Bearer …)")
     app = create_app(service, write_tokens=tokens)
+    server = config.server
+    try:
+        sock = bind(host or server.host, server.port if port is None else port)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot listen on {host or server.host}:{server.port if port is None else port}: "
+            f"{error.strerror or error}"
+        ) from None
     service.queries.start()  # the SPARQL workers start now, not on the first query
-    uvicorn.run(
-        app, host=host or config.server.host, port=port or config.server.port, log_level="warning"
+    url = url_of(sock)
+    click.echo(
+        f"lifecyclegraph {version('lifecyclegraph')} serving the store {config.store.path} "
+        f"(configuration: {config.source_file or 'none, the defaults'})\n"
+        f"  API      {url}/api/v1\n"
+        f"  SPARQL   {url}/sparql\n"
+        f"  GraphQL  {url}/graphql\n"
+        f"  docs     {url}/docs\n"
+        "Ctrl-C stops."
+    )
+    serve_foreground(
+        app,
+        sock,
+        log_level=server.log_level,
+        access_log=server.access_log,
+        log_config=log_config(server.log_level, server.log_format, server.access_log),
     )

@@ -111,8 +111,5 @@ def validate(
     if files:
         report = validate_data(list(files), dirs)
     else:
-        store = Path(config_of(ctx).store.path)
-        if not store.is_dir():
-            raise ConfigError(f"{store}: no store here (give --store, or data files)")
-        report = validate_store(store, dirs)
+        report = validate_store(Path(config_of(ctx).store.path), dirs)
     _emit(report, fmt, output, "error" if fail_on == "violation" else "warning")

@@ -35,9 +35,12 @@ lifecyclegraph.core.errors.ConfigError: <text>: sources.registry.rate: unknown k
 
 from __future__ import annotations
 
+import difflib
+import json
+import textwrap
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -174,6 +177,8 @@ class SourceConfig(ClientSettings):
 
 
 class StoreConfig(_Strict):
+    """``[store]``: where the on-disk store lives (``--store`` overrides it)."""
+
     path: Path = Path("data") / "store"
 
 
@@ -197,6 +202,24 @@ class IngestConfig(_Strict):
         ge=1,
         description="failed hydrations of one URI before it is dead-lettered "
         "(with the back-off, about 30 to 60 minutes of trying)",
+    )
+    reconcile_interval: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="seconds between reconciliations inside serve (every known entity read "
+        "again, spread over the interval, within each source's rate limit); 0: never",
+    )
+    enrich_interval: float = Field(
+        default=3_600.0,
+        ge=0,
+        description="seconds between enrichment passes inside serve (stubs hydrated, and "
+        "entities older than enrich_stale_after), spread over the interval; 0: never",
+    )
+    enrich_stale_after: float | None = Field(
+        default=None,
+        gt=0,
+        description="an enrichment pass also reads entities not hydrated for this many "
+        "seconds (default: only stubs)",
     )
     hydration_process: bool = Field(
         default=False,
@@ -277,7 +300,14 @@ class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
     host: str = "127.0.0.1"
-    port: int = Field(default=8800, ge=0, le=65535)
+    port: int = Field(default=8800, ge=0, le=65535, description="0 picks a free port")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="the lowest level serve logs (its own and uvicorn's)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text lines, or one JSON object a line for collectors"
+    )
+    access_log: bool = Field(default=True, description="log every request (at info level)")
     write_tokens: list[Token] = Field(
         default_factory=list,
         description="bearer tokens allowed to write (events, updates); "
@@ -401,6 +431,65 @@ class Config(_Strict):
             raise ConfigError(_describe(error, name)) from None
 
 
+def _toml_value(value: Any) -> str | None:
+    """``value`` written as TOML, or ``None`` when TOML cannot write it (unset)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | Path):
+        return json.dumps(str(value))
+    if isinstance(value, list):
+        items = [_toml_value(v) for v in value]
+        return None if None in items else "[" + ", ".join(i for i in items if i) + "]"
+    return None
+
+
+def sample_config() -> str:
+    """A commented ``lifecyclegraph.toml``: every table and key of :class:`Config` with
+    its meaning and default, each key commented out (``# key = default``), so the file
+    as written, and with every key line uncommented, is the default configuration
+    (``lifecyclegraph config init``)."""
+    lines = [
+        "# lifecyclegraph configuration. Every key is shown with its default, commented",
+        "# out: uncomment and change what you need. Reference: docs/ingestion.md (sources,",
+        "# limits), docs/sparql.md and docs/graphql.md ([server]), docs/search.md,",
+        "# docs/stewards.md ([model]).",
+    ]
+    defaults = Config()
+    for table, field in Config.model_fields.items():
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        summary = " ".join((model.__doc__ or f"[{table}]").split("\n\n")[0].split())
+        lines += ["", *_wrapped(summary.replace("``", "")), f"[{table}]"]
+        current = getattr(defaults, table)
+        for key, info in model.model_fields.items():
+            if info.description:
+                lines += _wrapped(f"{key}: {info.description}")
+            value = _toml_value(getattr(current, key))
+            lines.append(f"# {key} = {value}" if value is not None else f"# {key}: not set")
+    lines += [
+        "",
+        "# A source system: one table per platform id, read by the provider of that name",
+        "# (or the one its provider key names). An example, to copy without the '## ':",
+        "## [sources.registry]",
+        '## url = "http://127.0.0.1:8900/registry"',
+        "## rate_limit = 50.0",
+        "# Its keys, and those of every source:",
+    ]
+    for key, info in ClientSettings.model_fields.items():
+        if info.description:
+            lines += _wrapped(f"  {key}: {info.description}")
+    return "\n".join(lines) + "\n"
+
+
+def _wrapped(text: str) -> list[str]:
+    return textwrap.wrap(text, 86, initial_indent="# ", subsequent_indent="#   ")
+
+
 def source_model(provider: str) -> type[SourceConfig]:
     """The model of a ``[sources.<id>]`` table whose provider is called ``provider``:
     the provider's ``config_model``, found through its entry point (only that one
@@ -481,12 +570,49 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"[secure]@{host}"))
 
 
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys of the table holding the key at ``loc`` (``("server", "port")``: the
+    keys of ``[server]``), or ``[]`` where the model is not known statically."""
+    model: Any = Config
+    named = False  # the part is a table's name ([sources.<id>]), not a key
+    for part in loc[:-1]:
+        if named:
+            named = False
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model = field.annotation
+        if get_origin(model) is dict:
+            model, named = get_args(model)[1], True
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [key for key in model.model_fields if key != "source_file"]
+    return []
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """``unknown key``, with the nearest known key when one is close.
+
+    >>> _unknown_key(("server", "qurey_workers"))
+    "unknown key; did you mean 'query_workers'?"
+    >>> _unknown_key(("serve",))
+    "unknown key; did you mean 'server'?"
+    >>> _unknown_key(("sources", "registry", "rate_limt"))
+    "unknown key; did you mean 'rate_limit'?"
+    """
+    known = _known_keys(loc)
+    near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f"unknown key; did you mean {near[0]!r}?" if near else "unknown key"
+
+
 def _describe(error: ValidationError, name: str) -> str:
     problems = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"])
         if item["type"] == "extra_forbidden":
-            problems.append(f"{name}: {where}: unknown key")
+            problems.append(f"{name}: {where}: {_unknown_key(tuple(item['loc']))}")
         else:
             problems.append(f"{name}: {where}: {item['msg']}")
     return "\n".join(problems)

@@ -120,13 +120,18 @@ class LifecycleGraph(Graph):
         rules: bool = False,
         rule_limit: int | None = None,
         search: SearchConfig | None = None,
+        create: bool = True,
     ) -> LifecycleGraph:
-        """Open or create the graph stored in the directory ``path``.
+        """Open the graph stored in the directory ``path``, creating it there unless
+        ``create`` is false (readers pass ``False``: a mistyped path is then an error,
+        not a new empty graph).
 
         Raises:
-            StoreError: if ``path`` is not a lifecyclegraph store or cannot be opened.
+            StoreError: if ``path`` is not a lifecyclegraph store (or, with
+                ``create=False``, holds none yet) or cannot be opened.
         """
-        return cls(SnapshotStore.open(path), rules=rules, rule_limit=rule_limit, search=search)
+        store = SnapshotStore.open(path, create=create)
+        return cls(store, rules=rules, rule_limit=rule_limit, search=search)
 
     @classmethod
     def in_memory(

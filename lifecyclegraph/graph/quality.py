@@ -66,6 +66,6 @@ def validate_store(path: str | Path, dirs: ModelDirs | None = None) -> Report:
     from lifecyclegraph.graph.embedded import LifecycleGraph
 
     sources = ModelSources.load(dirs or ModelDirs.current())
-    with LifecycleGraph.open(path) as graph:
+    with LifecycleGraph.open(path, create=False) as graph:
         results = validate_graph(graph, sources.validator).results
     return report_of(sources, results)

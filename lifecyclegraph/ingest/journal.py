@@ -185,15 +185,27 @@ class Journal:
             )
         return len(rows)
 
-    def enqueue(self, uris: Iterable[tuple[str, str | None]], reason: str) -> int:
-        """Queue URIs for hydration that no event announced (reconcile, stubs)."""
+    def enqueue(
+        self, uris: Iterable[tuple[str, str | None]], reason: str, spread: float = 0.0
+    ) -> int:
+        """Queue URIs for hydration that no event announced (reconcile, stubs).
+
+        With ``spread`` seconds, the items fall due evenly over that period from now
+        instead of all at once (periodic work that should not come in one burst).
+        """
+        items = list(uris)
         now = time.time()
-        count = 0
+        step = spread / len(items) if spread > 0 and items else 0.0
         with self._tx() as db:
-            for uri, hint in uris:
-                self._enqueue(db, uri, hint, reason, now, None)
-                count += 1
-        return count
+            for i, (uri, hint) in enumerate(items):
+                self._enqueue(db, uri, hint, reason, now, None, due=now + i * step)
+        return len(items)
+
+    def pending(self, reason: str) -> int:
+        """How many queued work items were queued for ``reason`` (and not done)."""
+        with self._lock:
+            row = self._conn.execute("SELECT COUNT(*) FROM work WHERE reason = ?", (reason,))
+            return int(row.fetchone()[0])
 
     @staticmethod
     def _enqueue(
@@ -204,6 +216,7 @@ class Journal:
         now: float,
         seq: int | None,
         event_id: str | None = None,
+        due: float | None = None,
     ) -> None:
         db.execute(
             "INSERT INTO work (uri, hint, reason, last_seq, last_event_id, due, enqueued_at) "
@@ -213,7 +226,7 @@ class Journal:
             " last_seq = COALESCE(excluded.last_seq, last_seq),"
             " last_event_id = COALESCE(excluded.last_event_id, last_event_id),"
             " reason = excluded.reason",
-            (uri, hint, reason, seq, event_id, now, now),
+            (uri, hint, reason, seq, event_id, now if due is None else due, now),
         )
 
     # -- work --------------------------------------------------------------------------

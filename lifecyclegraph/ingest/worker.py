@@ -172,24 +172,25 @@ class Ingestor:
         if self._loop is not None and self._wakeup is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
-    def reconcile(self) -> int:
-        """Queue every known entity (parts through their parents) to be read again."""
+    def reconcile(self, spread: float = 0.0) -> int:
+        """Queue every known entity (parts through their parents) to be read again,
+        falling due evenly over ``spread`` seconds (0: at once)."""
         items = []
         for uri in self.graph.entities():
             state = self.graph.state(uri)
             if state is None or state.part_of is not None:
                 continue
             items.append((uri, self._type_of(uri)))
-        queued = self.journal.enqueue(items, "reconcile")
+        queued = self.journal.enqueue(items, "reconcile", spread)
         self._notify()
         return queued
 
-    def queue_enrichment(self, stale_after: float | None = None) -> int:
+    def queue_enrichment(self, stale_after: float | None = None, spread: float = 0.0) -> int:
         """Queue what enrichment should look at: every stub (an entity known only from a
         foreign key) and, with ``stale_after`` seconds, every entity not hydrated since.
 
-        Work that failed before is already queued with its back-off. Returns how many
-        URIs were queued.
+        Work that failed before is already queued with its back-off. The items fall due
+        evenly over ``spread`` seconds (0: at once). Returns how many URIs were queued.
         """
         now = datetime.now(UTC)
         items = []
@@ -204,7 +205,7 @@ class Ingestor:
                 and (now - state.last_hydrated_at).total_seconds() > stale_after
             ):
                 items.append((uri, self._type_of(uri)))
-        queued = self.journal.enqueue(items, "enrich")
+        queued = self.journal.enqueue(items, "enrich", spread)
         self._notify()
         return queued
 

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+import fastapi_offline
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from lifecyclegraph.read.graphql.schema import load_schema
 from lifecyclegraph.server.auth import TokenGuard
 from lifecyclegraph.server.problems import install_problem_handlers
-from lifecyclegraph.server.routes import entities, events, sparql
+from lifecyclegraph.server.routes import admin, entities, events, sparql
 from lifecyclegraph.server.routes import graphql as graphql_endpoint
 from lifecyclegraph.server.service import Service
 
-__all__ = ["ROUTERS", "create_app"]
+__all__ = ["DOCS_ASSETS", "ROUTERS", "create_app"]
+
+#: The Swagger UI and ReDoc files /docs and /redoc load, shipped by the fastapi-offline
+#: package and served by the app (no CDN: the pages work offline).
+DOCS_ASSETS = {
+    name: Path(fastapi_offline.__file__).parent / "static" / name
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png")
+}
 
 #: Every route module's router, in the order the app includes them. A new route is a
 #: module in ``server/routes/`` with an ``APIRouter`` and its line here.
@@ -26,6 +35,7 @@ ROUTERS = (
     sparql.router,
     entities.router,
     graphql_endpoint.router,
+    admin.router,
 )
 
 
@@ -93,13 +103,32 @@ def create_app(
 
     @app.get("/docs", include_in_schema=False, dependencies=[Depends(read_guard)])
     async def docs(request: Request) -> HTMLResponse:
-        schema = request.scope.get("root_path", "") + "/openapi.json"
-        return get_swagger_ui_html(openapi_url=schema, title=f"{app.title} API")
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/assets/favicon.png",
+        )
 
     @app.get("/redoc", include_in_schema=False, dependencies=[Depends(read_guard)])
     async def redoc(request: Request) -> HTMLResponse:
-        schema = request.scope.get("root_path", "") + "/openapi.json"
-        return get_redoc_html(openapi_url=schema, title=f"{app.title} API")
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} API",
+            redoc_js_url=f"{root}/docs/assets/redoc.standalone.js",
+            redoc_favicon_url=f"{root}/docs/assets/favicon.png",
+            with_google_fonts=False,
+        )
+
+    @app.get("/docs/assets/{name}", include_in_schema=False, dependencies=[Depends(read_guard)])
+    async def docs_asset(name: str) -> FileResponse:
+        """The pages' scripts and styles (guarded like the pages that load them)."""
+        if name not in DOCS_ASSETS:
+            raise HTTPException(404, f"no documentation asset {name!r}")
+        return FileResponse(DOCS_ASSETS[name], headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/healthz", tags=["status"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

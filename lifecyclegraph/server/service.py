@@ -16,6 +16,7 @@ from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
 from lifecyclegraph.ingest.hydration_process import HydratorProcess
 from lifecyclegraph.providers.sources import Sources
+from lifecyclegraph.server.jobs import Jobs
 from lifecyclegraph.store.sparql import QueryPool
 
 __all__ = ["Service"]
@@ -75,22 +76,30 @@ class Service:
             max_results=server.max_results,
             staleness=server.query_staleness,
         )
+        self.jobs = Jobs(self)
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._scheduler: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the background worker that processes queued work."""
+        """Start the background worker that processes queued work, and the schedule of
+        reconciliation and enrichment (``[ingest] reconcile_interval``,
+        ``enrich_interval``)."""
         self._stop.clear()
         self._worker = asyncio.create_task(self.ingestor.run(self._stop), name="ingest-worker")
+        self._scheduler = asyncio.create_task(self.jobs.schedule(self._stop), name="schedule")
 
     async def stop(self) -> None:
-        """Stop the worker, close the clients, the journal and the store."""
+        """Stop the schedule, the jobs and the worker, close the clients, the journal
+        and the store."""
         self._stop.set()
-        if self._worker is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+        for task in (self._scheduler, self._worker):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.jobs.stop()
         await self.sources.aclose()
         if self.hydrator is not None:
             await asyncio.to_thread(self.hydrator.close)
@@ -112,6 +121,7 @@ class Service:
         and the SPARQL workers' counts (``sparql``: workers, busy, timeouts…)."""
         stats = self.journal.stats()
         stats["sparql"] = self.queries.stats()
+        stats["jobs"] = self.jobs.last()
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

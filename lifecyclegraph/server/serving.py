@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 __all__ = ["ServerThread", "bind", "serve_foreground", "url_of", "uvicorn_config"]
 
@@ -63,11 +64,13 @@ def uvicorn_config(
     log_level: str = "warning",
     access_log: bool = False,
     lifespan: Lifespan = "on",
+    log_config: dict[str, Any] | None = None,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         log_level=log_level,
         access_log=access_log,
+        log_config=LOGGING_CONFIG if log_config is None else log_config,
         lifespan=lifespan,
         ws="none",
         http="auto",
@@ -127,11 +130,16 @@ class ServerThread:
 
 
 def serve_foreground(
-    app: Any, sock: socket.socket, log_level: str = "info", access_log: bool = True
+    app: Any,
+    sock: socket.socket,
+    log_level: str = "info",
+    access_log: bool = True,
+    log_config: dict[str, Any] | None = None,
 ) -> None:
     """Serve until SIGINT (Ctrl-C) or SIGTERM, shut down gracefully, then return."""
+    config = uvicorn_config(app, log_level, access_log, log_config=log_config)
     with _stop_signals_return():
-        uvicorn.Server(uvicorn_config(app, log_level, access_log)).run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 @contextlib.contextmanager

@@ -120,8 +120,9 @@ class SnapshotStore:
     # -- opening --------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path) -> SnapshotStore:
-        """Open (creating if needed) the store in the directory ``path``.
+    def open(cls, path: str | Path, *, create: bool = True) -> SnapshotStore:
+        """Open (creating if needed, unless ``create`` is false) the store in the
+        directory ``path``.
 
         A new store's directory is made accessible by its owner only (``0700``): it
         holds raw events and the write token, and Oxigraph (RocksDB) makes its own
@@ -130,10 +131,13 @@ class SnapshotStore:
         Raises:
             StoreError: if ``path`` holds something that is not a lifecyclegraph store
                 of this layout, or Oxigraph cannot open it (for example another
-                process has it open).
+                process has it open); with ``create=False``, also if there is no store
+                at ``path`` yet.
         """
         root = Path(path)
         marker = root / "lifecyclegraph-store.json"
+        if not create:
+            cls.require(root)
         try:
             if root.exists() and any(root.iterdir()) and not marker.exists():
                 raise StoreError(
@@ -156,6 +160,19 @@ class SnapshotStore:
             if isinstance(error, StoreError):
                 raise
             raise StoreError(f"cannot open the store at {root}: {error}") from error
+
+    @staticmethod
+    def require(path: str | Path) -> None:
+        """Raise :class:`StoreError` unless a lifecyclegraph store is at ``path``
+        (what a reader checks before it opens one)."""
+        root = Path(path)
+        if not (root / "lifecyclegraph-store.json").exists():
+            raise StoreError(
+                f"{root} is not a lifecyclegraph store ("
+                + ("no such directory" if not root.exists() else "no lifecyclegraph-store.json")
+                + "): point --store (or [store] path) at one, or make one with "
+                "`lifecyclegraph ingest`, `serve` or `demo`"
+            )
 
     @classmethod
     def in_memory(cls) -> SnapshotStore:

@@ -1,0 +1,99 @@
+"""``lifecyclegraph serve`` as an operator runs it: what it prints at start, and its logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _serve(tmp_path: Path, server_table: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    config = tmp_path / "lifecyclegraph.toml"
+    config.write_text(
+        f'[store]\npath = "{tmp_path / "store"}"\n[server]\nport = 0\nquery_workers = 1\n'
+        + server_table
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert child.stdout is not None
+    banner = []
+    for line in child.stdout:
+        banner.append(line)
+        if line.startswith("Ctrl-C stops"):
+            break
+    text = "".join(banner)
+    found = re.search(r"API +(http://127\.0\.0\.1:\d+)/api/v1", text)
+    assert found, text
+    return child, found.group(1), banner
+
+
+def _stop(child: subprocess.Popen[str]) -> str:
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    return err
+
+
+def test_serve_prints_its_urls_store_and_configuration_file(tmp_path):
+    child, url, banner = _serve(tmp_path, "")
+    try:
+        text = "".join(banner)
+        for path in ("/api/v1", "/sparql", "/graphql", "/docs"):
+            assert f"{url}{path}" in text
+        assert f"the store {tmp_path / 'store'}" in text
+        assert f"configuration: {tmp_path / 'lifecyclegraph.toml'}" in text
+        assert "writes need the token in" in text
+        assert httpx.get(f"{url}/docs").status_code == 200  # the URLs printed answer
+    finally:
+        err = _stop(child)
+    assert "GET /docs" in err  # the access log is on by default, as text lines
+
+
+def test_serve_logs_json_lines_when_asked(tmp_path):
+    child, url, _ = _serve(tmp_path, 'log_format = "json"\n')
+    try:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        assert httpx.get(f"{url}/api/v1/nothing-here").status_code == 404
+    finally:
+        err = _stop(child)
+    records = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    access = [r for r in records if r["logger"] == "uvicorn.access"]
+    assert {(r["method"], r["path"], r["status"]) for r in access} >= {
+        ("GET", "/healthz", 200),
+        ("GET", "/api/v1/nothing-here", 404),
+    }
+
+
+def test_serve_without_the_access_log_logs_no_request(tmp_path):
+    child, url, _ = _serve(tmp_path, "access_log = false\n")
+    try:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+    finally:
+        err = _stop(child)
+    assert "/healthz" not in err
+
+
+@pytest.mark.parametrize("table", ['log_level = "loud"\n', 'log_format = "xml"\n'])
+def test_serve_refuses_a_log_setting_it_does_not_know(tmp_path, table):
+    config = tmp_path / "c.toml"
+    config.write_text("[server]\n" + table)
+    result = subprocess.run(
+        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "server.log_" in result.stderr and "Traceback" not in result.stderr

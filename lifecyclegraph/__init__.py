@@ -4,6 +4,7 @@ Every ML asset from every source system, under one global name, as immutable
 timestamped snapshots in Oxigraph, queryable with plain SPARQL.
 """
 
+from lifecyclegraph.builder import Builder
 from lifecyclegraph.entity import Entity, Relationship
 from lifecyclegraph.errors import (
     ConfigError,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AipUri",
+    "Builder",
     "ConfigError",
     "Entity",
     "Facts",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 
@@ -299,6 +300,7 @@ class Graph(ABC):
         source: str,
         observed_at: datetime | None = None,
         event_id: str | None = None,
+        validate: bool = False,
     ) -> WriteResult:
         """Record an entity's current facts (with its parts) as seen by ``source``.
 
@@ -307,13 +309,28 @@ class Graph(ABC):
             source: the provider or platform id that supplied the facts.
             observed_at: when the facts were read (default: now, in UTC).
             event_id: the event that caused the read, if any.
+            validate: check the facts first as ingested ones are
+                (:func:`~lifecyclegraph.graph.checks.check_write`): unknown classes
+                and properties, then the shapes. Off here, the raw write that tests
+                and bulk loads use; on by default in the query builder's
+                :meth:`~lifecyclegraph.builder.Builder.write`.
 
         Returns:
             The outcome for the entity itself (its parts' outcomes are in
-            :meth:`write_many`'s result).
+            :meth:`write_many`'s result), with the validation's ``warnings``.
+
+        Raises:
+            WriteRefusedError: (``validate=True``) an unknown name, with its near
+                miss, or SHACL violations, with the report; nothing is written.
         """
+        warnings: tuple[Any, ...] = ()
+        if validate:
+            from lifecyclegraph.graph.checks import check_write
+
+            warnings = tuple(check_write(self, facts).warnings)
         obs = Observation(source, observed_at or datetime.now(UTC), event_id)
-        return self.write_many([(facts, obs)])[0]
+        result = self.write_many([(facts, obs)])[0]
+        return replace(result, warnings=warnings) if warnings else result
 
     def delete(
         self,

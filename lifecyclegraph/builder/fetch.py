@@ -116,13 +116,13 @@ def fetch(run: Run, roots: list[str], tree: Tree) -> list[Record]:
             if parent is not None:
                 if type_iri not in facts:
                     continue  # a link to an entity the graph does not know (or deleted)
-                into, key, single = parent
+                owner, key, single = parent
                 value: Any = record if selection is not None else record["id"]
                 if single:
-                    if into[key] is None:
-                        into[key] = value
+                    if owner[key] is None:
+                        owner[key] = value
                 else:
-                    into[key].append(value)
+                    owner[key].append(value)
             for key, sel in (selection or {}).items():
                 if sel.field is None:
                     if sel.key == "types" or key == "types":

@@ -26,6 +26,7 @@ SELECT DISTINCT ?e WHERE {
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,8 +41,6 @@ from lifecyclegraph.builder.terms import bind, iri_term
 from lifecyclegraph.vocab import XSD
 
 if TYPE_CHECKING:
-    import pandas
-
     from lifecyclegraph.graph.door import Graph
 
 __all__ = ["Condition", "FieldRef", "Query"]
@@ -192,46 +191,46 @@ class Query:
     methods; ``dir(query)`` lists both.
     """
 
-    graph: Graph
-    names: Names
-    type: TypeName | None
-    source: _Source
-    conditions: tuple[Condition, ...] = ()
-    order: tuple[tuple[FieldName | None, bool], ...] = ()
-    limit_: int | None = None
-    offset_: int = 0
-    selection: Tree | None = None
-    when: datetime | None = None
-    doc: str = field(default="", repr=False)
+    _graph: Graph
+    _names: Names
+    _type: TypeName | None
+    _source: _Source
+    _conditions: tuple[Condition, ...] = ()
+    _order: tuple[tuple[FieldName | None, bool], ...] = ()
+    _limit: int | None = None
+    _offset: int = 0
+    _selection: Tree | None = None
+    _when: datetime | None = None
+    _doc: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
-        if self.doc:
-            object.__setattr__(self, "__doc__", self.doc)
+        if self._doc:
+            object.__setattr__(self, "__doc__", self._doc)
 
     # -- names -------------------------------------------------------------------------
 
     def __getattr__(self, name: str) -> FieldRef:
         if name.startswith("_"):
             raise AttributeError(name)
-        return FieldRef(self.names.field(name, self.type))
+        return FieldRef(self._names.field(name, self._type))
 
     def __dir__(self) -> Iterable[str]:
-        return sorted({*super().__dir__(), *self.names.fields(self.type)})
+        return sorted({*super().__dir__(), *self._names.fields(self._type)})
 
     def field(self, name: str) -> FieldRef:
         """The field called ``name`` (also when it is the name of a method)."""
-        return FieldRef(self.names.field(name, self.type))
+        return FieldRef(self._names.field(name, self._type))
 
     def __repr__(self) -> str:
-        what = self.type.name if self.type else "entities"
-        return f"<Query of {what}: {len(self.conditions)} condition(s)>"
+        what = self._type.name if self._type else "entities"
+        return f"<Query of {what}: {len(self._conditions)} condition(s)>"
 
     def _with(self, **changes: Any) -> Query:
-        changes.setdefault("doc", "")
+        changes.setdefault("_doc", "")
         return dataclasses.replace(self, **changes)
 
     def _derived(self, source: _Source, type: TypeName | None) -> Query:
-        return Query(self.graph, self.names, type, source, when=self.when)
+        return Query(self._graph, self._names, type, source, _when=self._when)
 
     # -- which entities ----------------------------------------------------------------
 
@@ -260,27 +259,27 @@ class Query:
                 found.append(Condition("link", ref.field, query=value))
             else:
                 found.append(ref == value)
-        return self._with(conditions=self.conditions + tuple(found))
+        return self._with(_conditions=self._conditions + tuple(found))
 
     def of_type(self, name: str) -> Query:
         """Keep the entities of type ``name`` (or a subclass); its fields become usable."""
-        wanted = self.names.type(name)
+        wanted = self._names.type(name)
         return self._with(
-            type=wanted, conditions=(*self.conditions, Condition("type", classes=wanted.classes))
+            _type=wanted, _conditions=(*self._conditions, Condition("type", classes=wanted.classes))
         )
 
     def follow(self, name: str) -> Query:
         """The entities these link to by ``name`` (``lg.Model.follow("owners")``)."""
-        ref = self.names.field(name, self.type)
+        ref = self._names.field(name, self._type)
         if not ref.is_object:
             raise ValueError(f"{name} is a value, not a link: it cannot be followed")
-        target = self.names.type_of_class(ref.range)
+        target = self._names.type_of_class(ref.range)
         return self._derived(_Source("follow", parent=self, field=ref), target)
 
     def back(self, name: str) -> Query:
         """The entities that link to these by ``name``, the other way round
         (``lg.Feature.where(...).back("features")``: the model instances using them)."""
-        ref = self.names.field(name, None)
+        ref = self._names.field(name, None)
         if not ref.is_object:
             raise ValueError(f"{name} is a value, not a link: it cannot be followed")
         return self._derived(_Source("back", parent=self, field=ref), None)
@@ -298,7 +297,7 @@ class Query:
             parent=self,
             direction=direction,
             depth=depth,
-            properties=tuple(self.names.lineage_properties()),
+            properties=tuple(self._names.lineage_properties()),
         )
         return self._derived(source, None)
 
@@ -310,26 +309,26 @@ class Query:
         for name in names:
             desc = name.startswith("-")
             bare = name.lstrip("-+")
-            order.append((None if bare == "id" else self.names.field(bare, self.type), desc))
-        return self._with(order=tuple(order))
+            order.append((None if bare == "id" else self._names.field(bare, self._type), desc))
+        return self._with(_order=tuple(order))
 
     def limit(self, count: int) -> Query:
         """At most ``count`` entities."""
         if count < 0:
             raise ValueError(f"limit is at least 0, not {count}")
-        return self._with(limit_=count)
+        return self._with(_limit=count)
 
     def offset(self, count: int) -> Query:
         """Skip the first ``count`` entities."""
         if count < 0:
             raise ValueError(f"offset is at least 0, not {count}")
-        return self._with(offset_=count)
+        return self._with(_offset=count)
 
     def page(self, number: int, size: int = 20) -> Query:
         """Page ``number`` (from 1) of ``size`` entities."""
         if number < 1 or size < 1:
             raise ValueError(f"page and size are at least 1, not {number} and {size}")
-        return self._with(limit_=size, offset_=(number - 1) * size)
+        return self._with(_limit=size, _offset=(number - 1) * size)
 
     # -- what to answer ----------------------------------------------------------------
 
@@ -342,19 +341,19 @@ class Query:
         Raises:
             UnknownNameError: a name the type does not have (with the near miss).
         """
-        tree = parse_selection(self.names, self.type, fields, nested)
-        return self._with(selection={**(self.selection or {}), **tree})
+        tree = parse_selection(self._names, self._type, fields, nested)
+        return self._with(_selection={**(self._selection or {}), **tree})
 
     def as_of(self, when: datetime) -> Query:
         """The same query on the graph as it was at ``when`` (asserted facts only)."""
         if when.tzinfo is None:
             raise ValueError("as_of needs a time zone aware datetime")
-        return self._with(when=when)
+        return self._with(_when=when)
 
     # -- compiling ---------------------------------------------------------------------
 
     def _pattern(self, c: _Compiler, e: str) -> list[str]:
-        src = self.source
+        src = self._source
         lines: list[str] = []
         if src.kind == "type":
             t = c.var("t")
@@ -378,19 +377,19 @@ class Query:
             hops = [step] + [f"{step}?"] * ((src.depth or 1) - 1)
             path = f"{step}+" if src.depth is None else "/".join(hops)
             lines += [f"{p} {path} {e} .", f"FILTER(isIRI({e}) && {e} != {p})"]
-        for cond in self.conditions:
+        for cond in self._conditions:
             lines += cond.compile(c, e)
         return lines
 
     def _select(self, c: _Compiler, e: str) -> str:
         body = self._pattern(c, e)
         page = ""
-        if self.limit_ is not None:
-            page += f" LIMIT {int(self.limit_)}"
-        if self.offset_:
-            page += f" OFFSET {int(self.offset_)}"
+        if self._limit is not None:
+            page += f" LIMIT {int(self._limit)}"
+        if self._offset:
+            page += f" OFFSET {int(self._offset)}"
         aggregates, sort = [], []
-        for ref, desc in self.order:
+        for ref, desc in self._order:
             key = e
             if ref is not None:
                 k, key = c.var("k"), c.var("s")
@@ -398,14 +397,14 @@ class Query:
                 aggregates.append(f"({'MAX' if desc else 'MIN'}({k}) AS {key})")
             sort.append(f"{'DESC' if desc else 'ASC'}({key})")
         text = "\n  ".join(body)
-        if not self.order:
+        if not self._order:
             return f"SELECT DISTINCT {e} WHERE {{\n  {text}\n}} ORDER BY {e}{page}"
         inner = f"SELECT {e} {' '.join(aggregates)} WHERE {{\n  {text}\n}} GROUP BY {e}"
         return f"SELECT {e} WHERE {{ {{ {inner} }} }} ORDER BY {' '.join(sort)} {e}{page}"
 
     def _group(self, c: _Compiler, e: str) -> list[str]:
         """This query's pattern binding ``e``, to use inside another query."""
-        if self.order or self.limit_ is not None or self.offset_:
+        if self._order or self._limit is not None or self._offset:
             return [f"{{ {self._select(c, e)} }}"]
         return self._pattern(c, e)
 
@@ -418,7 +417,7 @@ class Query:
 
     def count_sparql(self) -> str:
         """The SPARQL text of :meth:`count`."""
-        if self.limit_ is not None or self.offset_:
+        if self._limit is not None or self._offset:
             return f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {self.sparql()} }} }}"
         c = _Compiler()
         body = "\n  ".join(self._pattern(c, "?e"))
@@ -427,9 +426,9 @@ class Query:
     # -- running -----------------------------------------------------------------------
 
     def _run(self, text: str) -> Any:
-        if self.when is not None:
-            return self.graph.as_of(self.when).sparql(text)
-        return self.graph.sparql(text)
+        if self._when is not None:
+            return self._graph.as_of(self._when).sparql(text)
+        return self._graph.sparql(text)
 
     def uris(self) -> list[str]:
         """The entities' URIs, in order (one SPARQL query)."""
@@ -441,10 +440,10 @@ class Query:
         return int(n.value)
 
     def _tree(self) -> Tree:
-        if self.selection is not None:
-            return self.selection
-        values = [name for name, f in self.names.fields(self.type).items() if not f.is_object]
-        return parse_selection(self.names, self.type, tuple(values), {})
+        if self._selection is not None:
+            return self._selection
+        values = [name for name, f in self._names.fields(self._type).items() if not f.is_object]
+        return parse_selection(self._names, self._type, tuple(values), {})
 
     def all(self) -> list[Record]:
         """The entities with their selected fields, as records (dicts with attribute
@@ -458,13 +457,13 @@ class Query:
 
     def first(self) -> Record | None:
         """The first entity (with its fields), or ``None``."""
-        found = self.limit(1).all() if self.limit_ is None else self.all()[:1]
+        found = self.limit(1).all() if self._limit is None else self.all()[:1]
         return found[0] if found else None
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self.all())
 
-    def to_pandas(self) -> pandas.DataFrame:
+    def to_pandas(self) -> Any:
         """The answer as a pandas DataFrame: one row per entity, nested fields as
         ``a.b`` columns, lists as they are. Needs ``pip install 'lifecyclegraph[pandas]'``.
 
@@ -472,7 +471,7 @@ class Query:
             ImportError: pandas is not installed, with the command that installs it.
         """
         try:
-            import pandas
+            pandas = importlib.import_module("pandas")
         except ImportError as error:
             raise ImportError(
                 "to_pandas() needs pandas: pip install 'lifecyclegraph[pandas]'"
@@ -495,4 +494,4 @@ def ids_query(graph: Graph, names: Names, uris: Sequence[str]) -> Query:
 
 def type_query(graph: Graph, names: Names, type: TypeName) -> Query:
     """Every entity of ``type`` (or a subclass)."""
-    return Query(graph, names, type, _Source("type", classes=type.classes), doc=type.doc)
+    return Query(graph, names, type, _Source("type", classes=type.classes), _doc=type.doc)

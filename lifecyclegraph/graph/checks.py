@@ -26,11 +26,10 @@ from pyoxigraph import NamedNode
 from rdflib.namespace import OWL, RDF, RDFS
 
 from lifecyclegraph.errors import InvalidFactsError
-from lifecyclegraph.facts import Facts, term_value
-from lifecyclegraph.graph.door import Graph
+from lifecyclegraph.facts import Facts
 from lifecyclegraph.ontology import Ontology, data_dir
 from lifecyclegraph.validation.report import ValidationReport
-from lifecyclegraph.validation.validator import Validator
+from lifecyclegraph.validation.validator import TypesOf, Validator
 from lifecyclegraph.vocab import RDF_TYPE, compact
 
 __all__ = ["WriteRefusedError", "check_write", "known_terms"]
@@ -78,9 +77,13 @@ def _near(iri: str, known: frozenset[str]) -> str:
     return f" (did you mean {near[0]}?)" if near else ""
 
 
-def check_write(graph: Graph, facts: Facts) -> ValidationReport:
+def check_write(facts: Facts, types_of: TypesOf) -> ValidationReport:
     """Check ``facts`` (with its parts) as the ingestion gate would, against the model
     in use (:func:`~lifecyclegraph.ontology.data_dir`).
+
+    Args:
+        facts: the entity's facts.
+        types_of: the asserted classes of an IRI the facts link to (from the graph).
 
     Returns:
         The report: warnings only (a write with warnings goes ahead).
@@ -109,10 +112,6 @@ def check_write(graph: Graph, facts: Facts) -> ValidationReport:
             problems,
             ValidationReport(),
         )
-
-    def types_of(iri: str) -> set[str]:
-        asserted = graph.quads(NamedNode(iri), RDF_TYPE, inferred=False)
-        return {term_value(q.object) for q in asserted}
 
     validator = _validator(str(data_dir("shapes")), ontology_dir)
     report = validator.validate(facts, types_of)

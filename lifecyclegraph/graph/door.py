@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.entity import Entity
-from lifecyclegraph.facts import Facts, Object, Pair
+from lifecyclegraph.facts import Facts, Object, Pair, term_value
 from lifecyclegraph.store.values import (
     EntityState,
     HydrationState,
@@ -39,6 +39,7 @@ from lifecyclegraph.store.values import (
     SnapshotInfo,
     WriteResult,
 )
+from lifecyclegraph.vocab import RDF_TYPE
 
 if TYPE_CHECKING:
     from lifecyclegraph.rules.explain import Explanation
@@ -327,10 +328,14 @@ class Graph(ABC):
         if validate:
             from lifecyclegraph.graph.checks import check_write
 
-            warnings = tuple(check_write(self, facts).warnings)
+            warnings = tuple(check_write(facts, self._asserted_types).warnings)
         obs = Observation(source, observed_at or datetime.now(UTC), event_id)
         result = self.write_many([(facts, obs)])[0]
         return replace(result, warnings=warnings) if warnings else result
+
+    def _asserted_types(self, iri: str) -> set[str]:
+        """The asserted classes of ``iri`` (what a checked write's links are checked with)."""
+        return {term_value(q.object) for q in self.quads(NamedNode(iri), RDF_TYPE, inferred=False)}
 
     def delete(
         self,

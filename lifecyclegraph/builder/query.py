@@ -18,7 +18,7 @@ SELECT DISTINCT ?e WHERE {
   VALUES ?t1 { <https://w3id.org/lifecyclegraph/ontology#Model> }
   ?e a ?t1 .
   VALUES ?b2 { "rank" }
-  ?e <https://w3id.org/lifecyclegraph/ontology#name> ?v3 .
+  ?e lg:name ?v3 .
   FILTER(CONTAINS(LCASE(STR(?v3)), LCASE(STR(?b2))))
 } ORDER BY ?e
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +39,7 @@ from lifecyclegraph.builder.fetch import Record, fetch, rows
 from lifecyclegraph.builder.names import FieldName, Names, TypeName
 from lifecyclegraph.builder.selection import Tree, parse_selection
 from lifecyclegraph.builder.terms import bind, iri_term
-from lifecyclegraph.vocab import XSD
+from lifecyclegraph.vocab import XSD, compact
 
 if TYPE_CHECKING:
     from lifecyclegraph.graph.door import Graph
@@ -49,7 +50,16 @@ _XSD_STRING = XSD.string.value
 _OPERATORS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
+_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _iri(iri: str) -> str:
+    """An ontology term in the query text: ``lg:name`` (the door predeclares ``lg``), or
+    ``<iri>`` in N-Triples form."""
+    short = compact(iri)
+    prefix, _, local = short.partition(":")
+    if short != iri and prefix == "lg" and _LOCAL.match(local):
+        return short
     return str(NamedNode(iri))
 
 

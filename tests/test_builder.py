@@ -199,6 +199,7 @@ def test_filters_relationships_both_ways_order_page_and_count(example):
     # a link to the entities of another query
     alices = lg.User.where(name="Alice Liddell")
     assert lg.Model.where(owners=alices).uris() == [MODEL]
+    assert lg.Model.where(lg.Model.owners == alices).uris() == [MODEL]
     assert lg.Model.where(owners=lg.User.where(name="Nobody")).uris() == []
     assert lg.Model.where(owners="aip://user/identity/alice").uris() == [MODEL]
     assert lg.Model.where(lg.Model.description.exists()).count() == 1
@@ -217,6 +218,13 @@ def test_lineage_follows_depends_on_and_what_is_below_it_to_a_depth(example):
     assert sorted(n["uri"] for n in walked["nodes"]) == sorted(
         lg.get(INSTANCE).lineage("upstream", depth=4).uris()
     )
+
+
+def test_selection_with_graphql_arguments_is_refused_with_what_to_do(example):
+    with pytest.raises(ValueError, match=r"features: a selection takes no arguments \(first\)"):
+        Builder(example).ModelInstance.select("features(first: 2) { name }")
+    with pytest.raises(ValueError, match="is a value, not a link"):
+        Builder(example).Model.select("name { id }")
 
 
 def test_sparql_shows_the_query_that_runs(example):

@@ -121,3 +121,25 @@ def test_validate_false_is_the_explicit_opt_out_for_bulk_loads(graph):
     # worker's, which validates with its own context) always is
     other = Facts.of("aip://model/registry/other", {"rdf:type": Ref("lg:Model")})
     assert graph.write(other, source="bulk").outcome.value == "created"
+
+
+def test_write_many_reports_every_refusal_together_and_writes_nothing(graph):
+    from datetime import UTC, datetime
+
+    from lifecyclegraph.store import Observation
+
+    seen = Observation("registry", datetime(2026, 1, 1, tzinfo=UTC))
+    good = Facts.of(MODEL, GOOD)
+    typo = Facts.of("aip://model/registry/a", {**GOOD, "lg:nmae": "A"})
+    bare = Facts.of("aip://model/registry/b", {"rdf:type": Ref("lg:Model"), "lg:name": "B"})
+    with pytest.raises(WriteRefusedError) as raised:
+        Builder(graph).write_many([(good, seen), (typo, seen), (bare, seen)])
+    message = str(raised.value)
+    assert "aip://model/registry/a: unknown property lg:nmae" in message
+    assert "aip://model/registry/b: 1 SHACL violation" in message
+    assert len(raised.value.report.violations) == 1
+    assert graph.state(MODEL) is None
+    results = Builder(graph).write_many([(good, seen)])
+    assert [r.outcome.value for r in results] == ["created"] and results[0].warnings == ()
+    loaded = Builder(graph).write_many([(typo, seen), (bare, seen)], validate=False)
+    assert [r.outcome.value for r in loaded] == ["created", "created"]

@@ -30,16 +30,20 @@ lifecyclegraph.builder.names.UnknownNameError: unknown type 'Modle'; did you mea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import NamedNode
 
 from lifecyclegraph.builder.fetch import Record
 from lifecyclegraph.builder.names import Names, UnknownNameError
 from lifecyclegraph.builder.query import Condition, FieldRef, Query, ids_query, type_query
 from lifecyclegraph.builder.terms import iri_term
-from lifecyclegraph.facts import Facts
-from lifecyclegraph.store.values import WriteResult
+from lifecyclegraph.facts import Facts, term_value
+from lifecyclegraph.store.values import Observation, WriteResult
+from lifecyclegraph.vocab import RDF_TYPE
 
 if TYPE_CHECKING:
     from lifecyclegraph.graph.door import Graph
@@ -113,3 +117,43 @@ class Builder:
         return self.graph.write(
             facts, source=source, observed_at=observed_at, event_id=event_id, validate=validate
         )
+
+    def write_many(
+        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+    ) -> list[WriteResult]:
+        """Write many entities (``(facts, observation)`` pairs), each checked first
+        (``validate=True``): when any is refused, every refusal is reported together
+        and nothing is written. ``validate=False`` is the bulk load's opt-out.
+
+        Raises:
+            WriteRefusedError: naming every refused entity and why.
+        """
+        items = list(items)
+        warnings: dict[str, tuple[Any, ...]] = {}
+        if validate:
+            from lifecyclegraph.graph.checks import WriteRefusedError, check_write
+            from lifecyclegraph.validation.report import ValidationReport
+
+            def types_of(iri: str) -> set[str]:
+                found = self.graph.quads(NamedNode(iri), RDF_TYPE, inferred=False)
+                return {term_value(q.object) for q in found}
+
+            refused: list[WriteRefusedError] = []
+            for facts, _ in items:
+                try:
+                    report = check_write(facts, types_of)
+                except WriteRefusedError as error:
+                    refused.append(error)
+                    continue
+                warnings[facts.uri] = tuple(report.warnings)
+            if refused:
+                raise WriteRefusedError(
+                    "\n".join(str(e) for e in refused),
+                    [p for e in refused for p in e.problems],
+                    ValidationReport([r for e in refused for r in e.report.results]),
+                )
+        results = self.graph.write_many(items)
+        return [
+            dataclasses.replace(r, warnings=warnings[r.uri]) if warnings.get(r.uri) else r
+            for r in results
+        ]

@@ -138,6 +138,10 @@ class FieldRef:
         return f"<field {self.field.name}: {kind}, {'one' if self.field.single else 'many'}>"
 
     def _compare(self, op: str, value: Any) -> Condition:
+        if isinstance(value, Query):
+            if not self.field.is_object or op != "eq":
+                raise ValueError(f"only a link compares with a query: {self.field.name} == query")
+            return Condition("link", self.field, query=value)
         values = tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,)
         if op not in ("eq", "ne") and len(values) != 1:
             raise ValueError(f"{op} compares {self.field.name} with one value, not {value!r}")

@@ -138,6 +138,12 @@ def _selection_set(names: Names, of: TypeName | None, selection: SelectionSetNod
             raise ValueError("named fragments are not supported in a selection; inline them")
         name = node.name.value
         key = node.alias.value if node.alias else name
+        if node.arguments:
+            raise ValueError(
+                f"{name}: a selection takes no arguments "
+                f"({', '.join(a.name.value for a in node.arguments)}); "
+                "filter and page the query itself (where, limit, page)"
+            )
         if name not in PSEUDO_FIELDS and name not in names.fields(of):
             for suffix in ("List", "Connection"):
                 if name.endswith(suffix) and name.removesuffix(suffix) in names.fields(of):

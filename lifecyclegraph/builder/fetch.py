@@ -64,12 +64,16 @@ def rows(result: Any, variables: tuple[str, ...]) -> list[tuple[Any, ...]]:
 
 
 def read_query(uris: list[str], predicates: list[str]) -> str:
-    """The one query that reads ``predicates`` of every entity in ``uris``."""
+    """The one query that reads ``predicates`` of every entity in ``uris``: a union of
+    one pattern per predicate (Oxigraph answers it an order of magnitude faster than
+    ``VALUES ?p`` over ``GRAPH ?g { ?s ?p ?o }``, measured on a synthetic world)."""
+    branches = " UNION\n  ".join(
+        f"{{ GRAPH ?g {{ ?s {NamedNode(p)} ?o }} BIND({NamedNode(p)} AS ?p) }}" for p in predicates
+    )
     return (
         "SELECT ?s ?p ?o ?g WHERE {\n"
         f"  {bind('?s', (NamedNode(u) for u in uris))}\n"
-        f"  {bind('?p', (NamedNode(p) for p in predicates))}\n"
-        "  GRAPH ?g { ?s ?p ?o }\n}"
+        f"  {branches}\n}}"
     )
 
 

@@ -276,27 +276,38 @@ def test_design_query_answers_as_graphql_and_hand_written_sparql(example):
     assert "errors" not in graphql
     assert without_ids(answer) == [as_builder_shape(graphql["data"]["model"])]
     assert len(counting.queries) == 5  # the entities, then one per level of the selection
+    check_against_sparql(example, answer[0], MODEL)
+
+
+def check_against_sparql(graph, answer, model):
+    """The builder's answer to the design's query holds what hand-written SPARQL finds."""
     pairs = {
         (row["f"].value, row["d"].value)
-        for row in example.sparql(
-            f"""SELECT ?f ?d WHERE {{ <{MODEL}> lg:currentInstance/lg:usesFeature ?feature .
+        for row in graph.sparql(
+            f"""SELECT ?f ?d WHERE {{ <{model}> lg:currentInstance/lg:usesFeature ?feature .
                 ?feature lg:name ?f ; lg:sourceDataset/lg:name ?d }}"""
         )
     }
     ours = {
-        (f["name"], d["name"]) for f in answer[0]["currentInstance"]["features"] for d in f["data"]
+        (f["name"], d["name"]) for f in answer["currentInstance"]["features"] for d in f["data"]
     }
     assert ours == pairs and pairs
     cells = {
         (row["t"].value, int(row["n"].value), row["c"].value)
-        for row in example.sparql(
-            f"""SELECT ?t ?n ?c WHERE {{ <{MODEL}> lg:currentInstance ?i .
+        for row in graph.sparql(
+            f"""SELECT ?t ?n ?c WHERE {{ <{model}> lg:currentInstance ?i .
                 ?i lg:associatedAbTest ?test . ?test lg:name ?t .
                 ?cell lg:cellOf ?test ; lg:cellNumber ?n ; lg:name ?c }}"""
         )
     }
-    tests = answer[0]["currentInstance"]["associatedAbTests"]
+    tests = answer["currentInstance"]["associatedAbTests"]
     assert {(t["name"], c["number"], c["name"]) for t in tests for c in t["cells"]} == cells
+    assert cells
+    owners = {
+        row["n"].value
+        for row in graph.sparql(f"SELECT ?n WHERE {{ <{model}> lg:owner/lg:name ?n }}")
+    }
+    assert {o["name"] for o in answer["owners"]} == owners and owners
 
 
 def test_nested_selection_takes_as_many_queries_for_one_row_as_for_all(synthetic):
@@ -471,6 +482,7 @@ def test_design_query_on_the_demo_world_answers_as_the_graphql_endpoint(api, dem
     answer = lg.get(instance).follow("instanceOf").select(design_selection()).dicts()
     assert without_ids(answer) == [expected]
     assert expected["currentInstance"]["features"]
+    check_against_sparql(demo.service.graph, answer[0], answer[0]["id"])
 
 
 class OverHttp:

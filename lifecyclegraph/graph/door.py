@@ -268,7 +268,9 @@ class Graph(ABC):
         """Write entities (each with its parts, atomically): a change makes a new
         snapshot, unchanged facts only record that the entity was seen again, an
         observation older than the current one is ignored. One result per entity and
-        part.
+        part. Nothing is checked against the ontology or the shapes here (the ingestion
+        worker validates first; :meth:`write` with ``validate=True`` and the query
+        builder's ``write_many`` check).
 
         Raises:
             InvalidFactsError: before anything is written.

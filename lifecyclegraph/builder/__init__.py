@@ -87,18 +87,15 @@ class Builder:
         """The entities ``uris`` (those the graph knows), to select fields of or follow."""
         return ids_query(self.graph, self.names, uris)
 
-    def explain(
-        self, subject: str, field: str, obj: Any, *, when: datetime | None = None
-    ) -> Explanation | None:
-        """Why ``subject`` links to ``obj`` by ``field`` (``associatedAbTests``): the
-        derivation down to the asserted facts with their source and time (``str()``
-        renders it); ``None`` when the fact does not hold.
+    def explain(self, subject: str, field: str, obj: Any) -> Explanation | None:
+        """Why ``subject`` links to ``obj`` by ``field`` (``associatedAbTests``), or has the
+        value ``obj``: the derivation down to the asserted facts with their source and
+        time (``str()`` renders it); ``None`` when the fact does not hold now (derived
+        facts are kept for the current state only, so there is no past explanation).
 
         Raises:
             UnknownNameError: an unknown field (with the near miss).
         """
-        if when is not None:
-            raise ValueError("derived facts are current only: explain has no as_of")
         ref = self.names.field(field, None)
         target = iri_term(obj).value if ref.is_object else obj
         return self.graph.explain(iri_term(subject).value, ref.iri, target)

@@ -94,7 +94,7 @@ class Condition:
         p = _iri(self.field.iri)
         if self.kind in ("exists", "missing"):
             word = "EXISTS" if self.kind == "exists" else "NOT EXISTS"
-            return [f"FILTER {word} {{ {e} {p} ?{c.var('x')[1:]} }}"]
+            return [f"FILTER {word} {{ {e} {p} {c.var('x')} }}"]
         if self.kind == "link":
             assert self.query is not None
             x = c.var("x")

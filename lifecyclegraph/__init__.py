@@ -5,6 +5,7 @@ timestamped snapshots in Oxigraph, queryable with plain SPARQL.
 """
 
 from lifecyclegraph import _compat  # noqa: F401  (old module paths, with a warning)
+from lifecyclegraph.builder import Builder
 from lifecyclegraph.core.errors import (
     ConfigError,
     InvalidFactsError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AipUri",
+    "Builder",
     "ConfigError",
     "Entity",
     "Facts",

@@ -35,6 +35,8 @@ MAY_IMPORT: dict[str, set[str]] = {
         *("core", "store", "validation", "providers", "rules", "search"),
         *("graph", "ingest", "read", "server"),
     },
+    # the query builder: the door's SPARQL, named as the ontology and GraphQL name things
+    "builder": {"core", "store", "rules", "validation", "graph", "read", "builder"},
     # the sandbox is a set of source systems: it shares only the uvicorn helpers
     "sandbox": {"core", "providers", "sandbox", "server", "server.serving"},
 }

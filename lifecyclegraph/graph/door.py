@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 
 from pyoxigraph import NamedNode, Quad
 
-from lifecyclegraph.core.facts import Facts, Object, Pair
+from lifecyclegraph.core.facts import Facts, Object, Pair, term_value
+from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.graph.entity import Entity
 from lifecyclegraph.store.values import (
     EntityState,
@@ -266,7 +268,9 @@ class Graph(ABC):
         """Write entities (each with its parts, atomically): a change makes a new
         snapshot, unchanged facts only record that the entity was seen again, an
         observation older than the current one is ignored. One result per entity and
-        part.
+        part. Nothing is checked against the ontology or the shapes here (the ingestion
+        worker validates first; :meth:`write` with ``validate=True`` and the query
+        builder's ``write_many`` check).
 
         Raises:
             InvalidFactsError: before anything is written.
@@ -299,6 +303,7 @@ class Graph(ABC):
         source: str,
         observed_at: datetime | None = None,
         event_id: str | None = None,
+        validate: bool = False,
     ) -> WriteResult:
         """Record an entity's current facts (with its parts) as seen by ``source``.
 
@@ -307,13 +312,32 @@ class Graph(ABC):
             source: the provider or platform id that supplied the facts.
             observed_at: when the facts were read (default: now, in UTC).
             event_id: the event that caused the read, if any.
+            validate: check the facts first as ingested ones are
+                (:func:`~lifecyclegraph.graph.checks.check_write`): unknown classes
+                and properties, then the shapes. Off here, the raw write that tests
+                and bulk loads use; on by default in the query builder's
+                :meth:`~lifecyclegraph.builder.Builder.write`.
 
         Returns:
             The outcome for the entity itself (its parts' outcomes are in
-            :meth:`write_many`'s result).
+            :meth:`write_many`'s result), with the validation's ``warnings``.
+
+        Raises:
+            WriteRefusedError: (``validate=True``) an unknown name, with its near
+                miss, or SHACL violations, with the report; nothing is written.
         """
+        warnings: tuple[Any, ...] = ()
+        if validate:
+            from lifecyclegraph.graph.checks import check_write
+
+            warnings = tuple(check_write(facts, self._asserted_types).warnings)
         obs = Observation(source, observed_at or datetime.now(UTC), event_id)
-        return self.write_many([(facts, obs)])[0]
+        result = self.write_many([(facts, obs)])[0]
+        return replace(result, warnings=warnings) if warnings else result
+
+    def _asserted_types(self, iri: str) -> set[str]:
+        """The asserted classes of ``iri`` (what a checked write's links are checked with)."""
+        return {term_value(q.object) for q in self.quads(NamedNode(iri), RDF_TYPE, inferred=False)}
 
     def delete(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pyoxigraph import NamedNode, Triple
 
@@ -87,6 +88,9 @@ class WriteResult:
     uri: str
     outcome: Outcome
     snapshot: str | None = None
+    #: what a checked write's validation warned about (``ValidationResult``s; see
+    #: ``Graph.write(validate=True)``); empty otherwise
+    warnings: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

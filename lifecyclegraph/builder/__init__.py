@@ -1,0 +1,156 @@
+"""The Python query builder: questions to the graph, in the ontology's names, as Python.
+
+:class:`Builder` wraps any :class:`~lifecyclegraph.graph.door.Graph` (the embedded
+:class:`~lifecyclegraph.LifecycleGraph` or a remote one): its attributes are the
+ontology's entity types (``lg.Model``, ``lg.ABTest``; ``dir(lg)`` lists them, with
+their ``rdfs:comment`` as docstring), each a :class:`Query` to refine. Queries compile
+to SPARQL (``.sparql()`` shows it) and run through the graph's ``sparql()`` only, so a
+remote graph answers them the same way. See ``docs/query-builder.md``.
+
+* ``names.py``: types and fields from the ontology, with "did you mean";
+* ``terms.py``: values bound in ``VALUES``, never pasted into the query text;
+* ``query.py``: :class:`Query`, :class:`FieldRef`, compiled to SPARQL;
+* ``selection.py``: nested selections, in Python or GraphQL form;
+* ``fetch.py``: a selection answered in one query per level.
+
+>>> from lifecyclegraph import Builder, LifecycleGraph
+>>> from lifecyclegraph.example import load_example
+>>> graph = LifecycleGraph.in_memory()
+>>> _ = load_example(graph)
+>>> lg = Builder(graph)
+>>> lg.Model.count()
+1
+>>> [r.name for r in lg.Model.follow("owners").select("name")]
+['Alice Liddell']
+>>> lg.Modle
+Traceback (most recent call last):
+...
+lifecyclegraph.builder.names.UnknownNameError: unknown type 'Modle'; did you mean Model?...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import NamedNode
+
+from lifecyclegraph.builder.fetch import Record
+from lifecyclegraph.builder.names import Names, UnknownNameError
+from lifecyclegraph.builder.query import Condition, FieldRef, Query, ids_query, type_query
+from lifecyclegraph.builder.terms import iri_term
+from lifecyclegraph.core.facts import Facts, term_value
+from lifecyclegraph.core.vocab import RDF_TYPE
+from lifecyclegraph.store.values import Observation, WriteResult
+
+if TYPE_CHECKING:
+    from lifecyclegraph.graph.door import Graph
+    from lifecyclegraph.rules.explain import Explanation
+
+__all__ = ["Builder", "Condition", "FieldRef", "Query", "Record", "UnknownNameError"]
+
+
+class Builder:
+    """The query builder on a graph: ``lg = Builder(graph)``, then ``lg.Model...``.
+
+    Args:
+        graph: any implementation of the door (embedded or remote).
+        names: the ontology's names (default: the model in use, ``Names.load()``).
+    """
+
+    def __init__(self, graph: Graph, names: Names | None = None) -> None:
+        self.graph = graph
+        self.names = names or Names.load()
+
+    def __getattr__(self, name: str) -> Query:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return type_query(self.graph, self.names, self.names.type(name))
+
+    def __dir__(self) -> Iterable[str]:
+        return sorted({*super().__dir__(), *self.names.types})
+
+    def __repr__(self) -> str:
+        return f"<Builder on {type(self.graph).__name__}: {', '.join(sorted(self.names.types))}>"
+
+    def type(self, name: str) -> Query:
+        """Every entity of type ``name`` (or a subclass): ``lg.type("Model")`` is ``lg.Model``."""
+        return type_query(self.graph, self.names, self.names.type(name))
+
+    def types(self) -> list[str]:
+        """The entity types' names, sorted."""
+        return sorted(self.names.types)
+
+    def get(self, *uris: str) -> Query:
+        """The entities ``uris`` (those the graph knows), to select fields of or follow."""
+        return ids_query(self.graph, self.names, uris)
+
+    def explain(self, subject: str, field: str, obj: Any) -> Explanation | None:
+        """Why ``subject`` links to ``obj`` by ``field`` (``associatedAbTests``), or has the
+        value ``obj``: the derivation down to the asserted facts with their source and
+        time (``str()`` renders it); ``None`` when the fact does not hold now (derived
+        facts are kept for the current state only, so there is no past explanation).
+
+        Raises:
+            UnknownNameError: an unknown field (with the near miss).
+        """
+        ref = self.names.field(field, None)
+        target = iri_term(obj).value if ref.is_object else obj
+        return self.graph.explain(iri_term(subject).value, ref.iri, target)
+
+    def write(
+        self,
+        facts: Facts,
+        *,
+        source: str,
+        observed_at: datetime | None = None,
+        event_id: str | None = None,
+        validate: bool = True,
+    ) -> WriteResult:
+        """Write an entity's facts, checked as ingested ones are (``validate=True``):
+        see :meth:`lifecyclegraph.graph.door.Graph.write`."""
+        return self.graph.write(
+            facts, source=source, observed_at=observed_at, event_id=event_id, validate=validate
+        )
+
+    def write_many(
+        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+    ) -> list[WriteResult]:
+        """Write many entities (``(facts, observation)`` pairs), each checked first
+        (``validate=True``): when any is refused, every refusal is reported together
+        and nothing is written. ``validate=False`` is the bulk load's opt-out.
+
+        Raises:
+            WriteRefusedError: naming every refused entity and why.
+        """
+        items = list(items)
+        warnings: dict[str, tuple[Any, ...]] = {}
+        if validate:
+            from lifecyclegraph.graph.checks import WriteRefusedError, check_write
+            from lifecyclegraph.validation.report import ValidationReport
+
+            def types_of(iri: str) -> set[str]:
+                found = self.graph.quads(NamedNode(iri), RDF_TYPE, inferred=False)
+                return {term_value(q.object) for q in found}
+
+            refused: list[WriteRefusedError] = []
+            for facts, _ in items:
+                try:
+                    report = check_write(facts, types_of)
+                except WriteRefusedError as error:
+                    refused.append(error)
+                    continue
+                warnings[facts.uri] = tuple(report.warnings)
+            if refused:
+                raise WriteRefusedError(
+                    "\n".join(str(e) for e in refused),
+                    [p for e in refused for p in e.problems],
+                    ValidationReport([r for e in refused for r in e.report.results]),
+                )
+        results = self.graph.write_many(items)
+        return [
+            dataclasses.replace(r, warnings=warnings[r.uri]) if warnings.get(r.uri) else r
+            for r in results
+        ]

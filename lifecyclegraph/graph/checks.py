@@ -1,0 +1,129 @@
+"""Writes from Python checked as ingested ones are: the ontology's names, then the shapes.
+
+:meth:`Graph.write(..., validate=True) <lifecyclegraph.graph.door.Graph.write>` (and the
+builder's ``write``, where it is the default) calls :func:`check_write` before
+anything is written: a class or a property the ontology does not declare is refused
+with its near miss, facts that violate the shapes are refused with the SHACL report,
+and the warnings come back on the result (``WriteResult.warnings``) as the ingestion
+worker keeps them among its findings.
+
+>>> from lifecyclegraph import Facts, LifecycleGraph, Ref
+>>> graph = LifecycleGraph.in_memory()
+>>> graph.write(Facts.of("aip://dashboard/bi/d", {"rdf:type": Ref("lg:Dashbord"),
+...     "lg:nmae": "D"}), source="bi", validate=True)
+Traceback (most recent call last):
+...
+lifecyclegraph.graph.checks.WriteRefusedError: aip://dashboard/bi/d: unknown class lg:Dashbord...
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+
+from pyoxigraph import NamedNode
+from rdflib.namespace import OWL, RDF, RDFS
+
+from lifecyclegraph.core.errors import InvalidFactsError
+from lifecyclegraph.core.facts import Facts
+from lifecyclegraph.core.ontology import Ontology, data_dir
+from lifecyclegraph.core.vocab import RDF_TYPE, compact
+from lifecyclegraph.validation.report import ValidationReport
+from lifecyclegraph.validation.validator import TypesOf, Validator
+
+__all__ = ["WriteRefusedError", "check_write", "known_terms"]
+
+_PROPERTY_KINDS = (
+    OWL.ObjectProperty,
+    OWL.DatatypeProperty,
+    OWL.AnnotationProperty,
+    RDF.Property,
+)
+
+
+class WriteRefusedError(InvalidFactsError):
+    """Facts refused before anything was written: names the ontology does not know
+    (``problems``, each with its near miss) or SHACL violations (``report``)."""
+
+    def __init__(self, message: str, problems: list[str], report: ValidationReport) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.report = report
+
+
+@lru_cache(maxsize=4)
+def known_terms(ontology_dir: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The classes and the properties the ontology in ``ontology_dir`` knows (declared,
+    or named as a superclass or a super-property)."""
+    ontology = Ontology.load(Path(ontology_dir))
+    graph = ontology.graph
+    properties = {RDF_TYPE.value}
+    for kind in _PROPERTY_KINDS:
+        properties.update(str(p) for p in graph.subjects(RDF.type, kind))
+    properties.update(str(p) for p in graph.objects(None, RDFS.subPropertyOf))
+    classes = set(ontology.known_classes())
+    return frozenset(classes), frozenset(p for p in properties if isinstance(p, str))
+
+
+@lru_cache(maxsize=4)
+def _validator(shapes_dir: str, ontology_dir: str) -> Validator:
+    return Validator.load(Path(shapes_dir), Path(ontology_dir))
+
+
+def _near(iri: str, known: frozenset[str]) -> str:
+    names = sorted(compact(k) for k in known)
+    near = difflib.get_close_matches(compact(iri), names, n=1)
+    return f" (did you mean {near[0]}?)" if near else ""
+
+
+def check_write(facts: Facts, types_of: TypesOf) -> ValidationReport:
+    """Check ``facts`` (with its parts) as the ingestion gate would, against the model
+    in use (:func:`~lifecyclegraph.core.ontology.data_dir`).
+
+    Args:
+        facts: the entity's facts.
+        types_of: the asserted classes of an IRI the facts link to (from the graph).
+
+    Returns:
+        The report: warnings only (a write with warnings goes ahead).
+
+    Raises:
+        WriteRefusedError: unknown classes or properties (every one, with its near
+            miss), or SHACL violations (the report's lines in the message).
+    """
+    ontology_dir = str(data_dir("ontology"))
+    classes, properties = known_terms(ontology_dir)
+    problems = []
+    for entity in facts.flatten():
+        for predicate, obj in sorted(entity.pairs, key=str):
+            if predicate.value not in properties:
+                problems.append(
+                    f"{entity.uri}: unknown property {compact(predicate.value)}"
+                    + _near(predicate.value, properties)
+                )
+            elif predicate == RDF_TYPE and isinstance(obj, NamedNode) and obj.value not in classes:
+                problems.append(
+                    f"{entity.uri}: unknown class {compact(obj.value)}" + _near(obj.value, classes)
+                )
+    if problems:
+        raise WriteRefusedError(
+            "; ".join(problems) + "; not written (validate=False writes without checks)",
+            problems,
+            ValidationReport(),
+        )
+
+    validator = _validator(str(data_dir("shapes")), ontology_dir)
+    report = validator.validate(facts, types_of)
+    if not report.conforms:
+        lines = "\n".join(
+            f"  {r.focus} {compact(r.path) if r.path else ''}: {r.message}"
+            for r in report.violations
+        )
+        raise WriteRefusedError(
+            f"{facts.uri}: {len(report.violations)} SHACL violation(s); not written "
+            f"(validate=False writes without checks):\n{lines}",
+            [],
+            report,
+        )
+    return report

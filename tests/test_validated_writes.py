@@ -1,0 +1,145 @@
+"""Writes from Python checked as ingested ones are (Graph.write(validate=True), and the
+builder's write, where it is the default): names from the ontology, then the shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifecyclegraph import Builder, Facts, InvalidFactsError, LifecycleGraph, Ref
+from lifecyclegraph.graph.checks import WriteRefusedError
+from lifecyclegraph.validation import Validator
+
+_LG = "https://w3id.org/lifecyclegraph/ontology#"
+MODEL = "aip://model/registry/churn"
+GOOD = {
+    "rdf:type": Ref("lg:Model"),
+    "lg:name": "Churn model",
+    "lg:sourceId": "churn",
+    "lg:description": "Predicts churn.",
+    "lg:owner": Ref("aip://user/identity/alice"),
+}
+
+
+@pytest.fixture
+def graph():
+    graph = LifecycleGraph.in_memory()
+    graph.write(
+        Facts.of(
+            "aip://user/identity/alice",
+            {"rdf:type": Ref("lg:User"), "lg:name": "Alice", "lg:email": "alice@example.com"},
+        ),
+        source="identity",
+    )
+    yield graph
+    graph.close()
+
+
+def test_unknown_class_and_property_are_refused_together_with_the_near_miss(graph):
+    facts = Facts.of(
+        "aip://dashboard/bi/d1", {"rdf:type": Ref("lg:Dashbord"), "lg:nmae": "Revenue"}
+    )
+    with pytest.raises(WriteRefusedError) as raised:
+        graph.write(facts, source="bi", validate=True)
+    message = str(raised.value)
+    assert "unknown class lg:Dashbord" in message and "unknown property lg:nmae" in message
+    assert "did you mean lg:name?" in message
+    assert len(raised.value.problems) == 2
+    assert isinstance(raised.value, InvalidFactsError)
+    assert graph.state("aip://dashboard/bi/d1") is None
+
+
+def test_unknown_class_has_the_near_miss(graph):
+    facts = Facts.of(MODEL, {**GOOD, "rdf:type": Ref("lg:Modle")})
+    near = r"unknown class lg:Modle \(did you mean lg:Model\?"
+    with pytest.raises(WriteRefusedError, match=near):
+        Builder(graph).write(facts, source="registry")
+    assert graph.state(MODEL) is None
+
+
+def test_shape_violation_is_refused_with_the_report(graph):
+    facts = Facts.of(MODEL, {k: v for k, v in GOOD.items() if k != "lg:sourceId"})
+    with pytest.raises(WriteRefusedError, match="1 SHACL violation") as raised:
+        Builder(graph).write(facts, source="registry")
+    report = raised.value.report
+    assert [r.path for r in report.violations] == [
+        "https://w3id.org/lifecyclegraph/ontology#sourceId"
+    ]
+    assert "The source id is missing" in str(raised.value)
+    assert graph.state(MODEL) is None
+
+
+def test_a_link_is_checked_against_what_the_graph_knows(graph):
+    feature = Facts.of(
+        "aip://feature/featurestore/f",
+        {
+            "rdf:type": Ref("lg:Feature"),
+            "lg:name": "f",
+            "lg:sourceId": "f",
+            "lg:valueType": "float",
+            "lg:sourceDataset": Ref("aip://dataset/datasets/d"),
+        },
+    )
+    with pytest.raises(WriteRefusedError, match="not a dataset"):
+        graph.write(feature, source="featurestore", validate=True)
+    graph.reference("aip://dataset/datasets/d", _LG + "Dataset", source="datasets")
+    assert graph.write(feature, source="featurestore", validate=True).outcome.value == "created"
+
+
+def test_parts_are_checked_too(graph):
+    cell = Facts.of(
+        "aip://ab-test-cell/experimentation/1:1",
+        {"rdf:type": Ref("lg:ABTestCell"), "lg:cellNumbr": 1},
+    )
+    test = Facts.of(
+        "aip://ab-test/experimentation/1",
+        {"rdf:type": Ref("lg:ABTest"), "lg:name": "t", "lg:sourceId": "1"},
+        parts=[cell],
+    )
+    with pytest.raises(WriteRefusedError, match="unknown property lg:cellNumbr"):
+        graph.write(test, source="experimentation", validate=True)
+
+
+def test_warnings_are_recorded_on_the_result_and_the_write_goes_ahead(graph):
+    facts = Facts.of(MODEL, {k: v for k, v in GOOD.items() if k != "lg:description"})
+    expected = Validator.load().validate(facts).warnings
+    assert expected  # the shapes warn about a missing description
+    result = Builder(graph).write(facts, source="registry")
+    assert result.outcome.value == "created"
+    assert [w.message for w in result.warnings] == [w.message for w in expected]
+    assert graph.entity(MODEL).name == "Churn model"
+
+
+def test_conforming_write_has_no_warnings(graph):
+    result = Builder(graph).write(Facts.of(MODEL, GOOD), source="registry")
+    assert result.outcome.value == "created" and result.warnings == ()
+
+
+def test_validate_false_is_the_explicit_opt_out_for_bulk_loads(graph):
+    facts = Facts.of(MODEL, {"rdf:type": Ref("lg:Dashbord"), "lg:nmae": "x"})
+    assert Builder(graph).write(facts, source="bulk", validate=False).outcome.value == "created"
+    # the door's own write is the raw one unless asked, as write_many (the ingest
+    # worker's, which validates with its own context) always is
+    other = Facts.of("aip://model/registry/other", {"rdf:type": Ref("lg:Model")})
+    assert graph.write(other, source="bulk").outcome.value == "created"
+
+
+def test_write_many_reports_every_refusal_together_and_writes_nothing(graph):
+    from datetime import UTC, datetime
+
+    from lifecyclegraph.store import Observation
+
+    seen = Observation("registry", datetime(2026, 1, 1, tzinfo=UTC))
+    good = Facts.of(MODEL, GOOD)
+    typo = Facts.of("aip://model/registry/a", {**GOOD, "lg:nmae": "A"})
+    bare = Facts.of("aip://model/registry/b", {"rdf:type": Ref("lg:Model"), "lg:name": "B"})
+    with pytest.raises(WriteRefusedError) as raised:
+        Builder(graph).write_many([(good, seen), (typo, seen), (bare, seen)])
+    message = str(raised.value)
+    assert "aip://model/registry/a: unknown property lg:nmae" in message
+    assert "aip://model/registry/b: 1 SHACL violation" in message
+    assert len(raised.value.report.violations) == 1
+    assert graph.state(MODEL) is None
+    results = Builder(graph).write_many([(good, seen)])
+    assert [r.outcome.value for r in results] == ["created"] and results[0].warnings == ()
+    loaded = Builder(graph).write_many([(typo, seen), (bare, seen)], validate=False)
+    assert [r.outcome.value for r in loaded] == ["created", "created"]

@@ -16,7 +16,7 @@ from lifecyclegraph.errors import (
     StoreError,
 )
 from lifecyclegraph.facts import Facts, Ref
-from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph
+from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph, RemoteGraph, connect
 from lifecyclegraph.store import HydrationState, Observation, Outcome, SnapshotInfo, WriteResult
 from lifecyclegraph.uris import AipUri
 
@@ -38,6 +38,7 @@ __all__ = [
     "Outcome",
     "Ref",
     "Relationship",
+    "RemoteGraph",
     "RuleAnalysisError",
     "RuleLimitError",
     "RuleSyntaxError",
@@ -45,4 +46,5 @@ __all__ = [
     "StoreError",
     "WriteResult",
     "__version__",
+    "connect",
 ]

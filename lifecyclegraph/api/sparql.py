@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pyoxigraph import NamedNode
 
 from lifecyclegraph.api.body import read_body
+from lifecyclegraph.api.graph_routes import GENERATION, MIN_GENERATION
 from lifecyclegraph.api.models import ProblemModel
 from lifecyclegraph.api.problems import Problem
 from lifecyclegraph.errors import (
@@ -197,10 +198,31 @@ async def _query(request: Request, query: str, params: _Params) -> Response:
             default_graphs=params.all("default-graph-uri") or None,
             named_graphs=params.all("named-graph-uri") or None,
             base_iri=_endpoint(request),
+            min_generation=_min_generation(request),
         )
     except QueryError as error:
         raise _problem(error) from None
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+def _min_generation(request: Request) -> int | None:
+    """The generation a ``Lifecyclegraph-Min-Generation: <epoch>:<n>`` header asks the
+    query to see (read your writes); ``None`` without one, or for another epoch (the
+    store was opened again since: every write the client made is in it)."""
+    header = request.headers.get(MIN_GENERATION)
+    if header is None:
+        return None
+    epoch, _, number = header.strip().partition(":")
+    if not epoch or not number.isdigit() or len(number) > 18:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"{MIN_GENERATION} must be <epoch>:<n> as a write's {GENERATION} header gave it, "
+            f"not {header[:80]!r}",
+        )
+    if epoch != getattr(request.app.state.service.graph, "epoch", None):
+        return None
+    return int(number)
 
 
 async def _update(request: Request, update: str) -> Response:

@@ -43,10 +43,24 @@ if TYPE_CHECKING:
     from lifecyclegraph.rules.explain import Explanation
     from lifecyclegraph.search.backend import SearchResults
 
-__all__ = ["Direction", "Graph", "PastGraph"]
+__all__ = ["MAX_DEPTH", "Direction", "Graph", "PastGraph", "check_depth"]
 
 #: Which way lineage goes: to what an entity depends on, or to what depends on it.
 Direction: TypeAlias = Literal["upstream", "downstream"]
+#: The most hops :meth:`Graph.lineage` walks (the REST route's bound too).
+MAX_DEPTH = 100
+
+
+def check_depth(depth: int) -> None:
+    """Refuse a lineage depth outside 1..:data:`MAX_DEPTH`.
+
+    >>> check_depth(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: depth must be between 1 and 100, not 0
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_DEPTH}, not {depth!r}")
 
 
 class PastGraph(ABC):
@@ -182,6 +196,7 @@ class Graph(ABC):
 
         Raises:
             UnknownTypeError: ``types`` names a class the ontology does not know.
+            ValueError: ``depth`` outside 1..100 (:data:`MAX_DEPTH`).
         """
 
     @abstractmethod

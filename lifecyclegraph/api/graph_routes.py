@@ -348,8 +348,10 @@ def _load(items: list[Any], load: Callable[[Any, str], T]) -> list[T]:
     for n, item in enumerate(items):
         try:
             loaded.append(load(item, f"items[{n}]"))
-        except (WireError, InvalidFactsError) as error:
+        except WireError as error:
             raise Problem(400, "Bad Request", str(error), index=n) from None
+        except InvalidFactsError as error:
+            raise Problem(400, "Bad Request", f"items[{n}]: {error}", index=n) from None
     return loaded
 
 

@@ -74,6 +74,7 @@ from lifecyclegraph.graphql_limits import (
     paging_variables,
 )
 from lifecyclegraph.graphql_reads import Context, Node
+from lifecyclegraph.graphql_search import search_fields
 from lifecyclegraph.ontology import LG, Ontology, data_dir, load_turtle_dir
 from lifecyclegraph.uris import AipUri
 from lifecyclegraph.views import json_value
@@ -475,6 +476,7 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
                 resolve=_root_list(cls),
             ),
         )
+    root.update(search_fields(entity_interface))
     query = GraphQLObjectType("Query", root)
     return GraphQLSchema(query, types=list(types.values()))
 

@@ -16,7 +16,10 @@ from fastapi import FastAPI
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref, RemoteGraph, connect
 from lifecyclegraph.errors import AccessDeniedError, RemoteGraphError, SearchError
+from lifecyclegraph.example import example_writes, load_example
 from lifecyclegraph.serving import ServerThread
+from lifecyclegraph.views import entity_jsonld, entity_view, explanation_view, history_view
+from lifecyclegraph.vocab import SNAPSHOT_PREFIX
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -198,3 +201,49 @@ def test_search_is_a_search_error_when_the_server_runs_without_it(served_unindex
         assert graph.about["search"] is False
         with pytest.raises(SearchError, match=r"search is off on this server"):
             graph.search("x")
+
+
+# -- what REST and the CLI show, from either graph -------------------------------------------
+
+
+def canonical(value, graph):
+    """``value`` with every snapshot IRI (random) replaced by its entity and time."""
+    if isinstance(value, dict):
+        return {k: canonical(v, graph) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v, graph) for v in value]
+    if isinstance(value, str) and value.startswith(SNAPSHOT_PREFIX):
+        info = graph.snapshot(value)
+        return f"snapshot of {info.entity} at {info.observed_at.isoformat()}"
+    return value
+
+
+def test_views_of_the_example_world_are_the_same_from_either_graph(served):
+    """entity, JSON-LD, history, lineage, impact and explanations: what the REST routes
+    and the CLI print, built from the remote graph, equal those of the embedded one."""
+    with (
+        LifecycleGraph.in_memory(rules=True) as embedded,
+        RemoteGraph(served.url, token=served.token) as remote,
+    ):
+        load_example(embedded)
+        load_example(remote)  # again on a later run of the session: unchanged writes
+        uris = sorted({f.uri for f, _ in example_writes() for f in f.flatten()})
+        assert len(uris) > 10
+        for uri in uris:
+            for view in (entity_view, entity_jsonld, history_view):
+                there, here = view(remote, uri), view(embedded, uri)
+                assert canonical(there, remote) == canonical(here, embedded), (view, uri)
+            for direction in ("upstream", "downstream"):
+                assert remote.lineage(uri, direction=direction, depth=5) == embedded.lineage(
+                    uri, direction=direction, depth=5
+                )
+            assert remote.impact(uri) == embedded.impact(uri)
+            then = T0.replace(year=2020)
+            assert remote.as_of(then).entities() == embedded.as_of(then).entities() == []
+        fact = ("aip://model/registry/ranking-model-v5-20XX0101", "lg:associatedAbTest")
+        tests = [e.statement for e in embedded.explain_all(*fact)]
+        assert tests and [e.statement for e in remote.explain_all(*fact)] == tests
+        s, p, o = fact[0], fact[1], "aip://ab-test/experimentation/12345"
+        there, here = explanation_view(remote, s, p, o), explanation_view(embedded, s, p, o)
+        assert there is not None
+        assert canonical(there, remote) == canonical(here, embedded)

@@ -7,6 +7,9 @@ Everything the embedded graph does too is in ``test_graph_contract.py``.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -247,3 +250,43 @@ def test_views_of_the_example_world_are_the_same_from_either_graph(served):
         there, here = explanation_view(remote, s, p, o), explanation_view(embedded, s, p, o)
         assert there is not None
         assert canonical(there, remote) == canonical(here, embedded)
+
+
+@pytest.mark.slow
+def test_a_script_uses_a_running_serve_then_the_store_it_leaves(tmp_path):
+    """``lifecyclegraph serve`` in a child process holds the store: connect() to its URL
+    writes and reads; once it stops, connect() to the directory sees the same graph."""
+    store, port = tmp_path / "store", free_port()
+    config = tmp_path / "lifecyclegraph.toml"
+    config.write_text(f'[store]\npath = "{store}"\n\n[server]\nwrite_tokens = ["w-t0ken"]\n')
+    command = [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"]
+    child = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url, m = f"http://127.0.0.1:{port}", uri("m")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/healthz", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert child.poll() is None, "the service exited at start"
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.1)
+        with connect(url, token="w-t0ken") as graph:
+            assert graph.has_rules
+            graph.write(model(m, "Beside the service"), source="registry", observed_at=T0)
+            assert graph.entity(m).name == "Beside the service"
+            rows = graph.sparql(f"SELECT ?n WHERE {{ <{m}> lg:name ?n }}")
+            assert [r["n"].value for r in rows] == ["Beside the service"]
+            deadline = time.monotonic() + 10
+            while not graph.search("beside").uris and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert graph.search("beside").uris == [m]
+    finally:
+        child.terminate()
+        child.wait(60)
+    with connect(store) as graph:
+        assert graph.entity(m).name == "Beside the service"
+        assert [h.source for h in graph.history(m)] == ["registry"]

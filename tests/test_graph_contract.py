@@ -30,7 +30,6 @@ from lifecyclegraph import (
 )
 from lifecyclegraph.config import SearchConfig
 from lifecyclegraph.errors import (
-    QueryRefusedError,
     QueryRequestError,
     QuerySyntaxError,
     SearchQueryError,
@@ -443,13 +442,6 @@ def test_sparql_syntax_error_names_line_and_column(graph):
     with pytest.raises(QuerySyntaxError) as based:
         graph.sparql("SELECT ?x WHERE {\n  ?x lg:name }", base_iri="http://example.org/")
     assert (based.value.lineno, based.value.offset) == (2, 14)
-
-
-def test_sparql_refuses_service(graph):
-    if isinstance(graph, LifecycleGraph):
-        pytest.skip("the embedded graph runs what its caller asks: SERVICE is refused by /sparql")
-    with pytest.raises(QueryRefusedError):
-        graph.sparql("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
 
 
 def test_sparql_sees_the_writes_just_made(graph, name):

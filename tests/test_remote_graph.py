@@ -18,7 +18,12 @@ import pytest
 from fastapi import FastAPI
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref, RemoteGraph, connect
-from lifecyclegraph.errors import AccessDeniedError, RemoteGraphError, SearchError
+from lifecyclegraph.errors import (
+    AccessDeniedError,
+    QueryRefusedError,
+    RemoteGraphError,
+    SearchError,
+)
 from lifecyclegraph.example import example_writes, load_example
 from lifecyclegraph.serving import ServerThread
 from lifecyclegraph.views import entity_jsonld, entity_view, explanation_view, history_view
@@ -131,6 +136,13 @@ def test_sparql_reads_its_own_writes_only_with_the_generation_token(served):
         )
         assert [b["n"]["value"] for b in fresh.json()["results"]["bindings"]] == ["v2"]
         assert [r["n"].value for r in graph.sparql(query)] == ["v2"]
+
+
+def test_remote_sparql_refuses_service_as_the_endpoint_does(served):
+    """The embedded graph runs SERVICE (its caller is its owner); a service refuses it."""
+    with RemoteGraph(served.url) as graph, pytest.raises(QueryRefusedError) as caught:
+        graph.sparql("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    assert caught.value.feature == "SERVICE"
 
 
 @pytest.mark.parametrize("token", ["", "12", "abc:", "abc:x", "abc:-1", "abc:" + "9" * 40])

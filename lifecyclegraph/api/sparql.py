@@ -87,6 +87,14 @@ _GRAPH_PARAMETERS = [
         ("named-graph-uri", "the only graphs GRAPH can see"),
     )
 ]
+_MIN_GENERATION_PARAMETER = {
+    "name": MIN_GENERATION,
+    "in": "header",
+    "required": False,
+    "description": "read your writes: <epoch>:<n> as a write's Lifecyclegraph-Generation "
+    "header gave it; the query sees at least that generation (docs/sparql.md)",
+    "schema": {"type": "string", "pattern": "^[^:]+:[0-9]+$"},
+}
 _QUERY_PARAMETER = {
     "name": "query",
     "in": "query",
@@ -249,7 +257,7 @@ def _description(request: Request) -> Response:
     dependencies=[Depends(_read_guard)],
     summary="SPARQL query (?query=), or the service description without one",
     responses=RESPONSES,
-    openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS]},
+    openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER]},
 )
 async def sparql_get(request: Request) -> Response:
     """Run ``?query=`` on the current state; with no query, describe the service.
@@ -274,7 +282,7 @@ async def sparql_get(request: Request) -> Response:
     summary="SPARQL query as a form (query=) or directly (application/sparql-query)",
     responses=RESPONSES,
     openapi_extra={
-        "parameters": _GRAPH_PARAMETERS,
+        "parameters": [*_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER],
         "requestBody": {
             "required": True,
             "content": {

@@ -2,9 +2,11 @@
 
 Callers (the ingest worker, GraphQL, REST, the CLI, notebooks) hold a :class:`Graph`
 and nothing else: never a store, never a pyoxigraph ``Store``. Each method is one
-question or one write that a graph in another process could answer over HTTP too, so
-a remote implementation can stand in for :class:`~lifecyclegraph.graph.LifecycleGraph`
-(the graph on a store in this process) with the same contract.
+question or one write that a graph in another process answers over HTTP too: two
+implementations pass the same contract tests (``tests/test_graph_contract.py``),
+:class:`~lifecyclegraph.graph.LifecycleGraph` (the graph on a store in this process)
+and :class:`~lifecyclegraph.graph.RemoteGraph` (a running ``lifecyclegraph serve``,
+one request a call; ``docs/graph-protocol.md``).
 
 >>> from pyoxigraph import NamedNode
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref

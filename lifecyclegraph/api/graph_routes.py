@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.api.body import read_json
@@ -88,6 +88,23 @@ Limit = Annotated[int, Query(ge=1, le=100_000)]
 T = TypeVar("T")
 
 
+class NQuadsResponse(Response):
+    """Quads as N-Quads (what the OpenAPI document says these routes answer)."""
+
+    media_type = NQUADS
+
+
+_NQUADS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "N-Quads", "content": {NQUADS: {"schema": {"type": "string"}}}}
+}
+_LINES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "one URI a line",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def _graph(request: Request) -> Graph:
     graph: Graph = request.app.state.service.graph
     return graph
@@ -130,7 +147,7 @@ def _term(text: str | None, what: str, *, iri: bool = False) -> Any:
 
 
 def _nquads(quads: Iterator[Quad]) -> Response:
-    return Response(dump_quads(quads), media_type=NQUADS)
+    return NQuadsResponse(dump_quads(quads))
 
 
 # -- the handshake ---------------------------------------------------------------------------
@@ -188,7 +205,13 @@ def state(request: Request, uri: Uri) -> JSONResponse:
     return JSONResponse({"state": dump_state(found) if found else None})
 
 
-@router.get("/entities", dependencies=reads, summary="The URIs of the known entities")
+@router.get(
+    "/entities",
+    dependencies=reads,
+    summary="The URIs of the known entities",
+    response_class=PlainTextResponse,
+    responses=_LINES,
+)
 def entities(
     request: Request,
     state: Annotated[HydrationState | None, Query(description="only those in this state")] = None,
@@ -204,11 +227,16 @@ def entities(
         uris: Any = past.entities()
     else:
         uris = graph.entities(state)
-    text = "".join(f"{uri}\n" for uri in uris)
-    return Response(text, media_type="text/plain; charset=utf-8")
+    return PlainTextResponse("".join(f"{uri}\n" for uri in uris))
 
 
-@router.get("/quads", dependencies=reads, summary="The facts matching a pattern (N-Quads)")
+@router.get(
+    "/quads",
+    dependencies=reads,
+    summary="The facts matching a pattern (N-Quads)",
+    response_class=NQuadsResponse,
+    responses=_NQUADS,
+)
 def quads(
     request: Request,
     s: TermParam = None,
@@ -311,11 +339,11 @@ def explain(
     s: TermParam = None,
     p: TermParam = None,
     o: TermParam = None,
-    limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> JSONResponse:
     """``{"explanations": [...]}``: each fact matching the pattern with its derivation
-    tree. A term is ``<iri>``, ``prefix:local`` or, for ``o``, a literal in
-    N-Triples (``"text"``) or a literal's bare text."""
+    tree, at most ``limit``. A term is ``<iri>``, ``prefix:local`` or, for ``o``, a
+    literal in N-Triples (``"text"``) or a literal's bare text."""
     subject, predicate, obj = (_explain_term(v, n) for n, v in (("s", s), ("p", p), ("o", o)))
     try:
         found = _graph(request).explain_all(subject, predicate, obj, limit=limit)

@@ -461,7 +461,8 @@ class RemoteGraph(Graph):
     def explain_all(
         self, subject: Any = None, predicate: Any = None, obj: Any = None, limit: int | None = None
     ) -> list[Explanation]:
-        """Explain every fact matching a pattern (``None`` matches anything)."""
+        """Explain every fact matching a pattern (``None`` matches anything); the
+        service explains at most 10,000 facts a call when ``limit`` is ``None``."""
         params: dict[str, Any] = {}
         for name, value in (("s", subject), ("p", predicate), ("o", obj)):
             if value is not None:

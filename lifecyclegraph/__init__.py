@@ -18,7 +18,7 @@ from lifecyclegraph.core.errors import (
 )
 from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.core.uris import AipUri
-from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph
+from lifecyclegraph.graph import Graph, GraphAsOf, LifecycleGraph, RemoteGraph, connect
 from lifecyclegraph.graph.entity import Entity, Relationship
 from lifecyclegraph.store import HydrationState, Observation, Outcome, SnapshotInfo, WriteResult
 
@@ -41,6 +41,7 @@ __all__ = [
     "Outcome",
     "Ref",
     "Relationship",
+    "RemoteGraph",
     "RuleAnalysisError",
     "RuleLimitError",
     "RuleSyntaxError",
@@ -48,4 +49,5 @@ __all__ = [
     "StoreError",
     "WriteResult",
     "__version__",
+    "connect",
 ]

@@ -55,3 +55,41 @@ def api(demo):
     """An HTTP client of the demo world's API."""
     with httpx.Client(base_url=demo.api.url, timeout=30) as client:
         yield client
+
+
+#: The write token of the served graph (``served``) that contract tests write with.
+CONTRACT_TOKEN = "contract-t0ken"
+
+
+def _serve(path, **sections):
+    from lifecyclegraph.core.config import Config
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import ServerThread
+
+    config = Config.from_dict({"store": {"path": str(path)}, **sections})
+    server = ServerThread(create_app(Service(config), write_tokens=[CONTRACT_TOKEN]))
+    server.token = CONTRACT_TOKEN
+    return server
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """One real lifecyclegraph service over HTTP for the session, rules and search on:
+    what the remote graph of the contract tests talks to (``.url``, ``.token``: a
+    write token)."""
+    path = tmp_path_factory.mktemp("served") / "store"
+    # SPARQL checkpoints lag 30 s behind: the read-your-writes token must do the work
+    sections = {"server": {"query_workers": 1, "query_staleness": 30.0}, "search": {"batch_ms": 10}}
+    with _serve(path, **sections) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served_unindexed(tmp_path_factory):
+    """As ``served``, without the search index: its writer names files with the
+    random module from its own thread, which hypothesis takes for a strategy using
+    random."""
+    path = tmp_path_factory.mktemp("served-unindexed") / "store"
+    with _serve(path, search={"enabled": False}) as server:
+        yield server

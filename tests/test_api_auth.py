@@ -35,7 +35,10 @@ from lifecyclegraph.server.serving import ServerThread
 WRITE = "w-t0ken"
 READ = "r-t0ken"
 CHALLENGE = 'Bearer realm="lifecyclegraph"'
-WRITES = {("POST", "/api/v1/events")}
+WRITES = {
+    ("POST", "/api/v1/events"),
+    *(("POST", f"/api/v1/graph/{w}") for w in ("write", "delete", "reference", "enriched")),
+}
 
 
 def serve(

@@ -375,3 +375,33 @@ class GraphQLTimeoutError(GraphQLLimitError, TimeoutError):
 
 class GraphQLCancelledError(LifecycleGraphError):
     """The execution was stopped because its caller gave up (the client went away)."""
+
+
+# --- The remote graph (lifecyclegraph.graph.remote) --------------------------------------
+
+__all__ += ["AccessDeniedError", "RemoteGraphError"]
+
+
+class RemoteGraphError(LifecycleGraphError, ConnectionError):
+    """A running lifecyclegraph service could not be used as a graph: it does not
+    answer, does not speak the graph protocol, or answered something that does not
+    parse. ``url`` is the service's root URL (never a token)."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.url))
+
+
+class AccessDeniedError(LifecycleGraphError, PermissionError):
+    """The service refused the token: none was sent, it is unknown, or it may read but
+    not write. The message says which; ``url`` is the request's URL."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.url))

@@ -2,9 +2,11 @@
 
 Callers (the ingest worker, GraphQL, REST, the CLI, notebooks) hold a :class:`Graph`
 and nothing else: never a store, never a pyoxigraph ``Store``. Each method is one
-question or one write that a graph in another process could answer over HTTP too, so
-a remote implementation can stand in for :class:`~lifecyclegraph.graph.LifecycleGraph`
-(the graph on a store in this process) with the same contract.
+question or one write that a graph in another process answers over HTTP too: two
+implementations pass the same contract tests (``tests/test_graph_contract.py``),
+:class:`~lifecyclegraph.graph.LifecycleGraph` (the graph on a store in this process)
+and :class:`~lifecyclegraph.graph.RemoteGraph` (a running ``lifecyclegraph serve``,
+one request a call; ``docs/graph-protocol.md``).
 
 >>> from pyoxigraph import NamedNode
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
@@ -45,10 +47,24 @@ if TYPE_CHECKING:
     from lifecyclegraph.rules.explain import Explanation
     from lifecyclegraph.search.backend import SearchResults
 
-__all__ = ["Direction", "Graph", "PastGraph"]
+__all__ = ["MAX_DEPTH", "Direction", "Graph", "PastGraph", "check_depth"]
 
 #: Which way lineage goes: to what an entity depends on, or to what depends on it.
 Direction: TypeAlias = Literal["upstream", "downstream"]
+#: The most hops :meth:`Graph.lineage` walks (the REST route's bound too).
+MAX_DEPTH = 100
+
+
+def check_depth(depth: int) -> None:
+    """Refuse a lineage depth outside 1..:data:`MAX_DEPTH`.
+
+    >>> check_depth(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: depth must be between 1 and 100, not 0
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_DEPTH}, not {depth!r}")
 
 
 class PastGraph(ABC):
@@ -184,6 +200,7 @@ class Graph(ABC):
 
         Raises:
             UnknownTypeError: ``types`` names a class the ontology does not know.
+            ValueError: ``depth`` outside 1..100 (:data:`MAX_DEPTH`).
         """
 
     @abstractmethod

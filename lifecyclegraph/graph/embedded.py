@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from pyoxigraph import NamedNode, Quad
 from lifecyclegraph.core.config import SearchConfig
 from lifecyclegraph.core.facts import Facts, Object, Pair
 from lifecyclegraph.graph import lineage as _lineage
-from lifecyclegraph.graph.door import Direction, Graph
+from lifecyclegraph.graph.door import Direction, Graph, check_depth
 from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.graph.past import GraphAsOf
 from lifecyclegraph.store.snapshots import SnapshotStore
@@ -102,6 +103,8 @@ class LifecycleGraph(Graph):
         self._search_index: SearchIndex | None = None
         self._engine: RuleEngine | None = None
         self._rule_limit = rule_limit
+        #: Names this opening of the store: generations compare within one epoch only.
+        self.epoch = secrets.token_hex(4)
         if rules:
             from lifecyclegraph.core.errors import RuleLimitError
 
@@ -148,6 +151,12 @@ class LifecycleGraph(Graph):
     def path(self) -> Path | None:
         """The store's directory (``None`` in memory)."""
         return self.store.path
+
+    @property
+    def generation(self) -> str:
+        """How far the graph has come: ``<epoch>:<n>``, where ``n`` grows with every
+        commit. A remote client sends it back to ``/sparql`` to read its own writes."""
+        return f"{self.epoch}:{self.store.generation}"
 
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""
@@ -242,7 +251,12 @@ class LifecycleGraph(Graph):
         limit: int = 10_000,
     ) -> dict[str, Any] | None:
         """What ``uri`` comes from or feeds (:func:`lifecyclegraph.graph.lineage.lineage`);
-        ``None`` if the entity is unknown or deleted."""
+        ``None`` if the entity is unknown or deleted.
+
+        Raises:
+            ValueError: ``depth`` outside 1..100 (:data:`~lifecyclegraph.graph.door.MAX_DEPTH`).
+        """
+        check_depth(depth)
         if not self._alive(uri):
             return None
         return _lineage.lineage(

@@ -47,10 +47,26 @@ from lifecyclegraph.rules.plan import CompiledRule
 from lifecyclegraph.rules.program import Atom, Negation, Rule, is_helper, show_predicate, show_term
 from lifecyclegraph.rules.relation import Fact
 
-__all__ = ["Explanation", "explain"]
+__all__ = ["Explanation", "RuleRef", "explain"]
 
 Node = tuple[str, Fact]
 Provenance = Callable[[str, Fact], tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """What an explanation tells of the rule that derived a fact, without the rule
+    itself: where it is written, the steward's comment, its origin and its text (what
+    a remote graph receives; ``str()`` is the text, as for a :class:`Rule`)."""
+
+    location: str
+    comment: str = ""
+    origin: str = "rules"
+    text: str = ""
+    also_stated_at: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -61,12 +77,13 @@ class Explanation:
     arguments (pyoxigraph terms). An asserted fact has no ``rule``; its ``sources``
     are the snapshots (:class:`~lifecyclegraph.store.SnapshotInfo`) that assert it. A
     derived fact names the ``rule`` that derived it, the ``premises`` the rule used
-    and the facts whose ``absent``-ness it required (negated atoms).
+    and the facts whose ``absent``-ness it required (negated atoms). From a remote
+    graph, ``rule`` is a :class:`RuleRef`.
     """
 
     predicate: str
     terms: tuple[Any, ...]
-    rule: Rule | None = None
+    rule: Rule | RuleRef | None = None
     premises: tuple[Explanation, ...] = ()
     absent: tuple[str, ...] = ()
     sources: tuple[Any, ...] = field(default=())
@@ -264,7 +281,7 @@ def _predicate(rule: CompiledRule, position: int) -> str:
     return item.predicate
 
 
-def _rule_note(rule: Rule) -> str:
+def _rule_note(rule: Rule | RuleRef) -> str:
     note = str(rule.location)
     if rule.comment:
         first = rule.comment.split(". ")[0]

@@ -22,7 +22,7 @@ current-only, so a past view holds asserted facts only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ from lifecyclegraph.store.port import StorePort
 from lifecyclegraph.store.sparql_dataset import query_options
 from lifecyclegraph.store.values import SnapshotInfo
 
-__all__ = ["PastView"]
+__all__ = ["PastDataset", "PastView"]
 
 
 class PastView:
@@ -56,7 +56,7 @@ class PastView:
         self.when = when
         self._live: dict[str, SnapshotInfo] | None = None
         self._graphs: frozenset[str] | None = None
-        self._dataset: Store | None = None
+        self._dataset: PastDataset | None = None
 
     @property
     def live(self) -> dict[str, SnapshotInfo]:
@@ -100,8 +100,28 @@ class PastView:
                 quads.extend(
                     Quad(node, p, o, graph) for p, o in self.store.snapshot_pairs(info.iri)
                 )
-            dataset = Store()
-            dataset.bulk_extend(quads)
-            self._dataset = dataset
+            self._dataset = PastDataset(quads)
+        return self._dataset.query(sparql, **options)
+
+
+class PastDataset:
+    """An in-memory dataset of snapshot quads, queried as the current state is (the
+    union of its graphs as the default graph, the standard prefixes predeclared): what
+    SPARQL on a past time runs on, here and in a remote graph.
+
+    >>> from pyoxigraph import Literal
+    >>> from lifecyclegraph.core.vocab import LG
+    >>> g = NamedNode("urn:lifecyclegraph:snapshot:1")
+    >>> past = PastDataset([Quad(NamedNode("aip://model/registry/m"), LG.name, Literal("M"), g)])
+    >>> [row["n"].value for row in past.query("SELECT ?n { ?m lg:name ?n }")]
+    ['M']
+    """
+
+    def __init__(self, quads: Iterable[Quad]) -> None:
+        self._store = Store()
+        self._store.bulk_extend(quads)
+
+    def query(self, sparql: str, **options: Any) -> Any:
+        """Run SPARQL on the dataset (``options`` as for Oxigraph's ``Store.query``)."""
         options.setdefault("prefixes", PREFIXES)
-        return self._dataset.query(sparql, **query_options(sparql, **options))
+        return self._store.query(sparql, **query_options(sparql, **options))

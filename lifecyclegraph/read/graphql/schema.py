@@ -77,6 +77,7 @@ from lifecyclegraph.read.graphql.limits import (
     paging_variables,
 )
 from lifecyclegraph.read.graphql.reads import Context, Node
+from lifecyclegraph.read.graphql.search import search_fields
 from lifecyclegraph.read.views import json_value
 
 __all__ = ["build_schema", "execute", "load_schema"]
@@ -475,6 +476,7 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
                 resolve=_root_list(cls),
             ),
         )
+    root.update(search_fields(entity_interface))
     query = GraphQLObjectType("Query", root)
     return GraphQLSchema(query, types=list(types.values()))
 

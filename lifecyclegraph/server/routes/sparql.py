@@ -30,6 +30,7 @@ from lifecyclegraph.core.errors import (
 from lifecyclegraph.server.body import read_body
 from lifecyclegraph.server.models import ProblemModel
 from lifecyclegraph.server.problems import Problem
+from lifecyclegraph.server.routes.graph import GENERATION, MIN_GENERATION
 from lifecyclegraph.server.sparql_description import service_description
 from lifecyclegraph.store.sparql.formats import GRAPH, SOLUTIONS, accepts_any
 
@@ -86,6 +87,14 @@ _GRAPH_PARAMETERS = [
         ("named-graph-uri", "the only graphs GRAPH can see"),
     )
 ]
+_MIN_GENERATION_PARAMETER = {
+    "name": MIN_GENERATION,
+    "in": "header",
+    "required": False,
+    "description": "read your writes: <epoch>:<n> as a write's Lifecyclegraph-Generation "
+    "header gave it; the query sees at least that generation (docs/sparql.md)",
+    "schema": {"type": "string", "pattern": "^[^:]+:[0-9]+$"},
+}
 _QUERY_PARAMETER = {
     "name": "query",
     "in": "query",
@@ -197,10 +206,31 @@ async def _query(request: Request, query: str, params: _Params) -> Response:
             default_graphs=params.all("default-graph-uri") or None,
             named_graphs=params.all("named-graph-uri") or None,
             base_iri=_endpoint(request),
+            min_generation=_min_generation(request),
         )
     except QueryError as error:
         raise _problem(error) from None
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+def _min_generation(request: Request) -> int | None:
+    """The generation a ``Lifecyclegraph-Min-Generation: <epoch>:<n>`` header asks the
+    query to see (read your writes); ``None`` without one, or for another epoch (the
+    store was opened again since: every write the client made is in it)."""
+    header = request.headers.get(MIN_GENERATION)
+    if header is None:
+        return None
+    epoch, _, number = header.strip().partition(":")
+    if not epoch or not number.isdigit() or len(number) > 18:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"{MIN_GENERATION} must be <epoch>:<n> as a write's {GENERATION} header gave it, "
+            f"not {header[:80]!r}",
+        )
+    if epoch != getattr(request.app.state.service.graph, "epoch", None):
+        return None
+    return int(number)
 
 
 async def _update(request: Request, update: str) -> Response:
@@ -227,7 +257,7 @@ def _description(request: Request) -> Response:
     dependencies=[Depends(_read_guard)],
     summary="SPARQL query (?query=), or the service description without one",
     responses=RESPONSES,
-    openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS]},
+    openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER]},
 )
 async def sparql_get(request: Request) -> Response:
     """Run ``?query=`` on the current state; with no query, describe the service.
@@ -252,7 +282,7 @@ async def sparql_get(request: Request) -> Response:
     summary="SPARQL query as a form (query=) or directly (application/sparql-query)",
     responses=RESPONSES,
     openapi_extra={
-        "parameters": _GRAPH_PARAMETERS,
+        "parameters": [*_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER],
         "requestBody": {
             "required": True,
             "content": {

@@ -112,22 +112,31 @@ class Checkpoints:
         self._holders: dict[Hashable, Path] = {}
         self.made = 0
 
-    def latest(self) -> Checkpoint:
-        """The checkpoint a query should use now (see the module docstring)."""
+    def latest(self, min_generation: int | None = None) -> Checkpoint:
+        """The checkpoint a query should use now (see the module docstring).
+
+        Args:
+            min_generation: the query must see at least this generation of the store
+                (a client reading its own writes): a newer checkpoint is made first if
+                the newest is older, whatever the staleness.
+        """
         newest = self._newest
-        if newest is not None and (
-            self.staleness > 0 or newest.generation == self.store.generation
-        ):
+        if newest is not None and not self._behind(newest, min_generation):
             self._start_refresher()
             return newest
         with self._making:
             newest = self._newest
-            if newest is None or (
-                self.staleness == 0 and newest.generation != self.store.generation
-            ):
+            if newest is None or self._behind(newest, min_generation):
                 newest = self._install(self._make())
         self._start_refresher()
         return newest
+
+    def _behind(self, checkpoint: Checkpoint, min_generation: int | None) -> bool:
+        if min_generation is not None and checkpoint.generation < min(
+            min_generation, self.store.generation
+        ):
+            return True
+        return self.staleness == 0 and checkpoint.generation != self.store.generation
 
     def refresh(self, force: bool = False) -> Checkpoint:
         """Make a new checkpoint now if the store changed since the newest (or if

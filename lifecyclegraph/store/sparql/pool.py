@@ -189,10 +189,13 @@ class QueryPool:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         base_iri: str | None = None,
+        min_generation: int | None = None,
     ) -> QueryResult:
         """Run a query in a worker and return its serialized result.
 
-        Arguments are those of :class:`~lifecyclegraph.store.sparql.run.QueryRequest`.
+        Arguments are those of :class:`~lifecyclegraph.store.sparql.run.QueryRequest`;
+        ``min_generation``: the query sees at least this generation of the store
+        (see :meth:`~lifecyclegraph.store.sparql.checkpoint.Checkpoints.latest`).
 
         Raises:
             QueryTimeoutError: it ran past ``timeout``; its worker was killed.
@@ -208,7 +211,7 @@ class QueryPool:
             base_iri,
             self.max_results,
         )
-        result: QueryResult = self._run("query", request)
+        result: QueryResult = self._run("query", request, min_generation)
         return result
 
     def check_update(self, text: str) -> list[str]:
@@ -217,10 +220,10 @@ class QueryPool:
         operations: list[str] = self._run("update", text)
         return operations
 
-    def _run(self, kind: str, payload: Any) -> Any:
+    def _run(self, kind: str, payload: Any, min_generation: int | None = None) -> Any:
         self.start()
         assert self.checkpoints is not None
-        checkpoint = self.checkpoints.latest() if kind == "query" else None
+        checkpoint = self.checkpoints.latest(min_generation) if kind == "query" else None
         worker = self._acquire()
         if checkpoint is not None:
             self.checkpoints.hold(worker.id, checkpoint)

@@ -73,6 +73,7 @@ for _command in (
     ingest.status,
     steward.validate,
     steward.lint,
+    steward.impact,
     model.model,
     sandbox.sandbox,
     rules.rules,

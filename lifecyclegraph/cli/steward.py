@@ -1,7 +1,9 @@
-"""The stewards' checks: ``lint`` (the model) and ``validate`` (data against the shapes).
+"""The stewards' checks: ``lint`` (the model), ``validate`` (data against the shapes)
+and ``impact`` (what a candidate model changes).
 
-Both write their findings as text, JSON, JUnit XML, SARIF 2.1.0 or GitHub annotations
-(``--format``), to standard output or a file (``--output``).
+``lint`` and ``validate`` write their findings as text, JSON, JUnit XML, SARIF 2.1.0
+or GitHub annotations (``--format``), ``impact`` as text, Markdown (a pull request
+comment) or JSON; to standard output or a file (``--output``).
 
 Exit codes: 0 nothing at the ``--fail-on`` level or worse; 1 something is; 2 bad input
 (a missing or unreadable file, a data file or, for ``validate``, a model file that does
@@ -16,10 +18,11 @@ from pathlib import Path
 import click
 
 from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
-from lifecyclegraph.cli.model import current_model, model_options
+from lifecyclegraph.cli.model import current_model, model_options, resolve_model
 from lifecyclegraph.errors import ConfigError
 from lifecyclegraph.validation.findings import Report
 from lifecyclegraph.validation.formats import FORMATS, render
+from lifecyclegraph.validation.model import KINDS, ModelDirs, use_model
 
 _FORMAT = click.option(
     "--format",
@@ -37,13 +40,17 @@ _OUTPUT = click.option(
 )
 
 
+def _write(text: str, output: Path) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{output}: cannot write the report: {error}") from error
+
+
 def _emit(report: Report, fmt: str, output: Path | None, fail_at: str) -> None:
     text = render(report, fmt, fail_at)
     if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"{output}: cannot write the report: {error}") from error
+        _write(text, output)
         counts = report.counts()
         names = report.level_names
         click.echo(
@@ -116,3 +123,90 @@ def validate(
             raise ConfigError(f"{store}: no store here (give --store, or data files)")
         report = validate_store(store, dirs)
     _emit(report, fmt, output, "error" if fail_on == "violation" else "warning")
+
+
+@click.command()
+@model_options
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The current model: a folder holding ontology/, shapes/ and rules/ (a checkout "
+    "of the base branch) [default: [model] of the configuration, else shipped].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text, markdown (a pull request comment) or json.",
+)
+@_OUTPUT
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning"]),
+    default="violation",
+    show_default=True,
+    help="Exit 1 when the candidate gives a new result at this severity or worse.",
+)
+@click.pass_context
+def impact(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    against: Path | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+) -> None:
+    """What a candidate model (--ontology, --shapes, --rules) changes, compared with the
+    current one (--against DIR, else the configuration's): the entities that newly fail
+    or pass validation, each new or gone result by shape id, and the derived facts that
+    appear or disappear (both models' rules run on an in-memory copy).
+
+    Runs on the store's current entities (read only: the store is never changed), or
+    on data FILES as validate reads them.
+    """
+    from lifecyclegraph.graph.impact import impact_of_data, impact_of_graph, render_impact
+
+    candidate = current_model()
+    current = _current_model(ctx, against)
+    if files:
+        found = impact_of_data(list(files), current, candidate)
+    else:
+        from lifecyclegraph.graph.embedded import LifecycleGraph
+
+        store = Path(config_of(ctx).store.path)
+        if not store.is_dir():
+            raise ConfigError(f"{store}: no store here (give --store, or data files)")
+        with LifecycleGraph.open(store) as graph:
+            found = impact_of_graph(graph, current, candidate)
+    fail_at = "error" if fail_on == "violation" else "warning"
+    text = render_impact(found, fmt, fail_at)
+    if output is not None:
+        _write(text, output)
+        click.echo(f"{output}: " + render_impact(found, "text").splitlines()[-1], err=True)
+    else:
+        click.echo(text, nl=False)
+    if found.fails(fail_at):
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def _current_model(ctx: click.Context, against: Path | None) -> ModelDirs:
+    """The model a candidate is compared with: the folders under ``against``, else
+    the configuration's ``[model]``, else the shipped folders."""
+    if against is not None:
+        missing = [kind for kind in KINDS if not (against / kind).is_dir()]
+        if missing:
+            raise ConfigError(
+                f"--against: {against} has no {', '.join(f'{k}/' for k in missing)} folder "
+                "(it holds the current model: ontology/, shapes/, rules/)"
+            )
+        folders = {kind: against / kind for kind in KINDS}
+        return ModelDirs(**folders, origin=dict.fromkeys(KINDS, "--against"))
+    from lifecyclegraph.ontology import shipped_dir
+
+    shipped = ModelDirs(shipped_dir("ontology"), shipped_dir("shapes"), shipped_dir("rules"))
+    with use_model(shipped):  # not the candidate the command runs with
+        return resolve_model(ctx)

@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from lifecyclegraph.api import entities, events, graphql_endpoint, sparql
+from lifecyclegraph.api import entities, events, graphql_endpoint, quality_routes, sparql
 from lifecyclegraph.api.auth import TokenGuard
 from lifecyclegraph.api.problems import install_problem_handlers
 from lifecyclegraph.graphql_schema import load_schema
@@ -71,6 +71,7 @@ def create_app(
     app.include_router(events.router)
     app.include_router(sparql.router)
     app.include_router(entities.router)
+    app.include_router(quality_routes.router)
     app.state.graphql_schema = load_schema()
     app.include_router(graphql_endpoint.router)
 

@@ -74,6 +74,7 @@ for _command in (
     steward.validate,
     steward.lint,
     steward.impact,
+    steward.quality,
     model.model,
     sandbox.sandbox,
     rules.rules,

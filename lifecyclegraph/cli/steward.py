@@ -1,5 +1,5 @@
-"""The stewards' checks: ``lint`` (the model), ``validate`` (data against the shapes)
-and ``impact`` (what a candidate model changes).
+"""The stewards' checks: ``lint`` (the model), ``validate`` (data against the shapes),
+``impact`` (what a candidate model changes) and ``quality`` (the metadata's quality).
 
 ``lint`` and ``validate`` write their findings as text, JSON, JUnit XML, SARIF 2.1.0
 or GitHub annotations (``--format``), ``impact`` as text, Markdown (a pull request
@@ -210,3 +210,67 @@ def _current_model(ctx: click.Context, against: Path | None) -> ModelDirs:
     shipped = ModelDirs(shipped_dir("ontology"), shipped_dir("shapes"), shipped_dir("rules"))
     with use_model(shipped):  # not the candidate the command runs with
         return resolve_model(ctx)
+
+
+@click.command()
+@model_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="The most entities listed (the lowest scores first), and dead letters and stubs.",
+)
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=0, min_open=True),
+    default=7.0,
+    show_default=True,
+    help="Days a hydration stays fresh.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 1 when the overall score is under this (0 to 1).",
+)
+@click.pass_context
+def quality(
+    ctx: click.Context, fmt: str, limit: int, max_age: float, fail_under: float | None
+) -> None:
+    """The metadata's quality, per entity, team, domain and source: completeness (the
+    recommended properties the shapes warn about), freshness (last hydrated and
+    enriched), dangling references (stubs never hydrated), owners unknown to identity
+    or deactivated; from the ingestion journal, rejected entities with their reasons,
+    dead letters, and sources gone silent against their usual event rate.
+
+    Reads the store (--store) and its journal; writes nothing.
+    """
+    from datetime import timedelta
+
+    from lifecyclegraph.graph.embedded import LifecycleGraph
+    from lifecyclegraph.graph.metadata import metadata_quality, render_quality
+    from lifecyclegraph.ingest.journal import Journal
+
+    store = Path(config_of(ctx).store.path)
+    if not store.is_dir():
+        raise ConfigError(f"{store}: no store here (give --store)")
+    journal_file = store / "ingest.sqlite"
+    journal = Journal(journal_file) if journal_file.is_file() else None
+    try:
+        with LifecycleGraph.open(store) as graph:
+            report = metadata_quality(graph, journal, max_age=timedelta(days=max_age))
+    finally:
+        if journal is not None:
+            journal.close()
+    click.echo(render_quality(report, fmt, limit), nl=False)
+    score = report.as_dict(0)["overall"]["score"]
+    if fail_under is not None and score is not None and score < fail_under:
+        sys.exit(EXIT_CHECK_FAILED)

@@ -538,8 +538,8 @@ def _text(report: QualityReport, limit: int) -> Iterable[str]:
         about = f" {d['uri']}" if d["uri"] else ""
         yield f"  #{d['id']} {d['kind']}{about}: {d['reason']}"
     yield f"dangling references (stubs never hydrated): {len(report.stubs)}"
-    for stub, by in sorted(report.stubs.items())[:limit]:
-        yield f"  {stub} <- " + ", ".join(by)
+    for stub, referrers in sorted(report.stubs.items())[:limit]:
+        yield f"  {stub} <- " + ", ".join(referrers)
     worst = sorted(report.entities, key=lambda e: (e.score, e.uri))[:limit]
     yield f"lowest scores ({len(worst)} of {len(report.entities)}):"
     for e in worst:

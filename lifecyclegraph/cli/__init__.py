@@ -75,6 +75,7 @@ for _command in (
     steward.lint,
     steward.impact,
     steward.quality,
+    steward.suggest,
     model.model,
     sandbox.sandbox,
     rules.rules,

@@ -1,5 +1,6 @@
 """The stewards' checks: ``lint`` (the model), ``validate`` (data against the shapes),
-``impact`` (what a candidate model changes) and ``quality`` (the metadata's quality).
+``impact`` (what a candidate model changes), ``quality`` (the metadata's quality) and
+``suggest`` (relationships the graph hints at, never written).
 
 ``lint`` and ``validate`` write their findings as text, JSON, JUnit XML, SARIF 2.1.0
 or GitHub annotations (``--format``), ``impact`` as text, Markdown (a pull request
@@ -274,3 +275,46 @@ def quality(
     score = report.as_dict(0)["overall"]["score"]
     if fail_under is not None and score is not None and score < fail_under:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+@click.command()
+@model_options
+@click.option(
+    "--kind",
+    "kinds",
+    type=click.Choice(["similar-models", "missing-feature", "unconsumed-output"]),
+    multiple=True,
+    help="Only these kinds (repeat the option) [default: every kind].",
+)
+@click.option(
+    "--min-similarity",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.3,
+    show_default=True,
+    help="The least Jaccard similarity of two models' features that makes them similar.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def suggest(ctx: click.Context, kinds: tuple[str, ...], min_similarity: float, fmt: str) -> None:
+    """Relationships the graph suggests, each with a score and the reason: models that
+    share features (Jaccard similarity), features similar models use and a model does
+    not, pipeline outputs nobody consumes.
+
+    Suggestions are answers, not facts: nothing is written to the store.
+    """
+    from lifecyclegraph.graph.embedded import LifecycleGraph
+    from lifecyclegraph.graph.suggest import KINDS, render_suggestions
+    from lifecyclegraph.graph.suggest import suggest as suggestions_of
+
+    store = Path(config_of(ctx).store.path)
+    if not store.is_dir():
+        raise ConfigError(f"{store}: no store here (give --store)")
+    with LifecycleGraph.open(store) as graph:
+        found = suggestions_of(graph, min_similarity=min_similarity, kinds=kinds or KINDS)
+    click.echo(render_suggestions(found, fmt), nl=False)

@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.api import create_app
 from lifecyclegraph.cli import main
 from lifecyclegraph.config import Config
-from lifecyclegraph.example import T0, load_example
+from lifecyclegraph.example import T0, example_writes, load_example
 from lifecyclegraph.graph.metadata import metadata_quality, render_quality, source_activity
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.providers.sources import Sources
@@ -224,3 +226,26 @@ def test_quality_route_answers_what_the_library_computes(tmp_path):
         assert bad.status_code in (400, 422)
         assert bad.headers["content-type"] == "application/problem+json"
     service.journal.close()
+
+
+_WRITES = example_writes()
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    chosen=st.sets(st.integers(0, len(_WRITES) - 1), min_size=1),
+    days=st.integers(0, 400),
+)
+def test_every_score_is_between_0_and_1_and_a_group_scores_the_mean(chosen, days):
+    graph = LifecycleGraph.in_memory()
+    graph.write_many(_WRITES[i] for i in sorted(chosen))
+    report = metadata_quality(graph, now=T0 + timedelta(days=days))
+    for e in report.entities:
+        for value in (e.score, e.completeness, e.freshness, e.references):
+            assert 0 <= value <= 1
+        assert e.owners is None or 0 <= e.owners <= 1
+    data = report.as_dict()
+    assert data["overall"]["entities"] == len(list(graph.entities()))
+    for source, group in data["sources"].items():
+        scores = [e.score for e in report.entities if e.source == source]
+        assert group["score"] == round(sum(scores) / len(scores), 4)

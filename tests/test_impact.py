@@ -239,3 +239,10 @@ def test_unchanged_model_has_no_impact_and_swapping_models_swaps_the_changes(
     assert forth.newly_failing == back.newly_passing
     assert forth.appear == back.disappear and forth.disappear == back.appear
     assert render_impact(forth, "text").count("\n+ ") == len(forth.new) + len(forth.appear)
+
+
+def test_impact_keeps_to_the_configured_rule_limit(workdir):
+    Path("lifecyclegraph.toml").write_text("[rules]\nlimit = 5\n")
+    result = CliRunner().invoke(main, ["--store", "store", "impact"])
+    assert result.exit_code == 2
+    assert "the rules would derive more than 5 facts" in result.output

@@ -173,16 +173,17 @@ def impact(
 
     candidate = current_model()
     current = _current_model(ctx, against)
+    config = config_of(ctx)
     if files:
-        found = impact_of_data(list(files), current, candidate)
+        found = impact_of_data(list(files), current, candidate, rule_limit=config.rules.limit)
     else:
         from lifecyclegraph.graph.embedded import LifecycleGraph
 
-        store = Path(config_of(ctx).store.path)
+        store = Path(config.store.path)
         if not store.is_dir():
             raise ConfigError(f"{store}: no store here (give --store, or data files)")
         with LifecycleGraph.open(store) as graph:
-            found = impact_of_graph(graph, current, candidate)
+            found = impact_of_graph(graph, current, candidate, rule_limit=config.rules.limit)
     fail_at = "error" if fail_on == "violation" else "warning"
     text = render_impact(found, fmt, fail_at)
     if output is not None:

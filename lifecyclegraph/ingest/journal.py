@@ -348,6 +348,24 @@ class Journal:
                 "UPDATE deadletters SET replayed_at = ? WHERE id = ?", [(_now(), i) for i in ids]
             )
 
+    def arrivals(self) -> dict[str, list[tuple[str, int]]]:
+        """When events arrived, per source (the platform of their URI): each distinct
+        arrival time (ISO 8601, UTC) with how many events came then, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT substr(uri, instr(substr(uri, 7), '/') + 7), received_at, COUNT(*) "
+                "FROM events GROUP BY 1, 2 ORDER BY 2"
+            ).fetchall()
+        out: dict[str, list[tuple[str, int]]] = {}
+        for rest, received_at, count in rows:
+            platform = rest.split("/", 1)[0]
+            times = out.setdefault(platform, [])
+            if times and times[-1][0] == received_at:
+                times[-1] = (received_at, times[-1][1] + count)
+            else:
+                times.append((received_at, count))
+        return out
+
     # -- status ------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:

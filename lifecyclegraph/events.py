@@ -25,7 +25,7 @@ from lifecyclegraph.errors import InvalidUriError, JsonTextError, LifecycleGraph
 from lifecyclegraph.jsontext import loads
 from lifecyclegraph.uris import AipUri
 
-__all__ = ["Event", "EventKind", "EventRejected", "parse_event"]
+__all__ = ["Event", "EventKind", "EventRejected", "WebhookRejected", "parse_event"]
 
 DEFAULT_MAX_BYTES = 64 * 1024
 DEFAULT_MAX_URI_LENGTH = 2048
@@ -37,6 +37,17 @@ class EventRejected(LifecycleGraphError, ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class WebhookRejected(LifecycleGraphError, ValueError):
+    """A webhook delivery that is refused; ``status`` is the HTTP status to answer
+    (``401``: not signed by the shared secret; ``400``: not a delivery the source sends;
+    ``404``: no configured source takes webhooks at that address)."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)

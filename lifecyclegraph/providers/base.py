@@ -14,13 +14,13 @@ only by the sandbox).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 from lifecyclegraph.config import SourceConfig
-from lifecyclegraph.events import EventKind
+from lifecyclegraph.events import EventKind, WebhookRejected
 from lifecyclegraph.facts import Facts
 from lifecyclegraph.uris import AipUri
 
@@ -149,6 +149,25 @@ class Provider:
             hint: the ontology class the caller expects, when it knows one.
         """
         raise NotImplementedError
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
+        """The thin events a webhook delivery of this source means, once its signature is
+        checked (``POST /api/v1/webhooks/<platform-id>``).
+
+        Args:
+            headers: the request's headers.
+            body: the request's body, exactly as received.
+
+        Returns:
+            Events as objects (each then checked as any event is); none for a
+            delivery about something the provider does not hold.
+
+        Raises:
+            WebhookRejected: the delivery is refused (its ``status``: ``401`` for a bad
+                signature, ``400`` for a malformed delivery). By default every delivery
+                is, with ``404``: the source takes no webhooks.
+        """
+        raise WebhookRejected(f"source {self.platform_id!r} takes no webhooks", 404)
 
     async def resolve_email(self, email: str) -> str | None:
         """The user URI of an email, or ``None`` if the platform does not know it."""

@@ -10,7 +10,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from lifecyclegraph.api import entities, events, graphql_endpoint, sparql
+from lifecyclegraph.api import (
+    entities,
+    events,
+    graphql_endpoint,
+    openlineage_routes,
+    sparql,
+    webhook_routes,
+)
 from lifecyclegraph.api.auth import TokenGuard
 from lifecyclegraph.api.problems import install_problem_handlers
 from lifecyclegraph.graphql_schema import load_schema
@@ -69,6 +76,8 @@ def create_app(
         request.app.state.guard.require_read(request)
 
     app.include_router(events.router)
+    app.include_router(webhook_routes.router)
+    app.include_router(openlineage_routes.router)
     app.include_router(sparql.router)
     app.include_router(entities.router)
     app.state.graphql_schema = load_schema()

@@ -120,6 +120,9 @@ class Provider:
     #: ``"module:attribute"`` of its sandbox fake (a
     #: :class:`~lifecyclegraph.providers.fake.FakeSystem`), imported only by the sandbox
     fake: ClassVar[str | None] = None
+    #: whether its source pushes whole documents (OpenLineage) instead of thin events:
+    #: they are recorded by :meth:`records` and folded by :meth:`fold`, never read back
+    pushed: ClassVar[bool] = False
 
     def __init__(self, client: Fetcher) -> None:
         self.client = client
@@ -168,6 +171,20 @@ class Provider:
                 is, with ``404``: the source takes no webhooks.
         """
         raise WebhookRejected(f"source {self.platform_id!r} takes no webhooks", 404)
+
+    def records(self, document: Any) -> list[tuple[str, str, str]]:
+        """A pushed source's document checked: ``(uri, event type, class)`` of each
+        object to record it under (and hydrate by :meth:`fold`).
+
+        Raises:
+            EventRejected: the document is refused; the reason names the field.
+        """
+        raise NotImplementedError(f"{self.platform_id} is not a pushed source")
+
+    async def fold(self, uri: AipUri, payloads: list[str], ctx: HydrationContext) -> Hydrated:
+        """A pushed source's object from the documents recorded for it (JSON texts,
+        oldest first): its current state, or ``facts=None`` when none is recorded."""
+        raise NotImplementedError(f"{self.platform_id} is not a pushed source")
 
     async def resolve_email(self, email: str) -> str | None:
         """The user URI of an email, or ``None`` if the platform does not know it."""

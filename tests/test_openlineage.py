@@ -263,6 +263,49 @@ def test_openlineage_python_client_run_events_become_runs_jobs_and_lineage(serve
     assert "aip://dataset/datasets/playback-events" in lineage.text
 
 
+def test_gzip_compressed_events_of_the_real_client_are_taken(server):
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.transport.http import (
+        ApiKeyTokenProvider,
+        HttpCompression,
+        HttpConfig,
+        HttpTransport,
+    )
+
+    service, url = server
+    config = HttpConfig(
+        url=url, auth=ApiKeyTokenProvider({"apiKey": WRITE}), compression=HttpCompression.GZIP
+    )
+    run_id = str(uuid.uuid4())
+    OpenLineageClient(transport=HttpTransport(config)).emit(
+        RunEvent(
+            eventType=RunState.FAIL,
+            eventTime=datetime.now(UTC).isoformat(),
+            run=Run(runId=run_id),
+            job=Job(namespace="etl", name="gzipped"),
+            producer="https://example.org/etl",
+        )
+    )
+    uri = f"aip://pipeline-run/openlineage/{run_id}"
+    run = wait_for(lambda: (e := service.graph.entity(uri)) and e.get("status") == "FAILED" and e)
+    assert run, service.status()
+
+
+def test_gzip_body_is_inflated_within_the_request_limit(client):
+    import gzip
+
+    bomb = gzip.compress(b"[" + b" " * (11 << 20) + b"]")  # over 10 MiB inflated
+    gz = {**AUTH, "Content-Encoding": "gzip", "Content-Type": "application/json"}
+    refused = client.post("/api/v1/lineage", content=bomb, headers=gz)
+    assert refused.status_code == 413, refused.text
+    assert "inflates to over the limit" in refused.json()["detail"]
+    broken = client.post("/api/v1/lineage", content=b"not gzip", headers=gz)
+    assert broken.status_code == 400 and "not gzip data" in broken.json()["detail"]
+    other = {**gz, "Content-Encoding": "br"}
+    assert client.post("/api/v1/lineage", content=b"{}", headers=other).status_code == 415
+
+
 @pytest.mark.parametrize(
     ("mutate", "says"),
     [

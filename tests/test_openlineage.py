@@ -354,3 +354,30 @@ def test_lineage_post_without_an_openlineage_source_is_404_saying_how_to_enable_
         refused = httpx.post(f"{server.url}/api/v1/lineage", json=START, headers=AUTH)
     assert refused.status_code == 404
     assert "[sources.openlineage]" in refused.json()["detail"]
+
+
+def test_events_fold_the_same_with_hydration_in_a_child_process(tmp_path):
+    """Pushed objects are folded beside the child that hydrates the pulled ones."""
+
+    def ingest(process: bool) -> dict[str, dict]:
+        config = Config.from_dict(
+            {
+                "ingest": {"hydration_process": process},
+                "sources": {"openlineage": {}},
+                "search": {"enabled": False},
+            }
+        )
+        journal = Journal(tmp_path / f"{process}.sqlite")
+        service = Service(config, LifecycleGraph.in_memory(), journal=journal)
+        assert (service.hydrator is not None) is process
+        try:
+            service.submit_lineage([START, COMPLETE])
+            asyncio.run(service.ingestor.drain(wait=10))
+            return {uri: service.graph.entity(uri).properties for uri in (RUN, JOB, TRAIN)}
+        finally:
+            if service.hydrator is not None:
+                service.hydrator.close()
+
+    apart = ingest(True)
+    assert apart[RUN]["lg:status"] == ["SUCCEEDED"]
+    assert apart == ingest(False)

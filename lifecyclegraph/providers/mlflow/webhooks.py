@@ -10,7 +10,7 @@ the object is read again from the tracking server.
 >>> body = b'{"entity": "registered_model", "action": "created", "data": {"name": "m"}}'
 >>> headers = sign(body, "s3cret", "d-1", 1_700_000_000)
 >>> verify(headers, body, "s3cret", now=1_700_000_010)
->>> [e["event_type"] for e in events_of(json.loads(body))]
+>>> [e["event_type"] for e in events_of(decode(body))]
 ['mlflow_registered_model_updated']
 >>> verify(headers, body, "other", now=1_700_000_010)
 Traceback (most recent call last):

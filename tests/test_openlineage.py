@@ -328,6 +328,16 @@ def test_bad_run_event_is_refused_naming_what_and_where(client, mutate, says):
     assert says in refused.json()["detail"]
 
 
+def test_event_naming_a_uri_over_the_length_limit_is_refused(tmp_path):
+    service = make_service(tmp_path)
+    event = copy.deepcopy(START)
+    event["job"]["name"] = "j" * 3000
+    result = service.submit_lineage([event])
+    assert result.accepted == 0
+    assert "over the limit of 2048 (max_uri_length)" in result.rejected[0][1]
+    assert service.journal.stats()["events_pending"] == 0
+
+
 def test_array_takes_the_good_events_and_lists_the_bad_by_index(client, server):
     bad = copy.deepcopy(START)
     del bad["job"]

@@ -186,6 +186,12 @@ class Ingestor:
         for index, document in enumerate(documents):
             try:
                 records = provider.records(document)
+                for uri, _, _ in records:
+                    if len(uri) > self.max_uri_length:
+                        raise EventRejected(
+                            f"it names a URI of {len(uri)} characters, over the limit of "
+                            f"{self.max_uri_length} (max_uri_length): {uri[:120]}…"
+                        )
                 text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
             except EventRejected as error:
                 result.rejected.append((index, error.reason))

@@ -41,7 +41,7 @@ class EventRejected(LifecycleGraphError, ValueError):
 
 class WebhookRejected(LifecycleGraphError, ValueError):
     """A webhook delivery that is refused; ``status`` is the HTTP status to answer
-    (``401``: not signed by the shared secret; ``400``: not a delivery the source sends;
+    (``403``: not signed by the shared secret; ``400``: not a delivery the source sends;
     ``404``: no configured source takes webhooks at that address)."""
 
     def __init__(self, reason: str, status: int = 400) -> None:

@@ -170,7 +170,7 @@ def test_recorded_delivery_signature_verifies_and_names_its_objects(path):
     verify(headers, body, SECRET, now=int(headers["X-MLflow-Timestamp"]))
     with pytest.raises(WebhookRejected, match="does not match") as refused:
         verify(headers, body.replace(b'"', b"'", 1), SECRET, now=int(headers["X-MLflow-Timestamp"]))
-    assert refused.value.status == 401
+    assert refused.value.status == 403
     data = delivery["body"]["data"]
     events = events_of(delivery["body"])
     assert events and all(e["name"] == data["name"] for e in events)
@@ -391,17 +391,17 @@ def test_registry_webhooks_drive_ingestion_from_a_real_mlflow_server(lifecyclegr
 
 
 @pytest.mark.slow
-def test_delivery_with_a_bad_signature_is_refused_with_401(lifecyclegraph_server):
+def test_delivery_with_a_bad_signature_is_refused_with_403(lifecyclegraph_server):
     _, url = lifecyclegraph_server
     body = b'{"entity": "registered_model", "action": "created", "data": {"name": "m"}}'
     headers = sign(body, "not-the-secret", "d-1", int(time.time()))
     with httpx.Client(base_url=url) as client:
         refused = client.post("/api/v1/webhooks/mlflow", content=body, headers=headers)
-        assert refused.status_code == 401, refused.text
+        assert refused.status_code == 403, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
         assert "X-MLflow-Signature does not match" in refused.json()["detail"]
         unsigned = client.post("/api/v1/webhooks/mlflow", content=body)
-        assert unsigned.status_code == 401
+        assert unsigned.status_code == 403
         assert "header is missing" in unsigned.json()["detail"]
         good = client.post(
             "/api/v1/webhooks/mlflow",

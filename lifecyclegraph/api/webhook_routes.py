@@ -3,7 +3,8 @@ webhooks), checked by the source's provider with the shared secret and turned in
 thin events, acknowledged once durably recorded.
 
 No bearer token: a source such as MLflow cannot send one. The provider checks the
-delivery's signature instead (``401`` when it does not match).
+delivery's signature instead (``403`` when it does not match:
+the delivery carries its credential, which is refused; there is no token to ask for).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
-TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
 
 
 @router.post(
@@ -30,7 +31,7 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
     responses={
         202: {"description": "recorded durably (the events the delivery means)"},
         400: {"description": "not a delivery of that source"},
-        401: {"description": "the signature does not match, or the delivery is stale"},
+        403: {"description": "no signature, one that does not match, or a stale delivery"},
         404: {"description": "no such source, or it takes no webhooks"},
         413: {"description": "too large"},
     },

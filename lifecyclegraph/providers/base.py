@@ -166,7 +166,7 @@ class Provider:
             delivery about something the provider does not hold.
 
         Raises:
-            WebhookRejected: the delivery is refused (its ``status``: ``401`` for a bad
+            WebhookRejected: the delivery is refused (its ``status``: ``403`` for a bad
                 signature, ``400`` for a malformed delivery). By default every delivery
                 is, with ``404``: the source takes no webhooks.
         """

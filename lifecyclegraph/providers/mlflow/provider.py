@@ -172,7 +172,7 @@ class MlflowProvider(ReferenceProvider):
         against ``webhook_secret`` (see :mod:`lifecyclegraph.providers.mlflow.webhooks`).
 
         Raises:
-            WebhookRejected: ``404`` without a ``webhook_secret``; ``401`` for a bad or
+            WebhookRejected: ``404`` without a ``webhook_secret``; ``403`` for a bad or
                 stale signature; ``400`` for a body that is no MLflow delivery.
         """
         secret = self.config.webhook_secret if self.config else None

@@ -70,30 +70,30 @@ def verify(
         now: the current Unix time (default: the clock's).
 
     Raises:
-        WebhookRejected: (401) a header is missing, the timestamp is not a number or too
+        WebhookRejected: (403) a header is missing, the timestamp is not a number or too
             far from now, or the signature does not match.
     """
 
     def header(name: str) -> str:
         value = headers.get(name, headers.get(name.lower()))
         if not value:
-            raise WebhookRejected(f"the {name} header is missing: not an MLflow delivery", 401)
+            raise WebhookRejected(f"the {name} header is missing: not an MLflow delivery", 403)
         return value
 
     signature, delivery, stamp = header(SIGNATURE), header(DELIVERY), header(TIMESTAMP)
     if not stamp.isdigit():
-        raise WebhookRejected(f"{TIMESTAMP} is not a Unix time: {stamp[:40]!r}", 401)
+        raise WebhookRejected(f"{TIMESTAMP} is not a Unix time: {stamp[:40]!r}", 403)
     skew = abs((time.time() if now is None else now) - int(stamp))
     if skew > tolerance:
         raise WebhookRejected(
             f"{TIMESTAMP} is {skew:.0f} s away from now, over the tolerance of "
             f"{tolerance:g} s (webhook_tolerance): a replay, or a clock that is off",
-            401,
+            403,
         )
     expected = _signature(body, secret, delivery, stamp)
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise WebhookRejected(
-            f"{SIGNATURE} does not match the body signed with the webhook secret", 401
+            f"{SIGNATURE} does not match the body signed with the webhook secret", 403
         )
 
 

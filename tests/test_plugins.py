@@ -122,7 +122,8 @@ def test_missing_extra_names_the_pip_install_that_adds_it(monkeypatch):
 def test_builtin_backends_and_providers_come_from_lifecyclegraph_entry_points():
     assert BACKENDS.names() == ["tantivy", "whoosh"]
     assert sorted(available_providers()) == [
-        "datasets", "experimentation", "featurestore", "identity", "orchestrator", "registry",
+        "datasets", "experimentation", "featurestore", "identity", "mlflow", "openlineage",
+        "orchestrator", "registry",
     ]  # fmt: skip
 
 

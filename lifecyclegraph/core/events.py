@@ -25,7 +25,7 @@ from lifecyclegraph.core.errors import InvalidUriError, JsonTextError, Lifecycle
 from lifecyclegraph.core.jsontext import loads
 from lifecyclegraph.core.uris import AipUri
 
-__all__ = ["Event", "EventKind", "EventRejected", "parse_event"]
+__all__ = ["Event", "EventKind", "EventRejected", "WebhookRejected", "parse_event"]
 
 DEFAULT_MAX_BYTES = 64 * 1024
 DEFAULT_MAX_URI_LENGTH = 2048
@@ -37,6 +37,17 @@ class EventRejected(LifecycleGraphError, ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class WebhookRejected(LifecycleGraphError, ValueError):
+    """A webhook delivery that is refused; ``status`` is the HTTP status to answer
+    (``403``: not signed by the shared secret; ``400``: not a delivery the source sends;
+    ``404``: no configured source takes webhooks at that address)."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)

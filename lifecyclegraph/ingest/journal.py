@@ -175,6 +175,15 @@ class Journal:
                 count += 1
         return count
 
+    def payloads(self, uri: str) -> list[str]:
+        """Every event recorded for ``uri``, as received, oldest first (a pushed source's
+        objects are folded from them)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT payload FROM events WHERE uri = ? ORDER BY seq", (uri,)
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def dead_letter(self, items: Iterable[tuple[str, str]]) -> int:
         """Record rejected payloads with their reasons; return how many."""
         received = _now()

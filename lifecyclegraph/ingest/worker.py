@@ -167,6 +167,42 @@ class Ingestor:
             self.journal.dead_letter(rejected)
         return result
 
+    def submit_pushed(self, platform_id: str, documents: Iterable[Any]) -> SubmitResult:
+        """Check documents a pushed source sent (OpenLineage run events); record each
+        accepted one durably under every object it concerns, and queue those.
+
+        Returns only once they are committed to the journal. Each document is checked
+        alone; the refused ones are listed with their reasons (not dead-lettered: the
+        sender is told at once).
+
+        Raises:
+            UnknownPlatform: no pushed source ``platform_id`` is configured.
+        """
+        provider = self.sources.providers.get(platform_id)
+        if provider is None or not provider.pushed:
+            raise UnknownPlatform(f"no pushed source {platform_id!r} is configured")
+        result = SubmitResult()
+        rows: list[tuple[str, str, str | None, str, str | None]] = []
+        for index, document in enumerate(documents):
+            try:
+                records = provider.records(document)
+                for uri, _, _ in records:
+                    if len(uri) > self.max_uri_length:
+                        raise EventRejected(
+                            f"it names a URI of {len(uri)} characters, over the limit of "
+                            f"{self.max_uri_length} (max_uri_length): {uri[:120]}…"
+                        )
+                text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+            except EventRejected as error:
+                result.rejected.append((index, error.reason))
+                continue
+            rows.extend((uri, kind, None, text, cls) for uri, kind, cls in records)
+            result.accepted += 1
+        if rows:
+            self.journal.accept(rows)
+            self._notify()
+        return result
+
     def _notify(self) -> None:
         """Wake the running worker (from any thread): new work was queued."""
         if self._loop is not None and self._wakeup is not None:
@@ -459,6 +495,9 @@ class Ingestor:
             else None
             for item in items
         ]
+        for n, item in enumerate(items):  # a pushed source's: folded here, from the journal
+            if outcomes[n] is None and self.sources.pushed(item.uri):
+                outcomes[n] = await self._fold(item)
         wanted = [item for item, outcome in zip(items, outcomes, strict=True) if outcome is None]
         if self.hydrator is not None:
             found = await self.hydrator.hydrate([(item.uri, item.hint) for item in wanted])
@@ -466,6 +505,13 @@ class Ingestor:
             found = await asyncio.gather(*(self._hydrate(item) for item in wanted))
         answers = iter(found)
         return [next(answers) if outcome is None else outcome for outcome in outcomes]
+
+    async def _fold(self, item: WorkItem) -> Hydrated | BaseException:
+        try:
+            payloads = await asyncio.to_thread(self.journal.payloads, item.uri)
+            return await self.sources.fold(item.uri, payloads)
+        except Exception as error:  # kept as work, as a failed hydration is
+            return error
 
     # -- helpers -----------------------------------------------------------------------
 

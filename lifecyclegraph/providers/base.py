@@ -14,13 +14,13 @@ only by the sandbox).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
 from lifecyclegraph.core.config import SourceConfig
-from lifecyclegraph.core.events import EventKind
+from lifecyclegraph.core.events import EventKind, WebhookRejected
 from lifecyclegraph.core.facts import Facts
 from lifecyclegraph.core.uris import AipUri
 
@@ -120,6 +120,9 @@ class Provider:
     #: ``"module:attribute"`` of its sandbox fake (a
     #: :class:`~lifecyclegraph.providers.fake.FakeSystem`), imported only by the sandbox
     fake: ClassVar[str | None] = None
+    #: whether its source pushes whole documents (OpenLineage) instead of thin events:
+    #: they are recorded by :meth:`records` and folded by :meth:`fold`, never read back
+    pushed: ClassVar[bool] = False
 
     def __init__(self, client: Fetcher) -> None:
         self.client = client
@@ -149,6 +152,39 @@ class Provider:
             hint: the ontology class the caller expects, when it knows one.
         """
         raise NotImplementedError
+
+    def webhook_events(self, headers: Mapping[str, str], body: bytes) -> list[dict[str, Any]]:
+        """The thin events a webhook delivery of this source means, once its signature is
+        checked (``POST /api/v1/webhooks/<platform-id>``).
+
+        Args:
+            headers: the request's headers.
+            body: the request's body, exactly as received.
+
+        Returns:
+            Events as objects (each then checked as any event is); none for a
+            delivery about something the provider does not hold.
+
+        Raises:
+            WebhookRejected: the delivery is refused (its ``status``: ``403`` for a bad
+                signature, ``400`` for a malformed delivery). By default every delivery
+                is, with ``404``: the source takes no webhooks.
+        """
+        raise WebhookRejected(f"source {self.platform_id!r} takes no webhooks", 404)
+
+    def records(self, document: Any) -> list[tuple[str, str, str]]:
+        """A pushed source's document checked: ``(uri, event type, class)`` of each
+        object to record it under (and hydrate by :meth:`fold`).
+
+        Raises:
+            EventRejected: the document is refused; the reason names the field.
+        """
+        raise NotImplementedError(f"{self.platform_id} is not a pushed source")
+
+    async def fold(self, uri: AipUri, payloads: list[str], ctx: HydrationContext) -> Hydrated:
+        """A pushed source's object from the documents recorded for it (JSON texts,
+        oldest first): its current state, or ``facts=None`` when none is recorded."""
+        raise NotImplementedError(f"{self.platform_id} is not a pushed source")
 
     async def resolve_email(self, email: str) -> str | None:
         """The user URI of an email, or ``None`` if the platform does not know it."""

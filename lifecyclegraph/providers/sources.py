@@ -122,6 +122,26 @@ class Sources:
             report.hydrated += 1
         return hydrated
 
+    def pushed(self, uri: str) -> bool:
+        """Whether ``uri`` belongs to a pushed source (folded from the journal)."""
+        platform = uri.removeprefix("aip://").split("/", 2)[1:2]
+        provider = self.providers.get(platform[0]) if platform else None
+        return provider is not None and provider.pushed
+
+    async def fold(self, uri: str, payloads: list[str]) -> Hydrated:
+        """The entity named by ``uri`` of a pushed source, from its recorded documents."""
+        parsed = AipUri.parse(uri)
+        provider = self.provider_for(parsed)
+        report = self.reports[parsed.platform_id]
+        hydrated = await provider.fold(
+            parsed, payloads, HydrationContext(report, self.resolve_email)
+        )
+        if hydrated.facts is None:
+            report.gone += 1
+        else:
+            report.hydrated += 1
+        return hydrated
+
     async def resolve_email(self, email: str) -> str | None:
         """The user URI of an owner email, through the source that resolves emails."""
         for provider in self.providers.values():

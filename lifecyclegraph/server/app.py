@@ -15,7 +15,16 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from lifecyclegraph.read.graphql.schema import load_schema
 from lifecyclegraph.server.auth import TokenGuard
 from lifecyclegraph.server.problems import install_problem_handlers
-from lifecyclegraph.server.routes import admin, entities, events, quality, search, sparql
+from lifecyclegraph.server.routes import (
+    admin,
+    entities,
+    events,
+    openlineage,
+    quality,
+    search,
+    sparql,
+    webhooks,
+)
 from lifecyclegraph.server.routes import graph as graph_routes
 from lifecyclegraph.server.routes import graphql as graphql_endpoint
 from lifecyclegraph.server.service import Service
@@ -39,6 +48,8 @@ ROUTERS = (
     search.router,
     graph_routes.router,
     quality.router,
+    openlineage.router,
+    webhooks.router,
     admin.router,
 )
 

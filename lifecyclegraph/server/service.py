@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.events import WebhookRejected
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
 from lifecyclegraph.ingest.hydration_process import HydratorProcess
@@ -115,6 +116,30 @@ class Service:
         """Accept events (durably) and dead-letter the bad ones (see
         :meth:`lifecyclegraph.ingest.Ingestor.submit`)."""
         return self.ingestor.submit(payloads, where)
+
+    def submit_lineage(self, events: Iterable[Any]) -> SubmitResult:
+        """Accept OpenLineage run events (durably; see
+        :meth:`lifecyclegraph.ingest.Ingestor.submit_pushed`).
+
+        Raises:
+            UnknownPlatform: no ``[sources.openlineage]`` is configured.
+        """
+        return self.ingestor.submit_pushed("openlineage", events)
+
+    def receive_webhook(
+        self, platform_id: str, headers: Mapping[str, str], body: bytes
+    ) -> SubmitResult:
+        """Accept a source's webhook delivery: its signature checked by its provider,
+        the thin events it means submitted as any event is.
+
+        Raises:
+            WebhookRejected: no source ``platform_id`` is configured (``404``), or its
+                provider refuses the delivery (its ``status``).
+        """
+        provider = self.sources.providers.get(platform_id)
+        if provider is None:
+            raise WebhookRejected(f"no source {platform_id!r} is configured", 404)
+        return self.submit_events(provider.webhook_events(headers, body))
 
     def status(self) -> dict[str, Any]:
         """Queue depth, lag and failures per source, with each source's report counts,

@@ -182,7 +182,9 @@ def _introspection_sizes(schema: GraphQLSchema) -> dict[tuple[str, ...], int]:
     all types together, which is what ``__schema { types { fields } }`` returns, far
     fewer than the number of types times the most fields of one.
     """
-    types = list(schema.type_map.values())
+    # Any: graphql-core 3.2 (which MLflow's server pins, through graphene) has no type
+    # guards in is_enum_type and the like; 3.3 has
+    types: list[Any] = list(schema.type_map.values())
     composite: list[Any] = [t for t in types if is_object_type(t) or is_interface_type(t)]
     fields = [f for t in composite for f in t.fields.values()]
     lists: dict[str, list[int]] = {
@@ -400,7 +402,8 @@ class _Walk:
             return
         kind = get_named_type(definition.type)
         own_page = self.page(node, definition)
-        if is_list_type(get_nullable_type(definition.type)):
+        field_type: Any = definition.type  # graphql-core 3.2 and 3.3 type it apart
+        if is_list_type(get_nullable_type(field_type)):
             times, where = self.size(level, node.name.value, own_page)
             todo.append(
                 where._replace(

@@ -38,6 +38,7 @@ CHALLENGE = 'Bearer realm="lifecyclegraph"'
 WRITES = {
     ("POST", "/api/v1/events"),
     ("POST", "/api/v1/lineage"),
+    ("POST", "/api/v1/admin/x"),  # starting a job
     *(("POST", f"/api/v1/graph/{w}") for w in ("write", "delete", "reference", "enriched")),
 }
 #: Routes that take no token: their source signs each request (MLflow's webhooks), and

@@ -13,7 +13,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from lifecyclegraph.read.graphql.schema import load_schema
-from lifecyclegraph.server.auth import TokenGuard
+from lifecyclegraph.server.auth import TokenGuard, read_guard
 from lifecyclegraph.server.problems import install_problem_handlers
 from lifecyclegraph.server.routes import (
     admin,
@@ -99,9 +99,6 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["*"],
         )
-
-    def read_guard(request: Request) -> None:
-        request.app.state.guard.require_read(request)
 
     app.state.graphql_schema = load_schema()
     for router in ROUTERS:

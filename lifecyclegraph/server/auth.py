@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.server.problems import Problem
 
-__all__ = ["REALM", "TokenGuard", "challenge"]
+__all__ = ["REALM", "TokenGuard", "challenge", "read_guard", "write_guard"]
 
 #: The protection space named in every challenge.
 REALM = "lifecyclegraph"
@@ -111,3 +111,15 @@ class TokenGuard:
                 False,
             )
         raise _unauthorized("the token is not allowed to read", True)
+
+
+def read_guard(request: Request) -> None:
+    """The dependency of every read route: the app's :class:`TokenGuard` lets the
+    request read, or answers 401 (``Depends(read_guard)``)."""
+    request.app.state.guard.require_read(request)
+
+
+def write_guard(request: Request) -> None:
+    """The dependency of every write route: the request holds a write token, or is
+    answered 401 (none) or 403 (a read token)."""
+    request.app.state.guard.require_write(request)

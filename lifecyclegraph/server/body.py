@@ -11,7 +11,7 @@ from lifecyclegraph.core.errors import JsonTextError
 from lifecyclegraph.core.jsontext import loads
 from lifecyclegraph.server.problems import Problem
 
-__all__ = ["not_json", "read_body", "read_json"]
+__all__ = ["not_json", "object_or_array_body", "read_body", "read_json"]
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -52,3 +52,24 @@ async def read_json(request: Request, limit: int) -> Any:
         return loads(raw)
     except JsonTextError as error:
         raise not_json(error) from None
+
+
+def object_or_array_body(example: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a route that takes one JSON object or an array of
+    them (events in, OpenLineage run events in), with ``example``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"type": "object"},
+                            {"type": "array", "items": {"type": "object"}},
+                        ]
+                    },
+                    "example": example,
+                }
+            },
+        }
+    }

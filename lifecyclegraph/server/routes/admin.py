@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from lifecyclegraph.server.auth import read_guard, write_guard
 from lifecyclegraph.server.jobs import KINDS, JobRunning
 from lifecyclegraph.server.problems import Problem
 
@@ -17,18 +18,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-def _write_guard(request: Request) -> None:
-    request.app.state.guard.require_write(request)
-
-
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
-
-
 @router.post(
     "/{kind}",
     status_code=202,
-    dependencies=[Depends(_write_guard)],
+    dependencies=[Depends(write_guard)],
     summary="Start a job: reconcile, enrich, reindex or rules",
     responses={404: {"description": "no such job"}, 409: {"description": "already running"}},
 )
@@ -50,7 +43,7 @@ async def start_job(request: Request, kind: str) -> JSONResponse:
     )
 
 
-@router.get("/jobs", dependencies=[Depends(_read_guard)], summary="Recent jobs")
+@router.get("/jobs", dependencies=[Depends(read_guard)], summary="Recent jobs")
 async def list_jobs(request: Request) -> dict[str, Any]:
     """The last jobs, newest first, and per kind when the next scheduled run is due."""
     jobs = request.app.state.service.jobs
@@ -60,7 +53,7 @@ async def list_jobs(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/jobs/{job_id}", dependencies=[Depends(_read_guard)], summary="One job")
+@router.get("/jobs/{job_id}", dependencies=[Depends(read_guard)], summary="One job")
 async def get_job(request: Request, job_id: str) -> dict[str, Any]:
     """A job: its state, how many entities remain, what it found."""
     job = request.app.state.service.jobs.get(job_id)

@@ -26,6 +26,7 @@ from lifecyclegraph.read.views import (
     explanation_view,
     history_view,
 )
+from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.models import (
     EntityModel,
     ExplanationModel,
@@ -41,11 +42,7 @@ __all__ = ["router"]
 JSONLD = "application/ld+json"
 
 
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
-
-
-router = APIRouter(prefix="/api/v1", tags=["entities"], dependencies=[Depends(_read_guard)])
+router = APIRouter(prefix="/api/v1", tags=["entities"], dependencies=[Depends(read_guard)])
 
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from lifecyclegraph.core.errors import JsonTextError
 from lifecyclegraph.core.jsontext import array_items, decode_utf8, is_array
-from lifecyclegraph.server.body import not_json, read_body
+from lifecyclegraph.server.auth import write_guard
+from lifecyclegraph.server.body import not_json, object_or_array_body, read_body
 from lifecyclegraph.server.problems import Problem
 
 __all__ = ["router"]
@@ -38,31 +39,12 @@ def _events_of(body: bytes, most: int) -> list[Any]:
     return list(islice(array_items(decode_utf8(body)), most))
 
 
-def _write_guard(request: Request) -> None:
-    request.app.state.guard.require_write(request)
-
-
 @router.post(
     "/events",
     status_code=202,
-    dependencies=[Depends(_write_guard)],
+    dependencies=[Depends(write_guard)],
     summary="Send one event or a JSON array of events",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"type": "object"},
-                            {"type": "array", "items": {"type": "object"}},
-                        ]
-                    },
-                    "example": EXAMPLE,
-                }
-            },
-        }
-    },
+    openapi_extra=object_or_array_body(EXAMPLE),
     responses={
         202: {"description": "recorded durably; bad ones in the array are listed"},
         400: {"description": "not JSON, or every event is invalid"},

@@ -40,6 +40,7 @@ from lifecyclegraph.graph.wire import (
     load_observation,
     load_time,
 )
+from lifecyclegraph.server.auth import read_guard, write_guard
 from lifecyclegraph.server.body import read_json
 from lifecyclegraph.server.models import ProblemModel
 from lifecyclegraph.server.problems import Problem
@@ -56,14 +57,6 @@ NQUADS = "application/n-quads"
 MAX_ITEMS = 10_000
 
 
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
-
-
-def _write_guard(request: Request) -> None:
-    request.app.state.guard.require_write(request)
-
-
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {**_PROBLEM, "description": "a malformed parameter or body (what and where)"},
@@ -71,8 +64,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {**_PROBLEM, "description": "a read token sent to write"},
 }
 router = APIRouter(prefix="/api/v1/graph", tags=["graph protocol"], responses=_ERRORS)
-reads = [Depends(_read_guard)]
-writes = [Depends(_write_guard)]
+reads = [Depends(read_guard)]
+writes = [Depends(write_guard)]
 
 Uri = Annotated[str, Query(max_length=8192, description="an entity's IRI")]
 Iri = Annotated[str, Query(max_length=8192, description="a snapshot's IRI")]

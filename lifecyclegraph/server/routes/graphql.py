@@ -28,6 +28,7 @@ from lifecyclegraph.core.errors import (
 from lifecyclegraph.core.jsontext import loads
 from lifecyclegraph.read.graphql.limits import Budget, GraphQLLimits
 from lifecyclegraph.read.graphql.schema import execute
+from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.body import not_json, read_json
 from lifecyclegraph.server.models import ProblemModel
 from lifecyclegraph.server.problems import Problem
@@ -35,11 +36,7 @@ from lifecyclegraph.server.problems import Problem
 __all__ = ["GraphQLRunner", "router"]
 
 
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
-
-
-router = APIRouter(tags=["graphql"], dependencies=[Depends(_read_guard)])
+router = APIRouter(tags=["graphql"], dependencies=[Depends(read_guard)])
 
 _REQUEST = {
     "requestBody": {

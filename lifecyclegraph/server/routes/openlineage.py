@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from lifecyclegraph.core.errors import JsonTextError
 from lifecyclegraph.core.jsontext import loads
 from lifecyclegraph.providers.sources import UnknownPlatform
-from lifecyclegraph.server.body import not_json, read_body
+from lifecyclegraph.server.auth import write_guard
+from lifecyclegraph.server.body import not_json, object_or_array_body, read_body
 from lifecyclegraph.server.problems import Problem
 
 __all__ = ["router"]
@@ -78,31 +79,12 @@ async def _body(request: Request, limit: int) -> Any:
         raise not_json(error) from None
 
 
-def _write_guard(request: Request) -> None:
-    request.app.state.guard.require_write(request)
-
-
 @router.post(
     "/lineage",
     status_code=202,
-    dependencies=[Depends(_write_guard)],
+    dependencies=[Depends(write_guard)],
     summary="Send an OpenLineage run event (or a JSON array of them)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"type": "object"},
-                            {"type": "array", "items": {"type": "object"}},
-                        ]
-                    },
-                    "example": EXAMPLE,
-                }
-            },
-        }
-    },
+    openapi_extra=object_or_array_body(EXAMPLE),
     responses={
         202: {"description": "recorded durably; refused ones in an array are listed"},
         400: {"description": "not JSON, or no event is a run event this service takes"},

@@ -15,16 +15,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.models import ProblemModel
 
 __all__ = ["router"]
 
 
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
-
-
-router = APIRouter(prefix="/api/v1", tags=["quality"], dependencies=[Depends(_read_guard)])
+router = APIRouter(prefix="/api/v1", tags=["quality"], dependencies=[Depends(read_guard)])
 
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {

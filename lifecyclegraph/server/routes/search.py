@@ -15,14 +15,11 @@ from fastapi.responses import JSONResponse
 from lifecyclegraph.core.errors import SearchQueryError
 from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.graph.wire import dump_search_results
+from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.models import ProblemModel
 from lifecyclegraph.server.problems import Problem
 
 __all__ = ["router"]
-
-
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
 
 
 _PROBLEM = {"model": ProblemModel, "content": {"application/problem+json": {}}}
@@ -41,7 +38,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(
     prefix="/api/v1/search",
     tags=["search"],
-    dependencies=[Depends(_read_guard)],
+    dependencies=[Depends(read_guard)],
     responses=_ERRORS,
 )
 

@@ -27,6 +27,7 @@ from lifecyclegraph.core.errors import (
     QueryUnavailableError,
     ResultLimitError,
 )
+from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.body import read_body
 from lifecyclegraph.server.models import ProblemModel
 from lifecyclegraph.server.problems import Problem
@@ -103,10 +104,6 @@ _QUERY_PARAMETER = {
     "schema": {"type": "string"},
     "example": "SELECT ?model ?name WHERE { ?model a lg:Model ; lg:name ?name }",
 }
-
-
-def _read_guard(request: Request) -> None:
-    request.app.state.guard.require_read(request)
 
 
 class _Params:
@@ -254,7 +251,7 @@ def _description(request: Request) -> Response:
 
 @router.get(
     "/sparql",
-    dependencies=[Depends(_read_guard)],
+    dependencies=[Depends(read_guard)],
     summary="SPARQL query (?query=), or the service description without one",
     responses=RESPONSES,
     openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER]},
@@ -278,7 +275,7 @@ async def sparql_get(request: Request) -> Response:
 
 @router.post(
     "/sparql",
-    dependencies=[Depends(_read_guard)],
+    dependencies=[Depends(read_guard)],
     summary="SPARQL query as a form (query=) or directly (application/sparql-query)",
     responses=RESPONSES,
     openapi_extra={

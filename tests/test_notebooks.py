@@ -18,13 +18,19 @@ INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 
 
 def run(notebook: nbformat.NotebookNode, where: Path, probe: str | None = None) -> dict:
-    """Execute ``notebook`` in a fresh kernel with ``where`` as its working directory;
-    with a ``probe`` (an expression), return its value, printed as JSON by a cell added
-    at the end."""
+    """Execute ``notebook`` in a fresh kernel with ``where`` as its working directory.
+
+    With a ``probe`` (code that sets ``probe``, a dict), run it in the same kernel just
+    before the cell tagged ``cleanup`` (the one that stops the demo world), else at the
+    end, and return the dict, printed as JSON.
+    """
     if probe is not None:
-        notebook.cells.append(
-            nbformat.v4.new_code_cell(f"import json as _json\nprint(_json.dumps({probe}))")
+        cell = nbformat.v4.new_code_cell(
+            f"{probe}\nimport json as _json\nprint(_json.dumps(probe, default=str))"
         )
+        tags = [c.metadata.get("tags", []) for c in notebook.cells]
+        at = next((i for i, t in enumerate(tags) if "cleanup" in t), len(notebook.cells))
+        notebook.cells.insert(at, cell)
     client = NotebookClient(
         notebook,
         timeout=600,
@@ -34,8 +40,7 @@ def run(notebook: nbformat.NotebookNode, where: Path, probe: str | None = None) 
     client.execute()
     if probe is None:
         return {}
-    outputs = notebook.cells[-1].outputs
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     return json.loads(text)
 
 
@@ -71,6 +76,43 @@ def test_exploration_notebook_shows_the_status_change(tmp_path):
     found = run(
         read("01-explore-the-graph.ipynb"),
         tmp_path,
-        "{'current': current, 'then': then.entity(INSTANCE).get('lg:status')}",
+        "probe = {'current': current, 'then': then.entity(INSTANCE).get('lg:status')}",
     )
     assert found == {"current": [["Ranking model", "5", "LAUNCHED"]], "then": "STAGED"}
+
+
+def test_walkthrough_finds_the_instance_its_ab_test_why_and_its_datasets(tmp_path):
+    found = run(
+        read("02-walkthrough.ipynb"),
+        tmp_path,
+        """
+from lifecyclegraph.demo import DEMO_QUERIES
+def _ask(title):
+    return sorted(tuple(t.value for t in row) for row in graph.sparql(DEMO_QUERIES[title]))
+probe = {
+    "hits": [uri for uri, _ in hits],
+    "name": instance.name,
+    "ab_tests": ab_tests,
+    "cells": cells,
+    "why": str(why),
+    "datasets": [name for name, _ in datasets],
+    "sparql_tests": _ask("Which A/B tests test ranking-model-v5-20XX0101? "
+                         "(derived: instance, run, cell, test)"),
+    "sparql_datasets": _ask("Where does its data come from? "
+                            "(derived: every dataset upstream)"),
+}""",
+    )
+    assert INSTANCE in found["hits"]
+    assert found["name"] == "ranking-model v5"
+    assert (
+        [tuple(t) for t in found["ab_tests"]]
+        == [tuple(t) for t in found["sparql_tests"]]
+        == [("aip://ab-test/experimentation/12345", "Ranking Model v5 vs v4")]
+    )
+    assert found["cells"] == [[1, "control_ranking_v4"], [2, "treatment_ranking_v5"]]
+    lines = found["why"].splitlines()
+    assert lines[0] == (f"<{INSTANCE}> lg:associatedAbTest <aip://ab-test/experimentation/12345>")
+    for premise in ("lg:producedByRun", "lg:ranForCell", "lg:cellOf"):
+        assert any(premise in line and "[asserted by" in line for line in lines[1:]), premise
+    assert found["datasets"] == sorted(name for (name,) in found["sparql_datasets"])
+    assert "viewing_history" in found["datasets"]

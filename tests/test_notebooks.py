@@ -116,3 +116,58 @@ probe = {
         assert any(premise in line and "[asserted by" in line for line in lines[1:]), premise
     assert found["datasets"] == sorted(name for (name,) in found["sparql_datasets"])
     assert "viewing_history" in found["datasets"]
+
+
+def test_impact_notebook_tables_the_downstream_models_and_the_teams_to_notify(tmp_path):
+    found = run(
+        read("04-impact-of-a-dataset-change.ipynb"),
+        tmp_path,
+        """
+rows = graph.sparql('''SELECT ?name ?kind ?team WHERE {
+  <aip://dataset/datasets/viewing-history> lg:downstream ?e .
+  VALUES ?kind { lg:Model lg:ModelInstance } ?e a ?kind ; lg:name ?name .
+  OPTIONAL { ?e lg:owningTeam ?t . ?t lg:name ?team } }''')
+probe = {
+    "table": table.to_dict("records"),
+    "notify": notify.reset_index().to_dict("records"),
+    "downstream": downstream,
+    "sparql": [[t.value if t is not None else None for t in row] for row in rows],
+    "bars": {t.get_text(): int(p.get_width()) for t, p in zip(ax.get_yticklabels(), ax.patches)},
+}""",
+    )
+    expected_teams: dict[str, set[str]] = {}
+    for name, _kind, team in found["sparql"]:
+        expected_teams.setdefault(name, set())
+        if team is not None:
+            expected_teams[name].add(team)
+    table = found["table"]
+    assert {row["model"] for row in table} == set(expected_teams)
+    for row in table:
+        assert set(filter(None, row["teams"].split(", "))) == expected_teams[row["model"]]
+    assert {"ranking-model v5", "Ranking model"} <= set(expected_teams)
+    per_team: dict[str, int] = {}
+    for teams in expected_teams.values():
+        for team in teams:
+            per_team[team] = per_team.get(team, 0) + 1
+    assert {row["team"]: row["models"] for row in found["notify"]} == per_team
+    assert INSTANCE in found["downstream"]
+    assert found["bars"] == per_team
+
+
+def test_same_builder_code_answers_alike_remote_and_embedded(tmp_path):
+    found = run(
+        read("05-same-code-remote-and-embedded.ipynb"),
+        tmp_path,
+        """
+(count,) = graph.sparql("SELECT (COUNT(DISTINCT ?i) AS ?n) { ?i a lg:ModelInstance }")
+probe = {"same": in_process == over_http, "answers": over_http, "instances": count["n"].value}
+""",
+    )
+    assert found["same"] is True
+    answers = found["answers"]
+    (model,) = answers["model"]
+    assert model["currentInstance"]["id"] == INSTANCE
+    assert model["currentInstance"]["associatedAbTests"][0]["name"] == "Ranking Model v5 vs v4"
+    assert answers["counts"]["ModelInstance"] == int(found["instances"])
+    assert INSTANCE in answers["tested"]
+    assert "viewing_history" in [d["name"] for d in answers["datasets"]]

@@ -12,6 +12,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from lifecyclegraph.core.ontology import Ontology
+
 FOLDER = Path(__file__).parent.parent / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
 INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
@@ -49,7 +51,7 @@ def read(name: str) -> nbformat.NotebookNode:
 
 
 def test_notebooks_are_stored_valid_and_without_outputs():
-    assert NOTEBOOKS
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
@@ -171,3 +173,51 @@ probe = {"same": in_process == over_http, "answers": over_http, "instances": cou
     assert answers["counts"]["ModelInstance"] == int(found["instances"])
     assert INSTANCE in answers["tested"]
     assert "viewing_history" in [d["name"] for d in answers["datasets"]]
+
+
+def test_steward_type_is_validated_and_found_in_search_and_builder_queries(tmp_path):
+    found = run(
+        read("03-steward-adds-a-type.ipynb"),
+        tmp_path,
+        """
+(row,) = graph.sparql('''SELECT ?score ?name WHERE {
+  ?e a lg:Evaluation ; lg:score ?score ; lg:evaluates ?i . ?i lg:name ?name }''')
+probe = {
+    "types": lg.types(),
+    "doc": lg.Evaluation.__doc__,
+    "refused": refused,
+    "outcome": written.outcome.value,
+    "hits": hits,
+    "found": found,
+    "downstream": downstream,
+    "sparql": [row["score"].value, row["name"].value],
+}""",
+    )
+    uri = "aip://evaluation/evals/ranking-v5-holdout"
+    # the type is the steward's: the shipped model does not have it
+    assert "https://w3id.org/lifecyclegraph/ontology#Evaluation" not in Ontology.load().classes()
+    assert "Evaluation" in found["types"]
+    assert found["doc"] == "An offline evaluation of a model instance on a held-out dataset."
+    assert "1 SHACL violation(s); not written" in found["refused"]
+    assert f"{uri} lg:score: The score is missing" in found["refused"]
+    assert found["outcome"] == "created"
+    assert found["hits"] == [[uri, "lg:Evaluation"]]
+    assert found["found"] == [
+        {
+            "id": uri,
+            "name": "ranking v5 on the December hold-out",
+            "score": "0.71",
+            "evaluates": [
+                {
+                    "id": INSTANCE,
+                    "version": "5",
+                    "instanceOf": {
+                        "id": "aip://model/registry/ranking-model",
+                        "name": "Ranking model",
+                    },
+                }
+            ],
+        }
+    ]
+    assert found["sparql"] == ["0.71", "ranking-model v5"]
+    assert found["downstream"] == [uri]

@@ -61,6 +61,15 @@ def test_notebooks_are_stored_valid_and_without_outputs():
                 assert cell.execution_count is None, f"{path.name}: clear the outputs"
 
 
+def test_demo_notebooks_start_the_demo_world_and_use_no_private_api():
+    for path in NOTEBOOKS[1:]:
+        notebook = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+        assert "start_demo(" in code and "connect(demo.api.url, token=demo.token)" in code
+        assert "in_memory" not in code and ".store" not in code, path.name
+        assert "cleanup" in notebook.cells[-1].metadata.get("tags", []), path.name
+
+
 def test_a_cell_that_raises_fails_the_run_and_stops_it(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
@@ -83,6 +92,7 @@ def test_exploration_notebook_shows_the_status_change(tmp_path):
     assert found == {"current": [["Ranking model", "5", "LAUNCHED"]], "then": "STAGED"}
 
 
+@pytest.mark.slow
 def test_walkthrough_finds_the_instance_its_ab_test_why_and_its_datasets(tmp_path):
     found = run(
         read("02-walkthrough.ipynb"),
@@ -120,6 +130,7 @@ probe = {
     assert "viewing_history" in found["datasets"]
 
 
+@pytest.mark.slow
 def test_impact_notebook_tables_the_downstream_models_and_the_teams_to_notify(tmp_path):
     found = run(
         read("04-impact-of-a-dataset-change.ipynb"),
@@ -156,6 +167,7 @@ probe = {
     assert found["bars"] == per_team
 
 
+@pytest.mark.slow
 def test_same_builder_code_answers_alike_remote_and_embedded(tmp_path):
     found = run(
         read("05-same-code-remote-and-embedded.ipynb"),
@@ -175,6 +187,7 @@ probe = {"same": in_process == over_http, "answers": over_http, "instances": cou
     assert "viewing_history" in [d["name"] for d in answers["datasets"]]
 
 
+@pytest.mark.slow
 def test_steward_type_is_validated_and_found_in_search_and_builder_queries(tmp_path):
     found = run(
         read("03-steward-adds-a-type.ipynb"),

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,12 +100,21 @@ class Jobs:
     """
 
     def __init__(self, service: Service, poll: float = 0.25) -> None:
-        self.service = service
+        # weakly: a service that holds its jobs must go when its last user drops it (a
+        # CLI command's service holds the store's lock until it is freed)
+        self._service = weakref.ref(service)
         self.poll = poll
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.running: dict[str, Job] = {}
         self.next_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def service(self) -> Service:
+        service = self._service()
+        if service is None:
+            raise RuntimeError("the service of these jobs is gone")
+        return service
 
     # -- starting ----------------------------------------------------------------------
 

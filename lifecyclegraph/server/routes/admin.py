@@ -15,7 +15,12 @@ from lifecyclegraph.server.problems import Problem
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+#: The refusals every admin route may answer, as problem documents.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no token, or one not allowed here"},
+    403: {"description": "a read token sent to start a job"},
+}
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=_ERRORS)
 
 
 @router.post(
@@ -53,7 +58,12 @@ async def list_jobs(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/jobs/{job_id}", dependencies=[Depends(read_guard)], summary="One job")
+@router.get(
+    "/jobs/{job_id}",
+    dependencies=[Depends(read_guard)],
+    summary="One job",
+    responses={404: {"description": "no such job (only the last 100 are kept)"}},
+)
 async def get_job(request: Request, job_id: str) -> dict[str, Any]:
     """A job: its state, how many entities remain, what it found."""
     job = request.app.state.service.jobs.get(job_id)

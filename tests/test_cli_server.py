@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,34 +75,42 @@ _CLOCK = [
 ]
 
 
-def _normal(text: str) -> str:
+def _normal(text: str, config: Path) -> str:
+    """The text without what must differ: the clock's, and the store's own directory
+    (the two runs have a store each)."""
+    text = text.replace(str(config.with_suffix("")), "STORE")
     for pattern, replacement in _CLOCK:
         text = pattern.sub(replacement, text)
     return text
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[Path]:
-    """The configuration of an on-disk store holding the demo world, its sources the
-    sandbox (running for the module)."""
+def world(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
+    """The configurations of two on-disk stores holding the same demo world (one for
+    the stopped run, a copy for the served one: the writing commands change them
+    alike), their sources the sandbox (running for the module)."""
     root = tmp_path_factory.mktemp("cli-server")
     sandbox = run_in_thread()
     try:
         sources = "".join(
             f'[sources.{s}]\nurl = "{sandbox.base_url(s)}"\nrate_limit = 500\n' for s in SYSTEMS
         )
-        config = root / "lifecyclegraph.toml"
-        config.write_text(
-            f'[store]\npath = "{root / "store"}"\n'
-            f'[server]\nport = 0\nquery_workers = 1\nwrite_tokens = ["{TOKEN}"]\n'
-            "access_log = false\nquery_staleness = 0\n" + sources
-        )
+        configs = []
+        for name in ("stopped", "served"):
+            config = root / f"{name}.toml"
+            config.write_text(
+                f'[store]\npath = "{root / name}"\n'
+                f'[server]\nport = 0\nquery_workers = 1\nwrite_tokens = ["{TOKEN}"]\n'
+                "access_log = false\nquery_staleness = 0\n" + sources
+            )
+            configs.append(config)
         events = root / "events.jsonl"
         lines = [json.dumps(e) for e in sandbox.world.seed_events()]
         events.write_text("\n".join([*lines, "{not json"]) + "\n")
-        ingested = CliRunner().invoke(main, ["--config", str(config), "ingest", str(events)])
-        assert ingested.exit_code == 1, ingested.output  # the bad line is rejected
-        yield config
+        code, out, err = _run_child(configs[0], ["ingest", str(events)])
+        assert code == 1, out + err  # the bad line is rejected, the rest ingested
+        shutil.copytree(root / "stopped", root / "served")
+        yield configs[0], configs[1]
     finally:
         sandbox.stop()
 
@@ -131,22 +141,36 @@ def _stop(child: subprocess.Popen[str]) -> str:
     return child.communicate(timeout=60)[1]
 
 
+def _run_child(config: Path, command: list[str]) -> tuple[int, str, str]:
+    """The command as a process of its own, as a user runs it on the stopped store."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), *command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return done.returncode, _normal(done.stdout, config), _normal(done.stderr, config)
+
+
 def _run(config: Path, command: list[str], *server: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, ["--config", str(config), *server, *command])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, _normal(result.stdout), _normal(result.stderr)
+        return -1, "", "".join(traceback.format_exception(result.exception))
+    return result.exit_code, _normal(result.stdout, config), _normal(result.stderr, config)
 
 
 @pytest.fixture(scope="module")
-def both(world: Path) -> dict[str, Any]:
+def both(world: tuple[Path, Path]) -> dict[str, Any]:
     """Each command's exit code and output on the stopped store, then through the
-    running service; and what a command without --server says beside it."""
-    stopped = [_run(world, command) for command in COMMANDS]
-    child, url = _serve(world)
+    running service on its copy; and what a command without --server says beside it."""
+    stopped = [_run_child(world[0], command) for command in COMMANDS]
+    child, url = _serve(world[1])
     try:
-        held = _run(world, ["entity", MODEL])
-        served = [_run(world, command, "--server", url, "--token", TOKEN) for command in COMMANDS]
+        held = _run(world[1], ["entity", MODEL])
+        served = [
+            _run(world[1], command, "--server", url, "--token", TOKEN) for command in COMMANDS
+        ]
     finally:
         log = _stop(child)
     return {"stopped": stopped, "served": served, "held": held, "log": log, "url": url}
@@ -156,7 +180,7 @@ def both(world: Path) -> dict[str, Any]:
 def test_a_command_with_server_answers_as_on_the_stopped_store(both, n):
     code, out, err = both["served"][n]
     code_before, out_before, err_before = both["stopped"][n]
-    assert (code, out) == (code_before, out_before), err
+    assert (code, out, err) == (code_before, out_before, err_before)
     assert "Traceback" not in err
     if code != 0:
         assert err.strip(), "an error says what went wrong"
@@ -178,18 +202,19 @@ def test_a_command_beside_serve_without_server_names_the_store_and_the_way(both,
     code, out, err = both["held"]
     assert code == 2
     assert "in use by another process" in err and "--server URL" in err
-    assert str(world.parent / "store") in err
+    assert str(world[1].parent / "served") in err
     assert "Traceback" not in err + out
 
 
 def test_writing_commands_with_server_need_a_write_token(world):
-    child, url = _serve(world)
+    config = str(world[1])
+    child, url = _serve(world[1])
     try:
         result = CliRunner().invoke(
-            main, ["--config", str(world), "--server", url, "--token", "wrong", "reconcile"]
+            main, ["--config", config, "--server", url, "--token", "wrong", "reconcile"]
         )
         unreachable = CliRunner().invoke(
-            main, ["--config", str(world), "--server", "http://127.0.0.1:9", "status"]
+            main, ["--config", config, "--server", "http://127.0.0.1:9", "status"]
         )
     finally:
         _stop(child)

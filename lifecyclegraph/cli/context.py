@@ -40,7 +40,7 @@ EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 #: What the operating system says when another process holds the store's lock.
-_LOCKED = ("lock", "resource temporarily unavailable", "would block")
+_LOCKED = ("resource temporarily unavailable", "would block")
 
 
 class Group(click.Group):

@@ -39,6 +39,9 @@ WRITES = {
     ("POST", "/api/v1/events"),
     ("POST", "/api/v1/lineage"),
     *(("POST", f"/api/v1/graph/{w}") for w in ("write", "delete", "reference", "enriched")),
+    ("POST", "/api/v1/admin/x"),  # start a job
+    ("POST", "/api/v1/admin/deadletters/replay"),
+    ("POST", "/api/v1/admin/search/repair"),
 }
 #: Routes that take no token: their source signs each request (MLflow's webhooks), and
 #: the signature is checked instead (tests/test_mlflow.py).

@@ -224,9 +224,13 @@ def test_writing_commands_with_server_need_a_write_token(world):
             ["--config", config, "status"],
             env={"LIFECYCLEGRAPH_URL": url, "LIFECYCLEGRAPH_TOKEN": TOKEN},
         )
+        ingest = CliRunner().invoke(
+            main, ["--config", config, "--server", url, "ingest", "-"], input="{}\n"
+        )
     finally:
         _stop(child)
     assert from_config.exit_code == 0, from_config.output  # [client] url and a write token
+    assert ingest.exit_code == 2 and f"POST {url}/api/v1/events" in ingest.stderr
     assert json.loads(from_config.stdout)["indexed"] > 0
     assert from_env.exit_code == 0 and from_env.stdout.startswith("events ")
     assert result.exit_code == 2

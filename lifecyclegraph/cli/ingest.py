@@ -15,9 +15,16 @@ from typing import IO, Any
 
 import click
 
-from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of, run_job, service_client
+from lifecyclegraph.cli.context import (
+    EXIT_CHECK_FAILED,
+    config_of,
+    run_job,
+    server_of,
+    service_client,
+)
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.cli.progress import progress
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.server.service import Service
 from lifecyclegraph.store.snapshots import SnapshotStore
 
@@ -63,7 +70,17 @@ def ingest(ctx: click.Context, file: IO[bytes], no_process: bool) -> None:
     not UTF-8, over a limit, an unknown event type...) is dead-lettered with its
     line number and reason, and ingestion goes on. Exits with 1 if any line was
     rejected (the good ones are ingested all the same).
+
+    Not through --server (yet): beside a running service, POST the events to its
+    /api/v1/events (exit 2 says so).
     """
+    server = server_of(ctx)
+    if server is not None:
+        raise ConfigError(
+            f"ingest writes into the store itself and does not go through --server; send the "
+            f"events to the running service instead: POST {server.url}/api/v1/events (a JSON "
+            "array of events, with a write token)"
+        )
     service = _service(ctx)
     name = getattr(file, "name", "-")
     accepted = rejected = 0

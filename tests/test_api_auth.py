@@ -40,6 +40,8 @@ WRITES = {
     ("POST", "/api/v1/lineage"),
     ("POST", "/api/v1/admin/x"),  # starting a job
     *(("POST", f"/api/v1/graph/{w}") for w in ("write", "delete", "reference", "enriched")),
+    ("POST", "/api/v1/admin/deadletters/replay"),
+    ("POST", "/api/v1/admin/search/repair"),
 }
 #: Routes that take no token: their source signs each request (MLflow's webhooks), and
 #: the signature is checked instead (tests/test_mlflow.py).

@@ -52,12 +52,41 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_OK", "config_of", "main"
     envvar="LIFECYCLEGRAPH_STORE",
     help="Directory of the on-disk store (overrides [store] path; default data/store).",
 )
+@click.option(
+    "--server",
+    "server_url",
+    default=None,
+    envvar="LIFECYCLEGRAPH_URL",
+    metavar="URL",
+    help="A running lifecyclegraph serve to ask instead of opening the store (which it "
+    "holds): reads go through its graph protocol, writing commands start its jobs "
+    "(overrides [client] url).",
+)
+@click.option(
+    "--token",
+    default=None,
+    envvar="LIFECYCLEGRAPH_TOKEN",
+    help="Bearer token for --server (a write token for the commands that write; "
+    "overrides [client] token).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, store_path: Path | None) -> None:
-    """lifecyclegraph: the Model Lifecycle Graph."""
+def main(
+    ctx: click.Context,
+    config_path: Path | None,
+    store_path: Path | None,
+    server_url: str | None,
+    token: str | None,
+) -> None:
+    """lifecyclegraph: the Model Lifecycle Graph.
+
+    Beside a running `lifecyclegraph serve`, give --server URL (or LIFECYCLEGRAPH_URL):
+    every command then asks the service, with the same output and exit codes.
+    """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     ctx.obj["store_override"] = store_path
+    ctx.obj["server"] = server_url
+    ctx.obj["token"] = token
 
 
 for _command in (

@@ -1,4 +1,9 @@
-"""Ingestion commands: ``ingest``, ``deadletters``, ``reconcile``, ``status``, ``validate``."""
+"""Ingestion commands: ``ingest``, ``deadletters``, ``reconcile``, ``enrich``, ``status``.
+
+With ``--server URL`` (a running ``serve`` holds the store), ``deadletters`` and
+``status`` ask the service, and ``reconcile``, ``enrich`` and ``deadletters --replay``
+start its jobs and follow them to their end, printing the same lines.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,16 @@ from typing import IO, Any
 
 import click
 
-from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.context import (
+    EXIT_CHECK_FAILED,
+    config_of,
+    run_job,
+    server_of,
+    service_client,
+)
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.cli.progress import progress
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.server.service import Service
 from lifecyclegraph.store.snapshots import SnapshotStore
 
@@ -58,7 +70,17 @@ def ingest(ctx: click.Context, file: IO[bytes], no_process: bool) -> None:
     not UTF-8, over a limit, an unknown event type...) is dead-lettered with its
     line number and reason, and ingestion goes on. Exits with 1 if any line was
     rejected (the good ones are ingested all the same).
+
+    Not through --server (yet): beside a running service, POST the events to its
+    /api/v1/events (exit 2 says so).
     """
+    server = server_of(ctx)
+    if server is not None:
+        raise ConfigError(
+            f"ingest writes into the store itself and does not go through --server; send the "
+            f"events to the running service instead: POST {server.url}/api/v1/events (a JSON "
+            "array of events, with a write token)"
+        )
     service = _service(ctx)
     name = getattr(file, "name", "-")
     accepted = rejected = 0
@@ -103,6 +125,18 @@ def _submit(service: Service, name: str, chunk: list[tuple[int, bytes]]) -> tupl
 @click.pass_context
 def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
     """List rejected events with their reasons, or replay them."""
+    client = service_client(ctx)
+    if client is not None:
+        with client:
+            if replay:
+                found = client.replay_dead_letters()
+                click.echo(
+                    f"replayed: accepted {found['accepted']}, rejected {found['rejected']}, "
+                    f"work queued again {found['requeued']}"
+                )
+                return
+            _print_letters(client.dead_letters(), as_json)
+        return
     service = _service(ctx, create=False)
     try:
         if replay:
@@ -113,17 +147,21 @@ def deadletters(ctx: click.Context, replay: bool, as_json: bool) -> None:
             )
             _drain(service, "processing")
             return
-        letters = service.journal.dead_letters()
-        if as_json:
-            click.echo(json.dumps([_letter(letter) for letter in letters], indent=2))
-            return
-        for letter in letters:
-            click.echo(
-                f"{letter.id}\t{letter.received_at}\t{letter.reason}\t{letter.payload[:200]}"
-            )
+        _print_letters([_letter(letter) for letter in service.journal.dead_letters()], as_json)
     finally:
         service.journal.close()
         service.graph.close()
+
+
+def _print_letters(letters: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(letters, indent=2))
+        return
+    for letter in letters:
+        click.echo(
+            f"{letter['id']}\t{letter['received_at']}\t{letter['reason']}\t"
+            f"{letter['payload'][:200]}"
+        )
 
 
 def _letter(letter: Any) -> dict[str, Any]:
@@ -141,6 +179,12 @@ def _letter(letter: Any) -> dict[str, Any]:
 @click.pass_context
 def reconcile(ctx: click.Context) -> None:
     """Read every known entity again from its source, repairing what lost events missed."""
+    client = service_client(ctx)
+    if client is not None:
+        with client:
+            job = run_job(client, "reconcile", "reconciling")
+        click.echo(f"queued {job['queued']} entities")
+        return
     service = _service(ctx)
     try:
         queued = service.ingestor.reconcile()
@@ -169,7 +213,22 @@ def reconcile(ctx: click.Context) -> None:
 @click.pass_context
 def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
     """One enrichment pass (for cron): hydrate stubs (and stale entities), update derived
-    facts, and record when each entity was enriched."""
+    facts, and record when each entity was enriched.
+
+    With --server, the service's enrich job does it (its worker retries failures as
+    always; --wait does not apply)."""
+    client = service_client(ctx)
+    if client is not None:
+        params = None if stale_after is None else {"stale_after": stale_after}
+        with client:
+            job = run_job(client, "enrich", "enriching", params)
+            click.echo(f"queued {job['queued']} entities")
+            stats = client.status()
+        click.echo(
+            f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
+            f"dangling references {stats['dangling_references']}"
+        )
+        return
     service = _service(ctx)
     try:
         queued = service.ingestor.queue_enrichment(stale_after)
@@ -191,12 +250,17 @@ def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Queue depth, lag and failures per source."""
-    service = _service(ctx, create=False)
-    try:
-        stats = service.status()
-    finally:
-        service.journal.close()
-        service.graph.close()
+    client = service_client(ctx)
+    if client is not None:
+        with client:
+            stats = client.status()
+    else:
+        service = _service(ctx, create=False)
+        try:
+            stats = service.status()
+        finally:
+            service.journal.close()
+            service.graph.close()
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return

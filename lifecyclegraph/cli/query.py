@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+from pyoxigraph import QueryBoolean
 
 from lifecyclegraph.cli.context import open_graph
 
@@ -22,7 +23,7 @@ def sparql(ctx: click.Context, query: str) -> None:
     text = sys.stdin.read() if query == "-" else query
     with open_graph(ctx) as graph:
         result = graph.sparql(text)
-        if isinstance(result, bool):
+        if isinstance(result, bool | QueryBoolean):  # the remote graph's ASK: a QueryBoolean
             click.echo("true" if result else "false")
             return
         variables = getattr(result, "variables", None)

@@ -11,9 +11,16 @@ from typing import Any
 
 import click
 
-from lifecyclegraph.cli.context import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, open_graph
+from lifecyclegraph.cli.context import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    open_graph,
+    open_store,
+    run_job,
+    service_client,
+)
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.core.errors import RuleAnalysisError, RuleSyntaxError
+from lifecyclegraph.core.errors import ConfigError, RuleAnalysisError, RuleSyntaxError
 
 
 def _program() -> Any:
@@ -66,16 +73,30 @@ def check() -> None:
 @click.pass_context
 def run(ctx: click.Context, limit: int | None) -> None:
     """Derive every fact from the store's current state into its inferred graph and
-    print how many derived facts each predicate has."""
-    program = _program()
-    with open_graph(ctx) as graph:
-        report = graph.materialize(program=program, limit=limit)
-    width = max((len(name) for name in report.counts), default=10)
-    for name, count in report.counts.items():
+    print how many derived facts each predicate has.
+
+    With --server, the service's rules job runs its own rules (its model and
+    [rules] limit)."""
+    client = service_client(ctx)
+    if client is not None:
+        if limit is not None:
+            raise ConfigError("--limit: the service runs its rules with its own [rules] limit")
+        with client:
+            found = run_job(client, "rules", "deriving")["found"]
+        counts, seconds = found["counts"], found["seconds"]
+        derived, added, removed = found["derived"], found["added"], found["removed"]
+    else:
+        program = _program()
+        with open_store(ctx) as graph:
+            report = graph.materialize(program=program, limit=limit)
+        counts, seconds = report.counts, report.seconds
+        derived, added, removed = report.derived, report.added, report.removed
+    width = max((len(name) for name in counts), default=10)
+    for name, count in counts.items():
         click.echo(f"{name:{width}}  {count:>10,}")
     click.echo(
-        f"{'total':{width}}  {report.derived:>10,} derived facts "
-        f"(+{report.added:,} -{report.removed:,} written) in {report.seconds:.2f} s"
+        f"{'total':{width}}  {derived:>10,} derived facts "
+        f"(+{added:,} -{removed:,} written) in {seconds:.2f} s"
     )
 
 

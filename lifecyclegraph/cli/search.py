@@ -6,12 +6,20 @@ import json
 import re
 import sys
 import time
+from typing import Any
 
 import click
 
-from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, open_graph
+from lifecyclegraph.cli.context import (
+    EXIT_CHECK_FAILED,
+    open_graph,
+    open_store,
+    run_job,
+    service_client,
+)
 from lifecyclegraph.cli.model import model_options
-from lifecyclegraph.search import CheckReport, SearchIndex, SearchResults
+from lifecyclegraph.search import CheckReport, SearchResults
+from lifecyclegraph.search.index import Discrepancy
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -49,10 +57,10 @@ def search(
     Filters of the same kind combine with OR, different kinds with AND. Facet counts
     are over every match. Exits with 2 for an unknown type or domain.
     """
+    if check:
+        _check(ctx, as_json)
+        return
     with open_graph(ctx) as graph:
-        if check:
-            _check(graph.open_search(update=False), as_json)
-            return
         if owner_search:
             results = graph.search_owners(query, page=page, page_size=page_size)
         else:
@@ -81,27 +89,51 @@ def reindex(ctx: click.Context, check: bool, repair: bool, as_json: bool) -> Non
     """Rebuild the search index from the store (it is derived data).
 
     With --check, compare the index with the store and exit with 1 if they differ.
+    With --server, the running service checks, repairs or rebuilds its index.
     """
-    with open_graph(ctx) as graph:
-        if check or repair:
-            index = graph.open_search(update=False)
-            if check:
-                _check(index, as_json)
+    if check:
+        _check(ctx, as_json)
+        return
+    client = service_client(ctx)
+    if client is not None:
+        with client:
+            if repair:
+                _report(_check_report(client.search_repair()), as_json, repaired=True)
                 return
-            _report(index.repair(), as_json, repaired=True)
+            found = run_job(client, "reindex", "indexing")["found"]
+        _indexed(found["indexed"], found["seconds"], found["path"], as_json)
+        return
+    with open_store(ctx) as graph:
+        if repair:
+            _report(graph.open_search(update=False).repair(), as_json, repaired=True)
             return
         began = time.perf_counter()
         index = graph.open_search(rebuild=True)
         seconds = time.perf_counter() - began
-        count = index.entities.count()
-        if as_json:
-            click.echo(json.dumps({"indexed": count, "seconds": round(seconds, 3)}))
-        else:
-            click.echo(f"indexed {count} entities in {seconds:.1f} s ({index.path or 'memory'})")
+        _indexed(index.entities.count(), seconds, str(index.path or "memory"), as_json)
 
 
-def _check(index: SearchIndex, as_json: bool) -> None:
-    report = index.check()
+def _indexed(count: int, seconds: float, where: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"indexed": count, "seconds": round(seconds, 3)}))
+    else:
+        click.echo(f"indexed {count} entities in {seconds:.1f} s ({where})")
+
+
+def _check_report(found: dict[str, Any]) -> CheckReport:
+    """A check report as the service sent it (``CheckReport.as_dict()``)."""
+    return CheckReport(found["checked"], [Discrepancy(**d) for d in found["discrepancies"]])
+
+
+def _check(ctx: click.Context, as_json: bool) -> None:
+    """Check the index against the store (the service's, with --server); exit 1 if off."""
+    client = service_client(ctx)
+    if client is not None:
+        with client:
+            report = _check_report(client.search_check())
+    else:
+        with open_store(ctx) as graph:
+            report = graph.open_search(update=False).check()
     _report(report, as_json)
     if not report.ok:
         sys.exit(EXIT_CHECK_FAILED)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of
+from lifecyclegraph.cli.context import EXIT_CHECK_FAILED, config_of, open_graph, server_of
 from lifecyclegraph.cli.model import current_model, model_options, resolve_model
 from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.validation.findings import Report
@@ -112,12 +112,15 @@ def validate(
     property shape) with the shape's file:line, and has an id that is the same from one
     run to the next. Try a candidate shapes folder with --shapes DIR.
     """
-    from lifecyclegraph.graph.quality import validate_store
+    from lifecyclegraph.graph.quality import validate_current, validate_store
     from lifecyclegraph.validation.run import validate_data
 
     dirs = current_model()
     if files:
         report = validate_data(list(files), dirs)
+    elif server_of(ctx) is not None:
+        with open_graph(ctx) as graph:
+            report = validate_current(graph, dirs)
     else:
         report = validate_store(Path(config_of(ctx).store.path), dirs)
     _emit(report, fmt, output, "error" if fail_on == "violation" else "warning")
@@ -174,12 +177,8 @@ def impact(
     if files:
         found = impact_of_data(list(files), current, candidate, rule_limit=config.rules.limit)
     else:
-        from lifecyclegraph.graph.embedded import LifecycleGraph
-
-        store = Path(config.store.path)
-        if not store.is_dir():
-            raise ConfigError(f"{store}: no store here (give --store, or data files)")
-        with LifecycleGraph.open(store) as graph:
+        _require_store(ctx, "give --store, or data files")
+        with open_graph(ctx) as graph:
             found = impact_of_graph(graph, current, candidate, rule_limit=config.rules.limit)
     fail_at = "error" if fail_on == "violation" else "warning"
     text = render_impact(found, fmt, fail_at)
@@ -250,21 +249,20 @@ def quality(
     or deactivated; from the ingestion journal, rejected entities with their reasons,
     dead letters, and sources gone silent against their usual event rate.
 
-    Reads the store (--store) and its journal; writes nothing.
+    Reads the store (--store) and its journal; writes nothing. With --server, the
+    graph is the service's and the journal the one of --store (SQLite, which a
+    running service shares), if there is one.
     """
     from datetime import timedelta
 
-    from lifecyclegraph.graph.embedded import LifecycleGraph
     from lifecyclegraph.graph.metadata import metadata_quality, render_quality
     from lifecyclegraph.ingest.journal import Journal
 
-    store = Path(config_of(ctx).store.path)
-    if not store.is_dir():
-        raise ConfigError(f"{store}: no store here (give --store)")
-    journal_file = store / "ingest.sqlite"
+    _require_store(ctx, "give --store")
+    journal_file = Path(config_of(ctx).store.path) / "ingest.sqlite"
     journal = Journal(journal_file) if journal_file.is_file() else None
     try:
-        with LifecycleGraph.open(store) as graph:
+        with open_graph(ctx) as graph:
             report = metadata_quality(graph, journal, max_age=timedelta(days=max_age))
     finally:
         if journal is not None:
@@ -306,13 +304,20 @@ def suggest(ctx: click.Context, kinds: tuple[str, ...], min_similarity: float, f
 
     Suggestions are answers, not facts: nothing is written to the store.
     """
-    from lifecyclegraph.graph.embedded import LifecycleGraph
     from lifecyclegraph.graph.suggest import KINDS, render_suggestions
     from lifecyclegraph.graph.suggest import suggest as suggestions_of
 
-    store = Path(config_of(ctx).store.path)
-    if not store.is_dir():
-        raise ConfigError(f"{store}: no store here (give --store)")
-    with LifecycleGraph.open(store) as graph:
+    _require_store(ctx, "give --store")
+    with open_graph(ctx) as graph:
         found = suggestions_of(graph, min_similarity=min_similarity, kinds=kinds or KINDS)
     click.echo(render_suggestions(found, fmt), nl=False)
+
+
+def _require_store(ctx: click.Context, hint: str) -> None:
+    """Refuse a store path that is not a directory (unless a server is given: the
+    service has the store)."""
+    if server_of(ctx) is not None:
+        return
+    store = Path(config_of(ctx).store.path)
+    if not store.is_dir():
+        raise ConfigError(f"{store}: no store here ({hint})")

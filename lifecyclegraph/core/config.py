@@ -59,6 +59,7 @@ from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.plugins import PROVIDERS, SEARCH_BACKENDS, PluginRegistry
 
 __all__ = [
+    "ClientConfig",
     "ClientSettings",
     "Config",
     "IngestConfig",
@@ -296,6 +297,29 @@ def _usable_token(token: SecretStr) -> SecretStr:
 Token = Annotated[SecretStr, AfterValidator(_usable_token)]
 
 
+class ClientConfig(_Strict):
+    """``[client]``: a running service that the commands ask instead of opening the
+    store (as ``--server`` and ``--token``, or ``LIFECYCLEGRAPH_URL`` and
+    ``LIFECYCLEGRAPH_TOKEN``, which override it)."""
+
+    url: str | None = Field(
+        default=None,
+        description="root URL of a running lifecyclegraph serve (http://127.0.0.1:8800)",
+    )
+    token: Token | None = Field(
+        default=None,
+        description="bearer token sent to it (a write token for reconcile, enrich, reindex, "
+        "rules run and deadletters --replay)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("the service URL must begin with http:// or https://")
+        return url
+
+
 class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
@@ -381,6 +405,7 @@ class Config(_Strict):
     server: ServerConfig = ServerConfig()
     search: SearchConfig = SearchConfig()
     model: ModelConfig = ModelConfig()
+    client: ClientConfig = ClientConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 

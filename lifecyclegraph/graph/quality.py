@@ -26,7 +26,7 @@ from lifecyclegraph.validation.run import report_of
 from lifecyclegraph.validation.sources import ModelSources
 from lifecyclegraph.validation.validator import Validator
 
-__all__ = ["validate_graph", "validate_store"]
+__all__ = ["validate_current", "validate_graph", "validate_store"]
 
 
 def validate_graph(graph: Graph, validator: Validator | None = None) -> ValidationReport:
@@ -65,7 +65,17 @@ def validate_store(path: str | Path, dirs: ModelDirs | None = None) -> Report:
     """
     from lifecyclegraph.graph.embedded import LifecycleGraph
 
-    sources = ModelSources.load(dirs or ModelDirs.current())
     with LifecycleGraph.open(path, create=False) as graph:
-        results = validate_graph(graph, sources.validator).results
-    return report_of(sources, results)
+        return validate_current(graph, dirs)
+
+
+def validate_current(graph: Graph, dirs: ModelDirs | None = None) -> Report:
+    """:func:`validate_store` on any graph (a running service's too,
+    ``lifecyclegraph --server URL validate``): the shapes are those of ``dirs``
+    (default: the model in use), read here.
+
+    Raises:
+        TurtleSyntaxError: a file of the model does not parse.
+    """
+    sources = ModelSources.load(dirs or ModelDirs.current())
+    return report_of(sources, validate_graph(graph, sources.validator).results)

@@ -74,6 +74,9 @@ class Job:
     #: derived facts
     found: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: enrich: also re-read entities not hydrated for this many seconds (default
+    #: ``[ingest] enrich_stale_after``)
+    stale_after: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,8 +121,15 @@ class Jobs:
 
     # -- starting ----------------------------------------------------------------------
 
-    def start(self, kind: str, trigger: Literal["schedule", "admin"] = "admin") -> Job:
-        """Start a job of ``kind`` in the running event loop and return it at once.
+    def start(
+        self,
+        kind: str,
+        trigger: Literal["schedule", "admin"] = "admin",
+        *,
+        stale_after: float | None = None,
+    ) -> Job:
+        """Start a job of ``kind`` in the running event loop and return it at once
+        (``stale_after``: an enrich job's, over ``[ingest] enrich_stale_after``).
 
         Raises:
             KeyError: ``kind`` is not one of :data:`KINDS`.
@@ -129,7 +139,7 @@ class Jobs:
             raise KeyError(kind)
         if kind in self.running:
             raise JobRunning(self.running[kind])
-        job = Job(kind, trigger)
+        job = Job(kind, trigger, stale_after=stale_after)
         self.running[kind] = job
         self.jobs[job.id] = job
         while len(self.jobs) > KEEP:
@@ -196,12 +206,17 @@ class Jobs:
                 await self._queued(job)
             elif job.kind == "reindex":
                 graph = self.service.graph
+                began = time.perf_counter()
                 indexed = await asyncio.to_thread(lambda: graph.search_index.rebuild())
-                job.found = {"indexed": indexed}
+                seconds = round(time.perf_counter() - began, 3)
+                where = str(graph.search_index.path or "memory")
+                job.found = {"indexed": indexed, "seconds": seconds, "path": where}
             else:
                 report = await asyncio.to_thread(self.service.graph.materialize)
                 job.found = {"derived": report.derived, "added": report.added}
                 job.found["removed"] = report.removed
+                job.found["counts"] = dict(report.counts)
+                job.found["seconds"] = round(report.seconds, 3)
             job.state = "done"
         except asyncio.CancelledError:
             job.state, job.error = "failed", "the service stopped"
@@ -224,7 +239,9 @@ class Jobs:
         if job.kind == "reconcile":
             job.queued = await asyncio.to_thread(ingestor.reconcile, spread)
         else:
-            stale = service.config.ingest.enrich_stale_after
+            stale = job.stale_after
+            if stale is None:
+                stale = service.config.ingest.enrich_stale_after
             job.queued = await asyncio.to_thread(ingestor.queue_enrichment, stale, spread)
         reason = job.kind
         while True:

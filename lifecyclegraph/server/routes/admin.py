@@ -1,12 +1,14 @@
 """``/api/v1/admin``: start the service's own work (reconcile, enrich, reindex, rules)
-and follow it. Starting needs a write token; following is a read."""
+and follow it; list the dead letters and replay them. Starting and replaying need a
+write token; following and listing are reads."""
 
 from __future__ import annotations
 
+import asyncio
 import difflib
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from lifecyclegraph.server.auth import read_guard, write_guard
@@ -30,17 +32,24 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=_ERRORS)
     summary="Start a job: reconcile, enrich, reindex or rules",
     responses={404: {"description": "no such job"}, 409: {"description": "already running"}},
 )
-async def start_job(request: Request, kind: str) -> JSONResponse:
+async def start_job(
+    request: Request,
+    kind: str,
+    stale_after: Annotated[float | None, Query(gt=0)] = None,
+) -> JSONResponse:
     """Start reconciliation (every known entity read again), enrichment (stubs
-    hydrated), a rebuild of the search index or a rule run; 202 with the job, whose
-    progress ``GET /api/v1/admin/jobs/{id}`` follows (``Location``)."""
+    hydrated; with ``stale_after``, also entities not hydrated for that many seconds),
+    a rebuild of the search index or a rule run; 202 with the job, whose progress
+    ``GET /api/v1/admin/jobs/{id}`` follows (``Location``)."""
     jobs = request.app.state.service.jobs
     if kind not in KINDS:
         near = difflib.get_close_matches(kind, KINDS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise Problem(404, "Not Found", f"no job {kind!r} (jobs: {', '.join(KINDS)}){hint}")
+    if stale_after is not None and kind != "enrich":
+        raise Problem(400, "Bad Request", f"stale_after is for enrich, not {kind}")
     try:
-        job = jobs.start(kind)
+        job = jobs.start(kind, stale_after=stale_after)
     except JobRunning as running:
         raise Problem(409, "Conflict", str(running), job=running.job.as_dict()) from None
     return JSONResponse(
@@ -70,3 +79,61 @@ async def get_job(request: Request, job_id: str) -> dict[str, Any]:
     if job is None:
         raise Problem(404, "Not Found", f"no job {job_id!r}")
     return job.as_dict()
+
+
+@router.get("/deadletters", dependencies=[Depends(read_guard)], summary="Dead letters")
+async def dead_letters(request: Request) -> dict[str, Any]:
+    """The rejected events and the work given up on, not replayed yet, oldest first,
+    each with its reason (``lifecyclegraph deadletters``)."""
+    journal = request.app.state.service.journal
+    letters = await asyncio.to_thread(journal.dead_letters)
+    return {
+        "letters": [
+            {
+                "id": letter.id,
+                "kind": letter.kind,
+                "received_at": letter.received_at,
+                "reason": letter.reason,
+                "payload": letter.payload,
+            }
+            for letter in letters
+        ]
+    }
+
+
+@router.post(
+    "/deadletters/replay",
+    dependencies=[Depends(write_guard)],
+    summary="Replay the dead letters",
+)
+async def replay_dead_letters(request: Request) -> dict[str, int]:
+    """Submit the dead letters again (``lifecyclegraph deadletters --replay``): events
+    are checked again as any event is, work given up on is queued again; the worker
+    processes them as it processes everything."""
+    ingestor = request.app.state.service.ingestor
+    result = await asyncio.to_thread(ingestor.replay_dead_letters)
+    return {
+        "accepted": result.accepted,
+        "rejected": len(result.rejected),
+        "requeued": result.requeued,
+    }
+
+
+@router.get("/search/check", dependencies=[Depends(read_guard)], summary="Check the index")
+async def search_check(request: Request) -> dict[str, Any]:
+    """Compare the search index with the store: what is missing, stale or extra
+    (``lifecyclegraph search --check``, ``reindex --check``)."""
+    index = request.app.state.service.graph.search_index
+    report = await asyncio.to_thread(index.check)
+    found: dict[str, Any] = report.as_dict()
+    return found
+
+
+@router.post("/search/repair", dependencies=[Depends(write_guard)], summary="Repair the index")
+async def search_repair(request: Request) -> dict[str, Any]:
+    """Re-index what the check finds wrong (``lifecyclegraph reindex --repair``); what
+    was found, as the check says it."""
+    index = request.app.state.service.graph.search_index
+    report = await asyncio.to_thread(index.repair)
+    found: dict[str, Any] = report.as_dict()
+    return found

@@ -351,8 +351,14 @@ def test_registry_webhooks_drive_ingestion_from_a_real_mlflow_server(lifecyclegr
     instance = f"aip://model/mlflow/lg-model:{version.version}"
 
     def launched():
+        # every delivery of the burst processed: the alias (LAUNCHED) and the tag
         entity = graph.entity(instance)
-        return entity is not None and entity.get("status") == "LAUNCHED" and entity
+        return (
+            entity is not None
+            and entity.get("status") == "LAUNCHED"
+            and "validated::true" in entity.properties.get("lg:tag", ())
+            and entity
+        )
 
     entity = wait_for(launched)
     assert entity, f"{instance} never became LAUNCHED: {service.status()}"

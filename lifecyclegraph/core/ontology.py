@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pyoxigraph
 import rdflib
+from pyoxigraph import RdfFormat, parse
 from rdflib.namespace import OWL, RDF, RDFS
 
 from lifecyclegraph.core.errors import ConfigError
@@ -106,7 +106,7 @@ def _turtle_error(path: Path, error: Exception) -> str:
     """``file:line:col: message``, from pyoxigraph (rdflib's errors quote byte reprs and
     have no column)."""
     try:
-        list(pyoxigraph.parse(path.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE))
+        list(parse(path.read_bytes(), format=RdfFormat.TURTLE))
     except SyntaxError as found:
         message = re.sub(r"^Parser error (at|between) [^:]*: ", "", str(found.msg or found))
         return f"{path}:{found.lineno}:{found.offset}: cannot parse Turtle: {message}"

@@ -14,7 +14,9 @@ not parse, a bad configuration).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -65,6 +67,17 @@ def _emit(report: Report, fmt: str, output: Path | None, fail_at: str) -> None:
         sys.exit(EXIT_CHECK_FAILED)
 
 
+def _fail_on(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--fail-on violation|warning`` (validate, impact): the level that exits 1."""
+    return click.option(
+        "--fail-on",
+        type=click.Choice(["violation", "warning"]),
+        default="violation",
+        show_default=True,
+        help=help,
+    )
+
+
 @click.command()
 @model_options
 @_FORMAT
@@ -93,13 +106,7 @@ def lint(fmt: str, output: Path | None, fail_on: str) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @_FORMAT
 @_OUTPUT
-@click.option(
-    "--fail-on",
-    type=click.Choice(["violation", "warning"]),
-    default="violation",
-    show_default=True,
-    help="Exit 1 when a result is at this severity or worse.",
-)
+@_fail_on("Exit 1 when a result is at this severity or worse.")
 @click.pass_context
 def validate(
     ctx: click.Context, files: tuple[Path, ...], fmt: str, output: Path | None, fail_on: str
@@ -145,13 +152,7 @@ def validate(
     help="text, markdown (a pull request comment) or json.",
 )
 @_OUTPUT
-@click.option(
-    "--fail-on",
-    type=click.Choice(["violation", "warning"]),
-    default="violation",
-    show_default=True,
-    help="Exit 1 when the candidate gives a new result at this severity or worse.",
-)
+@_fail_on("Exit 1 when the candidate gives a new result at this severity or worse.")
 @click.pass_context
 def impact(
     ctx: click.Context,

@@ -77,3 +77,37 @@ def test_change_announced_within_the_cache_ttl_is_stored(sandbox, tmp_path, hydr
     assert after == "Ranks rows, v2.", "the event's hydration took the answer cached before it"
     assert reconcile_reads == 0, "reconcile asked the source again within the cache TTL"
     assert total_reads == 2  # one for the first event, one for the change
+
+
+# -- the journal keeps each event's bound with its work --------------------------------
+
+
+def test_event_bound_survives_a_later_reconcile_of_the_same_uri(tmp_path):
+    journal = Journal(tmp_path / "j.db")
+    journal.enqueue([("aip://model/registry/a", None)], "reconcile")
+    assert journal.due(10)[0].not_before is None  # no event: the cache will do
+    journal.accept([(URI, "model_updated", None, "{}", None)])
+    accepted = journal.due(10)[1].not_before
+    assert accepted is not None
+    journal.enqueue([(URI, None)], "reconcile")  # must not lift the event's bound
+    item = next(i for i in journal.due(10) if i.uri == URI)
+    assert item.reason == "reconcile" and item.not_before == accepted
+
+
+def test_journal_of_an_older_version_gains_the_bound_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE work (uri TEXT PRIMARY KEY, hint TEXT, reason TEXT NOT NULL,"
+            " version INTEGER NOT NULL DEFAULT 1, last_seq INTEGER, last_event_id TEXT,"
+            " attempts INTEGER NOT NULL DEFAULT 0, due REAL NOT NULL DEFAULT 0,"
+            " last_error TEXT, enqueued_at REAL NOT NULL);"
+            f"INSERT INTO work (uri, reason, enqueued_at) VALUES ('{URI}', 'event', 0);"
+        )
+    journal = Journal(path)
+    [item] = journal.due(10)
+    assert (item.uri, item.not_before) == (URI, None)  # older work: no bound
+    journal.accept([(URI, "model_updated", None, "{}", None)])
+    assert journal.due(10)[0].not_before is not None

@@ -31,6 +31,7 @@ from lifecyclegraph.core.errors import (
     SourceProtocolError,
     SourceUnavailable,
 )
+from lifecyclegraph.providers import freshness
 from lifecyclegraph.providers.http import BreakerState, Fetched, SourceClient, SourceSettings
 from lifecyclegraph.providers.http.ratelimit import max_in_window
 from lifecyclegraph.providers.http.retry import backoff_ceiling, backoff_delay
@@ -846,6 +847,138 @@ async def test_requests_never_exceed_the_rate_for_any_arrival_pattern(
         assert max_in_window(source.times) <= rate
     else:
         assert max_in_window(source.times, window=1 / rate) <= 1
+
+
+# --- freshness: an event's hydration reads nothing asked for before the event --------
+
+
+class Versioned:
+    """A source holding one object whose state changes: it reads the state when a
+    request arrives, answers after that request's latency, and honours ETags."""
+
+    def __init__(self, latencies: list[float] | None = None) -> None:
+        self.version = 1
+        self.latencies = latencies or [0.0]
+        self.requests: list[httpx.Request] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        version = self.version  # the state as the request reaches the source
+        await asyncio.sleep(self.latencies[(len(self.requests) - 1) % len(self.latencies)])
+        etag = f'"v{version}"'
+        if request.headers.get("If-None-Match") == etag:
+            return httpx.Response(304, headers={"ETag": etag})
+        return httpx.Response(200, json={"v": version}, headers={"ETag": etag})
+
+
+def versioned_client(source: Versioned, **overrides: Any) -> SourceClient:
+    return SourceClient(
+        SourceSettings("registry", BASE, **overrides),
+        transport=httpx.MockTransport(source),
+        clock=VirtualClock(),
+        rng=random.Random(0),
+    )
+
+
+@virtual_time
+async def test_get_not_before_revalidates_a_young_entry_asked_for_before_it():
+    source = Versioned()
+    async with versioned_client(source, cache_ttl=60.0) as client:
+        assert (await client.get(MODEL)).body == {"v": 1}
+        await asyncio.sleep(1)
+        source.version = 2  # changed and announced within the TTL
+        announced = VirtualClock().now()
+        assert (await client.get(MODEL)).body == {"v": 1}  # no bound: the cache answers
+        fresh = await client.get(MODEL, not_before=announced)
+        assert client.stats.stale_for_event == 1
+    assert fresh.body == {"v": 2} and fresh.from_cache is False
+    assert source.requests[1].headers["If-None-Match"] == '"v1"'  # revalidated, not blind
+
+
+@virtual_time
+async def test_get_not_before_takes_an_entry_asked_for_after_it():
+    source = Versioned()
+    async with versioned_client(source, cache_ttl=60.0) as client:
+        announced = VirtualClock().now()
+        await asyncio.sleep(1)
+        await client.get(MODEL)
+        again = await client.get(MODEL, not_before=announced)
+    assert again.from_cache is True and len(source.requests) == 1
+
+
+@virtual_time
+async def test_get_within_reading_after_uses_the_hydrations_bound():
+    source = Versioned()
+    async with versioned_client(source, cache_ttl=60.0) as client:
+        await client.get(MODEL)
+        await asyncio.sleep(1)
+        source.version = 2
+        with freshness.reading_after(VirtualClock().now()):
+            fresh = await client.get(MODEL)
+    assert fresh.body == {"v": 2}
+
+
+@virtual_time
+async def test_get_not_before_does_not_join_a_request_sent_before_it():
+    source = Versioned(latencies=[2.0, 0.5])  # the older request answers last
+    async with versioned_client(source, cache_ttl=60.0) as client:
+        old = asyncio.ensure_future(client.get(MODEL))
+        await asyncio.sleep(0.5)  # the old request reached the source and reads v1
+        source.version = 2
+        fresh = await client.get(MODEL, not_before=VirtualClock().now())
+        assert fresh.body == {"v": 2}
+        assert (await old).body == {"v": 1}  # its own answer, arriving after the fresh one
+        kept = await client.get(MODEL)
+    assert client.stats.coalesced == 0 and len(source.requests) == 2
+    assert kept.body == {"v": 2} and kept.from_cache  # the late old answer did not replace it
+
+
+EVENT_STEP = st.tuples(
+    st.sampled_from(["change", "event", "read"]), st.floats(0, 2, allow_nan=False)
+)
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    steps=st.lists(EVENT_STEP, min_size=1, max_size=25),
+    latencies=st.lists(st.floats(0, 3, allow_nan=False), min_size=1, max_size=8),
+    cache_ttl=st.sampled_from([0.0, 0.5, 5.0, 600.0]),
+)
+@virtual_time
+async def test_event_reads_are_never_older_than_their_event_for_any_interleaving(
+    steps, latencies, cache_ttl
+):
+    source = Versioned(latencies)
+    clock = VirtualClock()
+    seen: list[tuple[int, int]] = []  # (version at the event, version read for it)
+    # An event is accepted after the change it announces (it was sent after it): a
+    # millisecond later here, as virtual time lets the two fall on one instant.
+    later = 0.001
+
+    async def step(kind: str, at: float) -> None:
+        await asyncio.sleep(at)
+        if kind == "change":
+            source.version += 1
+        elif kind == "event":  # the source announces its state; the event is accepted
+            wanted = source.version
+            await asyncio.sleep(later)
+            fetched = await client.get(MODEL, not_before=clock.now())
+            seen.append((wanted, fetched.body["v"]))
+        else:  # reconcile or enrichment: any young answer will do
+            fetched = await client.get(MODEL)
+            assert fetched.body["v"] <= source.version
+
+    async with versioned_client(source, cache_ttl=cache_ttl) as client:
+        start = 0.0
+        tasks = []
+        for kind, gap in steps:
+            start += gap
+            tasks.append(asyncio.ensure_future(step(kind, start)))
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(later)
+        last = await client.get(MODEL, not_before=clock.now())  # the last change announced
+    assert all(read >= wanted for wanted, read in seen), seen
+    assert last.body == {"v": source.version}
 
 
 # --- the documentation ------------------------------------------------------------

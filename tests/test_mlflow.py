@@ -3,7 +3,10 @@
 The samples (``../shared/samples/mlflow/``) are REST answers and webhook deliveries
 recorded from MLflow 3; the end-to-end test starts ``mlflow server`` with a sqlite
 backend, fills it with the MLflow client, and lets its registry webhooks drive
-lifecyclegraph's ingestion over real HTTP.
+lifecyclegraph's ingestion over real HTTP. MLflow (server and client) runs from a
+venv of its own (``tests/mlflow_venv.py``, the version pinned in
+``tests/mlflow-requirements.txt``), never imported here: the client's calls are the
+script ``tests/mlflow_fill.py``, run with that venv's python.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import mlflow_venv
 import pytest
 
 from lifecyclegraph import HydrationState, LifecycleGraph
@@ -223,10 +226,27 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory):
+def mlflow_bin() -> Path:
+    """The ``bin`` directory of the MLflow venv, made on first use (minutes, once)."""
+    return mlflow_venv.ensure_venv()
+
+
+def test_lifecyclegraph_imports_no_mlflow():
+    """The provider speaks REST: importing it (and the app) loads no ``mlflow`` module,
+    and ``mlflow`` is not installed beside lifecyclegraph."""
+    code = (
+        "import sys, lifecyclegraph.providers.mlflow, lifecyclegraph.server.app; "
+        "import importlib.util as u; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'mlflow'), "
+        "u.find_spec('mlflow') is None)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["[]", "True"], done.stdout
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(mlflow_bin, tmp_path_factory):
     """``mlflow server`` on sqlite, webhooks allowed to private addresses (the test's)."""
-    if shutil.which("mlflow") is None and not (Path(sys.executable).parent / "mlflow").exists():
-        pytest.skip("mlflow is not installed: pip install 'lifecyclegraph[mlflow]'")
     home = tmp_path_factory.mktemp("mlflow")
     port = free_port()
     env = {
@@ -237,7 +257,7 @@ def mlflow_server(tmp_path_factory):
     log = (home / "server.log").open("w")
     process = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "mlflow"),
+            str(mlflow_bin / "mlflow"),
             "server",
             "--backend-store-uri",
             f"sqlite:///{home / 'mlflow.db'}",
@@ -300,55 +320,31 @@ def wait_for(check, timeout: float = 60.0):
         time.sleep(0.2)
 
 
-@pytest.mark.slow
-def test_registry_webhooks_drive_ingestion_from_a_real_mlflow_server(lifecyclegraph_server):
-    from mlflow import MlflowClient
-    from mlflow.entities import Dataset, DatasetInput, InputTag
-    from mlflow.entities.webhook import WebhookEvent
+def fill(mlflow_bin: Path, tracking_url: str, webhook_url: str) -> dict[str, str]:
+    """Run ``tests/mlflow_fill.py`` with the MLflow venv's python: what it made."""
+    arguments = {"tracking_url": tracking_url, "webhook_url": webhook_url, "secret": SECRET}
+    script = Path(__file__).with_name("mlflow_fill.py")
+    done = subprocess.run(
+        [str(mlflow_bin / "python"), str(script), json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"{script.name} failed:\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
+
+@pytest.mark.slow
+def test_registry_webhooks_drive_ingestion_from_a_real_mlflow_server(
+    mlflow_bin, lifecyclegraph_server
+):
     service, url = lifecyclegraph_server
-    mlflow_url = service.config.sources["mlflow"].url
-    client = MlflowClient(mlflow_url, mlflow_url)
-    client.create_webhook(
-        name="lifecyclegraph",
-        url=f"{url}/api/v1/webhooks/mlflow",
-        events=[
-            WebhookEvent("model_version", "created"),
-            WebhookEvent("model_version_alias", "created"),
-            WebhookEvent("model_version_alias", "deleted"),
-            WebhookEvent("model_version_tag", "set"),
-            WebhookEvent("registered_model", "created"),
-        ],
-        secret=SECRET,
-    )
-    experiment = client.create_experiment("lg-exp", tags={"team": "ml-platform"})
-    run = client.create_run(experiment, run_name="train-1", tags={"pipeline": "rc-train"})
-    run_id = run.info.run_id
-    client.log_param(run_id, "C", "1.0")
-    client.log_metric(run_id, "accuracy", 0.8, step=0)
-    client.log_metric(run_id, "accuracy", 0.9, step=1)
-    dataset = Dataset(
-        "iris-train",
-        "64becf55",
-        "s3",
-        json.dumps({"uri": "s3://bucket/data/train.parquet"}),
-        json.dumps({"mlflow_colspec": [{"type": "double", "name": "x1", "required": True}]}),
-        json.dumps({"num_rows": 4}),
-    )
-    client.log_inputs(
-        run_id, datasets=[DatasetInput(dataset, [InputTag("mlflow.data.context", "training")])]
-    )
-    logged = client.create_logged_model(experiment, name="model", source_run_id=run_id)
-    client.set_terminated(run_id)
-    client.create_registered_model("lg-model", tags={"domain": "demo"}, description="d")
-    version = client.create_model_version(
-        "lg-model", source=f"models:/{logged.model_id}", run_id=run_id, model_id=logged.model_id
-    )
-    client.set_registered_model_alias("lg-model", "champion", version.version)
-    client.set_model_version_tag("lg-model", version.version, "validated", "true")
+    made = fill(mlflow_bin, service.config.sources["mlflow"].url, f"{url}/api/v1/webhooks/mlflow")
+    run_id, experiment, version = made["run_id"], made["experiment_id"], made["version"]
+    logged_model_id = made["logged_model_id"]
 
     graph = service.graph
-    instance = f"aip://model/mlflow/lg-model:{version.version}"
+    instance = f"aip://model/mlflow/lg-model:{version}"
 
     def launched():
         # every delivery of the burst processed: the alias (LAUNCHED) and the tag
@@ -378,7 +374,7 @@ def test_registry_webhooks_drive_ingestion_from_a_real_mlflow_server(lifecyclegr
     assert read is not None and read.get("location") == "s3://bucket/data/train.parquet"
     lm = wait_for(
         lambda: (
-            (e := graph.entity(f"aip://logged-model/mlflow/{logged.model_id}"))
+            (e := graph.entity(f"aip://logged-model/mlflow/{logged_model_id}"))
             and e.state.state is HydrationState.HYDRATED
             and e
         )

@@ -10,8 +10,10 @@ previous batch: the two use both cores. Measured on 2 cores it gains 4 to 8% (th
 writes are the larger half), at the price of a second process.
 
 The child owns the source clients, so rate limits, back-off, coalescing and the
-ETag cache hold exactly as in one process. What it learns about each source (the
-report counts and problems, the client's figures) comes back with every batch, for
+ETag cache hold exactly as in one process; each URI's freshness bound (when its
+event was accepted: :mod:`lifecyclegraph.providers.freshness`) travels with it.
+What it learns about each source (the report counts and problems, the client's
+figures) comes back with every batch, for
 ``lifecyclegraph status``. If the child dies, the batch it held fails as a whole
 (its work stays queued and is retried) and a new child is started.
 """
@@ -25,7 +27,9 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -117,12 +121,16 @@ class HydratorProcess:
         self._conn.send(self._config)
         return self._conn
 
-    async def hydrate(self, items: list[tuple[str, str | None]]) -> list[Hydrated | BaseException]:
-        """Hydrate ``(uri, class hint)`` pairs in the child; one outcome each, in order."""
+    async def hydrate(
+        self, items: Sequence[tuple[str, str | None] | tuple[str, str | None, datetime | None]]
+    ) -> list[Hydrated | BaseException]:
+        """Hydrate ``(uri, class hint)`` or ``(uri, class hint, not_before)`` items in the
+        child; one outcome each, in order."""
         if not items:
             return []
+        wanted = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
         try:
-            answer = await asyncio.to_thread(self._exchange, items)
+            answer = await asyncio.to_thread(self._exchange, wanted)
         except (EOFError, OSError) as error:
             self.restarts += 1  # the next batch starts a new child
             self._close_quietly()
@@ -136,7 +144,7 @@ class HydratorProcess:
         self._merge(news)
         return [_outcome(o) for o in outcomes]
 
-    def _exchange(self, items: list[tuple[str, str | None]]) -> Any:  # in a thread
+    def _exchange(self, items: list[tuple[str, str | None, datetime | None]]) -> Any:  # thread
         with self._lock:
             conn = self._ensure_started()
             conn.send(items)
@@ -220,7 +228,9 @@ async def _serve(config: Config, conn: _Duplex) -> None:
                 return  # the parent is gone
             if items is None:
                 return
-            outcomes = await asyncio.gather(*(_hydrate(sources, uri, hint) for uri, hint in items))
+            outcomes = await asyncio.gather(
+                *(_hydrate(sources, uri, hint, bound) for uri, hint, bound in items)
+            )
             news = {}
             for platform, report in sources.reports.items():
                 h, g, w, f = seen[platform]
@@ -243,9 +253,11 @@ async def _serve(config: Config, conn: _Duplex) -> None:
         conn.close()
 
 
-async def _hydrate(sources: Sources, uri: str, hint: str | None) -> Hydrated | _Failed:
+async def _hydrate(
+    sources: Sources, uri: str, hint: str | None, not_before: datetime | None
+) -> Hydrated | _Failed:
     try:
-        return await sources.hydrate(uri, hint)
+        return await sources.hydrate(uri, hint, not_before=not_before)
     except Exception as error:  # every failure goes back as work to retry, never raised
         return _Failed(
             type(error).__name__,

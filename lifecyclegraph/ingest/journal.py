@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS work (
     attempts INTEGER NOT NULL DEFAULT 0,
     due REAL NOT NULL DEFAULT 0,
     last_error TEXT,
-    enqueued_at REAL NOT NULL
+    enqueued_at REAL NOT NULL,
+    not_before REAL
 );
 CREATE INDEX IF NOT EXISTS work_due ON work(due);
 CREATE TABLE IF NOT EXISTS deadletters (
@@ -71,7 +72,12 @@ def _now() -> str:
 
 @dataclass(frozen=True, slots=True)
 class WorkItem:
-    """One URI to hydrate, with the version of its row when it was taken."""
+    """One URI to hydrate, with the version of its row when it was taken.
+
+    ``not_before`` is when the latest event that queued it was accepted (a Unix
+    time): its hydration must read the source as it is at that time or later.
+    ``None`` when only reconcile or enrichment queued it.
+    """
 
     uri: str
     hint: str | None
@@ -80,6 +86,7 @@ class WorkItem:
     last_seq: int | None
     attempts: int
     last_event_id: str | None = None
+    not_before: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,11 @@ class Journal:
 
     def _migrate(self) -> None:
         """Bring a journal made by an older version up to this schema."""
+        work_columns = {row[1] for row in self._conn.execute("PRAGMA table_info(work)")}
+        if "not_before" not in work_columns:
+            with self._tx() as db:
+                # work queued by older versions keeps no bound: it may read the cache
+                db.execute("ALTER TABLE work ADD COLUMN not_before REAL")
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(deadletters)")}
         if "kind" not in columns:
             with self._tx() as db:
@@ -171,7 +183,9 @@ class Journal:
                     "VALUES (?, ?, ?, ?, ?)",
                     (received, uri, event_type, event_id, payload),
                 )
-                self._enqueue(db, uri, hint, "event", now, cursor.lastrowid, event_id)
+                self._enqueue(
+                    db, uri, hint, "event", now, cursor.lastrowid, event_id, not_before=now
+                )
                 count += 1
         return count
 
@@ -226,16 +240,21 @@ class Journal:
         seq: int | None,
         event_id: str | None = None,
         due: float | None = None,
+        not_before: float | None = None,
     ) -> None:
+        # not_before only grows: a later reconcile or enrichment of the same URI does
+        # not lift the bound of an event still waiting (SQLite's MAX(x, NULL) is NULL)
         db.execute(
-            "INSERT INTO work (uri, hint, reason, last_seq, last_event_id, due, enqueued_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO work (uri, hint, reason, last_seq, last_event_id, due, enqueued_at,"
+            " not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(uri) DO UPDATE SET version = version + 1, due = MIN(due, excluded.due),"
             " hint = COALESCE(excluded.hint, hint),"
             " last_seq = COALESCE(excluded.last_seq, last_seq),"
             " last_event_id = COALESCE(excluded.last_event_id, last_event_id),"
+            " not_before = COALESCE(MAX(not_before, excluded.not_before), not_before,"
+            " excluded.not_before),"
             " reason = excluded.reason",
-            (uri, hint, reason, seq, event_id, now if due is None else due, now),
+            (uri, hint, reason, seq, event_id, now if due is None else due, now, not_before),
         )
 
     # -- work --------------------------------------------------------------------------
@@ -244,7 +263,8 @@ class Journal:
         """Up to ``limit`` work items whose time has come, oldest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT uri, hint, reason, version, last_seq, attempts, last_event_id FROM work "
+                "SELECT uri, hint, reason, version, last_seq, attempts, last_event_id, not_before"
+                " FROM work "
                 "WHERE due <= ? ORDER BY due, enqueued_at LIMIT ?",
                 (time.time() if now is None else now, limit),
             ).fetchall()

@@ -500,7 +500,9 @@ class Ingestor:
                 outcomes[n] = await self._fold(item)
         wanted = [item for item, outcome in zip(items, outcomes, strict=True) if outcome is None]
         if self.hydrator is not None:
-            found = await self.hydrator.hydrate([(item.uri, item.hint) for item in wanted])
+            found = await self.hydrator.hydrate(
+                [(item.uri, item.hint, _not_before(item)) for item in wanted]
+            )
         else:
             found = await asyncio.gather(*(self._hydrate(item) for item in wanted))
         answers = iter(found)
@@ -517,7 +519,7 @@ class Ingestor:
 
     async def _hydrate(self, item: WorkItem) -> Hydrated | BaseException:
         try:
-            return await self.sources.hydrate(item.uri, item.hint)
+            return await self.sources.hydrate(item.uri, item.hint, not_before=_not_before(item))
         except Exception as error:  # every failure is kept as work, never raised
             return error
 
@@ -641,3 +643,10 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, LifecycleGraphError):
         return f"{type(error).__name__}: {error}"
     return f"{type(error).__name__}: {error!r}"
+
+
+def _not_before(item: WorkItem) -> datetime | None:
+    """The freshness bound of a work item's hydration: when its latest event was accepted."""
+    if item.not_before is None:
+        return None
+    return datetime.fromtimestamp(item.not_before, UTC)

@@ -8,6 +8,7 @@ and keeps a :class:`~lifecyclegraph.providers.SourceReport` per source.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from lifecyclegraph.core.errors import ConfigError, LifecycleGraphError
 from lifecyclegraph.core.events import EventKind
 from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.providers import Hydrated, HydrationContext, Provider, SourceReport
+from lifecyclegraph.providers.freshness import reading_after
 from lifecyclegraph.providers.loader import available_providers
 
 __all__ = ["Sources", "UnknownPlatform"]
@@ -109,12 +111,24 @@ class Sources:
             )
         return provider
 
-    async def hydrate(self, uri: str, hint: str | None = None) -> Hydrated:
-        """Read the entity named by ``uri`` from its source and normalize it."""
+    async def hydrate(
+        self, uri: str, hint: str | None = None, *, not_before: datetime | None = None
+    ) -> Hydrated:
+        """Read the entity named by ``uri`` from its source and normalize it.
+
+        Args:
+            uri: the entity's AIP URI.
+            hint: the ontology class the caller expects, when it knows one.
+            not_before: when the event that asked for this hydration was accepted
+                (UTC): no answer the source gave to a request sent before then is used
+                (see :mod:`lifecyclegraph.providers.freshness`). ``None`` (reconcile,
+                enrichment) lets the client use its cache.
+        """
         parsed = AipUri.parse(uri)
         provider = self.provider_for(parsed)
         ctx = HydrationContext(self.reports[parsed.platform_id], self.resolve_email)
-        hydrated = await provider.hydrate(parsed, ctx, hint)
+        with reading_after(not_before):
+            hydrated = await provider.hydrate(parsed, ctx, hint)
         report = self.reports[parsed.platform_id]
         if hydrated.facts is None:
             report.gone += 1
@@ -143,10 +157,15 @@ class Sources:
         return hydrated
 
     async def resolve_email(self, email: str) -> str | None:
-        """The user URI of an owner email, through the source that resolves emails."""
+        """The user URI of an owner email, through the source that resolves emails.
+
+        The lookup may use a cached answer even within a hydration an event started:
+        the event is about the entity, not about its owners.
+        """
         for provider in self.providers.values():
             if provider.resolves_emails:
-                return await provider.resolve_email(email)
+                with reading_after(None):
+                    return await provider.resolve_email(email)
         return None
 
     async def aclose(self) -> None:

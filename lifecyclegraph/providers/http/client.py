@@ -12,7 +12,9 @@ answers with a :class:`Fetched`; on the way it
 - shares one request among concurrent ``get`` calls for the same path and
   parameters (:mod:`~lifecyclegraph.providers.http.coalesce`), reuses a good answer for
   ``cache_ttl`` seconds and then revalidates it with ``If-None-Match``
-  (:mod:`~lifecyclegraph.providers.http.cache`);
+  (:mod:`~lifecyclegraph.providers.http.cache`), but never answers a hydration
+  that an event started with a state asked for before that event
+  (:mod:`~lifecyclegraph.providers.freshness`);
 - stops asking a source that keeps failing (:mod:`~lifecyclegraph.providers.http.breaker`).
 
 ``404`` is an answer (the object is gone), not an error. When the source cannot
@@ -52,6 +54,7 @@ from urllib.parse import urlencode
 import httpx
 
 from lifecyclegraph.core.errors import SourceProtocolError, SourceUnavailable
+from lifecyclegraph.providers import freshness
 from lifecyclegraph.providers.http.breaker import BreakerState, CircuitBreaker
 from lifecyclegraph.providers.http.cache import CachedResponse, CacheKey, ResponseCache, cache_key
 from lifecyclegraph.providers.http.clock import Clock, SystemClock
@@ -106,6 +109,8 @@ class ClientStats:
         connection_errors: attempts that failed to connect, send or read.
         not_modified: ``304`` answers (a cached answer confirmed).
         cache_hits: ``get`` calls answered from the cache with no request.
+        stale_for_event: ``get`` calls that found a young cached answer asked for
+            before the event that started their hydration, and asked again.
         coalesced: ``get`` calls that shared a request already in flight.
         protocol_errors: answers the contract does not allow.
         failed: requests given up after their attempts (``SourceUnavailable``).
@@ -124,6 +129,7 @@ class ClientStats:
     connection_errors: int = 0
     not_modified: int = 0
     cache_hits: int = 0
+    stale_for_event: int = 0
     coalesced: int = 0
     protocol_errors: int = 0
     failed: int = 0
@@ -217,13 +223,24 @@ class SourceClient:
             breaker_openings=self._breaker.openings,
         )
 
-    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Fetched:
+    async def get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        not_before: datetime | None = None,
+    ) -> Fetched:
         """The current state of the object at ``path`` (under the source's base URL).
 
         Args:
             path: the path under the base URL, starting with ``/``, its ids already
                 percent-encoded (``/api/v1/datasets/raw%2Fevents``).
             params: query parameters (``{"email": "alice@example.com"}``).
+            not_before: answer only with a state the source gave to a request sent at
+                or after this time (UTC): a younger cached answer asked for earlier is
+                revalidated, a request in flight sent earlier is not joined. Default:
+                the bound of the current hydration
+                (:func:`lifecyclegraph.providers.freshness.required`), usually none.
 
         Returns:
             The state, with ``status`` ``200`` or ``404``.
@@ -247,12 +264,17 @@ class SourceClient:
                 f"the request path {path[:80]!r} holds a '.' or '..' segment, which would "
                 "address another resource; encode ids with lifecyclegraph.core.uris.path_segment"
             )
+        bound = not_before if not_before is not None else freshness.required()
         key = cache_key(path, params)
         entry = self._cache.get(key)
-        if entry is not None and self._cache.is_fresh(entry):
+        if entry is not None and self._cache.is_fresh(entry, bound):
             self._counts["cache_hits"] += 1
             return Fetched(200, _copy_json(entry.body), entry.etag, True, entry.fetched_at)
-        outcome, joined = self._flights.join(key, lambda: self._load(key, entry))
+        if entry is not None and bound is not None and self._cache.is_fresh(entry):
+            self._counts["stale_for_event"] += 1  # young, but asked for before the event
+        outcome, joined = self._flights.join(
+            key, lambda: self._load(key, entry), stamp=self._clock.now(), not_before=bound
+        )
         if joined:
             self._counts["coalesced"] += 1
         try:
@@ -277,6 +299,7 @@ class SourceClient:
             async with self._slots, self._limiter.turn():
                 self._refuse_if_blocked(url)
                 trial = self._breaker.enter()
+                sent_at = self._clock.now()
                 try:
                     response, problem = await self._attempt(path, params, etag, attempts, url)
                 except SourceProtocolError:
@@ -288,7 +311,7 @@ class SourceClient:
             attempts += 1
             if response is not None and not is_retryable_status(response.status):
                 self._succeeded(trial)
-                return self._answer(key, entry, response, url)
+                return self._answer(key, entry, response, url, sent_at)
 
             retry_after = None
             if response is not None:
@@ -348,22 +371,28 @@ class SourceClient:
         return response, f"{status} {response.reason}".rstrip()
 
     def _answer(
-        self, key: CacheKey, entry: CachedResponse | None, response: Answer, url: str
+        self,
+        key: CacheKey,
+        entry: CachedResponse | None,
+        response: Answer,
+        url: str,
+        sent_at: datetime,
     ) -> Fetched:
-        """Turn a final answer into a :class:`Fetched`, keeping the cache in step."""
+        """Turn a final answer (to a request sent at ``sent_at``) into a :class:`Fetched`,
+        keeping the cache in step."""
         status = response.status
         now = self._clock.now()
         etag = response.headers.get("etag")
         if status == httpx.codes.OK:
             body = self._json_object(response, url)
-            self._cache.put(key, body, etag, now)
+            self._cache.put(key, body, etag, now, requested_at=sent_at)
             return Fetched(200, body, etag, False, now)
         if status == httpx.codes.NOT_MODIFIED and entry is not None:
             self._counts["not_modified"] += 1
-            entry = self._cache.confirm(key, entry, etag, now)
+            entry = self._cache.confirm(key, entry, etag, now, requested_at=sent_at)
             return Fetched(200, entry.body, entry.etag, True, now)
         if status == httpx.codes.NOT_FOUND:
-            self._cache.evict(key)
+            self._cache.evict(key, requested_at=sent_at)
             return Fetched(404, None, None, False, now)
         expected = "200, 304 or 404" if entry is not None else "200 or 404"
         answered = f"{status} {response.reason}".rstrip()

@@ -63,14 +63,6 @@ class MlflowConfig(SourceConfig):
         allow_inf_nan=False,
         description="seconds a delivery's X-MLflow-Timestamp may differ from now",
     )
-    cache_ttl: float = Field(
-        default=0.0,
-        ge=0,
-        allow_inf_nan=False,
-        description="seconds a good answer is reused; 0 for MLflow by default: its webhooks "
-        "come in bursts (a version, its alias, its tag within a second) and each must read "
-        "what the server holds after it, not an answer cached before it",
-    )
     current_alias: str = Field(
         default="champion",
         min_length=1,

@@ -179,7 +179,7 @@ class SearchIndex:
         if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
             log.warning(
                 "the search index holds %d entities: Whoosh queries slow down past about "
-                '%d (a broad query takes about a second at 100,000); remove [search] '
+                "%d (a broad query takes about a second at 100,000); remove [search] "
                 'backend = "whoosh" to use the default, Tantivy (see docs/search.md)',
                 index.entities.count(),
                 WHOOSH_COMFORT,

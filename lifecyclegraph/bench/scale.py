@@ -359,12 +359,18 @@ def _wait_until_done(client: httpx.Client, progress: Callable[[str], None]) -> i
     """Wait until the queue is empty and the index holds every entity; the entities."""
     last = 0.0
     while True:
-        status = client.get("/api/v1/status").json()
-        queued = status.get("queue_depth", 0) + status.get("events_pending", 0)
-        if queued == 0:
-            check = client.get("/api/v1/admin/search/check").json()
-            if check["ok"]:
-                return int(check["checked"])
+        try:
+            status = client.get("/api/v1/status").json()
+            queued = status.get("queue_depth", 0) + status.get("events_pending", 0)
+            if queued == 0:
+                check = client.get("/api/v1/admin/search/check", timeout=None).json()
+                if check["ok"]:
+                    return int(check["checked"])
+        except httpx.TimeoutException:
+            # Under a heavy backfill on a loaded machine, /api/v1/status has been seen
+            # to take over 120 s (a 10k run, load average 15): keep asking.
+            progress("  /api/v1/status did not answer within 120 s; asking again")
+            continue
         if time.monotonic() - last > 30:
             progress(f"  queued {queued:,}")
             last = time.monotonic()

@@ -580,13 +580,14 @@ another; every event and every request goes over HTTP. Backfill: every object's
 created event posted to `/api/v1/events`, until the queue is empty and the search
 index holds every entity (stored, derived, indexed). Peak RSS: `serve` and its child
 processes, sampled every 0.1 s, during the backfill and after it. Inferred edge: a new
-model instance whose run ran for an A/B test cell, created at its source and its
-event posted, under a background of other events; the time until its entity JSON
-holds `lg:associatedAbTest`. Reads: 200 of each, on random model instances and model
-names. SPARQL: the store's current dataset dumped, loaded with `oxigraph load` and
-served by `oxigraph serve-read-only --union-default-graph` (the `oxigraph` package,
-`lifecyclegraph[bench]`) beside `lifecyclegraph serve` restarted on the store, the same
-point lookup sent to each in turn. The targets are issue 17's, set for 1M entities.
+model instance whose run ran for an A/B test cell, created at its source and its event
+posted, under a background of other events; the time until its entity JSON holds
+`lg:associatedAbTest`. Reads: once the queue is empty again, 200 of each
+(`--samples`), on random model instances and model names. SPARQL: the store's current
+dataset dumped, loaded with `oxigraph load` and served by `oxigraph serve-read-only
+--union-default-graph` (the `oxigraph` package, `lifecyclegraph[bench]`) beside
+`lifecyclegraph serve` restarted on the store, the same point lookup sent to each in
+turn. The targets are issue 17's, set for 1M entities.
 """
 
 

@@ -1,5 +1,6 @@
 """Search over HTTP (issue 13.2): ``GET /api/v1/search``, ``/api/v1/search/owners`` and
-GraphQL's ``search`` answer what ``graph.search()`` answers, over a real server."""
+GraphQL's ``search`` answer what ``graph.search()`` answers, over a real server, on each
+backend shipped (Tantivy, the default, and Whoosh)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import httpx
 import pytest
 
 from lifecyclegraph import LifecycleGraph
-from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.config import Config, SearchConfig
 from lifecyclegraph.example import load_example
 from lifecyclegraph.ingest import Journal
 from lifecyclegraph.server.app import create_app
@@ -22,16 +23,17 @@ QUERIES = [
     {"q": ""},
     {"q": "", "type": ["model", "lg:Dataset"]},
     {"q": "model", "owner": ["alice"], "page_size": 2},
-    {"q": "model", "owner": ["alice"], "page_size": 2, "page": 2},
+    {"q": "model", "owner": ["alice"], "page_size": 1, "page": 2},
     {"q": "", "domain": ["experiments"], "facets": "false"},
     {"q": "", "tag": ["team::personalization"]},
 ]
 
 
-@pytest.fixture(scope="module")
-def graph():
-    graph = LifecycleGraph.in_memory()
-    service = Service(Config.from_dict({}), graph, journal=Journal(":memory:"))
+@pytest.fixture(scope="module", params=["tantivy", "whoosh"])
+def graph(request: pytest.FixtureRequest):
+    graph = LifecycleGraph.in_memory(search=SearchConfig(backend=request.param))
+    config = Config.from_dict({"search": {"backend": request.param}})
+    service = Service(config, graph, journal=Journal(":memory:"))
     load_example(graph)
     graph.search_index.flush()
     with ServerThread(create_app(service, write_tokens=[WRITE])) as server:

@@ -48,6 +48,8 @@ RAW_STORE_ALLOWED = {
     "lifecyclegraph/bench/store.py": "the baseline: plain Oxigraph bulk loads and reads",
     "lifecyclegraph/bench/rules.py": "the baseline: a property-path INSERT on plain Oxigraph",
     "lifecyclegraph/bench/sparql.py": "counts the store's quads for the report",
+    "lifecyclegraph/bench/scale.py": "dumps the stopped service's current dataset for "
+    "oxigraph serve, the comparison",
     "lifecyclegraph/server/service.py": "hands the store port to the SPARQL pool and the "
     "rule engine it runs",
 }

@@ -317,6 +317,30 @@ def test_with_staleness_queries_never_wait_and_catch_up_in_the_background():
         assert pool.checkpoints.made == made + 1, "no change, no new checkpoint"
 
 
+def test_execute_async_answers_as_execute_and_a_cancelled_query_loses_no_worker():
+    import asyncio
+
+    graph = LifecycleGraph.in_memory()
+    graph.write_many([(model(i), _seen()) for i in range(300)])
+    runaway = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with QueryPool(graph.store, workers=1, timeout=30) as pool:
+        expected = pool.execute(NAMES, accept="text/csv")
+
+        async def scenario() -> None:
+            for _ in range(3):  # the loop's own path, once a checkpoint is ready
+                got = await pool.execute_async(NAMES, accept="text/csv")
+                assert (got.body, got.media_type) == (expected.body, expected.media_type)
+            with pytest.raises(TimeoutError):  # the client gives up: the task is cancelled
+                await asyncio.wait_for(pool.execute_async(runaway), 0.5)
+            with pytest.raises(QuerySyntaxError):
+                await pool.execute_async("SELECT WHERE")
+            got = await pool.execute_async(NAMES, accept="text/csv")
+            assert got.body == expected.body, "a cancelled query's answer is never read"
+
+        asyncio.run(scenario())
+        assert pool.replaced == 1
+
+
 def test_checkpoints_are_made_only_when_the_store_changed(tmp_path):
     graph = LifecycleGraph.open(tmp_path / "store")
     checkpoints = Checkpoints(graph.store)

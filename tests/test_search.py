@@ -1,11 +1,12 @@
 """Search: relevance, filters and facets, near real time, rebuilds, derived-data checks.
 
-Every test runs against each backend shipped (Whoosh, the default, and Tantivy).
+Every test runs against each backend shipped (Tantivy, the default, and Whoosh).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from lifecyclegraph.search import (
     SearchQueryError,
     open_backend,
 )
+from lifecyclegraph.search import index as index_module
 
 BACKENDS = ["whoosh", "tantivy"]
 
@@ -461,6 +463,36 @@ def test_search_config_rejects_unknown_keys_and_backends():
         Config.from_text('[search]\nbackend = "lucene"\n')
 
 
+def test_default_backend_is_tantivy_and_rebuilds_an_index_made_by_whoosh(tmp_path: Path):
+    store = tmp_path / "store"
+    with LifecycleGraph.open(store, search=SearchConfig(backend="whoosh")) as graph:
+        load_example(graph)
+    assert not (store / "search" / "entities" / ".lifecyclegraph-tantivy").exists()
+    with LifecycleGraph.open(store, search=SearchConfig()) as graph:
+        assert graph.search("rankng").hits[0].uri == MODEL
+    assert (store / "search" / "entities" / ".lifecyclegraph-tantivy").exists()
+    meta = json.loads((store / "search" / "lifecyclegraph-search.json").read_text())
+    assert SearchConfig().backend == meta["backend"] == "tantivy"
+
+
+def test_big_whoosh_index_logs_a_warning_naming_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    monkeypatch.setattr(index_module, "WHOOSH_COMFORT", 5)
+    graph = LifecycleGraph.in_memory()
+    load_example(graph)
+    for backend in ("tantivy", "whoosh"):
+        caplog.clear()
+        index = SearchIndex.attach(graph.store, SearchConfig(backend=backend))
+        index.close()
+        warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        if backend == "tantivy":
+            assert warned == []
+        else:
+            assert "Whoosh queries slow down past about 5" in warned[0]
+            assert "the default, Tantivy" in warned[0]
+
+
 def test_index_lives_beside_the_store(on_disk):
     store, _ = on_disk
     assert (store / "search" / "entities").is_dir()
@@ -484,7 +516,15 @@ def test_documented_search_configuration_is_valid():
     blocks = [b.split("```", 1)[0] for b in text.split("```toml\n")[1:]]
     (block,) = [b for b in blocks if "[search]" in b]
     config = Config.from_text(block, "docs/search.md")
-    assert config.search.backend == "whoosh" and config.search.batch_ms == 100
+    assert config.search.backend == "tantivy" and config.search.batch_ms == 100
+
+
+def test_page_past_the_last_is_empty_and_totals_count_filters_with_or_without_facets(graph):
+    for facets in (True, False):
+        first = graph.search("model", owner="alice", page_size=2, facets=facets)
+        past = graph.search("model", owner="alice", page_size=2, page=2, facets=facets)
+        assert first.total == past.total == len(first.hits) == 2
+        assert past.hits == []
 
 
 def test_facets_can_be_skipped(graph):

@@ -1,4 +1,5 @@
-"""``lifecyclegraph search`` and ``lifecyclegraph reindex`` as a user runs them."""
+"""``lifecyclegraph search`` and ``lifecyclegraph reindex`` as a user runs them, on each
+backend shipped (Tantivy, the default, and Whoosh), chosen by a configuration file."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from lifecyclegraph.cli import main
 from lifecyclegraph.example import MODEL, load_example
 
 
-@pytest.fixture
-def store(tmp_path):
+@pytest.fixture(params=["tantivy", "whoosh"])
+def store(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    config = tmp_path / "lifecyclegraph.toml"
+    config.write_text(f'[search]\nbackend = "{request.param}"\n')
+    monkeypatch.setenv("LIFECYCLEGRAPH_CONFIG", str(config))
     path = tmp_path / "store"
     with LifecycleGraph.open(path) as graph:
         load_example(graph)

@@ -34,7 +34,19 @@ def _generation(index: Path) -> int:
 
 
 def _cli(store: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "lifecyclegraph", "--store", str(store), *args]
+    """The command line, on Whoosh (not the default): its commits are watched above."""
+    config = store.parent / "whoosh.toml"
+    config.write_text('[search]\nbackend = "whoosh"\n')
+    return [
+        sys.executable,
+        "-m",
+        "lifecyclegraph",
+        "--config",
+        str(config),
+        "--store",
+        str(store),
+        *args,
+    ]
 
 
 @pytest.fixture(scope="module")

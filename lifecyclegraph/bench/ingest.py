@@ -51,7 +51,7 @@ class IngestBenchResult:
     inferred_p95_ms: float = 0.0
     background_rate_per_second: float = 0.0
     rules: bool = True
-    search: str = "whoosh"
+    search: str = "tantivy"
     hydration_process: bool = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def run_ingest_bench(
     rate: float = 20.0,
     seed: int = 0,
     rules: bool = True,
-    search: str = "whoosh",
+    search: str = "tantivy",
     hydration_process: bool = True,
 ) -> IngestBenchResult:
     """Run the phases on a world of about ``entities`` entities (the inferred-edge phase

@@ -60,7 +60,7 @@ def store_bench(entities: int, batch: int, as_json: bool) -> None:
     "backends",
     multiple=True,
     type=click.Choice(["whoosh", "tantivy"]),
-    help="Engines to run (default: whoosh, and tantivy if installed).",
+    help="Engines to run (default: both).",
 )
 @click.option("--batch", default=20_000, show_default=True, help="Documents per commit.")
 @click.option("--queries", default=40, show_default=True, help="Queries timed of each kind.")
@@ -72,13 +72,10 @@ def search_bench(
 
     Each backend and size runs in a child process on a fresh on-disk index.
     """
-    import importlib.util
-
     from lifecyclegraph.bench.search import run_search_bench
 
     if not backends:
-        installed = importlib.util.find_spec("tantivy") is not None
-        backends = ("whoosh", "tantivy") if installed else ("whoosh",)
+        backends = ("whoosh", "tantivy")
     runs = []
     if not as_json:
         click.echo(f"machine: {machine()}")
@@ -125,9 +122,10 @@ def _print_search(r: Any) -> None:
 @click.option(
     "--search",
     type=click.Choice(["off", "whoosh", "tantivy"]),
-    default="whoosh",
+    default="tantivy",
     show_default=True,
-    help="Keep a search index up to date while ingesting, with this engine.",
+    help="Keep a search index up to date while ingesting, with this engine (default: the "
+    "service's default).",
 )
 @click.option(
     "--hydration",
@@ -351,6 +349,49 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
             f"{r.materialize_seconds:.0f} s ({r.derived_facts:,} derived facts), "
             f"peak RSS {r.peak_rss_mb:.0f} MB"
         )
+
+
+@bench.command("scale")
+@click.option("--entities", default=10_000, show_default=True, help="World size.")
+@click.option("--samples", default=200, show_default=True, help="Requests timed of each kind.")
+@click.option(
+    "--rate", default=50.0, show_default=True, help="Other events/s during the inferred edges."
+)
+@click.option(
+    "--write-docs/--no-write-docs",
+    default=False,
+    show_default=True,
+    help="Write the table into docs/benchmarks.md (section Scale), with machine and command.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def scale_bench(entities: int, samples: int, rate: float, write_docs: bool, as_json: bool) -> None:
+    """Issue 17's whole table at ENTITIES on the default configuration: `serve` in its
+    own process (on-disk store, rules on, search index on) fed by the sandbox's
+    synthetic world over HTTP; backfill, peak RSS, event to inferred edge, reads and
+    search over HTTP, and /sparql beside `oxigraph serve` on a dump of the same store."""
+    import sys
+
+    from lifecyclegraph.bench.scale import run_scale_bench, table, write_docs_section
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    result = run_scale_bench(entities, samples, rate, progress=progress)
+    load = os.getloadavg()
+    command = f"lifecyclegraph bench scale --entities {entities}"
+    if samples != 200:
+        command += f" --samples {samples}"
+    if rate != 50.0:
+        command += f" --rate {rate:g}"
+    if as_json:
+        _echo_runs([result], load_average=[round(x, 1) for x in load])
+    else:
+        click.echo(f"machine: {machine()}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+        click.echo(table(result))
+    if write_docs:
+        docs = write_docs_section(result, command, machine(), load)
+        click.echo(f"wrote the table into {docs}", err=True)
+    sys.stdout.flush()
 
 
 def _echo_runs(runs: Any, **extra: Any) -> None:

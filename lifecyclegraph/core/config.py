@@ -16,7 +16,7 @@ and the file. Secrets (auth headers) never appear in reprs or error messages.
     auth_header = "Bearer s3cr3t"   # optional, sent as Authorization
 
     [search]
-    backend = "whoosh"     # or "tantivy" (pip install 'lifecyclegraph[tantivy]')
+    backend = "tantivy"    # or "whoosh" (pure Python, up to some tens of thousands)
     batch_ms = 100         # gather changes this long before writing them to the index
 
     [model]                # where the ontology, shapes and rules are (default: shipped)
@@ -242,9 +242,9 @@ class SearchConfig(_Strict):
     """``[search]``: the search index (``lifecyclegraph search``, ``graph.search()``)."""
 
     backend: str = Field(
-        default="whoosh",
-        description="the engine: whoosh (embedded, pure Python), tantivy "
-        "(pip install 'lifecyclegraph[tantivy]') or any installed backend of the "
+        default="tantivy",
+        description="the engine: tantivy (Rust, carries a million entities), whoosh "
+        "(pure Python, slow past about 50,000 entities) or any installed backend of the "
         "lifecyclegraph.search_backends entry-point group",
     )
     path: Path | None = Field(

@@ -62,7 +62,8 @@ FORMAT = 1
 META = "lifecyclegraph-search.json"
 _BATCH = 2000
 _INDEXES = ("entities", "owners")
-#: Past this many entities, Whoosh queries take more than about a tenth of a second.
+#: Past this many entities, Whoosh queries take more than about a tenth of a second (a broad
+#: one about a second at 100k, docs/benchmarks.md); Tantivy, the default, carries a million.
 WHOOSH_COMFORT = 50_000
 
 
@@ -178,7 +179,8 @@ class SearchIndex:
         if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
             log.warning(
                 "the search index holds %d entities: Whoosh queries slow down past about "
-                '%d; consider [search] backend = "tantivy" (see docs/search.md)',
+                "%d (a broad query takes about a second at 100,000); remove [search] "
+                'backend = "whoosh" to use the default, Tantivy (see docs/search.md)',
                 index.entities.count(),
                 WHOOSH_COMFORT,
             )

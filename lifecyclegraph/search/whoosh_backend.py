@@ -206,12 +206,19 @@ class WhooshBackend:
                 terms=True,
             )
             used_fuzzy = step.fuzzy
-            if results.total >= query.fuzzy_below or not steps.fuzzy_possible:
+            total = results.total
+            if filt is not None and not query.facets:
+                # Whoosh counts a filtered query's matches without its filter unless a
+                # collector counted them all (the facets' does): count them here.
+                total = len(searcher.search(q, filter=filt, limit=None, scored=False))
+            if total >= query.fuzzy_below or not steps.fuzzy_possible:
                 break
         assert results is not None
         hits = []
         highlight = highlighter(steps, used_fuzzy)
-        for hit in results:
+        # Whoosh answers a page past the last with the last page: past the end, no hits.
+        past_end = (query.page - 1) * query.page_size >= total
+        for hit in [] if past_end else results:
             marks = (
                 {} if steps.every else first_marks(highlight, partial(_stored_lines, hit.fields()))
             )
@@ -227,7 +234,7 @@ class WhooshBackend:
         groups = {facet: results.results.groups(facet) for facet in _FACET_FIELDS if query.facets}
         return SearchResults(
             hits=hits,
-            total=results.total,
+            total=total,
             page=query.page,
             page_size=query.page_size,
             facets={k: _facet_counts(v) for k, v in groups.items()},

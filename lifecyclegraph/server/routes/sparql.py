@@ -196,14 +196,14 @@ async def _query(request: Request, query: str, params: _Params) -> Response:
         )
     pool = request.app.state.service.queries
     try:
-        result = await run_in_threadpool(
-            pool.execute,
+        result = await pool.execute_async(
             query,
             accept=accept,
             default_graphs=params.all("default-graph-uri") or None,
             named_graphs=params.all("named-graph-uri") or None,
             base_iri=_endpoint(request),
             min_generation=_min_generation(request),
+            in_thread=run_in_threadpool,
         )
     except QueryError as error:
         raise _problem(error) from None

@@ -131,6 +131,15 @@ class Checkpoints:
         self._start_refresher()
         return newest
 
+    def ready(self, min_generation: int | None = None) -> Checkpoint | None:
+        """The checkpoint :meth:`latest` would return if it needs no new one now
+        (``None`` if a query would have to wait for one): never blocks."""
+        newest = self._newest
+        if newest is None or self._behind(newest, min_generation):
+            return None
+        self._start_refresher()
+        return newest
+
     def _behind(self, checkpoint: Checkpoint, min_generation: int | None) -> bool:
         if min_generation is not None and checkpoint.generation < min(
             min_generation, self.store.generation

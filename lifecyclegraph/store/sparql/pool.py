@@ -20,6 +20,7 @@ b'{"head":{},"boolean":false}'
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -213,6 +214,101 @@ class QueryPool:
         )
         result: QueryResult = self._run("query", request, min_generation)
         return result
+
+    async def execute_async(
+        self,
+        query: str,
+        *,
+        accept: str | None = None,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        base_iri: str | None = None,
+        min_generation: int | None = None,
+        in_thread: Callable[..., Awaitable[Any]] = asyncio.to_thread,
+    ) -> QueryResult:
+        """:meth:`execute` for an event loop: the same result and errors, with no thread.
+
+        When a worker is idle and a checkpoint is ready (the usual case), the query
+        is sent from the loop and the answer awaited on the worker's socket: no hop
+        to a thread and back, which cost most of a point lookup's time over HTTP
+        (``docs/benchmarks.md``). Otherwise (every worker busy, a checkpoint to make
+        first) it runs :meth:`execute` in a thread, as before, with ``in_thread``
+        (``asyncio.to_thread`` by default; a server passes its own thread pool's, as
+        the loop's default executor has only a few threads and they may all be held).
+        """
+        request = QueryRequest(
+            query, accept, default_graphs, named_graphs, base_iri, self.max_results
+        )
+        # Starting the pool (processes, the checkpoints' directory) is left to the
+        # thread path: nothing that can take long runs on the loop.
+        checkpoints = self.checkpoints
+        checkpoint = checkpoints.ready(min_generation) if checkpoints is not None else None
+        worker = None
+        if checkpoint is not None:
+            with contextlib.suppress(queue.Empty):
+                worker = self._idle.get_nowait()
+            if worker is not None and worker.process.poll() is not None:
+                self._idle.put(worker)  # dead: the thread path replaces it
+                worker = None
+        if worker is None:
+            result: QueryResult = await in_thread(self._run, "query", request, min_generation)
+            return result
+        assert checkpoints is not None and checkpoint is not None
+        checkpoints.hold(worker.id, checkpoint)
+        worker.busy = True
+        loop = asyncio.get_running_loop()
+        readable = loop.create_future()
+        fd = worker.conn.fileno()
+        answer = None
+        try:
+            worker.conn.send(("query", str(checkpoint.path), request))
+
+            def wake() -> None:
+                if not readable.done():
+                    readable.set_result(None)
+
+            # The reader goes before anything can close the socket (a lost worker's
+            # replacement may get the same descriptor number).
+            loop.add_reader(fd, wake)
+            try:
+                await asyncio.wait_for(readable, self.timeout)
+                answered = True
+            except TimeoutError:
+                answered = False
+            finally:
+                loop.remove_reader(fd)
+            answer = worker.conn.recv() if answered else None
+        except (EOFError, OSError):
+            worker.busy = False
+            error = await in_thread(self._lost, worker)
+            raise error from None
+        except asyncio.CancelledError:
+            # The client went away: the worker's answer would be read by the next
+            # query, so the worker is replaced (in a thread: the task is ending).
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise
+        worker.busy = False
+        return await self._answered(worker, answer, in_thread)
+
+    async def _answered(
+        self, worker: _Worker, answer: Any, in_thread: Callable[..., Awaitable[Any]]
+    ) -> Any:
+        """The value of a worker's answer (``None``: it timed out, replace it)."""
+        if answer is None:
+            await in_thread(self._replace, worker)
+            self.timeouts += 1
+            raise QueryTimeoutError(
+                f"the query ran longer than {self.timeout:g} s, this service's limit "
+                "(query_timeout), and was stopped",
+                self.timeout,
+            )
+        self._idle.put(worker)
+        status, value = answer
+        if status == "error":
+            if isinstance(value, QueryError):
+                raise value
+            raise QueryError(str(value))
+        return value
 
     def check_update(self, text: str) -> list[str]:
         """Parse a SPARQL update in a worker; return its operations (see

@@ -1,0 +1,53 @@
+"""``lifecyclegraph bench scale``'s table and how it is written into docs/benchmarks.md
+(the run itself is a benchmark, never a test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lifecyclegraph.bench.scale import SECTION, ScaleBenchResult, table, write_docs_section
+
+
+def result(entities: int, sparql_p50: float = 1.0) -> ScaleBenchResult:
+    return ScaleBenchResult(
+        entities=entities,
+        events=entities + 10,
+        backfill_seconds=entities / 1000,  # 1,000 entities/s: the 20-minute target holds
+        peak_rss_backfill_mb=5000.0,  # over 4 GB: missed
+        peak_rss_after_mb=300.0,
+        inferred_p50_ms=10.0,
+        inferred_p95_ms=20.0,
+        background_rate=50.0,
+        reads_ms={"entity JSON": {"p50": 3.0, "p95": 60.0}},  # p95 over 50 ms: missed
+        sparql_ms={
+            "lifecyclegraph": {"p50": sparql_p50, "p95": 2.0},
+            "oxigraph": {"p50": 0.5, "p95": 1.0},
+        },
+    )
+
+
+def test_table_puts_each_figure_beside_its_target_and_says_which_are_met():
+    rows = {r.what: r for r in result(10_000).rows()}
+    assert rows["backfill: created events to stored, derived, indexed"].met is True
+    assert rows["peak RSS of serve, during the backfill"].met is False
+    assert rows["entity JSON"].met is False
+    sparql = rows["SPARQL point lookup, GET /sparql"]
+    assert sparql.met is False and "2.00x" in sparql.comparison
+    assert result(10_000, sparql_p50=0.7).rows()[-1].met is True  # 1.4x
+    assert table(result(10_000)).count("\n") == 2 + len(rows) - 1
+
+
+def test_docs_section_is_added_once_and_a_size_replaces_its_own_table(tmp_path: Path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("# Benchmarks\n\n## Ingestion\n\ntext\n\n## Issue 12's re-run\n\nold\n")
+    load = (1.0, 2.0, 3.0)
+    write_docs_section(result(10_000), "cmd 10k", "machine A", load, docs)
+    write_docs_section(result(100_000), "cmd 100k", "machine A", load, docs)
+    write_docs_section(result(10_000, sparql_p50=0.7), "cmd 10k again", "machine B", load, docs)
+    text = docs.read_text()
+    assert text.count(SECTION) == 1
+    assert text.index("## Ingestion") < text.index(SECTION) < text.index("## Issue 12's re-run")
+    assert text.count("### 10,000 entities") == 1 and text.count("### 100,000 entities") == 1
+    assert "cmd 10k again" in text and "cmd 10k\n" not in text and "machine B" in text
+    assert text.index("### 10,000 entities") < text.index("### 100,000 entities")
+    assert text.endswith("## Issue 12's re-run\n\nold\n")

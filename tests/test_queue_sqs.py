@@ -9,6 +9,7 @@ import time
 import uuid
 
 import boto3
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,9 @@ from lifecyclegraph.ingest.queues import QueueConsumer, open_queue
 from lifecyclegraph.ingest.queues.sqs import SqsQueue
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
+from lifecyclegraph.server.app import create_app
 from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
 
 REGION = "us-east-1"
 
@@ -309,3 +312,37 @@ def test_any_order_and_duplication_of_messages_ends_as_direct_submission(
         assert _graph(service) == _direct(sandbox, tmp_path, wanted)
     finally:
         _close(service)
+
+
+def test_serve_consumes_its_queues_in_the_background(sandbox, tmp_path, moto_url):
+    name = _new_queue(moto_url)
+    service = _service(sandbox, tmp_path, queues=[_queue_table(moto_url, name)])
+    test = "aip://ab-test/experimentation/12345"
+    with ServerThread(create_app(service, write_tokens=["queue-token"])) as server:
+        _send(moto_url, name, [json.dumps({"event_type": "ab_test_created", "test_id": "12345"})])
+        deadline = time.monotonic() + 60
+        while service.graph.state(test) is None or _left(moto_url, name):
+            assert time.monotonic() < deadline, "the queue was not consumed"
+            time.sleep(0.2)
+        status = httpx.get(f"{server.url}/api/v1/status").json()
+    assert status["queues"][f"sqs:{name}"] | {"last_error": None} == {
+        "messages": 1,
+        "accepted": 1,
+        "rejected": 0,
+        "poison": 0,
+        "acked": 1,
+        "last_error": None,
+    }
+
+
+def test_serve_keeps_running_when_its_queue_is_missing(sandbox, tmp_path, moto_url):
+    table = _queue_table(moto_url, "never-created")
+    service = _service(sandbox, tmp_path, queues=[table])
+    with ServerThread(create_app(service, write_tokens=["queue-token"])) as server:
+        deadline = time.monotonic() + 30
+        while not service.consumers or service.consumers[0].last_error is None:
+            assert time.monotonic() < deadline, "no error was reported"
+            time.sleep(0.1)
+        status = httpx.get(f"{server.url}/api/v1/status")
+    assert status.status_code == 200
+    assert "SQS queue 'never-created'" in status.json()["queues"]["sqs:never-created"]["last_error"]

@@ -159,17 +159,7 @@ class QueueConsumer:
             Exception: the journal failed: nothing of the batch is acknowledged, and
                 the queue delivers it again.
         """
-        messages = await self.queue.receive(wait)
-        result = ConsumeResult(messages=len(messages))
-        if not messages:
-            return result
-        await asyncio.to_thread(self._record, messages, result)
-        # Only now, with every event of the batch committed (accepted or
-        # dead-lettered), may the queue forget the messages.
-        await self.queue.ack(messages)
-        result.acked = len(messages)
-        self.total.add(result)
-        return result
+        return await self._handle(await self.queue.receive(wait))
 
     def _record(self, messages: Sequence[Message], result: ConsumeResult) -> None:
         payloads: list[str | bytes] = []
@@ -213,26 +203,52 @@ class QueueConsumer:
                 return total
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set. A failure (the queue unreachable, the journal
-        failing) is logged and tried again with back-off: the consumer never stops the
-        service, and what was not acknowledged is delivered again."""
+        """Consume until ``stop`` is set, then close the queue.
+
+        A failure (the queue unreachable, the journal failing) is logged and tried
+        again with back-off: the consumer never stops the service, and what was not
+        acknowledged is delivered again. ``stop`` ends a long poll at once (what it
+        would have brought comes back after the visibility timeout); a batch being
+        recorded is recorded and acknowledged first.
+        """
         delay = RETRY_FIRST
         opened = False
-        while not stop.is_set():
-            try:
-                if not opened:
-                    await self.queue.open()
-                    opened = True
-                await self.consume_once()
-                delay, self.last_error = RETRY_FIRST, None
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.error("queue %s: %s; trying again in %.0f s", self.queue.name, error, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(delay * 2, RETRY_MAX)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                try:
+                    if not opened:
+                        await self.queue.open()
+                        opened = True
+                    receiving = asyncio.ensure_future(self.queue.receive())
+                    await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    if not receiving.done():
+                        receiving.cancel()
+                        break
+                    await self._handle(receiving.result())
+                    delay, self.last_error = RETRY_FIRST, None
+                except Exception as error:
+                    self.last_error = f"{type(error).__name__}: {error}"
+                    log.error("queue %s: %s; trying again in %.0f s", self.queue.name, error, delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(stopping), delay)
+                    delay = min(delay * 2, RETRY_MAX)
+        finally:
+            stopping.cancel()
+            await self.queue.aclose()
+
+    async def _handle(self, messages: list[Message]) -> ConsumeResult:
+        """Record a received batch durably, then acknowledge it."""
+        result = ConsumeResult(messages=len(messages))
+        if not messages:
+            return result
+        await asyncio.to_thread(self._record, messages, result)
+        # Only now, with every event of the batch committed (accepted or
+        # dead-lettered), may the queue forget the messages.
+        await self.queue.ack(messages)
+        result.acked = len(messages)
+        self.total.add(result)
+        return result
 
     def stats(self) -> dict[str, Any]:
         """Counts so far, for ``status``."""

@@ -186,6 +186,6 @@ class SqsQueue(Queue):
             await asyncio.to_thread(self._delete, messages)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await asyncio.to_thread(self._client.close)
-            self._client, self._url = None, None
+        # A long poll abandoned by a stop may still hold the client in its thread: the
+        # client is dropped, not closed under it (its pool closes when it is freed).
+        self._client, self._url = None, None

@@ -4,6 +4,7 @@ hydrated from the sandbox's systems over HTTP into a real graph."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 import uuid
@@ -11,11 +12,13 @@ import uuid
 import boto3
 import httpx
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
 from lifecyclegraph import HydrationState, LifecycleGraph
+from lifecyclegraph.cli import main
 from lifecyclegraph.core.config import Config, QueueConfig
 from lifecyclegraph.core.errors import QueueError
 from lifecyclegraph.ingest import Journal
@@ -346,3 +349,45 @@ def test_serve_keeps_running_when_its_queue_is_missing(sandbox, tmp_path, moto_u
         status = httpx.get(f"{server.url}/api/v1/status")
     assert status.status_code == 200
     assert "SQS queue 'never-created'" in status.json()["queues"]["sqs:never-created"]["last_error"]
+
+
+def _config_file(tmp_path, sandbox, moto_url, name) -> str:
+    lines = [f'[store]\npath = "{tmp_path / "store"}"']
+    lines += [f'[sources.{s}]\nurl = "{sandbox.base_url(s)}"' for s in SYSTEMS]
+    lines.append(f'[[queues]]\nurl = "sqs://{name}"\nendpoint_url = "{moto_url}"')
+    path = tmp_path / "lifecyclegraph.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_ingest_from_queue_consumes_it_and_names_the_bad_messages(sandbox, tmp_path, moto_url):
+    name = _new_queue(moto_url)
+    events = [{"event_type": "ab_test_created", "test_id": "12345"}, _events(sandbox, 1)[0]]
+    ids = _send(moto_url, name, [*map(json.dumps, events), "{oops"])
+    config = _config_file(tmp_path, sandbox, moto_url, name)
+
+    result = CliRunner().invoke(
+        main, ["--config", config, "ingest", "--from-queue", f"sqs://{name}", "--wait", "1"]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert f"accepted 2 events, rejected 1 (3 messages from sqs:{name})" in result.output
+    assert f"rejected: sqs:{name} message {ids[2]}: not JSON: line 1 column 2" in result.output
+    assert "queue depth 0, failing 0" in result.output
+    assert _left(moto_url, name) == 0
+    del result  # its traceback holds the command's frame, and so the store's lock
+    gc.collect()
+    shown = CliRunner().invoke(
+        main, ["--config", config, "entity", "aip://ab-test/experimentation/12345"]
+    )
+    assert shown.exit_code == 0 and "hydrated" in shown.output, shown.output
+
+
+def test_ingest_from_a_missing_queue_exits_2_naming_it(sandbox, tmp_path, moto_url):
+    config = _config_file(tmp_path, sandbox, moto_url, "not-there")
+    result = CliRunner().invoke(
+        main, ["--config", config, "ingest", "--from-queue", "sqs://not-there", "--wait", "1"]
+    )
+    assert result.exit_code == 2
+    assert "SQS queue 'not-there' (region us-east-1" in result.output
+    assert "does not exist" in result.output and "Traceback" not in result.output

@@ -165,6 +165,7 @@ def _direct(sandbox, tmp_path, events) -> set:
         _close(service)
 
 
+@pytest.mark.slow
 def test_events_on_a_queue_become_entities_and_their_messages_are_deleted(
     sandbox, tmp_path, moto_url
 ):
@@ -293,6 +294,7 @@ def test_an_unreachable_endpoint_is_an_error_naming_it():
         asyncio.run(open_queue(config).open())
 
 
+@pytest.mark.slow
 @settings(
     max_examples=4,
     deadline=None,

@@ -6,8 +6,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import boto3
 import httpx
@@ -393,3 +398,43 @@ def test_ingest_from_a_missing_queue_exits_2_naming_it(sandbox, tmp_path, moto_u
     assert result.exit_code == 2
     assert "SQS queue 'not-there' (region us-east-1" in result.output
     assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def checking_moto(tmp_path):
+    """A ``moto_server`` process that checks credentials (INITIAL_NO_AUTH_ACTION_COUNT=0):
+    an access key it never issued is refused, as AWS refuses it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
+    command = [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1"]
+    log = (tmp_path / "moto.log").open("wb")
+    process = subprocess.Popen([*command, "-p", str(port)], env=environment, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/moto-api/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, (tmp_path / "moto.log").read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+def test_refused_credentials_are_an_error_naming_the_queue(monkeypatch, checking_moto):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANOTISSUED0000000")
+    queue = open_queue(QueueConfig(**_queue_table(checking_moto, "events")))
+    with pytest.raises(QueueError) as raised:
+        asyncio.run(queue.open())
+    assert str(raised.value) == (
+        f"sqs://events: the AWS credentials were refused by SQS queue 'events' (region "
+        f"{REGION}, endpoint {checking_moto}): InvalidClientTokenId: The security token "
+        "included in the request is invalid."
+    )

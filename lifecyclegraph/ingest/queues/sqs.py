@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,9 @@ _REFUSED = {
     "ExpiredToken",
     "InvalidSecurity",
 }
+
+
+_XML_ERROR = re.compile(r"<Code>(?P<code>[^<]*)</Code>\s*<Message>(?P<message>[^<]*)</Message>")
 
 
 class SqsQueue(Queue):
@@ -113,9 +117,13 @@ class SqsQueue(Queue):
     def _client_error(self, error: Any) -> QueueError:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        xml = _XML_ERROR.search(message)
+        if xml:  # an XML error where boto3 expected JSON (some SQS look-alikes): read it
+            code, message = xml["code"], xml["message"]
         if code in _MISSING:
             text = f"{self._where()} does not exist (create it, or fix url, region, endpoint_url)"
-        elif code in _REFUSED:
+        elif code in _REFUSED or status == 403:
             text = f"the AWS credentials were refused by {self._where()}: {code}: {message}"
         else:
             text = f"{self._where()}: {code}: {message}"

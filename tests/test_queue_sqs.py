@@ -8,6 +8,7 @@ import gc
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -438,3 +439,22 @@ def test_refused_credentials_are_an_error_naming_the_queue(monkeypatch, checking
         f"{REGION}, endpoint {checking_moto}): InvalidClientTokenId: The security token "
         "included in the request is invalid."
     )
+
+
+def test_a_batch_the_journal_could_not_commit_is_not_deleted(sandbox, tmp_path, moto_url):
+    name = _new_queue(moto_url)
+    _send(moto_url, name, [json.dumps(_events(sandbox, 1)[0])])
+    broken = _service(sandbox, tmp_path)
+    broken.journal.close()  # every commit now fails
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        asyncio.run(_consumer(broken, moto_url, name).consume_once())
+
+    assert _left(moto_url, name) == 1  # in flight, not deleted
+    time.sleep(1.5)  # its visibility timeout passes
+    service = _service(sandbox, tmp_path)
+    consumer = _consumer(service, moto_url, name)
+    consumed = asyncio.run(consumer.drain())
+    assert (consumed.accepted, consumed.acked) == (1, 1)
+    assert _left(moto_url, name) == 0
+    assert service.journal.stats()["events"] == 1

@@ -44,7 +44,7 @@ def test_dataset_layout_has_the_promised_examples():
 
 
 def _settings() -> list[tuple[str, str]]:
-    from lifecyclegraph.core.config import Config, SourceConfig
+    from lifecyclegraph.core.config import Config, QueueConfig, SourceConfig
 
     tables = {
         name: field.annotation
@@ -52,6 +52,7 @@ def _settings() -> list[tuple[str, str]]:
         if hasattr(field.annotation, "model_fields")
     }
     tables["sources.<platform-id>"] = SourceConfig
+    tables["[queues]"] = QueueConfig
     return [(table, key) for table, model in tables.items() for key in model.model_fields]
 
 

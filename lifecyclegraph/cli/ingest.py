@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import click
+from pydantic import ValidationError
 
 from lifecyclegraph.cli.context import (
     EXIT_CHECK_FAILED,
@@ -24,7 +25,9 @@ from lifecyclegraph.cli.context import (
 )
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.cli.progress import progress
+from lifecyclegraph.core.config import QueueConfig, describe
 from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.ingest.queues import ConsumeResult, QueueConsumer, open_queue
 from lifecyclegraph.server.service import Service
 from lifecyclegraph.store.snapshots import SnapshotStore
 
@@ -60,19 +63,46 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 @click.command()
 @model_options
-@click.argument("file", type=click.File("rb"))
+@click.argument("file", type=click.File("rb"), required=False)
 @click.option("--no-process", is_flag=True, help="Only record the events; do not hydrate now.")
+@click.option(
+    "--from-queue",
+    "queue_url",
+    metavar="URL",
+    help="Consume a queue instead of reading FILE: sqs://<queue-name> or "
+    "kafka://<host:port>/<topic>, with the settings of its [[queues]] table if one has "
+    "this url (docs/queues.md). Consumes until a receive comes back empty.",
+)
+@click.option(
+    "--wait",
+    type=click.IntRange(0, 20),
+    default=None,
+    help="With --from-queue: seconds a receive waits for messages, so the seconds the "
+    "last, empty one takes (default: the queue's wait_seconds).",
+)
 @click.pass_context
-def ingest(ctx: click.Context, file: IO[bytes], no_process: bool) -> None:
-    """Ingest events from FILE (JSON lines, UTF-8; - for standard input).
+def ingest(
+    ctx: click.Context,
+    file: IO[bytes] | None,
+    no_process: bool,
+    queue_url: str | None,
+    wait: int | None,
+) -> None:
+    """Ingest events from FILE (JSON lines, UTF-8; - for standard input), or from a
+    queue (--from-queue URL).
 
     Every event is recorded durably before anything else. A bad line (not JSON,
     not UTF-8, over a limit, an unknown event type...) is dead-lettered with its
     line number and reason, and ingestion goes on. Exits with 1 if any line was
     rejected (the good ones are ingested all the same).
 
+    From a queue, a message is acknowledged only once its events are in the journal;
+    a bad message is dead-lettered with the queue's name and its message id, and
+    acknowledged. Exits with 1 if any event was dead-lettered, 2 if the queue cannot
+    be read (missing, credentials, unreachable: the message says which).
+
     Not through --server (yet): beside a running service, POST the events to its
-    /api/v1/events (exit 2 says so).
+    /api/v1/events (exit 2 says so), or give serve the queue ([[queues]]).
     """
     server = server_of(ctx)
     if server is not None:
@@ -81,6 +111,12 @@ def ingest(ctx: click.Context, file: IO[bytes], no_process: bool) -> None:
             f"events to the running service instead: POST {server.url}/api/v1/events (a JSON "
             "array of events, with a write token)"
         )
+    if (file is None) == (queue_url is None):
+        raise click.UsageError("give either FILE or --from-queue URL")
+    if queue_url is not None:
+        _ingest_queue(ctx, queue_url, wait, no_process)
+        return
+    assert file is not None
     service = _service(ctx)
     name = getattr(file, "name", "-")
     accepted = rejected = 0
@@ -97,16 +133,62 @@ def ingest(ctx: click.Context, file: IO[bytes], no_process: bool) -> None:
             accepted, rejected = accepted + a, rejected + r
         click.echo(f"accepted {accepted} events, rejected {rejected}")
         if not no_process:
-            _drain(service, "processing")
-            stats = service.journal.stats()
-            click.echo(
-                f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
-                f"rejected entities {stats['rejected_entities']}"
-            )
+            _process(service)
     finally:
         service.journal.close()
         service.graph.close()
     if rejected:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def _process(service: Service) -> None:
+    _drain(service, "processing")
+    stats = service.journal.stats()
+    click.echo(
+        f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
+        f"rejected entities {stats['rejected_entities']}"
+    )
+
+
+def _queue_config(ctx: click.Context, url: str) -> QueueConfig:
+    """The ``[[queues]]`` table whose url is ``url``, or a queue of that url with the
+    default settings."""
+    for queue in config_of(ctx).queues:
+        if queue.url == url:
+            return queue
+    try:
+        return QueueConfig(url=url)
+    except ValidationError as error:
+        raise ConfigError(describe(error, "--from-queue")) from None
+
+
+def _ingest_queue(ctx: click.Context, url: str, wait: int | None, no_process: bool) -> None:
+    config = _queue_config(ctx, url)
+    queue = open_queue(config)
+    service = _service(ctx)
+    consumer = QueueConsumer(queue, service.ingestor, config.max_receives)
+
+    async def consume() -> ConsumeResult:
+        try:
+            await queue.open()
+            return await consumer.drain(wait)
+        finally:
+            await queue.aclose()
+
+    try:
+        result = asyncio.run(consume())
+        for reason in result.reasons:
+            click.echo(f"rejected: {reason}", err=True)
+        click.echo(
+            f"accepted {result.accepted} events, rejected {result.rejected + result.poison} "
+            f"({result.messages} messages from {config.name})"
+        )
+        if not no_process:
+            _process(service)
+    finally:
+        service.journal.close()
+        service.graph.close()
+    if result.rejected or result.poison:
         sys.exit(EXIT_CHECK_FAILED)
 
 

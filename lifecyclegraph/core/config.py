@@ -52,6 +52,7 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails
 
@@ -64,6 +65,7 @@ __all__ = [
     "Config",
     "IngestConfig",
     "ModelConfig",
+    "QueueConfig",
     "RulesConfig",
     "SearchConfig",
     "ServerConfig",
@@ -283,6 +285,110 @@ class ModelConfig(_Strict):
     rules: Path | None = Field(default=None, description="folder of the *.rules files")
 
 
+#: The queue kinds a ``[[queues]]`` URL may name, by scheme.
+QUEUE_SCHEMES = ("sqs", "kafka")
+
+
+class QueueConfig(_Strict):
+    """One ``[[queues]]`` table: a message queue whose messages are events, consumed
+    by ``serve`` (and ``lifecyclegraph ingest --from-queue URL``). Each message is one
+    event or a JSON array of events; it is acknowledged only once its events are in
+    the journal (docs/queues.md).
+
+    >>> QueueConfig(url="sqs://lifecyclegraph-events").kind
+    'sqs'
+    >>> QueueConfig(url="kafka://127.0.0.1:9092/events").name
+    'kafka:events'
+    >>> Config.from_text('[[queues]]\\nurl = "sqs://events"\\nbatch = 50\\n')
+    Traceback (most recent call last):
+    ...
+    lifecyclegraph.core.errors.ConfigError: <text>: ...
+    """
+
+    url: str = Field(
+        description="sqs://<queue-name> (an Amazon SQS queue, found by name in the region) "
+        "or kafka://<host:port>[,<host:port>...]/<topic>"
+    )
+    max_receives: int = Field(
+        default=5,
+        ge=1,
+        description="a message received more often than this (never acknowledged: its "
+        "batch kept failing) is a poison message: it goes to the dead letters, and is "
+        "acknowledged (SQS counts receives; Kafka does not, so it never applies there)",
+    )
+    batch: int = Field(
+        default=10, ge=1, description="the most messages taken at once (SQS: at most 10)"
+    )
+    wait_seconds: int = Field(
+        default=20,
+        ge=0,
+        description="long polling: seconds one receive waits for a message (SQS: at most 20)",
+    )
+    visibility_timeout: int = Field(
+        default=120,
+        ge=1,
+        le=43_200,
+        description="SQS: seconds a received message stays hidden from other consumers; "
+        "one not acknowledged by then is delivered again",
+    )
+    region: str | None = Field(
+        default=None,
+        description="SQS: the AWS region (default: boto3's, from AWS_REGION or the profile)",
+    )
+    endpoint_url: str | None = Field(
+        default=None,
+        description="SQS: another endpoint than AWS's (LocalStack, moto); credentials come "
+        "from boto3's usual places (environment, profile, role), never from this file",
+    )
+    profile: str | None = Field(
+        default=None, description="SQS: the AWS profile whose credentials are used"
+    )
+    group_id: str = Field(
+        default="lifecyclegraph",
+        description="Kafka: the consumer group whose committed offsets say what was consumed",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _queue_url(cls, url: str) -> str:
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in QUEUE_SCHEMES:
+            raise ValueError(
+                "must be sqs://<queue-name> or kafka://<host:port>/<topic>, not " + repr(url)
+            )
+        if scheme == "sqs" and (not rest or "/" in rest):
+            raise ValueError(f"sqs://<queue-name> names one queue, not {url!r}")
+        if scheme == "kafka":
+            hosts, _, topic = rest.partition("/")
+            if not hosts or not topic or "/" in topic:
+                raise ValueError(f"kafka://<host:port>/<topic> needs hosts and a topic: {url!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _within_sqs_limits(self) -> QueueConfig:
+        if self.kind == "sqs":
+            if self.batch > 10:
+                raise ValueError(
+                    f"batch: SQS hands out at most 10 messages at once, not {self.batch}"
+                )
+            if self.wait_seconds > 20:
+                raise ValueError(
+                    f"wait_seconds: SQS long polling waits 20 seconds at most, not "
+                    f"{self.wait_seconds}"
+                )
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``sqs`` or ``kafka``: the URL's scheme."""
+        return self.url.partition("://")[0]
+
+    @property
+    def name(self) -> str:
+        """How dead letters and logs name the queue: ``sqs:<queue>``, ``kafka:<topic>``."""
+        return f"{self.kind}:{self.url.rpartition('/')[2]}"
+
+
 def _usable_token(token: SecretStr) -> SecretStr:
     """Refuse a bearer token no client could send (its value never appears in the error)."""
     value = token.get_secret_value()
@@ -407,6 +513,7 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     client: ClientConfig = ClientConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    queues: list[QueueConfig] = Field(default_factory=list)
     source_file: str | None = Field(default=None, exclude=True)
 
     @field_validator("sources", mode="wrap")
@@ -508,6 +615,20 @@ def sample_config() -> str:
     for key, info in ClientSettings.model_fields.items():
         if info.description:
             lines += _wrapped(f"  {key}: {info.description}")
+    lines += [
+        "",
+        "# A message queue whose messages are events, consumed by serve (docs/queues.md):",
+        "# one [[queues]] table each. An example, to copy without the '## ':",
+        "## [[queues]]",
+        '## url = "sqs://lifecyclegraph-events"',
+        '## region = "eu-west-1"',
+        "# Its keys:",
+    ]
+    for key, info in QueueConfig.model_fields.items():
+        value = None if info.is_required() else _toml_value(info.default)
+        default = f" (default {value})" if value is not None else ""
+        if info.description:
+            lines += _wrapped(f"  {key}: {info.description}{default}")
     return "\n".join(lines) + "\n"
 
 

@@ -405,3 +405,21 @@ class AccessDeniedError(LifecycleGraphError, PermissionError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (str(self), self.url))
+
+
+# --- Queue consumers (lifecyclegraph.ingest.queues) -----------------------------------
+
+__all__ += ["QueueError"]
+
+
+class QueueError(LifecycleGraphError, ConnectionError):
+    """A message queue cannot be consumed: it does not exist, its credentials are
+    missing or refused, or its service cannot be reached. The message says which, and
+    names the queue; ``queue`` is the queue's URL as configured (``sqs://events``)."""
+
+    def __init__(self, message: str, queue: str) -> None:
+        super().__init__(message)
+        self.queue = queue
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.queue))

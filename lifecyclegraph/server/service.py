@@ -16,6 +16,7 @@ from lifecyclegraph.core.events import WebhookRejected
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
 from lifecyclegraph.ingest.hydration_process import HydratorProcess
+from lifecyclegraph.ingest.queues import QueueConsumer, open_queue
 from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.server.jobs import Jobs
 from lifecyclegraph.store.sparql import QueryPool
@@ -81,22 +82,37 @@ class Service:
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._scheduler: asyncio.Task[None] | None = None
+        #: one consumer per ``[[queues]]`` table, while the service runs
+        self.consumers: list[QueueConsumer] = []
+        self._consumer_tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the background worker that processes queued work, and the schedule of
+        """Start the background worker that processes queued work, the schedule of
         reconciliation and enrichment (``[ingest] reconcile_interval``,
-        ``enrich_interval``)."""
+        ``enrich_interval``), and a consumer for each ``[[queues]]`` table.
+
+        Raises:
+            QueueError: a queue's kind needs a package that is not installed.
+        """
         self._stop.clear()
+        self.consumers = [
+            QueueConsumer(open_queue(queue), self.ingestor, queue.max_receives)
+            for queue in self.config.queues
+        ]
         self._worker = asyncio.create_task(self.ingestor.run(self._stop), name="ingest-worker")
         self._scheduler = asyncio.create_task(self.jobs.schedule(self._stop), name="schedule")
+        self._consumer_tasks = [
+            asyncio.create_task(consumer.run(self._stop), name=f"queue {consumer.queue.name}")
+            for consumer in self.consumers
+        ]
 
     async def stop(self) -> None:
         """Stop the schedule, the jobs and the worker, close the clients, the journal
         and the store."""
         self._stop.set()
-        for task in (self._scheduler, self._worker):
+        for task in (*self._consumer_tasks, self._scheduler, self._worker):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -143,10 +159,14 @@ class Service:
 
     def status(self) -> dict[str, Any]:
         """Queue depth, lag and failures per source, with each source's report counts,
-        and the SPARQL workers' counts (``sparql``: workers, busy, timeouts…)."""
+        the SPARQL workers' counts (``sparql``: workers, busy, timeouts…) and, while
+        consumers run, each queue's (``queues``: messages, accepted, rejected, poison,
+        acked, last_error)."""
         stats = self.journal.stats()
         stats["sparql"] = self.queries.stats()
         stats["jobs"] = self.jobs.last()
+        if self.consumers:
+            stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

@@ -29,8 +29,9 @@ snapshot, catalogue entry and bookkeeping. The write lock, the change feed and t
 generation stay in this process, as in the embedded store.
 
 Failures (the store down, a 5xx answer) raise
-:class:`~lifecyclegraph.core.errors.StoreError` naming the URL and the operation; a
-write that failed wrote nothing, so the ingest journal keeps its event pending.
+:class:`~lifecyclegraph.core.errors.StoreUnavailableError` naming the URL and the
+operation; a write that failed wrote nothing, and the ingest worker keeps its work
+pending (without counting it as a failed attempt) until the store answers again.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from lifecyclegraph.core.errors import QueryEvaluationError, StoreError
+from lifecyclegraph.core.errors import QueryEvaluationError, StoreError, StoreUnavailableError
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, SNAPSHOT_PREFIX
 from lifecyclegraph.store.batch import Batch
 from lifecyclegraph.store.layout import (
@@ -235,7 +236,7 @@ class Wire:
         try:
             response = self.client.post(url, data=data, headers={"Accept": accept})
         except httpx.HTTPError as error:
-            raise StoreError(
+            raise StoreUnavailableError(
                 f"the remote store at {url} could not {operation}: {type(error).__name__}: {error}"
             ) from error
         if response.status_code >= 400:
@@ -246,6 +247,8 @@ class Wire:
             )
             if response.status_code in (400, 422) and "query" in operation:
                 raise QueryEvaluationError(message)
+            if response.status_code >= 500:
+                raise StoreUnavailableError(message)
             raise StoreError(message)
         return response
 

@@ -1,0 +1,146 @@
+"""The remote store beyond the store contract (``test_store.py`` runs that on both):
+configuration, failures of the remote server, and the service on a remote store."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from remote_stores import OxigraphServer
+
+from lifecyclegraph import Facts, LifecycleGraph, Outcome, Ref
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError, StoreUnavailableError
+from lifecyclegraph.sandbox.server import run_in_thread
+from lifecyclegraph.sandbox.world import SYSTEMS
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.store.remote import RemoteStore
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+MODEL = "aip://model/registry/remote-model"
+
+
+def model(name: str) -> Facts:
+    return Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": name})
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    """An ``oxigraph serve`` of this test alone, which the test may stop and start."""
+    server = OxigraphServer(tmp_path / "oxigraph")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_store_url_in_the_configuration_opens_the_graph_on_the_remote_store(own_server, tmp_path):
+    config = Config.from_dict({"store": {"path": str(tmp_path / "s"), "url": own_server.url}})
+    with LifecycleGraph.open(config.store.path, store=config.store) as graph:
+        assert isinstance(graph.store, RemoteStore)
+        graph.write(model("M"), source="registry", observed_at=T0)
+    # the facts are on the server, in the documented layout, not in the directory
+    answer = httpx.post(
+        own_server.url + "/query",
+        data={"query": f'ASK {{ GRAPH ?g {{ <{MODEL}> ?p "M" }} }}'},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()
+    assert answer["boolean"] is True
+    assert not (tmp_path / "s" / "current").exists()
+
+
+def test_store_url_that_is_not_http_is_refused_with_the_key_named():
+    with pytest.raises(ConfigError, match=r"store\.url.*not an http"):
+        Config.from_dict({"store": {"url": "localhost:7878"}})
+
+
+def test_remote_store_down_fails_clearly_naming_url_and_operation_and_loses_nothing(
+    own_server, tmp_path
+):
+    config = Config.from_dict({"store": {"path": str(tmp_path / "s"), "url": own_server.url}})
+    with LifecycleGraph.open(config.store.path, store=config.store) as graph:
+        graph.write(model("v1"), source="registry", observed_at=T0)
+        own_server.stop()
+        with pytest.raises(StoreUnavailableError, match=rf"{own_server.url}/\w+ could not "):
+            graph.write(model("v2"), source="registry", observed_at=T0.replace(hour=1))
+        own_server.start()
+        assert graph.entity(MODEL).name == "v1"  # the failed write left nothing behind
+        again = graph.write(model("v2"), source="registry", observed_at=T0.replace(hour=1))
+        assert again.outcome is Outcome.UPDATED
+        assert [h.observed_at.hour for h in graph.history(MODEL)] == [0, 1]
+
+
+def test_opening_an_unreachable_remote_store_fails_naming_its_url(tmp_path):
+    port_nobody_uses = OxigraphServer(tmp_path).port
+    url = f"http://127.0.0.1:{port_nobody_uses}"
+    config = Config.from_dict({"store": {"path": str(tmp_path / "s"), "url": url}})
+    with pytest.raises(StoreUnavailableError, match=rf"{url}/query could not"):
+        LifecycleGraph.open(config.store.path, store=config.store)
+
+
+def test_events_accepted_while_the_remote_store_is_down_are_written_once_it_is_back(
+    own_server, tmp_path
+):
+    with run_in_thread(seed=7) as sandbox:
+        config = Config.from_dict(
+            {
+                "store": {"path": str(tmp_path / "s"), "url": own_server.url},
+                "search": {"enabled": False},
+                "ingest": {"max_attempts": 2},
+                "sources": {
+                    system: {"url": sandbox.base_url(system), "rate_limit": 500}
+                    for system in SYSTEMS
+                },
+            }
+        )
+        service = Service(config)
+        events = sandbox.world.seed_events()[:40]
+        own_server.stop()
+        assert service.submit_events(events).accepted == len(events)
+
+        async def outage_then_back() -> dict:
+            for _ in range(3):  # more passes than max_attempts: nothing may be given up
+                with pytest.raises(StoreUnavailableError, match=own_server.url):
+                    await service.ingestor.drain()
+            during = service.journal.stats()
+            own_server.start()
+            await service.ingestor.drain()
+            await service.sources.aclose()
+            return during
+
+        during = asyncio.run(outage_then_back())
+        assert during["queue_depth"] > 0
+        assert during["dead_letters"] == 0
+        stats = service.journal.stats()
+        assert (stats["queue_depth"], stats["dead_letters"]) == (0, 0)
+        written = set(service.graph.entities())
+        service.journal.close()
+        service.queries.close()
+        service.graph.close()
+    # the same events, embedded, give the same entities
+    with run_in_thread(seed=7) as sandbox:
+        config = Config.from_dict(
+            {
+                "store": {"path": str(tmp_path / "embedded")},
+                "search": {"enabled": False},
+                "sources": {
+                    system: {"url": sandbox.base_url(system), "rate_limit": 500}
+                    for system in SYSTEMS
+                },
+            }
+        )
+        embedded = Service(config)
+        embedded.submit_events(events)
+
+        async def run():
+            await embedded.ingestor.drain()
+            await embedded.sources.aclose()
+
+        asyncio.run(run())
+        assert set(embedded.graph.entities()) == written
+        embedded.journal.close()
+        embedded.queries.close()
+        embedded.graph.close()

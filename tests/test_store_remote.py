@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -144,3 +145,80 @@ def test_events_accepted_while_the_remote_store_is_down_are_written_once_it_is_b
         embedded.journal.close()
         embedded.queries.close()
         embedded.graph.close()
+
+
+# -- the demo world on a remote store answers as the embedded one -----------------------
+
+INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
+DESIGN_QUERY = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "design-query.graphql"
+
+
+@pytest.fixture(scope="module")
+def remote_api(tmp_path_factory):
+    """The demo world ingested through a service whose graph is on ``oxigraph serve``."""
+    from lifecyclegraph.demo import start_demo
+
+    server = OxigraphServer(tmp_path_factory.mktemp("demo-oxigraph") / "data")
+    server.start()
+    try:
+        demo = start_demo(tmp_path_factory.mktemp("remote-demo") / "store", store_url=server.url)
+        try:
+            demo.wait_until_ingested(timeout=300)
+            assert isinstance(demo.service.graph.store, RemoteStore)
+            with httpx.Client(base_url=demo.api.url, timeout=60) as client:
+                yield client
+        finally:
+            demo.stop()
+    finally:
+        server.stop()
+
+
+#: What differs between two ingestions of the same world: snapshot IRIs (random), the
+#: times the facts were read, the events' ids.
+_RUN_SPECIFIC = {"snapshot", "observedAt", "event", "supersedes"}
+
+
+def _same_world(value):
+    """An answer without what differs between two ingestions of the same world."""
+    if isinstance(value, dict):
+        return {k: _same_world(v) for k, v in value.items() if k not in _RUN_SPECIFIC}
+    if isinstance(value, list):
+        return [_same_world(v) for v in value]
+    return value
+
+
+def _answer(client, method, path, **kwargs):
+    response = client.request(method, path, **kwargs)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_demo_world_on_a_remote_store_answers_the_design_query_as_embedded(api, remote_api):
+    if not DESIGN_QUERY.exists():
+        pytest.skip(f"the design's query is not at {DESIGN_QUERY} (shared/contracts missing)")
+    body = {"query": DESIGN_QUERY.read_text()}
+    embedded = _answer(api, "POST", "/graphql", json=body)
+    assert "errors" not in embedded and embedded["data"]["model"]["name"] == "Ranking model"
+    assert _answer(remote_api, "POST", "/graphql", json=body) == embedded
+
+
+def test_demo_world_on_a_remote_store_answers_lineage_and_explain_as_embedded(api, remote_api):
+    params = {"uri": INSTANCE, "depth": 10}
+    embedded = _answer(api, "GET", "/api/v1/lineage", params=params)
+    assert embedded["reach"] > 3
+    assert _answer(remote_api, "GET", "/api/v1/lineage", params=params) == embedded
+    why = {"s": INSTANCE, "p": "lg:associatedAbTest", "o": "aip://ab-test/experimentation/12345"}
+    explained = _same_world(_answer(api, "GET", "/api/v1/explain", params=why))
+    assert "lg:producedByRun" in str(explained)
+    assert "'source': 'registry'" in str(explained)
+    remote = _same_world(_answer(remote_api, "GET", "/api/v1/explain", params=why))
+    assert remote == explained
+
+
+def test_demo_world_on_a_remote_store_answers_sparql_as_embedded(api, remote_api):
+    query = "SELECT ?m ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?m"
+    headers = {"Accept": "application/sparql-results+json"}
+    embedded = _answer(api, "GET", "/sparql", params={"query": query}, headers=headers)
+    assert embedded["results"]["bindings"]
+    remote = _answer(remote_api, "GET", "/sparql", params={"query": query}, headers=headers)
+    assert remote == embedded

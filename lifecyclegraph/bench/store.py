@@ -164,7 +164,7 @@ def run_store_bench(entities: int = 100_000, batch: int = 1000) -> list[StoreBen
 class RemoteBenchResult:
     """Writes and reads of one store, embedded or remote, in the same run."""
 
-    store: str
+    name: str
     entities: int
     write_seconds: float
     reads: int

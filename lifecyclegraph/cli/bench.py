@@ -57,7 +57,7 @@ def store_bench(
         for r in remote:
             d = r.as_dict()
             click.echo(
-                f"{r.store:9} {r.entities:9d} {r.write_seconds:8.2f} "
+                f"{r.name:9} {r.entities:9d} {r.write_seconds:8.2f} "
                 f"{d['entities_per_second']:11d} {r.reads:6d} {d['ms_per_entity_read']:8.2f} "
                 f"{r.query_seconds:14.3f}"
             )

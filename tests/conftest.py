@@ -108,19 +108,18 @@ def oxigraph_server(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture
-def remote_store(oxigraph_server):
-    """A factory of empty remote stores on ``oxigraph_server``."""
-    from lifecyclegraph.store.remote import RemoteEndpoint, RemoteStore
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """One real Virtuoso for the session (``.ci/run`` installs it with apt)."""
+    import shutil
 
-    opened = []
+    from remote_stores import VirtuosoServer
 
-    def make():
-        oxigraph_server.clear()
-        store = RemoteStore.connect(RemoteEndpoint(oxigraph_server.url))
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
+    if shutil.which("virtuoso-t") is None:
+        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -39,13 +39,30 @@ def names(graph: LifecycleGraph) -> list[str]:
     return [row["n"].value for row in rows]
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture(params=["embedded", "oxigraph", "virtuoso"])
 def fresh(request):
-    """A factory of empty graphs: in memory, or on a real ``oxigraph serve`` (remote)."""
+    """A factory of empty graphs: in memory, or on a real remote SPARQL 1.1 store
+    (``oxigraph serve``, Virtuoso)."""
     if request.param == "embedded":
         return LifecycleGraph.in_memory
-    make = request.getfixturevalue("remote_store")
-    return lambda: LifecycleGraph(make())
+    from lifecyclegraph.store.remote import RemoteEndpoint, RemoteStore
+
+    if request.param == "virtuoso":
+        server = request.getfixturevalue("virtuoso_server")
+        endpoint = RemoteEndpoint(server.url, query_path="/sparql", update_path="/sparql")
+    else:
+        server = request.getfixturevalue("oxigraph_server")
+        endpoint = RemoteEndpoint(server.url)
+    opened = []
+    request.addfinalizer(lambda: [store.close() for store in opened])
+
+    def make() -> LifecycleGraph:
+        server.clear()
+        store = RemoteStore.connect(endpoint)
+        opened.append(store)
+        return LifecycleGraph(store)
+
+    return make
 
 
 @pytest.fixture
@@ -246,6 +263,28 @@ def test_entity_lists_properties_and_both_directions_of_relationships(graph):
     assert entity.related("lg:currentInstance") == [INSTANCE]
     assert entity.related("lg:instanceOf", incoming=True) == [INSTANCE]
     assert all(not r.inferred and r.snapshot for r in entity.outgoing + entity.incoming)
+
+
+def test_large_batch_is_written_whole_each_entity_atomic(graph):
+    many = [
+        (
+            Facts.of(
+                f"aip://dataset/datasets/big-{i}",
+                {
+                    "rdf:type": Ref("lg:Dataset"),
+                    "lg:name": f"d{i}",
+                    "lg:tag": [f"t{j}" for j in range(20)],
+                },
+            ),
+            _obs(at(0)),
+        )
+        for i in range(300)
+    ]  # about 9,000 quads: more than some stores take in one update (Virtuoso)
+    results = graph.write_many(many)
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 300
+    assert len(list(graph.entities())) == 300
+    rows = graph.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?d a lg:Dataset ; lg:tag ?t }")
+    assert int(next(iter(rows))["n"].value) == 300 * 20
 
 
 def test_on_disk_store_persists_across_reopen(tmp_path):  # embedded only: a directory

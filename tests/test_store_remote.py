@@ -4,12 +4,13 @@ configuration, failures of the remote server, and the service on a remote store.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from remote_stores import OxigraphServer
+from remote_stores import OxigraphServer, VirtuosoServer
 
 from lifecyclegraph import Facts, LifecycleGraph, Outcome, Ref
 from lifecyclegraph.core.config import Config
@@ -153,15 +154,23 @@ INSTANCE = "aip://model/registry/ranking-model-v5-20XX0101"
 DESIGN_QUERY = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "design-query.graphql"
 
 
-@pytest.fixture(scope="module")
-def remote_api(tmp_path_factory):
-    """The demo world ingested through a service whose graph is on ``oxigraph serve``."""
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def remote_api(request, tmp_path_factory):
+    """The demo world ingested through a service whose graph is on ``oxigraph serve``,
+    or on Virtuoso."""
     from lifecyclegraph.demo import start_demo
 
-    server = OxigraphServer(tmp_path_factory.mktemp("demo-oxigraph") / "data")
+    if request.param == "virtuoso":
+        if shutil.which("virtuoso-t") is None:
+            pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+        server = VirtuosoServer(tmp_path_factory.mktemp("demo-virtuoso"))
+        table = {"url": server.url, "query_path": "/sparql", "update_path": "/sparql"}
+    else:
+        server = OxigraphServer(tmp_path_factory.mktemp("demo-oxigraph") / "data")
+        table = {"url": server.url}
     server.start()
     try:
-        demo = start_demo(tmp_path_factory.mktemp("remote-demo") / "store", store_url=server.url)
+        demo = start_demo(tmp_path_factory.mktemp("remote-demo") / "store", store=table)
         try:
             demo.wait_until_ingested(timeout=300)
             assert isinstance(demo.service.graph.store, RemoteStore)

@@ -53,6 +53,11 @@ class Batch:
         self.touched: set[str] = set()
         self.results: list[WriteResult] = results if results is not None else []
 
+    def full(self) -> bool:
+        """Whether the next operation should go into a new transaction (never: one
+        Oxigraph transaction takes any number of quads)."""
+        return False
+
     @staticmethod
     def uris_of(op: tuple[Any, ...]) -> set[str]:
         if op[0] == "write":

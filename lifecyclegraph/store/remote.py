@@ -47,6 +47,7 @@ import httpx
 from pyoxigraph import (
     NamedNode,
     Quad,
+    QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
     RdfFormat,
@@ -76,8 +77,8 @@ BOOKKEEPING_GRAPH = NamedNode("https://w3id.org/lifecyclegraph/graph/bookkeeping
 _BK = BOOKKEEPING_GRAPH.value
 #: A graph no one writes: the protocol's way to say "an empty default graph".
 _EMPTY_GRAPH = "https://w3id.org/lifecyclegraph/graph/empty"
-#: How many quads one ``INSERT DATA`` of a bulk load carries.
-CHUNK = 5_000
+#: How many quads one ``INSERT DATA`` of derived facts carries.
+CHUNK = 1_000
 _ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 
 
@@ -215,7 +216,15 @@ class RemoteStore(SnapshotStore):
 
 
 class RemoteBatch(Batch):
-    """A write on a remote store: one SPARQL Update request, snapshot graphs untouched."""
+    """A write on a remote store: one SPARQL Update request, snapshot graphs untouched.
+
+    A batch that holds :data:`CHUNK` quads or more takes no further entity (the next one
+    starts a new request): a store may refuse a larger update (Virtuoso's SPARQL compiler
+    runs out of memory near 5,000 triples). Each entity stays whole in one request.
+    """
+
+    def full(self) -> bool:
+        return len(self.inserts) + len(self.deletes) >= CHUNK
 
     def write(self) -> None:
         # A superseded snapshot graph stays as it is: it leaves the current state when
@@ -351,7 +360,8 @@ class RemoteDataset:
         where as the embedded store's does; the dataset options become the protocol's
         ``default-graph-uri`` and ``named-graph-uri``.
         """
-        Store().query(sparql, prefixes=prefixes, base_iri=base_iri)  # raises SyntaxError
+        # raises SyntaxError; on an empty dataset it also says the query's form
+        form = Store().query(sparql, prefixes=prefixes, base_iri=base_iri)
         prologue = "".join(f"PREFIX {k}: <{v}>\n" for k, v in (prefixes or {}).items())
         if base_iri:
             prologue = f"BASE <{base_iri}>\n" + prologue
@@ -379,7 +389,15 @@ class RemoteDataset:
                 for t in parse(response.content, format=RdfFormat.N_TRIPLES)
             )
             return dataset.query("CONSTRUCT WHERE { ?s ?p ?o }")
-        return parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        result = parse_query_results(response.content, format=QueryResultsFormat.JSON)
+        if isinstance(form, QueryBoolean) and isinstance(result, QuerySolutions):
+            # Virtuoso answers ASK with one row (?__ASK_RETVAL 1) or none
+            held = any(v is not None and v.value not in ("0", "false") for r in result for v in r)
+            return parse_query_results(
+                b'{"head": {}, "boolean": %s}' % (b"true" if held else b"false"),
+                format=QueryResultsFormat.JSON,
+            )
+        return result
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -388,16 +406,16 @@ class RemoteDataset:
         self.store.wire.update(text)
 
     def extend(self, quads: Iterable[Quad]) -> None:
-        """Add quads in one request (one transaction)."""
-        terms = [sparql_terms(q) for q in quads]
-        if terms:
-            self.store.wire.update(sparql_update([], terms, default_graph=f"<{_BK}>"))
+        """Add quads, :data:`CHUNK` a request: a store may refuse a larger update
+        (Virtuoso does), so many quads are not one transaction. Only derived facts are
+        added so, and the embedded store's large derived changes are not one either."""
+        iterator = iter(quads)
+        while chunk := [sparql_terms(q) for q in islice(iterator, CHUNK)]:
+            self.store.wire.update(sparql_update([], chunk, default_graph=f"<{_BK}>"))
 
     def bulk_extend(self, quads: Iterable[Quad]) -> None:
-        """Add quads in requests of :data:`CHUNK` (not atomic as a whole)."""
-        iterator = iter(quads)
-        while chunk := list(islice(iterator, CHUNK)):
-            self.extend(chunk)
+        """Add quads as :meth:`extend` does."""
+        self.extend(quads)
 
     def flush(self) -> None:
         """Nothing to do: the remote store holds what each request wrote."""

@@ -212,7 +212,7 @@ class SnapshotStore:
                         continue
                     referenced.add(op[1])
                 uris = batch.uris_of(op)
-                if batch.touched & uris:
+                if batch.touched & uris or batch.full():
                     self._commit(batch)
                     batch = self._batch(batch.results)
                 batch.apply(op)

@@ -4,6 +4,7 @@ configuration, failures of the remote server, and the service on a remote store.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,3 +232,20 @@ def test_demo_world_on_a_remote_store_answers_sparql_as_embedded(api, remote_api
     assert embedded["results"]["bindings"]
     remote = _answer(remote_api, "GET", "/sparql", params={"query": query}, headers=headers)
     assert remote == embedded
+
+
+def test_bench_store_with_a_store_url_measures_embedded_and_remote_in_one_run(oxigraph_server):
+    from click.testing import CliRunner
+
+    from lifecyclegraph.cli import main
+
+    oxigraph_server.clear()
+    args = ["bench", "store", "--store-url", oxigraph_server.url, "--entities", "30"]
+    result = CliRunner().invoke(main, [*args, "--batch", "10", "--reads", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.output)
+    assert [(r["name"], r["entities"], r["reads"]) for r in runs] == [
+        ("embedded", 30, 5),
+        ("remote", 30, 5),
+    ]
+    assert all(r["write_seconds"] > 0 and r["entities_per_second"] > 0 for r in runs)

@@ -47,19 +47,19 @@ def store_bench(
     if store_url is not None:
         remote = run_remote_bench(store_url, entities, batch, reads)
         if as_json:
-            click.echo(json.dumps([r.as_dict() for r in remote], indent=2))
+            click.echo(json.dumps([run.as_dict() for run in remote], indent=2))
             return
         click.echo(f"machine: {machine()}")
         click.echo(
             f"{'store':9} {'entities':>9} {'write s':>8} {'entities/s':>11} "
             f"{'reads':>6} {'ms/read':>8} {'count query s':>14}"
         )
-        for r in remote:
-            d = r.as_dict()
+        for run in remote:
+            d = run.as_dict()
             click.echo(
-                f"{r.name:9} {r.entities:9d} {r.write_seconds:8.2f} "
-                f"{d['entities_per_second']:11d} {r.reads:6d} {d['ms_per_entity_read']:8.2f} "
-                f"{r.query_seconds:14.3f}"
+                f"{run.name:9} {run.entities:9d} {run.write_seconds:8.2f} "
+                f"{d['entities_per_second']:11d} {run.reads:6d} {d['ms_per_entity_read']:8.2f} "
+                f"{run.query_seconds:14.3f}"
             )
         return
 

@@ -94,10 +94,18 @@ class Demo:
         self.sandbox.stop()
 
 
-def start_demo(directory: Path, *, port: int = 0, sandbox_port: int = 0) -> Demo:
+def start_demo(
+    directory: Path,
+    *,
+    port: int = 0,
+    sandbox_port: int = 0,
+    store: dict[str, Any] | None = None,
+) -> Demo:
     """Start the sandbox and the service, and send the demo world's events to the service.
 
     ``directory`` is recreated (it must be a lifecyclegraph store or not exist).
+    ``store`` adds keys to the ``[store]`` table: with a ``url`` the graph is on that
+    remote SPARQL 1.1 store (see ``docs/remote-store.md``), which should be empty.
     """
     began = time.perf_counter()
     if (directory / "lifecyclegraph-store.json").exists():
@@ -105,7 +113,7 @@ def start_demo(directory: Path, *, port: int = 0, sandbox_port: int = 0) -> Demo
     sandbox = run_in_thread(port=sandbox_port)
     config = Config.from_dict(
         {
-            "store": {"path": str(directory)},
+            "store": {**(store or {}), "path": str(directory)},
             "sources": {
                 system: {"url": sandbox.base_url(system), "rate_limit": 500, "concurrency": 8}
                 for system in SYSTEMS

@@ -93,3 +93,33 @@ def served_unindexed(tmp_path_factory):
     path = tmp_path_factory.mktemp("served-unindexed") / "store"
     with _serve(path, search={"enabled": False}) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """One real ``oxigraph serve`` for the session (the remote store's tests)."""
+    from remote_stores import OxigraphServer
+
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph") / "data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """One real Virtuoso for the session (``.ci/run`` installs it with apt)."""
+    import shutil
+
+    from remote_stores import VirtuosoServer
+
+    if shutil.which("virtuoso-t") is None:
+        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

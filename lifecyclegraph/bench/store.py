@@ -4,7 +4,8 @@ Both runs write the same synthetic entities (about 15 triples each) into a fresh
 on-disk store, each in its own child process so that peak memory is per run.
 
 Run it with ``lifecyclegraph bench store``; results are printed as a table and,
-with ``--json``, as JSON.
+with ``--json``, as JSON. ``--store-url`` instead compares the embedded store with a
+remote SPARQL 1.1 store (writes, entity reads, one query) in the same run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from pyoxigraph import RdfFormat, Store
 from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.store import Observation
 
-__all__ = ["StoreBenchResult", "run_store_bench", "synthetic_entity"]
+__all__ = [
+    "RemoteBenchResult",
+    "StoreBenchResult",
+    "run_remote_bench",
+    "run_store_bench",
+    "synthetic_entity",
+]
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -150,4 +157,62 @@ def run_store_bench(entities: int = 100_000, batch: int = 1000) -> list[StoreBen
             figures = queue.get()
             proc.join()
             results.append(StoreBenchResult(*figures))
+    return results
+
+
+@dataclass
+class RemoteBenchResult:
+    """Writes and reads of one store, embedded or remote, in the same run."""
+
+    name: str
+    entities: int
+    write_seconds: float
+    reads: int
+    read_seconds: float
+    query_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "entities_per_second": round(self.entities / self.write_seconds),
+            "ms_per_entity_read": round(1000 * self.read_seconds / max(self.reads, 1), 2),
+        }
+
+
+def run_remote_bench(
+    url: str, entities: int = 2_000, batch: int = 100, reads: int = 200
+) -> list[RemoteBenchResult]:
+    """Write ``entities`` synthetic entities through the public write path into a fresh
+    on-disk embedded store and into the remote SPARQL 1.1 store at ``url`` (which should
+    be empty), then read ``reads`` of them back (``entity()``) and run one SPARQL count
+    on each: the cost of the remote store against the embedded one, on one machine."""
+    from lifecyclegraph.graph import LifecycleGraph
+    from lifecyclegraph.store.remote import RemoteEndpoint, RemoteStore
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:
+        for name in ("embedded", "remote"):
+            if name == "embedded":
+                graph = LifecycleGraph.open(Path(tmp) / "embedded")
+            else:
+                graph = LifecycleGraph(RemoteStore.connect(RemoteEndpoint(url)))
+            with graph:
+                began = time.perf_counter()
+                for start in range(0, entities, batch):
+                    graph.write_many(
+                        (synthetic_entity(i), Observation("datasets", T0, f"bench-{i}"))
+                        for i in range(start, min(start + batch, entities))
+                    )
+                written = time.perf_counter() - began
+                step = max(entities // max(reads, 1), 1)
+                uris = [synthetic_entity(i).uri for i in range(0, entities, step)][:reads]
+                began = time.perf_counter()
+                for uri in uris:
+                    assert graph.entity(uri) is not None
+                read = time.perf_counter() - began
+                began = time.perf_counter()
+                rows = list(graph.sparql("SELECT (COUNT(*) AS ?n) { ?d a lg:Dataset }"))
+                queried = time.perf_counter() - began
+                assert int(rows[0]["n"].value) == entities
+            results.append(RemoteBenchResult(name, entities, written, len(uris), read, queried))
     return results

@@ -30,10 +30,38 @@ def bench() -> None:
 @click.option("--entities", default=100_000, show_default=True)
 @click.option("--batch", default=1000, show_default=True, help="Entities per write_many call.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def store_bench(entities: int, batch: int, as_json: bool) -> None:
+@click.option(
+    "--store-url",
+    default=None,
+    help="Compare the embedded store with the (empty) remote SPARQL 1.1 store at this URL "
+    "(oxigraph serve's endpoints): writes, entity reads and a query, in the same run.",
+)
+@click.option("--reads", default=200, show_default=True, help="Entities read back (--store-url).")
+def store_bench(
+    entities: int, batch: int, as_json: bool, store_url: str | None, reads: int
+) -> None:
     """Write ENTITIES synthetic entities (~15 triples) through the public write path,
     beside a plain pyoxigraph bulk_load of the same triples, each on disk."""
-    from lifecyclegraph.bench.store import run_store_bench
+    from lifecyclegraph.bench.store import run_remote_bench, run_store_bench
+
+    if store_url is not None:
+        remote = run_remote_bench(store_url, entities, batch, reads)
+        if as_json:
+            click.echo(json.dumps([run.as_dict() for run in remote], indent=2))
+            return
+        click.echo(f"machine: {machine()}")
+        click.echo(
+            f"{'store':9} {'entities':>9} {'write s':>8} {'entities/s':>11} "
+            f"{'reads':>6} {'ms/read':>8} {'count query s':>14}"
+        )
+        for run in remote:
+            d = run.as_dict()
+            click.echo(
+                f"{run.name:9} {run.entities:9d} {run.write_seconds:8.2f} "
+                f"{d['entities_per_second']:11d} {run.reads:6d} {d['ms_per_entity_read']:8.2f} "
+                f"{run.query_seconds:14.3f}"
+            )
+        return
 
     results = run_store_bench(entities, batch)
     ratio = results[0].entities_per_second / results[1].entities_per_second

@@ -127,7 +127,9 @@ def open_store(ctx: click.Context) -> LifecycleGraph:
     """The on-disk graph of the configuration, for what only it does (a rule run, the
     search index's checks): commands call it when no server is given."""
     config = config_of(ctx)
-    return LifecycleGraph.open(config.store.path, search=config.search, create=False)
+    return LifecycleGraph.open(
+        config.store.path, search=config.search, create=False, store=config.store
+    )
 
 
 def service_client(ctx: click.Context) -> ServiceClient | None:

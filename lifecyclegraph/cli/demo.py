@@ -1,4 +1,5 @@
-"""``lifecyclegraph demo``: the main job, end to end on the embedded store."""
+"""``lifecyclegraph demo``: the main job, end to end on the embedded store (or the
+remote one of ``[store] url``)."""
 
 from __future__ import annotations
 
@@ -25,18 +26,35 @@ import click
     default=None,
     help="Sandbox port with --serve [default: a free port].",
 )
-def demo(directory: Path, serve: bool, port: int, sandbox_port: int | None) -> None:
+@click.pass_context
+def demo(
+    ctx: click.Context, directory: Path, serve: bool, port: int, sandbox_port: int | None
+) -> None:
     """Start the sandbox and the service, ingest the demo world through events, and show
-    what the graph answers."""
+    what the graph answers (on the remote store of ``[store] url`` when one is
+    configured: it should be empty)."""
+    from lifecyclegraph.cli.context import config_of
     from lifecyclegraph.cli.progress import progress
     from lifecyclegraph.demo import DEMO_QUERIES, answer, start_demo
+
+    configured = config_of(ctx).store
+    remote = (
+        configured.model_dump(exclude={"path"}, exclude_none=True, mode="json")
+        if configured.url is not None
+        else None
+    )
+    if remote is not None and configured.password is not None:
+        remote["password"] = configured.password.get_secret_value()
 
     began = time.perf_counter()
     click.echo("Starting the six source systems (sandbox) and the lifecyclegraph service …")
     if sandbox_port is not None and not serve:
         raise click.UsageError("--sandbox-port is for --serve (without it every port is free)")
     run = start_demo(
-        directory, port=port if serve else 0, sandbox_port=(sandbox_port or 0) if serve else 0
+        directory,
+        port=port if serve else 0,
+        sandbox_port=(sandbox_port or 0) if serve else 0,
+        store=remote,
     )
     click.echo(f"  sandbox: {run.sandbox.url}  (registry at {run.sandbox.base_url('registry')}, …)")
     click.echo(f"  service: {run.api.url}  (events in at /api/v1/events)")

@@ -37,7 +37,7 @@ CHUNK = 1000
 def _service(ctx: click.Context, *, create: bool = True) -> Service:
     """The service of the configuration; with ``create=False`` its store must exist."""
     config = config_of(ctx)
-    if not create:
+    if not create and config.store.url is None:  # a remote store answers, or fails, itself
         SnapshotStore.require(config.store.path)
     return Service(config)
 

@@ -180,9 +180,34 @@ class SourceConfig(ClientSettings):
 
 
 class StoreConfig(_Strict):
-    """``[store]``: where the on-disk store lives (``--store`` overrides it)."""
+    """``[store]``: where the on-disk store lives (``--store`` overrides it), or the
+    remote SPARQL 1.1 store that holds the graph instead (``url``, see
+    ``docs/remote-store.md``; ``path`` then keeps the journal, the search index and the
+    write token).
+
+    >>> StoreConfig(url="http://127.0.0.1:7878", password="s3cr3t").password
+    SecretStr('**********')
+    """
 
     path: Path = Path("data") / "store"
+    url: str | None = Field(
+        default=None,
+        description="a remote SPARQL 1.1 store's root URL (http://host:7878); "
+        "unset: the embedded Oxigraph store in path",
+    )
+    query_path: str = Field(default="/query", description="its SPARQL Query endpoint")
+    update_path: str = Field(default="/update", description="its SPARQL Update endpoint")
+    user: str | None = Field(default=None, description="a user for HTTP authentication")
+    password: SecretStr | None = Field(default=None, description="the user's password")
+    digest: bool = Field(default=False, description="HTTP digest, not basic, authentication")
+    timeout: float = Field(default=60.0, gt=0, description="seconds to wait for an answer")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
 
 
 class IngestConfig(_Strict):

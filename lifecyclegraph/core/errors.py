@@ -19,6 +19,7 @@ __all__ = [
     "RuleProblem",
     "RuleSyntaxError",
     "StoreError",
+    "StoreUnavailableError",
     "TurtleSyntaxError",
 ]
 
@@ -48,6 +49,12 @@ class InvalidFactsError(LifecycleGraphError, ValueError):
 
 class StoreError(LifecycleGraphError, OSError):
     """The store could not be opened, read or written."""
+
+
+class StoreUnavailableError(StoreError, ConnectionError):
+    """A remote store could not be reached, or answered with a server error (5xx):
+    the request wrote nothing, and the same request may succeed later. The message
+    names the store's URL and the operation (never a password)."""
 
 
 class JsonTextError(LifecycleGraphError, ValueError):

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode, Quad
 
-from lifecyclegraph.core.config import SearchConfig
+from lifecyclegraph.core.config import SearchConfig, StoreConfig
 from lifecyclegraph.core.facts import Facts, Object, Pair
 from lifecyclegraph.graph import lineage as _lineage
 from lifecyclegraph.graph.door import Direction, Graph, check_depth
@@ -124,17 +124,37 @@ class LifecycleGraph(Graph):
         rule_limit: int | None = None,
         search: SearchConfig | None = None,
         create: bool = True,
+        store: StoreConfig | None = None,
     ) -> LifecycleGraph:
         """Open the graph stored in the directory ``path``, creating it there unless
         ``create`` is false (readers pass ``False``: a mistyped path is then an error,
         not a new empty graph).
 
+        With ``store`` (the ``[store]`` table) naming a ``url``, the graph is on that
+        remote SPARQL 1.1 store (:class:`~lifecyclegraph.store.remote.RemoteStore`) and
+        ``path`` only keeps what stays beside it (journal, search index, write token).
+
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store (or, with
-                ``create=False``, holds none yet) or cannot be opened.
+                ``create=False``, holds none yet) or cannot be opened, or the remote
+                store does not answer (the error names its URL).
         """
-        store = SnapshotStore.open(path, create=create)
-        return cls(store, rules=rules, rule_limit=rule_limit, search=search)
+        if store is not None and store.url is not None:
+            from lifecyclegraph.store.remote import RemoteEndpoint, RemoteStore
+
+            endpoint = RemoteEndpoint(
+                store.url,
+                query_path=store.query_path,
+                update_path=store.update_path,
+                user=store.user,
+                password=store.password.get_secret_value() if store.password else None,
+                digest=store.digest,
+                timeout=store.timeout,
+            )
+            opened: SnapshotStore = RemoteStore.connect(endpoint, path)
+        else:
+            opened = SnapshotStore.open(path, create=create)
+        return cls(opened, rules=rules, rule_limit=rule_limit, search=search)
 
     @classmethod
     def in_memory(

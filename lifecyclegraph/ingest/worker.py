@@ -21,7 +21,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
-from lifecyclegraph.core.errors import LifecycleGraphError
+from lifecyclegraph.core.errors import LifecycleGraphError, StoreUnavailableError
 from lifecyclegraph.core.events import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_URI_LENGTH,
@@ -290,6 +290,8 @@ class Ingestor:
         failed attempt, instead of failing its whole batch at every pass."""
         try:
             return self._commit(items, outcomes, result, began)
+        except StoreUnavailableError:
+            raise  # the store, not the items, failed: all stay pending, no attempt counted
         except Exception as error:
             if len(items) == 1:
                 self._failed_write(items[0], error, result)
@@ -298,6 +300,8 @@ class Ingestor:
         for item, outcome in zip(items, outcomes, strict=True):
             try:
                 step = self._commit([item], [outcome], PassResult(taken=1), began)
+            except StoreUnavailableError:
+                raise
             except Exception as error:
                 self._failed_write(item, error, result)
                 continue

@@ -29,7 +29,8 @@ class Service:
 
     Args:
         config: the validated configuration.
-        graph: the graph (default: opened on disk at ``config.store.path``).
+        graph: the graph (default: opened on disk at ``config.store.path``, or on the
+            remote store at ``config.store.url``).
         sources: the configured sources (default: from ``config.sources``). Given
             here, they hydrate in this process even with ``[ingest] hydration_process``.
         journal: the ingestion journal (default: ``ingest.sqlite`` in the store).
@@ -48,6 +49,7 @@ class Service:
             rules=config.rules.enabled,
             rule_limit=config.rules.limit,
             search=config.search,
+            store=config.store,
         )
         if config.search.enabled:
             self.graph.search_index.flush(0)  # attached now: every write from here on is indexed

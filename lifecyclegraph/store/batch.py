@@ -53,6 +53,11 @@ class Batch:
         self.touched: set[str] = set()
         self.results: list[WriteResult] = results if results is not None else []
 
+    def full(self) -> bool:
+        """Whether the next operation should go into a new transaction (never: one
+        Oxigraph transaction takes any number of quads)."""
+        return False
+
     @staticmethod
     def uris_of(op: tuple[Any, ...]) -> set[str]:
         if op[0] == "write":
@@ -245,13 +250,8 @@ class Batch:
             if predicate.value in old and predicate not in new:
                 self.deletes.append(Quad(node, predicate, old[predicate.value]))
 
-    def commit(self, *, feed: bool) -> tuple[bool, Delta | None]:
-        """Archive retired snapshot graphs, then apply the batch in one transaction.
-
-        Returns:
-            Whether anything was written, and (when ``feed``) the net change of
-            asserted facts, or ``None`` when there is none.
-        """
+    def write(self) -> None:
+        """Archive retired snapshot graphs, then write the batch in one transaction."""
         if self.archived:
             # Copying first is safe: the copy is idempotent, and until the transaction
             # below commits, the current dataset still holds the old snapshot.
@@ -261,6 +261,15 @@ class Batch:
         elif self.inserts:
             text = "".join(f"{s} {p} {o} {g} .\n" for s, p, o, g in self.inserts)
             self.current.load(text.encode(), format=RdfFormat.N_QUADS)
+
+    def commit(self, *, feed: bool) -> tuple[bool, Delta | None]:
+        """Archive retired snapshot graphs, then apply the batch in one transaction.
+
+        Returns:
+            Whether anything was written, and (when ``feed``) the net change of
+            asserted facts, or ``None`` when there is none.
+        """
+        self.write()
         wrote = bool(self.deletes or self.inserts)
         delta = None
         if feed:

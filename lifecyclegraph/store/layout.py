@@ -76,13 +76,24 @@ def triple_of(quad: Quad) -> Triple:
     return Triple(quad.subject, quad.predicate, quad.object)
 
 
-def sparql_update(deletes: Sequence[Quad], inserts: Sequence[tuple[str, str, str, str]]) -> str:
-    """One SPARQL update (one transaction) that deletes then inserts these quads."""
+def sparql_update(
+    deletes: Sequence[Quad],
+    inserts: Sequence[tuple[str, str, str, str]],
+    *,
+    default_graph: str = "",
+) -> str:
+    """One SPARQL update (one transaction) that deletes then inserts these quads.
+
+    ``default_graph`` (SPARQL syntax, ``<iri>``) names the graph that takes the quads of
+    the default graph (``""``: the default graph itself); a remote store keeps its
+    bookkeeping so (``lifecyclegraph.store.remote``).
+    """
     text = []
     if deletes:
-        text.append("DELETE DATA {\n" + _quads_block(map(sparql_terms, deletes)) + "\n}")
+        terms = map(sparql_terms, deletes)
+        text.append("DELETE DATA {\n" + _quads_block(terms, default_graph) + "\n}")
     if inserts:
-        text.append("INSERT DATA {\n" + _quads_block(inserts) + "\n}")
+        text.append("INSERT DATA {\n" + _quads_block(inserts, default_graph) + "\n}")
     return " ;\n".join(text)
 
 
@@ -92,10 +103,10 @@ def sparql_terms(quad: Quad) -> tuple[str, str, str, str]:
     return str(quad.subject), str(quad.predicate), str(quad.object), graph
 
 
-def _quads_block(quads: Iterable[tuple[str, str, str, str]]) -> str:
+def _quads_block(quads: Iterable[tuple[str, str, str, str]], default_graph: str = "") -> str:
     by_graph: dict[str, list[str]] = {}
     for s, p, o, g in quads:
-        by_graph.setdefault(g, []).append(f"{s} {p} {o} .")
+        by_graph.setdefault(g or default_graph, []).append(f"{s} {p} {o} .")
     lines = by_graph.pop("", [])
     for graph, triples in by_graph.items():
         lines.append(f"GRAPH {graph} {{ " + " ".join(triples) + " }")

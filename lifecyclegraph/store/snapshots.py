@@ -203,7 +203,7 @@ class SnapshotStore:
 
     def _run(self, operations: Iterable[tuple[Any, ...]]) -> list[WriteResult]:
         with self._lock:
-            batch = Batch(self.current, self.archive)
+            batch = self._batch()
             referenced: set[str] = set()
             for op in operations:
                 if op[0] == "reference":
@@ -212,12 +212,20 @@ class SnapshotStore:
                         continue
                     referenced.add(op[1])
                 uris = batch.uris_of(op)
-                if batch.touched & uris:
+                if batch.touched & uris or batch.full():
                     self._commit(batch)
-                    batch = Batch(self.current, self.archive, batch.results)
+                    batch = self._batch(batch.results)
                 batch.apply(op)
             self._commit(batch)
             return batch.results
+
+    def _batch(self, results: list[WriteResult] | None = None) -> Batch:
+        """A new write (results of earlier ones of the same call continued)."""
+        return Batch(self.current, self.archive, results)
+
+    def _update_text(self, deletes: list[Quad], inserts: list[tuple[str, str, str, str]]) -> str:
+        """The SPARQL update that deletes then inserts these quads of the current state."""
+        return sparql_update(deletes, inserts)
 
     def _commit(self, batch: Batch) -> None:
         wrote, delta = batch.commit(feed=bool(self._listeners))
@@ -417,10 +425,10 @@ class SnapshotStore:
         removes = [inferred_quad(t) for t in removed]
         with self._lock:
             if removes and len(adds) <= SMALL_CHANGE:
-                self.current.update(sparql_update(removes, [sparql_terms(q) for q in adds]))
+                self.current.update(self._update_text(removes, [sparql_terms(q) for q in adds]))
                 return
             if removes:
-                self.current.update(sparql_update(removes, []))
+                self.current.update(self._update_text(removes, []))
             if adds and bulk and not removes:
                 self.current.bulk_extend(adds)
             elif adds:
@@ -451,7 +459,7 @@ class SnapshotStore:
                 )
                 inserts.append((str(node), str(LG.lastEnrichedAt), str(stamp), ""))
             if inserts:
-                self.current.update(sparql_update(deletes, inserts))
+                self.current.update(self._update_text(deletes, inserts))
                 self._generation += 1
 
     def subscribe(self, listener: Callable[[Delta], None]) -> None:

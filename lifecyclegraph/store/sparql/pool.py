@@ -37,15 +37,20 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from lifecyclegraph.core.errors import (
     QueryError,
     QueryTimeoutError,
     QueryTooComplexError,
     QueryUnavailableError,
+    StoreError,
 )
 from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.remote import RemoteStore
 from lifecyclegraph.store.sparql.checkpoint import Checkpoints
-from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult
+from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult, evaluate
+from lifecyclegraph.store.sparql.safety import check_update
 
 __all__ = ["QueryPool"]
 
@@ -117,6 +122,8 @@ class QueryPool:
         with self._lock:
             if self._closed:
                 raise QueryUnavailableError("the query pool is closed", retry_after=0)
+            if isinstance(self.store, RemoteStore):
+                return self  # no workers: the remote store's server runs the queries
             if self.checkpoints is None:
                 self.checkpoints = Checkpoints(
                     self.store, self._checkpoint_dir, staleness=self._staleness
@@ -317,6 +324,8 @@ class QueryPool:
         return operations
 
     def _run(self, kind: str, payload: Any, min_generation: int | None = None) -> Any:
+        if isinstance(self.store, RemoteStore):
+            return self._run_remote(kind, payload)
         self.start()
         assert self.checkpoints is not None
         checkpoint = self.checkpoints.latest(min_generation) if kind == "query" else None
@@ -347,6 +356,23 @@ class QueryPool:
                 raise value
             raise QueryError(str(value))
         return value
+
+    def _run_remote(self, kind: str, payload: Any) -> Any:
+        """A job on a remote store: the store's server does the work (and stops it at
+        its own timeout), so the job runs in the calling thread, with no worker, and
+        reads every committed write."""
+        if self._closed:
+            raise QueryUnavailableError("the query pool is closed", retry_after=0)
+        if kind == "update":
+            return check_update(payload)
+        assert isinstance(self.store, RemoteStore)
+        try:
+            return evaluate(self.store.current, payload)
+        except StoreError as error:
+            if isinstance(error.__cause__, httpx.TimeoutException):
+                self.timeouts += 1
+                raise QueryTimeoutError(str(error), self.store.endpoint.timeout) from None
+            raise QueryUnavailableError(str(error), retry_after=1) from None
 
     # -- workers --------------------------------------------------------------------
 

@@ -141,12 +141,21 @@ class Service:
             raise WebhookRejected(f"no source {platform_id!r} is configured", 404)
         return self.submit_events(provider.webhook_events(headers, body))
 
-    def status(self) -> dict[str, Any]:
+    def status(self, *, serving: bool = True) -> dict[str, Any]:
         """Queue depth, lag and failures per source, with each source's report counts,
-        and the SPARQL workers' counts (``sparql``: workers, busy, timeouts…)."""
+        the SPARQL workers' counts (``sparql``: workers, busy, timeouts…) and the last
+        and next job of each kind (``jobs``).
+
+        Args:
+            serving: whether this service is the one ``serve`` runs. When not (a
+                command reading the stopped store), ``sparql`` and ``jobs`` are
+                ``None``: there are no query workers (the command runs a query
+                itself) and no jobs (they run only inside ``serve``). The keys are
+                there all the same, so both answers have one shape.
+        """
         stats = self.journal.stats()
-        stats["sparql"] = self.queries.stats()
-        stats["jobs"] = self.jobs.last()
+        stats["sparql"] = self.queries.stats() if serving else None
+        stats["jobs"] = self.jobs.last() if serving else None
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

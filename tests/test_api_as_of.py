@@ -267,3 +267,10 @@ def test_rest_route_that_reads_only_the_present_refuses_as_of(served, path):
     body = response.json()
     assert body["parameter"] == "as_of"
     assert "hold the current state only" in body["detail"]
+
+
+def test_service_description_names_the_as_of_extension(served):
+    _, client = served
+    response = client.get("/sparql", headers={"accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert "the parameter as_of (ISO 8601 with a time zone)" in response.text

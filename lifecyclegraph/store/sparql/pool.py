@@ -208,7 +208,8 @@ class QueryPool:
         Raises:
             QueryTimeoutError: it ran past ``timeout``; its worker was killed.
             QueryUnavailableError: no worker was free within ``timeout``, or the worker
-                died while running it.
+                died while running it (or, for ``as_of``, the archive could not be copied).
+            QueryRequestError: ``as_of`` has no time zone.
             QueryError: any error of :func:`~lifecyclegraph.store.sparql.run.evaluate`.
         """
         request = QueryRequest(

@@ -71,6 +71,33 @@ def test_array_with_a_bad_event_accepts_the_rest_and_names_the_bad_one(client, s
     assert len(service.journal.dead_letters()) == 1
 
 
+def test_json_lines_name_each_rejected_line_as_ingest_does(client, service):
+    good = json.dumps({"event_type": "model_created", "model_id": "ranking-model"}).encode()
+    body = b"\n".join([good, b"", b"{not json", b"\xff\xfe", good + b"\r"]) + b"\n"
+    response = client.post(
+        "/api/v1/events",
+        params={"name": "events.jsonl", "first_line": 41},
+        headers={**AUTH, "content-type": "application/x-ndjson"},
+        content=body,
+    )
+    assert response.status_code == 202, response.text
+    found = response.json()
+    assert found["accepted"] == 2
+    assert [(r["index"], r["line"]) for r in found["rejected"]] == [(1, 43), (2, 44)]
+    reasons = sorted(letter.reason for letter in service.journal.dead_letters())
+    assert [r.split(": ")[0] for r in reasons] == ["events.jsonl:43", "events.jsonl:44"]
+
+
+def test_json_lines_all_rejected_is_400_listing_them(client):
+    response = client.post(
+        "/api/v1/events",
+        headers={**AUTH, "content-type": "application/x-ndjson"},
+        content=b"{not json\n",
+    )
+    assert response.status_code == 400
+    assert [r["line"] for r in response.json()["rejected"]] == [1]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "says"),
     [

@@ -35,6 +35,7 @@ MODEL = "aip://model/registry/ranking-model"
 #: (the writing ones after the reads whose answers they could change).
 COMMANDS: list[list[str]] = [
     ["status"],
+    ["status", "--json"],
     ["deadletters"],
     ["deadletters", "--json"],
     ["sparql", "SELECT ?m ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?m"],
@@ -63,6 +64,7 @@ COMMANDS: list[list[str]] = [
     ["reconcile"],
     ["enrich"],
     ["deadletters", "--replay"],
+    ["ingest", "MORE_EVENTS"],
     ["deadletters"],
 ]
 
@@ -109,6 +111,22 @@ def world(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
         events.write_text("\n".join([*lines, "{not json"]) + "\n")
         code, out, err = _run_child(configs[0], ["ingest", str(events)])
         assert code == 1, out + err  # the bad line is rejected, the rest ingested
+        # What `ingest MORE_EVENTS` sends (both runs): events seen again, a blank line
+        # (line numbers count it), and bad lines of each kind.
+        more = root / "more-events.jsonl"
+        more.write_bytes(
+            b"\n".join(
+                [
+                    *(line.encode() for line in lines[:3]),
+                    b"",
+                    b"{not json either",
+                    b'{"event_type": "no_such_event"}',
+                    b'{"x": "\xff not utf-8"}',
+                    lines[3].encode(),
+                ]
+            )
+            + b"\n"
+        )
         shutil.copytree(root / "stopped", root / "served")
         yield configs[0], configs[1]
     finally:
@@ -141,10 +159,16 @@ def _stop(child: subprocess.Popen[str]) -> str:
     return child.communicate(timeout=60)[1]
 
 
+def _args(config: Path, command: list[str]) -> list[str]:
+    """The command's arguments, ``MORE_EVENTS`` replaced by that file beside the config."""
+    more = str(config.with_name("more-events.jsonl"))
+    return [more if arg == "MORE_EVENTS" else arg for arg in command]
+
+
 def _run_child(config: Path, command: list[str]) -> tuple[int, str, str]:
     """The command as a process of its own, as a user runs it on the stopped store."""
     done = subprocess.run(
-        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), *command],
+        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), *_args(config, command)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -154,7 +178,7 @@ def _run_child(config: Path, command: list[str]) -> tuple[int, str, str]:
 
 
 def _run(config: Path, command: list[str], *server: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--config", str(config), *server, *command])
+    result = CliRunner().invoke(main, ["--config", str(config), *server, *_args(config, command)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return -1, "", "".join(traceback.format_exception(result.exception))
     return result.exit_code, _normal(result.stdout, config), _normal(result.stderr, config)
@@ -176,14 +200,44 @@ def both(world: tuple[Path, Path]) -> dict[str, Any]:
     return {"stopped": stopped, "served": served, "held": held, "log": log, "url": url}
 
 
+#: Keys of ``status --json`` that only a running service fills (null on the stopped
+#: store): its query workers and its jobs.
+SERVICE_ONLY = ("sparql", "jobs")
+
+
+def _json(out: str) -> Any:
+    """A JSON output read back after :func:`_normal` (its ``N`` clock values quoted)."""
+    return json.loads(re.sub(r'(": )N\b', r'\1"N"', out))
+
+
+def _comparable(command: list[str], out: str) -> str:
+    """The output to compare: for ``status --json``, without the values only a running
+    service has (each answer keeps the keys; ``test_status_json_…`` checks them)."""
+    if command != ["status", "--json"]:
+        return out
+    found = _json(out)
+    assert set(SERVICE_ONLY) <= set(found)
+    return json.dumps({k: v for k, v in found.items() if k not in SERVICE_ONLY}, indent=2)
+
+
 @pytest.mark.parametrize("n", range(len(COMMANDS)), ids=lambda n: " ".join(COMMANDS[n])[:40])
 def test_a_command_with_server_answers_as_on_the_stopped_store(both, n):
     code, out, err = both["served"][n]
     code_before, out_before, err_before = both["stopped"][n]
+    out, out_before = _comparable(COMMANDS[n], out), _comparable(COMMANDS[n], out_before)
     assert (code, out, err) == (code_before, out_before, err_before)
     assert "Traceback" not in err
     if code != 0:
         assert err.strip(), "an error says what went wrong"
+
+
+def test_status_json_has_one_shape_with_null_where_no_service_runs(both):
+    n = COMMANDS.index(["status", "--json"])
+    stopped, served = (_json(both[run][n][1]) for run in ("stopped", "served"))
+    assert list(stopped) == list(served)
+    assert stopped["sparql"] is None and stopped["jobs"] is None
+    assert served["sparql"]["workers"] == 1
+    assert set(served["jobs"]) == {"reconcile", "enrich", "reindex", "rules"}
 
 
 def test_the_commands_see_the_demo_world(both):
@@ -196,6 +250,14 @@ def test_the_commands_see_the_demo_world(both):
     assert re.search(r"indexed [1-9]\d* entities", answers[("reindex",)][1])
     assert answers[("sparql", "SELECT WHERE {")][0] == 2
     assert answers[("entity", "aip://model/registry/nope")][0] == 1
+    code, out, err = answers[("ingest", "MORE_EVENTS")]
+    assert code == 1 and re.match(r"accepted \d+ events, rejected 3\n", out)
+    assert [line.split(": rejected: ")[0][-7:] for line in err.splitlines()] == [
+        "jsonl:5",
+        "jsonl:6",
+        "jsonl:7",
+    ]
+    assert "more-events.jsonl:7: " in answers[("deadletters",)][1]  # the letter says where
 
 
 def test_a_command_beside_serve_without_server_names_the_store_and_the_way(both, world):
@@ -225,12 +287,21 @@ def test_writing_commands_with_server_need_a_write_token(world):
             env={"LIFECYCLEGRAPH_URL": url, "LIFECYCLEGRAPH_TOKEN": TOKEN},
         )
         ingest = CliRunner().invoke(
+            main,
+            ["--config", config, "--server", url, "--token", TOKEN, "ingest", "-"],
+            input="\n{}\n",
+        )
+        ingest_unauthorized = CliRunner().invoke(
             main, ["--config", config, "--server", url, "ingest", "-"], input="{}\n"
         )
     finally:
         _stop(child)
     assert from_config.exit_code == 0, from_config.output  # [client] url and a write token
-    assert ingest.exit_code == 2 and f"POST {url}/api/v1/events" in ingest.stderr
+    assert ingest.exit_code == 1, ingest.output  # the line reached the service, refused
+    assert ingest.stdout.startswith("accepted 0 events, rejected 1\n")
+    assert re.match(r"\S+:2: rejected: ", ingest.stderr)  # blank line 1 is counted
+    assert ingest_unauthorized.exit_code == 2
+    assert "refused POST /api/v1/events" in ingest_unauthorized.stderr
     assert json.loads(from_config.stdout)["indexed"] > 0
     assert from_env.exit_code == 0 and from_env.stdout.startswith("events ")
     assert result.exit_code == 2

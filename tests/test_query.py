@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyoxigraph import Store
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.core.errors import (
     NotAcceptableError,
     QueryRefusedError,
+    QueryRequestError,
     QuerySyntaxError,
     QueryTimeoutError,
     QueryTooComplexError,
     ResultLimitError,
 )
+from lifecyclegraph.core.vocab import LG
 from lifecyclegraph.store.sparql import QueryPool, execute
 from lifecyclegraph.store.sparql.checkpoint import Checkpoints
 from lifecyclegraph.store.sparql.formats import BOOLEAN, GRAPH, SOLUTIONS, negotiate
@@ -358,6 +361,43 @@ def test_checkpoints_are_made_only_when_the_store_changed(tmp_path):
     assert not second.path.exists()
     checkpoints.close()
     assert not checkpoints.directory.exists()
+    graph.close()
+
+
+def test_archive_copy_is_made_once_per_checkpoint_and_deleted_with_it(tmp_path):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    graph.write(model(1), source="registry", observed_at=T0)
+    checkpoints = Checkpoints(graph.store)
+    first = checkpoints.latest()
+    archive = checkpoints.archive_of(first)
+    assert archive.is_dir() and checkpoints.archive_of(first) == archive  # made once
+    # a rename moves M1's snapshot to the archive: the next copy holds it
+    renamed = Facts.of("aip://model/registry/m1", {"rdf:type": Ref("lg:Model"), "lg:name": "N"})
+    graph.write(renamed, source="registry", observed_at=T0)
+    second = checkpoints.latest()
+    assert not first.path.exists() and not archive.exists(), "pruned together"
+    copy = Store.read_only(str(checkpoints.archive_of(second)))
+    assert {q.object.value for q in copy.quads_for_pattern(None, LG.name, None)} == {"M1"}
+    del copy
+    checkpoints.close()
+    assert not checkpoints.directory.exists()
+    graph.close()
+
+
+def test_pool_as_of_answers_what_graph_as_of_answers(tmp_path):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    for i, name in enumerate(["A", "B", "C"]):
+        facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:name": name})
+        graph.write(facts, source="registry", observed_at=T0 + timedelta(hours=i))
+    with QueryPool(graph.store, workers=1, timeout=30) as pool:
+        for hours in (-1, 0, 1.5, 2, 9):
+            when = T0 + timedelta(hours=hours)
+            found = names(pool.execute(NAMES, accept="text/csv", as_of=when))
+            assert found == [row["n"].value for row in graph.as_of(when).sparql(NAMES)]
+        assert names(pool.execute(NAMES, accept="text/csv", as_of=T0)) == ["A"]
+        with pytest.raises(QueryRequestError, match="time zone"):
+            pool.execute(NAMES, as_of=datetime(2026, 1, 1))
+    assert names(execute(graph.store, NAMES, accept="text/csv", as_of=T0)) == ["A"]
     graph.close()
 
 

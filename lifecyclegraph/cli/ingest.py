@@ -1,7 +1,8 @@
 """Ingestion commands: ``ingest``, ``deadletters``, ``reconcile``, ``enrich``, ``status``.
 
-With ``--server URL`` (a running ``serve`` holds the store), ``deadletters`` and
-``status`` ask the service, and ``reconcile``, ``enrich`` and ``deadletters --replay``
+With ``--server URL`` (a running ``serve`` holds the store), ``ingest`` sends its
+lines to the service's ``POST /api/v1/events``, ``deadletters`` and ``status`` ask the
+service, and ``reconcile``, ``enrich`` and ``deadletters --replay``
 start its jobs and follow them to their end, printing the same lines.
 """
 
@@ -20,14 +21,15 @@ from lifecyclegraph.cli.context import (
     EXIT_CHECK_FAILED,
     config_of,
     run_job,
-    server_of,
     service_client,
 )
 from lifecyclegraph.cli.model import model_options
 from lifecyclegraph.cli.progress import progress
 from lifecyclegraph.core.config import QueueConfig, describe
 from lifecyclegraph.core.errors import ConfigError
+from lifecyclegraph.core.jsontext import json_lines
 from lifecyclegraph.ingest.queues import ConsumeResult, QueueConsumer, open_queue
+from lifecyclegraph.server.client import ServiceClient
 from lifecyclegraph.server.service import Service
 from lifecyclegraph.store.snapshots import SnapshotStore
 
@@ -56,9 +58,7 @@ def _drain(service: Service, label: str, wait: float = 0.0) -> None:
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """The file's non-blank lines, numbered from 1, without their line break."""
-    for number, line in enumerate(stream, 1):
-        if line.strip():
-            yield number, line.rstrip(b"\r\n")
+    return json_lines(stream)
 
 
 @click.command()
@@ -101,24 +101,41 @@ def ingest(
     acknowledged. Exits with 1 if any event was dead-lettered, 2 if the queue cannot
     be read (missing, credentials, unreachable: the message says which).
 
-    Not through --server (yet): beside a running service, POST the events to its
-    /api/v1/events (exit 2 says so), or give serve the queue ([[queues]]).
+    With --server URL (a write token), the lines of FILE go to the running service's
+    POST /api/v1/events in batches, and the same lines are printed: rejected ones by
+    file and line, then (unless --no-process) the queue once the service processed them.
+    A queue beside a running service is the service's to consume: give serve the
+    queue ([[queues]]); --from-queue with --server exits with 2 and says so.
     """
-    server = server_of(ctx)
-    if server is not None:
-        raise ConfigError(
-            f"ingest writes into the store itself and does not go through --server; send the "
-            f"events to the running service instead: POST {server.url}/api/v1/events (a JSON "
-            "array of events, with a write token)"
-        )
     if (file is None) == (queue_url is None):
         raise click.UsageError("give either FILE or --from-queue URL")
+    client = service_client(ctx)
+    if client is not None and queue_url is not None:
+        client.close()
+        raise click.UsageError(
+            "--from-queue does not go through --server: a running service consumes its "
+            "queues itself; add the queue to its configuration ([[queues]], docs/queues.md)"
+        )
     if queue_url is not None:
         _ingest_queue(ctx, queue_url, wait, no_process)
         return
     assert file is not None
-    service = _service(ctx)
     name = getattr(file, "name", "-")
+    if client is not None:
+        with client:
+            accepted, rejected = _post(client, name, file)
+            click.echo(f"accepted {accepted} events, rejected {rejected}")
+            if not no_process:
+                with progress("processing") as advance:
+                    stats = client.wait_processed(advance)
+                click.echo(
+                    f"queue depth {stats['queue_depth']}, failing {stats['failing']}, "
+                    f"rejected entities {stats['rejected_entities']}"
+                )
+        if rejected:
+            sys.exit(EXIT_CHECK_FAILED)
+        return
+    service = _service(ctx)
     accepted = rejected = 0
     try:
         chunk: list[tuple[int, bytes]] = []
@@ -190,6 +207,39 @@ def _ingest_queue(ctx: click.Context, url: str, wait: int | None, no_process: bo
         service.graph.close()
     if result.rejected or result.poison:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+#: The most bytes ``ingest --server`` sends at once (under the service's default
+#: max_request_bytes, 10 MiB; a batch also ends at CHUNK events).
+POST_BYTES = 4 * 1024 * 1024
+
+
+def _post(client: ServiceClient, name: str, file: IO[bytes]) -> tuple[int, int]:
+    """Send the file's lines to the service in batches of whole lines (blank ones too,
+    so that the service numbers them as the file does); print the rejected ones."""
+    accepted = rejected = 0
+    batch: list[bytes] = []
+    first, events, size = 1, 0, 0
+
+    def send() -> None:
+        nonlocal accepted, rejected
+        found = client.submit_lines(b"".join(batch), name=name, first_line=first)
+        for item in found["rejected"]:
+            click.echo(f"{name}:{item['line']}: rejected: {item['reason']}", err=True)
+        accepted += found["accepted"]
+        rejected += len(found["rejected"])
+
+    for number, line in enumerate(file, 1):
+        if batch and (events == CHUNK or size + len(line) > POST_BYTES):
+            if events:
+                send()
+            batch, first, events, size = [], number, 0, 0
+        batch.append(line)
+        events += bool(line.strip())
+        size += len(line)
+    if events:
+        send()
+    return accepted, rejected
 
 
 def _submit(service: Service, name: str, chunk: list[tuple[int, bytes]]) -> tuple[int, int]:
@@ -331,7 +381,11 @@ def enrich(ctx: click.Context, stale_after: float | None, wait: float) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Queue depth, lag and failures per source."""
+    """Queue depth, lag and failures per source.
+
+    With --json, the service's whole status; read from a stopped store, its `sparql`
+    (the query workers) and `jobs` (the jobs of `serve`) are null: neither runs there.
+    """
     client = service_client(ctx)
     if client is not None:
         with client:
@@ -339,7 +393,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     else:
         service = _service(ctx, create=False)
         try:
-            stats = service.status()
+            stats = service.status(serving=False)
         finally:
             service.journal.close()
             service.graph.close()

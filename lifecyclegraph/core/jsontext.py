@@ -32,12 +32,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lifecyclegraph.core.errors import JsonTextError
 
-__all__ = ["array_items", "decode_utf8", "is_array", "loads"]
+__all__ = ["array_items", "decode_utf8", "is_array", "json_lines", "loads"]
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BOM = "\ufeff"
@@ -50,6 +50,20 @@ _TOKEN = re.compile(
     r"|(?P<open>[\[{])|(?P<close>[\]}])"
 )
 _SURROGATE = re.compile(r"\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def json_lines(lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of a JSON-lines text, numbered from ``first``, without their
+    line break: how ``lifecyclegraph ingest`` reads a file and ``POST /api/v1/events``
+    a JSON-lines body (``lines`` as a binary file iterates them: split after each ``\\n``).
+
+    >>> import io
+    >>> list(json_lines(io.BytesIO(b'{"a": 1}\\r\\n\\n  \\n{not json'), first=7))
+    [(7, b'{"a": 1}'), (10, b'{not json')]
+    """
+    for number, line in enumerate(lines, first):
+        if line.strip():
+            yield number, line.rstrip(b"\r\n")
 
 
 class _Constant(Exception):

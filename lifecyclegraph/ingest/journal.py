@@ -398,14 +398,18 @@ class Journal:
     # -- status ------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """Counts for ``lifecyclegraph status``: events, queue depth and age, failures."""
+        """Counts for ``lifecyclegraph status``: events, queue depth (``queue_due``: the
+        queued work due now, not waiting for a retry or its turn in a spread pass) and
+        age, failures."""
         with self._lock:
             db = self._conn
             events, pending_events = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(done = 0), 0) FROM events"
             ).fetchone()
-            depth, oldest, failing = db.execute(
-                "SELECT COUNT(*), MIN(enqueued_at), COALESCE(SUM(attempts > 0), 0) FROM work"
+            depth, oldest, failing, due = db.execute(
+                "SELECT COUNT(*), MIN(enqueued_at), COALESCE(SUM(attempts > 0), 0), "
+                "COALESCE(SUM(due <= ?), 0) FROM work",
+                (time.time(),),
             ).fetchone()
             dead = db.execute(
                 "SELECT COUNT(*) FROM deadletters WHERE replayed_at IS NULL"
@@ -429,6 +433,7 @@ class Journal:
             "events": events,
             "events_pending": pending_events,
             "queue_depth": depth,
+            "queue_due": due,
             "lag_seconds": round(time.time() - oldest, 3) if oldest else 0.0,
             "failing": failing,
             "dead_letters": dead,

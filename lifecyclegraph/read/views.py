@@ -241,10 +241,14 @@ def _jsonld_literal(value: Any) -> Any:
     return json_value(value)
 
 
-def history_view(graph: Graph, uri: str) -> dict[str, Any] | None:
+def history_view(graph: Graph, uri: str, as_of: dt.datetime | None = None) -> dict[str, Any] | None:
     """Every snapshot of an entity, oldest first, with the facts each one holds;
-    ``None`` if the entity is unknown."""
+    ``None`` if the entity is unknown. With ``as_of`` (time zone aware), the history as
+    it was then: the snapshots observed by that time, the last being the one
+    ``graph.as_of(as_of)`` reads (``None`` if there was none yet)."""
     infos = graph.history(uri)
+    if as_of is not None:
+        infos = [info for info in infos if info.observed_at <= as_of]
     if not infos:
         return None
     snapshots = []

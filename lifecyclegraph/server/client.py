@@ -118,6 +118,61 @@ class ServiceClient:
 
     # -- writes ------------------------------------------------------------------------
 
+    def submit_lines(self, body: bytes, *, name: str | None, first_line: int) -> dict[str, Any]:
+        """``POST /api/v1/events`` with a JSON-lines body (write token): each non-blank
+        line one event, numbered from ``first_line``; with ``name`` the service's dead
+        letters say ``<name>:<line>``, as ``lifecyclegraph ingest`` on the store does.
+
+        Returns:
+            ``accepted`` (a count) and ``rejected`` (``line`` and ``reason`` of each
+            refused line), also when every line was refused (the service's 400).
+        """
+        params: dict[str, Any] = {"first_line": first_line}
+        if name is not None:
+            params["name"] = name
+        headers = {"Content-Type": "application/x-ndjson"}
+        try:
+            response = self._client.post(
+                "/api/v1/events", content=body, params=params, headers=headers
+            )
+        except httpx.TransportError as error:
+            raise RemoteGraphError(
+                f"cannot reach the lifecyclegraph service at {self.url}: {error}", self.url
+            ) from error
+        problem = _problem(response)
+        if response.status_code == 400 and isinstance(problem.get("rejected"), list):
+            return {"accepted": 0, "rejected": problem["rejected"]}
+        detail = problem.get("detail") or response.reason_phrase
+        if response.status_code in (401, 403):
+            raise AccessDeniedError(f"{self.url} refused POST /api/v1/events: {detail}", self.url)
+        if not response.is_success:
+            raise RemoteGraphError(
+                f"{self.url} answered POST /api/v1/events with {response.status_code}: {detail}",
+                self.url,
+            )
+        found: dict[str, Any] = response.json()
+        return found
+
+    def wait_processed(self, on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Wait until the service has processed every event it holds and no queued work
+        is due (what is left waits for a retry, or for its turn in a reconciliation
+        spread over its interval), as ``ingest`` drains on the store; the last status
+        seen.
+
+        Args:
+            on_progress: called with how many queued entities left the queue since the
+                last call (for a progress bar).
+        """
+        status = self.status()
+        last = status["queue_depth"]
+        while status["queue_due"]:
+            time.sleep(self.poll)
+            status = self.status()
+            if on_progress is not None and status["queue_depth"] < last:
+                on_progress(last - status["queue_depth"])
+            last = status["queue_depth"]
+        return status
+
     def search_repair(self) -> dict[str, Any]:
         """Re-index what the check finds wrong; what was found, as the check says it."""
         found: dict[str, Any] = self._request("POST", f"{ADMIN}/search/repair")

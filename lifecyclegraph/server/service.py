@@ -159,14 +159,22 @@ class Service:
             raise WebhookRejected(f"no source {platform_id!r} is configured", 404)
         return self.submit_events(provider.webhook_events(headers, body))
 
-    def status(self) -> dict[str, Any]:
+    def status(self, *, serving: bool = True) -> dict[str, Any]:
         """Queue depth, lag and failures per source, with each source's report counts,
-        the SPARQL workers' counts (``sparql``: workers, busy, timeouts…) and, while
-        consumers run, each queue's (``queues``: messages, accepted, rejected, poison,
-        acked, last_error)."""
+        the SPARQL workers' counts (``sparql``: workers, busy, timeouts…), the last
+        and next job of each kind (``jobs``) and, while consumers run, each queue's
+        (``queues``: messages, accepted, rejected, poison, acked, last_error).
+
+        Args:
+            serving: whether this service is the one ``serve`` runs. When not (a
+                command reading the stopped store), ``sparql`` and ``jobs`` are
+                ``None``: there are no query workers (the command runs a query
+                itself) and no jobs (they run only inside ``serve``). The keys are
+                there all the same, so both answers have one shape.
+        """
         stats = self.journal.stats()
-        stats["sparql"] = self.queries.stats()
-        stats["jobs"] = self.jobs.last()
+        stats["sparql"] = self.queries.stats() if serving else None
+        stats["jobs"] = self.jobs.last() if serving else None
         if self.consumers:
             stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
         for platform, report in self.sources.reports.items():

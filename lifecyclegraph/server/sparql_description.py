@@ -35,7 +35,9 @@ COMMENT = (
     "default graph is the union of every graph: the current state (see "
     "docs/dataset-layout.md). Read-only: SPARQL Update, SERVICE and LOAD are refused. "
     "Queries are stopped at the server's query_timeout and results are limited to "
-    "max_results rows or triples."
+    "max_results rows or triples. An extension: the parameter as_of (ISO 8601 with a "
+    "time zone) runs a query on the graph as it was at that time, the snapshots live "
+    "then (docs/sparql.md)."
 )
 
 

@@ -93,6 +93,11 @@ class PastView:
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the graph as it was: the union of the live snapshots, or the
         query's ``FROM`` and ``FROM NAMED`` graphs; the standard prefixes predeclared."""
+        return self.dataset().query(sparql, **options)
+
+    def dataset(self) -> PastDataset:
+        """The in-memory copy of the live snapshots that :meth:`query` runs on (made on
+        first use, then kept): each snapshot's facts in its own graph."""
         if self._dataset is None:
             quads: list[Quad] = []
             for info in self.live.values():
@@ -101,7 +106,7 @@ class PastView:
                     Quad(node, p, o, graph) for p, o in self.store.snapshot_pairs(info.iri)
                 )
             self._dataset = PastDataset(quads)
-        return self._dataset.query(sparql, **options)
+        return self._dataset
 
 
 class PastDataset:
@@ -118,10 +123,11 @@ class PastDataset:
     """
 
     def __init__(self, quads: Iterable[Quad]) -> None:
-        self._store = Store()
-        self._store.bulk_extend(quads)
+        #: The Oxigraph store holding the quads (the SPARQL workers evaluate on it).
+        self.store = Store()
+        self.store.bulk_extend(quads)
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the dataset (``options`` as for Oxigraph's ``Store.query``)."""
         options.setdefault("prefixes", PREFIXES)
-        return self._store.query(sparql, **query_options(sparql, **options))
+        return self.store.query(sparql, **query_options(sparql, **options))

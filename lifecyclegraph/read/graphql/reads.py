@@ -26,19 +26,24 @@ even inside a resolver that reads many entities.
 [('aip://user/identity/a', False)]
 >>> Context(graph).node("aip://model/registry/nope") is None
 True
+
+:meth:`Context.at` is the same request's view of the graph as it was at a past time
+(``graph.as_of(t)``): its nodes read the snapshots live then, so the fields under a
+root field with ``asOf`` stay at that time.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
 from lifecyclegraph.core.facts import from_literal
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE
-from lifecyclegraph.graph.door import Graph
+from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.read.graphql.limits import Budget
-from lifecyclegraph.store import EntityState, HydrationState
+from lifecyclegraph.store import EntityState, HydrationState, SnapshotInfo
 
 __all__ = ["Context", "Node"]
 
@@ -52,40 +57,72 @@ class Context:
             limits and no time limit running).
     """
 
-    def __init__(self, graph: Graph, budget: Budget | None = None) -> None:
+    def __init__(
+        self, graph: Graph, budget: Budget | None = None, past: PastGraph | None = None
+    ) -> None:
         self.graph = graph
         self.budget = budget or Budget()
+        #: The graph as it was at a past time, when this context reads one.
+        self.past = past
         self._nodes: dict[str, Node | None] = {}
+        self._times: dict[datetime, Context] = {}
+
+    @property
+    def reads(self) -> Graph | PastGraph:
+        """The graph the nodes read: the past one, or the graph now."""
+        return self.past if self.past is not None else self.graph
+
+    def at(self, when: datetime) -> Context:
+        """This request's view of the graph as it was at ``when`` (time zone aware),
+        made once per time and sharing this context's budget."""
+        found = self._times.get(when)
+        if found is None:
+            past = self.graph.as_of(when)
+            found = self._times[when] = Context(self.graph, self.budget, past)
+        return found
 
     def node(self, uri: str) -> Node | None:
-        """The entity ``uri``, or ``None`` when the store does not know it or it is deleted."""
+        """The entity ``uri``, or ``None`` when the store does not know it or it is deleted
+        (for a past time: when it did not exist then, or was deleted by then)."""
         if uri not in self._nodes:
             self.budget.check()
-            state = self.graph.state(uri)
-            alive = state is not None and state.state is not HydrationState.DELETED
-            self._nodes[uri] = Node(self, uri, state) if alive else None
+            if self.past is not None:
+                snapshot = self.past.snapshot_of(uri)
+                alive = snapshot is not None and snapshot.kind is not HydrationState.DELETED
+                self._nodes[uri] = Node(self, uri, None, snapshot) if alive else None
+            else:
+                state = self.graph.state(uri)
+                alive = state is not None and state.state is not HydrationState.DELETED
+                self._nodes[uri] = Node(self, uri, state) if alive else None
         return self._nodes[uri]
 
 
 class Node:
     """An entity as GraphQL resolves it; statements are read on first use, per predicate."""
 
-    __slots__ = ("_context", "_read", "_subject", "_types", "state", "uri")
+    __slots__ = ("_context", "_read", "_subject", "_types", "snapshot", "state", "uri")
 
-    def __init__(self, context: Context, uri: str, state: EntityState | None) -> None:
+    def __init__(
+        self,
+        context: Context,
+        uri: str,
+        state: EntityState | None,
+        snapshot: SnapshotInfo | None = None,
+    ) -> None:
         self._context = context
         self._subject = NamedNode(uri)
         self._read: dict[str, list[tuple[Any, bool]]] = {}
         self._types: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.uri = uri
-        self.state = state
+        self.state = state  #: the bookkeeping now (``None`` for a past time)
+        self.snapshot = snapshot  #: for a past time, the snapshot live then
 
     def _objects(self, predicate: str) -> list[tuple[Any, bool]]:
         """Every ``(object, inferred)`` of the entity's facts with this predicate."""
         found = self._read.get(predicate)
         if found is None:
             self._context.budget.check()
-            quads = self._context.graph.quads(self._subject, NamedNode(predicate))
+            quads = self._context.reads.quads(self._subject, NamedNode(predicate))
             found = self._read[predicate] = [
                 (q.object, q.graph_name == INFERRED_GRAPH) for q in quads
             ]

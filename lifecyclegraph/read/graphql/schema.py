@@ -34,6 +34,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ from lifecyclegraph.read.graphql.limits import (
 from lifecyclegraph.read.graphql.reads import Context, Node
 from lifecyclegraph.read.graphql.search import search_fields
 from lifecyclegraph.read.views import json_value
+from lifecyclegraph.store import HydrationState
 
 __all__ = ["build_schema", "execute", "load_schema"]
 
@@ -451,10 +453,21 @@ def build_schema(ontology: Ontology, shapes_dir: Path | None = None) -> GraphQLS
         "Thing", common, interfaces=[entity_interface], description="An entity of no known class."
     )
 
-    id_arg = {"id": GraphQLArgument(GraphQLNonNull(GraphQLID), description="an AIP URI")}
+    as_of_arg = {
+        "asOf": GraphQLArgument(
+            GraphQLString,
+            description="the graph as it was at this time (ISO 8601 with a time zone, e.g. "
+            "2026-01-02T00:00:00Z), as graph.as_of(t) reads it: asserted facts only",
+        )
+    }
+    id_arg = {
+        "id": GraphQLArgument(GraphQLNonNull(GraphQLID), description="an AIP URI"),
+        **as_of_arg,
+    }
     list_args = {
         "first": GraphQLArgument(GraphQLInt, description="how many (default: the page size)"),
         "offset": GraphQLArgument(GraphQLInt, default_value=0, description="how many to skip"),
+        **as_of_arg,
     }
     root: dict[str, GraphQLField] = {
         "entity": GraphQLField(entity_interface, args=id_arg, resolve=_root_entity),
@@ -492,6 +505,14 @@ def _type_of(entity: Node, vocab: _Vocabulary, by_class: dict[str, str]) -> str:
 
 
 def _freshness(entity: Node, info: Any) -> dict[str, Any]:
+    if entity.snapshot is not None:  # a past time: what the snapshot live then says
+        seen = json_value(entity.snapshot.observed_at)
+        return {
+            "state": entity.snapshot.kind.name.lower(),
+            "lastHydratedAt": seen if entity.snapshot.kind is HydrationState.HYDRATED else None,
+            "lastEnrichedAt": None,
+            "lastSeenAt": seen,
+        }
     state = entity.state
     return {
         "state": state.state.name.lower() if state else None,
@@ -513,8 +534,31 @@ def _check(uri: str) -> str:
     return uri
 
 
-def _root_entity(_: Any, info: Any, id: str) -> Node | None:
-    return info.context.node(_check(id))
+def _context(info: Any, as_of: str | None) -> Context:
+    """The request's context, or its view of the past time ``as_of`` names.
+
+    Raises:
+        GraphQLError: ``as_of`` is not an ISO 8601 time with a time zone (naming it).
+    """
+    ctx: Context = info.context
+    if as_of is None:
+        return ctx
+    try:
+        when = datetime.fromisoformat(as_of.strip())
+    except ValueError:
+        raise GraphQLError(
+            f"asOf {as_of[:80]!r} is not a time: give ISO 8601 with a time zone, "
+            "e.g. 2026-01-02T00:00:00Z"
+        ) from None
+    if when.tzinfo is None:
+        raise GraphQLError(
+            f"asOf {as_of[:80]!r} has no time zone: add one, e.g. 2026-01-02T00:00:00Z"
+        )
+    return ctx.at(when)
+
+
+def _root_entity(_: Any, info: Any, id: str, asOf: str | None = None) -> Node | None:
+    return _context(info, asOf).node(_check(id))
 
 
 def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Node | None]:
@@ -525,8 +569,8 @@ def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Node | None]:
         if vocab.is_single(str(p))
     )
 
-    def resolve(_: Any, info: Any, id: str) -> Node | None:
-        ctx: Context = info.context
+    def resolve(_: Any, info: Any, id: str, asOf: str | None = None) -> Node | None:
+        ctx = _context(info, asOf)
         node = ctx.node(_check(id))
         if node is None:
             return None
@@ -541,12 +585,18 @@ def _root_of_class(cls: str, vocab: _Vocabulary) -> Callable[..., Node | None]:
 
 
 def _root_list(cls: str) -> Callable[..., list[Node]]:
-    def resolve(_: Any, info: Any, first: int | None = None, offset: int = 0) -> list[Node]:
-        ctx: Context = info.context
+    def resolve(
+        _: Any,
+        info: Any,
+        first: int | None = None,
+        offset: int = 0,
+        asOf: str | None = None,
+    ) -> list[Node]:
+        ctx = _context(info, asOf)
         if first is None:
             first = ctx.budget.limits.max_page_size
         # analyse() refused a first over the page size, or below 0, before any read
-        rows = ctx.graph.sparql(
+        rows = ctx.reads.sparql(
             f"SELECT DISTINCT ?e WHERE {{ ?e a <{cls}> }} ORDER BY ?e LIMIT {first} OFFSET {offset}"
         )
         return [n for n in (ctx.node(row["e"].value) for row in rows) if n is not None]

@@ -61,6 +61,31 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 EXAMPLE_URI = "aip://model/registry/ranking-model-v5-20XX0101"
 
+
+def refuse_as_of(request: Request) -> None:
+    """Refuse ``as_of`` on a route that can only answer for now (a dependency).
+
+    Lineage, impact, explanations, search, quality and suggestions read what the rules
+    derived and the search index: both hold the current state only, and answering
+    for now what was asked for a past time would mislead.
+
+    Raises:
+        Problem: 400 naming the parameter and where the past can be read.
+    """
+    if "as_of" in request.query_params:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"as_of is not offered by {request.url.path}: it answers from derived facts "
+            "or the search index, which hold the current state only; the graph as it was "
+            "is read by /api/v1/entity?as_of=, /api/v1/history?as_of=, /sparql?as_of= "
+            "and GraphQL's asOf",
+            parameter="as_of",
+        )
+
+
+NO_AS_OF = Depends(refuse_as_of)
+
 UriQuery = Annotated[str, Query(description="the entity's AIP URI", examples=[EXAMPLE_URI])]
 AsOf = Annotated[
     datetime | None,
@@ -143,14 +168,15 @@ _ENTITY_RESPONSES: dict[int | str, dict[str, Any]] = {
     response_model=HistoryModel,
     responses=_ERRORS,
 )
-def get_history_by_path(request: Request, uri: str) -> JSONResponse:
+def get_history_by_path(request: Request, uri: str, as_of: AsOf = None) -> JSONResponse:
     """Every snapshot of the entity, oldest first: when, from which source and event,
-    and the facts it held."""
-    return get_history(request, uri)
+    and the facts it held (with ``as_of``, those observed by then)."""
+    return get_history(request, uri, as_of)
 
 
 @router.get(
     "/entities/{uri:path}/lineage",
+    dependencies=[NO_AS_OF],
     summary="Where an entity comes from, or what it feeds",
     response_model=LineageModel,
     responses=_ERRORS,
@@ -168,6 +194,7 @@ def get_lineage_by_path(
 
 @router.get(
     "/entities/{uri:path}/impact",
+    dependencies=[NO_AS_OF],
     summary="What a change to an entity would touch",
     response_model=ImpactModel,
     responses=_ERRORS,
@@ -210,17 +237,22 @@ def get_entity(
     response_model=HistoryModel,
     responses=_ERRORS,
 )
-def get_history(request: Request, uri: UriQuery) -> JSONResponse:
-    """Every snapshot of the entity, oldest first."""
+def get_history(request: Request, uri: UriQuery, as_of: AsOf = None) -> JSONResponse:
+    """Every snapshot of the entity, oldest first (with ``as_of``, those observed by
+    then)."""
     graph = _graph(request)
-    view = history_view(graph, _uri(uri))
+    if as_of is not None and as_of.tzinfo is None:
+        raise Problem(400, "Bad Request", "as_of needs a time zone, e.g. 2026-01-02T00:00:00Z")
+    view = history_view(graph, _uri(uri), as_of)
     if view is None:
-        raise Problem(404, "Not Found", f"the graph does not know {uri}")
+        known = f"did not know {uri} at {as_of.isoformat()}" if as_of else f"does not know {uri}"
+        raise Problem(404, "Not Found", f"the graph {known}")
     return JSONResponse(view)
 
 
 @router.get(
     "/lineage",
+    dependencies=[NO_AS_OF],
     summary="Where an entity comes from, or what it feeds",
     response_model=LineageModel,
     responses=_ERRORS,
@@ -247,6 +279,7 @@ def get_lineage(
 
 @router.get(
     "/impact",
+    dependencies=[NO_AS_OF],
     summary="What a change to an entity would touch",
     response_model=ImpactModel,
     responses=_ERRORS,
@@ -262,6 +295,7 @@ def get_impact(request: Request, uri: UriQuery) -> JSONResponse:
 
 @router.get(
     "/explain",
+    dependencies=[NO_AS_OF],
     name="explain_fact",
     summary="Why a fact holds",
     response_model=ExplanationModel,

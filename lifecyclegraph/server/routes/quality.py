@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.models import ProblemModel
+from lifecyclegraph.server.routes.entities import NO_AS_OF
 
 __all__ = ["router"]
 
@@ -42,7 +43,9 @@ Similarity = Annotated[
 MaxAge = Annotated[float, Query(gt=0, le=36_500, description="days a hydration stays fresh")]
 
 
-@router.get("/quality", summary="The metadata's quality", responses=_ERRORS)
+@router.get(
+    "/quality", summary="The metadata's quality", responses=_ERRORS, dependencies=[NO_AS_OF]
+)
 def get_quality(request: Request, limit: Limit = 100, max_age_days: MaxAge = 7.0) -> JSONResponse:
     """Scores per entity, source, team and domain (completeness from the shapes'
     warnings, freshness, dangling references, owners unknown or deactivated), the
@@ -60,7 +63,12 @@ def get_quality(request: Request, limit: Limit = 100, max_age_days: MaxAge = 7.0
     return JSONResponse(report.as_dict(limit))
 
 
-@router.get("/suggestions", summary="Relationships the graph suggests", responses=_ERRORS)
+@router.get(
+    "/suggestions",
+    summary="Relationships the graph suggests",
+    responses=_ERRORS,
+    dependencies=[NO_AS_OF],
+)
 def get_suggestions(
     request: Request, kind: Kinds = None, min_similarity: Similarity = 0.3
 ) -> JSONResponse:

@@ -18,6 +18,7 @@ from lifecyclegraph.graph.wire import dump_search_results
 from lifecyclegraph.server.auth import read_guard
 from lifecyclegraph.server.models import ProblemModel
 from lifecyclegraph.server.problems import Problem
+from lifecyclegraph.server.routes.entities import NO_AS_OF
 
 __all__ = ["router"]
 
@@ -67,7 +68,7 @@ def _filter(values: list[str] | None, name: str) -> list[str] | None:
     return values or None
 
 
-@router.get("", summary="Search entities of every type")
+@router.get("", summary="Search entities of every type", dependencies=[NO_AS_OF])
 def search(
     request: Request,
     q: Text = "",
@@ -99,7 +100,7 @@ def search(
     return JSONResponse(dump_search_results(results))
 
 
-@router.get("/owners", summary="Search users and teams")
+@router.get("/owners", summary="Search users and teams", dependencies=[NO_AS_OF])
 def search_owners(
     request: Request, q: Text = "", page: Page = 1, page_size: PageSize = 20
 ) -> JSONResponse:

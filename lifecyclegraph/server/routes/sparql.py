@@ -1,4 +1,5 @@
-"""``/sparql``: the SPARQL 1.1 Protocol endpoint (queries only), over the current state.
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint (queries only), over the current state
+or, with the ``as_of`` extension, over the graph as it was at a past time.
 
 The route only reads the protocol's parameters and maps errors to problem details;
 the query runs in :class:`lifecyclegraph.store.sparql.QueryPool` (worker processes with a
@@ -7,6 +8,7 @@ timeout). See ``docs/sparql.md``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -88,6 +90,15 @@ _GRAPH_PARAMETERS = [
         ("named-graph-uri", "the only graphs GRAPH can see"),
     )
 ]
+_AS_OF_PARAMETER = {
+    "name": "as_of",
+    "in": "query",
+    "required": False,
+    "description": "an extension: run the query on the graph as it was at this time (ISO "
+    "8601 with a time zone, e.g. 2026-01-02T00:00:00Z), as graph.as_of(t).sparql() does "
+    "(docs/sparql.md); in a form body too",
+    "schema": {"type": "string", "format": "date-time"},
+}
 _MIN_GENERATION_PARAMETER = {
     "name": MIN_GENERATION,
     "in": "header",
@@ -194,6 +205,7 @@ async def _query(request: Request, query: str, params: _Params) -> Response:
             f"them (Accept: {accept})",
             acceptable=offered,
         )
+    as_of = as_of_parameter(params.one("as_of"))
     pool = request.app.state.service.queries
     try:
         result = await pool.execute_async(
@@ -204,10 +216,41 @@ async def _query(request: Request, query: str, params: _Params) -> Response:
             base_iri=_endpoint(request),
             min_generation=_min_generation(request),
             in_thread=run_in_threadpool,
+            as_of=as_of,
         )
     except QueryError as error:
         raise _problem(error) from None
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+def as_of_parameter(text: str | None) -> datetime | None:
+    """The time an ``as_of`` parameter names (ISO 8601 with a time zone; ``Z`` for
+    UTC), or ``None`` without one.
+
+    Raises:
+        Problem: 400 naming the parameter and the value, for a text that is not such a
+            time (a time without a zone is refused: it would be read in the server's).
+    """
+    if text is None:
+        return None
+    example = "e.g. 2026-01-02T00:00:00Z"
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"as_of {text[:80]!r} is not a time: give ISO 8601 with a time zone, {example}",
+            parameter="as_of",
+        ) from None
+    if when.tzinfo is None:
+        raise Problem(
+            400,
+            "Bad Request",
+            f"as_of {text[:80]!r} has no time zone: add one, {example}",
+            parameter="as_of",
+        )
+    return when
 
 
 def _min_generation(request: Request) -> int | None:
@@ -254,13 +297,21 @@ def _description(request: Request) -> Response:
     dependencies=[Depends(read_guard)],
     summary="SPARQL query (?query=), or the service description without one",
     responses=RESPONSES,
-    openapi_extra={"parameters": [_QUERY_PARAMETER, *_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER]},
+    openapi_extra={
+        "parameters": [
+            _QUERY_PARAMETER,
+            *_GRAPH_PARAMETERS,
+            _AS_OF_PARAMETER,
+            _MIN_GENERATION_PARAMETER,
+        ]
+    },
 )
 async def sparql_get(request: Request) -> Response:
     """Run ``?query=`` on the current state; with no query, describe the service.
 
     ``default-graph-uri`` and ``named-graph-uri`` (repeatable) set the dataset;
-    without them the default graph is the union of every graph.
+    without them the default graph is the union of every graph. ``as_of`` (an
+    extension) runs the query on the graph as it was at that time.
     """
     params = _Params(request.url.query)
     query = params.one("query")
@@ -279,7 +330,7 @@ async def sparql_get(request: Request) -> Response:
     summary="SPARQL query as a form (query=) or directly (application/sparql-query)",
     responses=RESPONSES,
     openapi_extra={
-        "parameters": [*_GRAPH_PARAMETERS, _MIN_GENERATION_PARAMETER],
+        "parameters": [*_GRAPH_PARAMETERS, _AS_OF_PARAMETER, _MIN_GENERATION_PARAMETER],
         "requestBody": {
             "required": True,
             "content": {
@@ -292,6 +343,7 @@ async def sparql_get(request: Request) -> Response:
                             "query": {"type": "string"},
                             "default-graph-uri": {"type": "array", "items": {"type": "string"}},
                             "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "as_of": {"type": "string", "format": "date-time"},
                         },
                     }
                 },
@@ -300,7 +352,8 @@ async def sparql_get(request: Request) -> Response:
     },
 )
 async def sparql_post(request: Request) -> Response:
-    """Run a query sent in the body (a form, or the query itself) on the current state."""
+    """Run a query sent in the body (a form, or the query itself) on the current state,
+    or on the state at ``as_of`` (in the URL, or in the form)."""
     media, charset = _media_type(request)
     if media not in (FORM, QUERY, UPDATE):
         raise Problem(

@@ -17,8 +17,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from lifecyclegraph.core.errors import QueryRequestError
 from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.past import PastView
 from lifecyclegraph.store.sparql.pool import QueryPool
 from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult, evaluate
 
@@ -35,8 +38,10 @@ def execute(
     base_iri: str | None = None,
     max_results: int | None = None,
     timeout: float | None = None,
+    as_of: datetime | None = None,
 ) -> QueryResult:
-    """Run a SPARQL query on the current state of ``store`` and serialize the result.
+    """Run a SPARQL query on the current state of ``store`` (or its state at ``as_of``)
+    and serialize the result.
 
     Without ``default_graphs`` and ``named_graphs`` the default graph is the union of
     every graph (the current state, see ``docs/dataset-layout.md``); the standard
@@ -54,6 +59,8 @@ def execute(
         timeout: stop the query after this many seconds. The query then runs in a new
             worker process (about a second to start); for many queries keep a
             :class:`QueryPool`. ``None`` runs it here, with no limit.
+        as_of: run it on the graph as it was at this time (time zone aware), as
+            ``graph.as_of(as_of).sparql(query)`` does.
 
     Returns:
         The serialized result with its media type.
@@ -70,7 +77,11 @@ def execute(
         base_iri,
         max_results,
     )
+    if as_of is not None and as_of.tzinfo is None:
+        raise QueryRequestError("as_of needs a time zone (use UTC)")
     if timeout is None:
+        if as_of is not None:
+            return evaluate(PastView(store, as_of).dataset().store, request)
         return evaluate(store.current, request)
     with QueryPool(store, workers=1, timeout=timeout, max_results=max_results) as pool:
         return pool.execute(
@@ -79,4 +90,5 @@ def execute(
             default_graphs=default_graphs,
             named_graphs=named_graphs,
             base_iri=base_iri,
+            as_of=as_of,
         )

@@ -14,6 +14,14 @@ consistent copy of the ``current`` dataset that no one writes.
 * An in-memory store cannot be backed up: its quads are copied into a new on-disk
   store in a temporary directory. This costs time in proportion to the data, so it
   suits the small graphs in memory stores are for (tests, notebooks).
+* A query on a past time (``as_of``) also needs the **archive** dataset, where
+  superseded snapshots live. :meth:`Checkpoints.archive_of` copies it the same way,
+  beside a current checkpoint (``<n>-archive``), the first time an as-of query uses
+  that checkpoint, and deletes it with it. Made after the current checkpoint, it
+  holds every snapshot that checkpoint's catalogue names: a commit copies retired
+  snapshots into the archive before it changes the current dataset, and nothing is
+  ever removed from the archive (it may hold a few newer snapshots too, which no
+  catalogue entry of the checkpoint makes live).
 
 When is a new checkpoint made? The store's :attr:`SnapshotStore.generation` moves on
 every commit; a checkpoint records the generation it holds.
@@ -110,6 +118,7 @@ class Checkpoints:
         self._newest: Checkpoint | None = None
         self._live: dict[Path, Checkpoint] = {}
         self._holders: dict[Hashable, Path] = {}
+        self._archives: dict[Path, Path] = {}  # a current checkpoint -> its archive copy
         self.made = 0
 
     def latest(self, min_generation: int | None = None) -> Checkpoint:
@@ -166,6 +175,28 @@ class Checkpoints:
             self._prune()
         return checkpoint
 
+    def archive_of(self, checkpoint: Checkpoint) -> Path:
+        """A copy of the archive dataset to read beside ``checkpoint`` (for a query on
+        a past time): made now if that checkpoint has none yet, deleted with it.
+
+        Raises:
+            OSError: the copy could not be made.
+        """
+        with self._making:
+            with self._lock:
+                found = self._archives.get(checkpoint.path)
+            if found is not None:
+                return found
+            path = checkpoint.path.with_name(f"{checkpoint.path.name}-archive")
+            _copy(self.store.archive, path, self.store.path is not None)
+            with self._lock:
+                if self._closed or checkpoint.path not in self._live:
+                    # closed, or pruned before anyone held it: the copy has no use
+                    shutil.rmtree(path, ignore_errors=True)
+                    raise OSError(f"the checkpoint {checkpoint.path} was deleted")
+                self._archives[checkpoint.path] = path
+            return path
+
     def _start_refresher(self) -> None:
         if self.staleness <= 0 or self._refresher is not None:
             return
@@ -209,6 +240,7 @@ class Checkpoints:
         with self._making, self._lock:
             self._closed = True
             self._live.clear()
+            self._archives.clear()
             self._holders.clear()
             self._newest = None
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -221,13 +253,7 @@ class Checkpoints:
         generation = self.store.generation
         path = self.directory / str(next(self._numbers))
         began = time.perf_counter()
-        if self.store.path is not None:
-            self.store.current.backup(str(path))
-        else:
-            copy = Store(str(path))
-            copy.bulk_load(self.store.current.dump(format=RdfFormat.N_QUADS), RdfFormat.N_QUADS)
-            copy.flush()
-            del copy
+        _copy(self.store.current, path, self.store.path is not None)
         seconds = time.perf_counter() - began
         self.made += 1
         return Checkpoint(path, generation, time.monotonic(), seconds)
@@ -240,6 +266,21 @@ class Checkpoints:
             if path not in held:
                 del self._live[path]
                 shutil.rmtree(path, ignore_errors=True)
+                archive = self._archives.pop(path, None)
+                if archive is not None:
+                    shutil.rmtree(archive, ignore_errors=True)
+
+
+def _copy(dataset: Store, path: Path, on_disk: bool) -> None:
+    """A consistent copy of ``dataset`` in the new directory ``path``: a backup (hard
+    links) for an on-disk store, the quads copied for an in-memory one."""
+    if on_disk:
+        dataset.backup(str(path))
+        return
+    copy = Store(str(path))
+    copy.bulk_load(dataset.dump(format=RdfFormat.N_QUADS), RdfFormat.N_QUADS)
+    copy.flush()
+    del copy
 
 
 def _remove_orphans(root: Path) -> None:

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ import httpx
 
 from lifecyclegraph.core.errors import (
     QueryError,
+    QueryRequestError,
     QueryTimeoutError,
     QueryTooComplexError,
     QueryUnavailableError,
@@ -198,17 +200,24 @@ class QueryPool:
         named_graphs: Sequence[str] | None = None,
         base_iri: str | None = None,
         min_generation: int | None = None,
+        as_of: datetime | None = None,
     ) -> QueryResult:
         """Run a query in a worker and return its serialized result.
 
         Arguments are those of :class:`~lifecyclegraph.store.sparql.run.QueryRequest`;
         ``min_generation``: the query sees at least this generation of the store
-        (see :meth:`~lifecyclegraph.store.sparql.checkpoint.Checkpoints.latest`).
+        (see :meth:`~lifecyclegraph.store.sparql.checkpoint.Checkpoints.latest`);
+        ``as_of``: run it on the graph as it was at that time (time zone aware), as
+        :meth:`LifecycleGraph.as_of(t).sparql() <lifecyclegraph.graph.past.GraphAsOf.sparql>`
+        does: the worker reads the checkpoint and its archive copy
+        (:meth:`~lifecyclegraph.store.sparql.checkpoint.Checkpoints.archive_of`) and
+        copies the snapshots live then into memory, within the same timeout.
 
         Raises:
             QueryTimeoutError: it ran past ``timeout``; its worker was killed.
             QueryUnavailableError: no worker was free within ``timeout``, or the worker
-                died while running it.
+                died while running it (or, for ``as_of``, the archive could not be copied).
+            QueryRequestError: ``as_of`` has no time zone.
             QueryError: any error of :func:`~lifecyclegraph.store.sparql.run.evaluate`.
         """
         request = QueryRequest(
@@ -219,7 +228,12 @@ class QueryPool:
             base_iri,
             self.max_results,
         )
-        result: QueryResult = self._run("query", request, min_generation)
+        if as_of is not None and as_of.tzinfo is None:
+            raise QueryRequestError("as_of needs a time zone (use UTC)")
+        if as_of is not None:
+            result: QueryResult = self._run("past", (as_of, request), min_generation)
+        else:
+            result = self._run("query", request, min_generation)
         return result
 
     async def execute_async(
@@ -231,6 +245,7 @@ class QueryPool:
         named_graphs: Sequence[str] | None = None,
         base_iri: str | None = None,
         min_generation: int | None = None,
+        as_of: datetime | None = None,
         in_thread: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> QueryResult:
         """:meth:`execute` for an event loop: the same result and errors, with no thread.
@@ -242,7 +257,21 @@ class QueryPool:
         first) it runs :meth:`execute` in a thread, as before, with ``in_thread``
         (``asyncio.to_thread`` by default; a server passes its own thread pool's, as
         the loop's default executor has only a few threads and they may all be held).
+        A query ``as_of`` a past time always takes the thread path (its worker copies
+        an archive first).
         """
+        if as_of is not None:
+            past: QueryResult = await in_thread(
+                self.execute,
+                query,
+                accept=accept,
+                default_graphs=default_graphs,
+                named_graphs=named_graphs,
+                base_iri=base_iri,
+                min_generation=min_generation,
+                as_of=as_of,
+            )
+            return past
         request = QueryRequest(
             query, accept, default_graphs, named_graphs, base_iri, self.max_results
         )
@@ -328,13 +357,24 @@ class QueryPool:
             return self._run_remote(kind, payload)
         self.start()
         assert self.checkpoints is not None
-        checkpoint = self.checkpoints.latest(min_generation) if kind == "query" else None
+        checkpoint = self.checkpoints.latest(min_generation) if kind != "update" else None
         worker = self._acquire()
+        where: Any = None
         if checkpoint is not None:
             self.checkpoints.hold(worker.id, checkpoint)
+            where = str(checkpoint.path)
+        if kind == "past":
+            assert checkpoint is not None
+            try:
+                where = (where, str(self.checkpoints.archive_of(checkpoint)))
+            except OSError as error:
+                self._idle.put(worker)
+                raise QueryUnavailableError(
+                    f"the archive could not be copied for the query: {error}", retry_after=1
+                ) from None
         worker.busy = True
         try:
-            worker.conn.send((kind, str(checkpoint.path) if checkpoint else None, payload))
+            worker.conn.send((kind, where, payload))
             finished = worker.conn.poll(self.timeout)
             answer = worker.conn.recv() if finished else None
         except (EOFError, OSError):

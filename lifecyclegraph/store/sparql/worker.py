@@ -8,7 +8,8 @@ exits by itself if its parent goes away.
 The messages, all pickled through :class:`multiprocessing.connection.Connection`:
 
 * parent to worker: ``("query", checkpoint_path, QueryRequest)``,
-  ``("update", None, text)``, or ``None`` to stop;
+  ``("past", (checkpoint_path, archive_path), (when, QueryRequest))`` (the graph as it
+  was at ``when``), ``("update", None, text)``, or ``None`` to stop;
 * worker to parent: ``("ready", pid)`` once, then for each job ``("ok", value)`` or
   ``("error", exception)`` (a :class:`lifecyclegraph.core.errors.QueryError`).
 
@@ -59,13 +60,16 @@ def _serve(conn: Connection) -> None:
     from pyoxigraph import Store
 
     from lifecyclegraph.core.errors import QueryError
+    from lifecyclegraph.store import SnapshotStore
+    from lifecyclegraph.store.past import PastView
     from lifecyclegraph.store.sparql.run import evaluate
     from lifecyclegraph.store.sparql.safety import check_query, check_update
 
     check_query("SELECT ?service {}")  # load and warm rdflib's parser before any deadline
     conn.send(("ready", os.getpid()))
     dataset: Any = None
-    opened: str | None = None
+    opened: Any = None
+    past: tuple[Any, Any] | None = None  # (paths, when) and the dataset made for them
     while True:
         try:
             job = conn.recv()
@@ -81,6 +85,15 @@ def _serve(conn: Connection) -> None:
                     dataset = None  # close the older checkpoint first
                     dataset, opened = Store.read_only(path), path
                 answer = ("ok", evaluate(dataset, payload))
+            elif kind == "past":
+                when, request = payload
+                if past is None or past[0] != (path, when):
+                    past = dataset = opened = None  # close the older ones first
+                    current, archive = (Store.read_only(p) for p in path)
+                    view = PastView(SnapshotStore(current, archive), when)
+                    past = ((path, when), view.dataset().store)
+                    del view, current, archive  # the copy in memory is all it needs
+                answer = ("ok", evaluate(past[1], request))
             elif kind == "update":
                 answer = ("ok", check_update(payload))
             else:

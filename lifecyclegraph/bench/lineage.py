@@ -53,7 +53,7 @@ from lifecyclegraph.core.ontology import shipped_dir
 from lifecyclegraph.graph.embedded import LifecycleGraph
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import load_program
-from lifecyclegraph.store import Observation
+from lifecyclegraph.store import Observation, SnapshotStore
 
 __all__ = ["SHAPES", "ShapeResult", "run_lineage_bench", "shape_folders", "sparql_questions"]
 
@@ -159,7 +159,8 @@ def measure_shape(
         program = load_program(rules_dir, ontology_dir)
     world = lifecycle_entities(entities) + _chain(chain)
     first, rest = world[: len(world) - chain - live], world[len(world) - chain - live :]
-    graph = LifecycleGraph.in_memory()
+    store = SnapshotStore.in_memory()
+    graph = LifecycleGraph(store)
     seen = Observation("bench", T0)
     began = time.perf_counter()
     for start in range(0, len(first), 1000):
@@ -168,7 +169,7 @@ def measure_shape(
 
     gc.collect()
     rss_before = _rss_mb()
-    engine = RuleEngine(graph.store, program)
+    engine = RuleEngine(store, program)
     report = engine.start()
     # The graph answers with the engine running (as LifecycleGraph.open(rules=True) does).
     graph._engine = engine

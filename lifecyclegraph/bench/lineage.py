@@ -55,7 +55,14 @@ from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.store import Observation, SnapshotStore
 
-__all__ = ["SHAPES", "ShapeResult", "run_lineage_bench", "shape_folders", "sparql_questions"]
+__all__ = [
+    "SHAPES",
+    "ShapeResult",
+    "run_lineage_bench",
+    "shape_folders",
+    "sparql_questions",
+    "trace_engine_memory",
+]
 
 #: The shapes compared, the first being today's.
 SHAPES = ("closure", "step", "none")
@@ -265,6 +272,49 @@ def measure_shape(
     }
 
 
+def trace_engine_memory(shape: str, entities: int, top: int = 10) -> dict[str, Any]:
+    """The rule engine's memory after a full materialization, traced by ``tracemalloc``.
+
+    The store is written first (untraced); only what the engine allocates while it reads
+    the asserted facts and derives is traced.
+
+    Returns:
+        ``{"shape", "facts", "terms", "traced_mb", "peak_mb", "top": [[MB, blocks,
+        "file:line"], ...]}`` (the largest allocations by line).
+    """
+    import tracemalloc
+
+    with tempfile.TemporaryDirectory(prefix=f"lg-lineage-{shape}-") as folder:
+        program = load_program(*shape_folders(shape, Path(folder)))
+    store = SnapshotStore.in_memory()
+    world = lifecycle_entities(entities)
+    seen = Observation("bench", T0)
+    for start in range(0, len(world), 1000):
+        store.write_many((facts, seen) for facts in world[start : start + 1000])
+    del world
+    gc.collect()
+    tracemalloc.start(1)
+    engine = RuleEngine(store, program)
+    engine.start()
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot()
+    traced, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    lines = []
+    for stat in snapshot.statistics("lineno")[:top]:
+        frame = stat.traceback[0]
+        where = frame.filename.split("lifecyclegraph/")[-1]
+        lines.append([round(stat.size / 2**20, 1), stat.count, f"{where}:{frame.lineno}"])
+    return {
+        "shape": shape,
+        "facts": engine.evaluator.size(),
+        "terms": len(engine.table),
+        "traced_mb": round(traced / 2**20, 1),
+        "peak_mb": round(peak / 2**20, 1),
+        "top": lines,
+    }
+
+
 @dataclass
 class ShapeResult:
     """The figures of one shape (see :func:`measure_shape` for the keys)."""
@@ -276,19 +326,30 @@ class ShapeResult:
 
 
 def run_lineage_bench(
-    entities: int = 100_000, chain: int = 100, shapes: tuple[str, ...] = SHAPES
+    entities: int = 100_000,
+    chain: int = 100,
+    shapes: tuple[str, ...] = SHAPES,
+    trace_memory: bool = False,
 ) -> list[ShapeResult]:
     """Measure each shape in a fresh process, one after the other.
+
+    Args:
+        entities: about how many entities the synthetic graph has.
+        chain: the length of the extra chain of datasets.
+        shapes: which shapes, in order (the first is the reference of the ratios).
+        trace_memory: instead of the comparison, trace the engine's allocations
+            (:func:`trace_engine_memory`; slower, no timings).
 
     Raises:
         RuntimeError: a shape's process failed (its error output is in the message).
     """
     results = []
     for shape in shapes:
-        code = (
-            "import json, sys\n"
-            "from lifecyclegraph.bench.lineage import measure_shape\n"
-            f"print(json.dumps(measure_shape({shape!r}, {entities}, {chain})))\n"
+        code = "import json, sys\nfrom lifecyclegraph.bench.lineage import measure_shape\n" + (
+            f"from lifecyclegraph.bench.lineage import trace_engine_memory\n"
+            f"print(json.dumps(trace_engine_memory({shape!r}, {entities})))\n"
+            if trace_memory
+            else f"print(json.dumps(measure_shape({shape!r}, {entities}, {chain})))\n"
         )
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=False

@@ -311,14 +311,31 @@ def rules_bench(
     type=click.Choice(["closure", "step", "none"]),
     help="Run only these shapes (repeatable; default: all three).",
 )
+@click.option(
+    "--trace-memory",
+    is_flag=True,
+    help="Trace the rule engine's allocations (tracemalloc) in each shape instead.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def lineage_bench(entities: int, chain: int, shapes: tuple[str, ...], as_json: bool) -> None:
+def lineage_bench(
+    entities: int, chain: int, shapes: tuple[str, ...], trace_memory: bool, as_json: bool
+) -> None:
     """Compare the shapes of derived lineage side by side: the full closure, one-step
     edges with property paths at query time, and no lineage edges at all (each shape in
     a fresh process; ratios against the closure)."""
     from lifecyclegraph.bench.lineage import SHAPES, run_lineage_bench
 
-    results = run_lineage_bench(entities, chain, shapes or SHAPES)
+    results = run_lineage_bench(entities, chain, shapes or SHAPES, trace_memory)
+    if trace_memory and not as_json:
+        click.echo(f"machine: {machine()}")
+        for result in results:
+            click.echo(
+                f"{result['shape']}: {result['facts']:,} facts, {result['terms']:,} terms; "
+                f"engine traced {result['traced_mb']} MB (peak {result['peak_mb']} MB)"
+            )
+            for size, blocks, where in result["top"]:
+                click.echo(f"  {size:8.1f} MB {blocks:>10,} blocks  {where}")
+        return
     if as_json:
         click.echo(
             json.dumps({"machine": machine(), "shapes": [r.figures for r in results]}, indent=2)

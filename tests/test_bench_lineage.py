@@ -91,3 +91,19 @@ def test_each_shape_writes_less_lineage_than_the_one_before(programs):
 def test_shape_folders_rejects_an_unknown_shape(tmp_path):
     with pytest.raises(ValueError, match="unknown shape 'compact'"):
         shape_folders("compact", tmp_path)
+
+
+@pytest.mark.slow
+def test_bench_lineage_prints_each_shape_with_ratios_and_the_same_answers():
+    from click.testing import CliRunner
+
+    from lifecyclegraph.cli import main
+
+    result = CliRunner().invoke(main, ["bench", "lineage", "--entities", "600", "--chain", "12"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-1] == "SPARQL answers the same in every shape: True"
+    written = next(line for line in lines if line.startswith("derived quads written"))
+    assert "x)" in written and written.count("(") == 2  # a ratio for step and for none
+    lineage_line = next(line for line in lines if "of which lg:upstream" in line)
+    assert lineage_line.split()[-2:] == ["0", "(0.00x)"]

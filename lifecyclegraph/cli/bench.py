@@ -322,6 +322,89 @@ def rules_bench(
     click.echo(f"  peak RSS {life.peak_rss_mb:,.0f} MB")
 
 
+@bench.command("lineage")
+@click.option("--entities", default=100_000, show_default=True)
+@click.option(
+    "--chain",
+    default=100,
+    show_default=True,
+    help="Length of the chain of datasets whose middle edge is removed and added back.",
+)
+@click.option(
+    "--shape",
+    "shapes",
+    multiple=True,
+    type=click.Choice(["closure", "step", "none"]),
+    help="Run only these shapes (repeatable; default: all three).",
+)
+@click.option(
+    "--trace-memory",
+    is_flag=True,
+    help="Trace the rule engine's allocations (tracemalloc) in each shape instead.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def lineage_bench(
+    entities: int, chain: int, shapes: tuple[str, ...], trace_memory: bool, as_json: bool
+) -> None:
+    """Compare the shapes of derived lineage side by side: the full closure, one-step
+    edges with property paths at query time, and no lineage edges at all (each shape in
+    a fresh process; ratios against the closure)."""
+    from lifecyclegraph.bench.lineage import SHAPES, run_lineage_bench
+
+    results = run_lineage_bench(entities, chain, shapes or SHAPES, trace_memory)
+    if trace_memory and not as_json:
+        click.echo(f"machine: {machine()}")
+        for result in results:
+            click.echo(
+                f"{result['shape']}: {result['facts']:,} facts, {result['terms']:,} terms; "
+                f"engine traced {result['traced_mb']} MB (peak {result['peak_mb']} MB)"
+            )
+            for size, blocks, where in result["top"]:
+                click.echo(f"  {size:8.1f} MB {blocks:>10,} blocks  {where}")
+        return
+    if as_json:
+        click.echo(
+            json.dumps({"machine": machine(), "shapes": [r.figures for r in results]}, indent=2)
+        )
+        return
+    click.echo(f"machine: {machine()}")
+    base = results[0]
+    click.echo(f"{base['entities']:,} entities, chain of {chain}; ratios against {base['shape']}")
+    rows: list[tuple[str, Any]] = [
+        ("derived quads written", lambda r: r["derived"]),
+        ("  of which lg:upstream/lg:downstream", lambda r: r["derived_lineage"]),
+        ("full materialization (s)", lambda r: r["materialize_seconds"]),
+        ("live writes, rules on (entities/s)", lambda r: r["live_entities_per_second"]),
+        ("engine facts in memory", lambda r: r["facts_in_memory"]),
+        ("RSS growth at materialization (MB)", lambda r: r["rss_growth_mb"]),
+        ("peak RSS (MB)", lambda r: r["peak_rss_mb"]),
+    ]
+    for key in base["api_ms"]:
+        rows.append((f"graph.lineage {key} p50 (ms)", lambda r, k=key: r["api_ms"][k]["p50"]))
+    for key in base["sparql_ms"]:
+        rows.append((f"SPARQL {key} p50 (ms)", lambda r, k=key: r["sparql_ms"][k]["p50"]))
+        rows.append((f"SPARQL {key} p95 (ms)", lambda r, k=key: r["sparql_ms"][k]["p95"]))
+    for key in ("remove", "add"):
+        rows.append(
+            (f"chain middle edge {key}: write p50 (ms)", lambda r, k=key: r["update_ms"][k]["p50"])
+        )
+    header = "".join(f"{r['shape']:>22}" for r in results)
+    click.echo(f"{'':42}{header}")
+    for label, get in rows:
+        cells = []
+        for result in results:
+            value, reference = get(result), get(base)
+            ratio = f" ({value / reference:.2f}x)" if result is not base and reference else ""
+            cells.append(
+                f"{value:>12,}{ratio:<10}"
+                if isinstance(value, int)
+                else f"{value:>12,.2f}{ratio:<10}"
+            )
+        click.echo(f"{label:42}" + "".join(cells))
+    same = len({r["answers"] for r in results}) == 1
+    click.echo(f"SPARQL answers the same in every shape: {same}")
+
+
 @bench.command("sparql")
 @click.option("--entities", default=100_000, show_default=True)
 @click.option("--samples", default=500, show_default=True, help="Queries per latency figure.")

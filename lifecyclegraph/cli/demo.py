@@ -76,7 +76,8 @@ def demo(directory: Path, serve: bool, port: int, sandbox_port: int | None) -> N
         )
         if serve:
             click.echo(
-                f"\nServing: API {run.api.url} (docs {run.api.url}/docs, SPARQL "
+                f"\nServing: the portal {run.api.url}/, API {run.api.url} "
+                f"(docs {run.api.url}/docs, SPARQL "
                 f"{run.api.url}/sparql, GraphQL {run.api.url}/graphql), sandbox "
                 f"{run.sandbox.url}\n"
                 f"Write token (for POST /api/v1/events and other writes): {run.token}\n"

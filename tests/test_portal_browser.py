@@ -13,6 +13,7 @@ critical accessibility violation on any page.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,9 +134,8 @@ def test_journey_search_instance_why_lineage_team_and_as_of(tab, world):
     assert "ranking" in suggestions.inner_text().lower()
     tab.shot("01-suggestions")
 
-    box.press("Escape")
-    page.get_by_role("button", name="Search", exact=True).click()
-    page.wait_for_url("**/?q=rankng*")
+    box.press("Enter")  # no suggestion chosen: the form is sent
+    page.wait_for_url(lambda url: url.endswith("/?q=rankng"))
     hit = page.locator(f'a.hit-name[href="/portal/entity?uri={quote(INSTANCE, safe="")}"]')
     hit.wait_for()
     tab.shot("02-search-results")
@@ -167,20 +167,24 @@ def test_journey_search_instance_why_lineage_team_and_as_of(tab, world):
     assert int(page.locator("#lineage-graph").get_attribute("data-ready")) > 1
     tab.shot("05-lineage")
     dataset = page.locator("section:has(#h-upstream) li").filter(
-        has=page.locator(".type-badge", has_text="lg:Dataset")
+        has=page.locator(".type-badge", has_text=re.compile(r"^lg:Dataset$"))
     )
     dataset.first.get_by_role("link").click()
 
     page.wait_for_url("**/portal/entity?uri=aip%3A%2F%2Fdataset*")
     tab.shot("06-dataset")
+    assert "dataset" in page.locator(".types").inner_text()
     teams = page.locator("dt:has-text('Teams') + dd a")
-    teams.first.wait_for()
-    team_uri = teams.first.get_attribute("href")
-    assert team_uri is not None
+    teams.first.click()  # the dataset's owning team
+
+    page.wait_for_url("**/portal/entity?uri=aip%3A%2F%2Fteam*")
+    assert "team" in page.locator(".types").inner_text()
+    tab.shot("07-team")
+    # the team the fixture renamed (the ranking instance's) shows its new name now
     page.goto(f"/portal/entity?uri={quote(world['team'], safe='')}")
     title = page.get_by_role("heading", level=1)
     assert title.inner_text() == f"{world['old_name']} (renamed)"
-    tab.shot("07-team")
+    tab.shot("08-renamed-team")
 
     then = world["before"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     page.get_by_label("Show as of (UTC)").fill(then)
@@ -188,7 +192,7 @@ def test_journey_search_instance_why_lineage_team_and_as_of(tab, world):
     page.wait_for_url("**as_of=*")
     assert page.get_by_role("heading", level=1).inner_text() == world["old_name"]
     assert "As of" in page.locator(".as-of-note").inner_text()
-    tab.shot("08-team-as-of")
+    tab.shot("09-team-as-of")
 
 
 def test_hostile_source_strings_render_as_text_and_run_nothing(tab, world):
@@ -196,7 +200,7 @@ def test_hostile_source_strings_render_as_text_and_run_nothing(tab, world):
     page.goto("/?q=alert")
     names = page.locator("a.hit-name").all_inner_texts()
     assert set(HOSTILE) <= set(names)
-    tab.shot("09-hostile-search")
+    tab.shot("10-hostile-search")
     for uri, name in zip(EVIL, HOSTILE, strict=True):
         page.goto(f"/portal/entity?uri={quote(uri, safe='')}")
         assert page.get_by_role("heading", level=1).inner_text() == name

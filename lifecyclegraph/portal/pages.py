@@ -63,7 +63,7 @@ PALETTE = (
     "#3949ab",
     "#6d6d00",
     "#455a64",
-    "#d84315",
+    "#bf360c",
 )
 #: The most related entities listed per relationship group (the rest are counted).
 GROUP_LIMIT = 50

@@ -66,7 +66,7 @@ PALETTE = (
     "#bf360c",
 )
 #: The most related entities listed per relationship group (the rest are counted).
-GROUP_LIMIT = 50
+GROUP_LIMIT = 25
 #: The most snapshots the history timeline lists (the newest).
 HISTORY_LIMIT = 30
 #: Properties shown in the page's header rather than in its property table.
@@ -111,9 +111,26 @@ def _ontology() -> Ontology:
     return Ontology.load()
 
 
+#: (label, comment) of ontology terms, per ontology (rdflib lookups are slow).
+_TERMS: dict[tuple[int, str], tuple[Ontology, str | None, str | None]] = {}
+
+
+def _term(ontology: Ontology, term: str) -> tuple[str | None, str | None]:
+    """The ``rdfs:label`` and ``rdfs:comment`` of an ontology term, cached."""
+    found = _TERMS.get((id(ontology), term))
+    if found is None or found[0] is not ontology:
+        value = ontology.graph.value(rdflib.URIRef(term), RDFS.comment)
+        comment = str(value) if value is not None else None
+        found = _TERMS[(id(ontology), term)] = (ontology, ontology.label(term), comment)
+    return found[1], found[2]
+
+
 def _comment(ontology: Ontology, term: str) -> str | None:
-    value = ontology.graph.value(rdflib.URIRef(term), RDFS.comment)
-    return str(value) if value is not None else None
+    return _term(ontology, term)[1]
+
+
+def _label(ontology: Ontology, term: str) -> str:
+    return _term(ontology, term)[0] or _local(term)
 
 
 def _local(term: str) -> str:
@@ -125,9 +142,9 @@ def _type_info(ontology: Ontology, name: str) -> dict[str, Any]:
     domain = ontology.domain(iri)
     return {
         "name": compact(iri),
-        "label": ontology.label(iri) or _local(iri),
+        "label": _label(ontology, iri),
         "comment": _comment(ontology, iri),
-        "domain": (ontology.label(domain) or _local(domain)) if domain else None,
+        "domain": _label(ontology, domain) if domain else None,
         "colour": type_colour(compact(iri)),
     }
 
@@ -154,12 +171,13 @@ def _groups(
     graph: Graph | PastGraph, view: dict[str, Any], ontology: Ontology
 ) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
     for rel in view["relationships"]:
         key = (rel["predicate"], rel["direction"])
         group = groups.get(key)
         if group is None:
             iri = expand(rel["predicate"])
-            label = ontology.label(iri) or _local(iri)
+            label = _label(ontology, iri)
             group = groups[key] = {
                 "predicate": rel["predicate"],
                 "direction": rel["direction"],
@@ -174,7 +192,9 @@ def _groups(
         if len(group["items"]) >= GROUP_LIMIT:
             continue
         other = rel["object"] if rel["direction"] == "out" else rel["subject"]
-        item = {**_summary(graph, other), "inferred": rel["inferred"]}
+        if other not in summaries:
+            summaries[other] = _summary(graph, other)
+        item = {**summaries[other], "inferred": rel["inferred"]}
         item["fact"] = {"s": rel["subject"], "p": rel["predicate"], "o": rel["object"]}
         item["assertedBy"] = rel.get("assertedBy")
         group["items"].append(item)
@@ -278,7 +298,7 @@ def entity_page(
         "properties": [
             {
                 "name": name,
-                "label": ontology.label(expand(name)) or _local(name),
+                "label": _label(ontology, expand(name)),
                 "values": [_value_text(v) for v in values],
             }
             for name, values in props.items()

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -49,18 +50,33 @@ def marked(text: str) -> Markup:
     return Markup("".join(out))
 
 
+@lru_cache(maxsize=100_000)
+def _quoted(value: str) -> str:
+    return quote_plus(value)
+
+
 def entity_url(uri: str, **params: Any) -> str:
     """The portal page of an entity.
 
     >>> entity_url("aip://model/registry/m")
     '/portal/entity?uri=aip%3A%2F%2Fmodel%2Fregistry%2Fm'
     """
-    return "/portal/entity?" + urlencode({"uri": uri, **params})
+    return _url("/portal/entity", uri=uri, **params)
 
 
 def _url(path: str, **params: Any) -> str:
-    query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
-    return f"{path}?{query}" if query else path
+    """``path`` with ``params`` as its query (lists repeat the name; empty ones left out),
+    as ``urlencode`` writes it, with each value's quoting cached.
+
+    >>> _url("/", q="a b", type=["x", "y"], owner=[], page=None)
+    '/?q=a+b&type=x&type=y'
+    """
+    parts = []
+    for name, value in params.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item is not None and item != "":
+                parts.append(f"{_quoted(name)}={_quoted(str(item))}")
+    return f"{path}?{'&'.join(parts)}" if parts else path
 
 
 _ENV = Environment(

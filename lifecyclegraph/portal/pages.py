@@ -36,7 +36,7 @@ from rdflib.namespace import RDFS
 from lifecyclegraph.core.facts import from_literal
 from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import LG, RDF_TYPE, compact, expand
-from lifecyclegraph.graph.door import Graph, PastGraph
+from lifecyclegraph.graph.door import Direction, Graph, PastGraph
 from lifecyclegraph.graph.lineage import lineage
 from lifecyclegraph.read.views import entity_view, explanation_view, json_value
 
@@ -360,8 +360,9 @@ def lineage_page(graph: Graph, uri: str, *, depth: int = 2) -> dict[str, Any] | 
     nodes: dict[str, dict[str, Any]] = {uri: {**_summary(graph, uri), "depth": 0}}
     nodes[uri]["direction"] = "root"
     edges: set[tuple[str, str]] = set()
-    for direction in ("upstream", "downstream"):
-        found = lineage(graph, uri, direction=direction, depth=depth)  # type: ignore[arg-type]
+    directions: tuple[Direction, Direction] = ("upstream", "downstream")
+    for direction in directions:
+        found = lineage(graph, uri, direction=direction, depth=depth)
         for node in found["nodes"]:
             if node["uri"] not in nodes:
                 nodes[node["uri"]] = {

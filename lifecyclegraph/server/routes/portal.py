@@ -32,7 +32,7 @@ from lifecyclegraph.server.auth import read_guard
 
 __all__ = ["router"]
 
-_HTML = {"content": {"text/html": {}}}
+_HTML: dict[str, Any] = {"content": {"text/html": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {**_HTML, "description": "a malformed AIP URI, time or filter: the page says which"},
     401: {"description": "this server needs a read token"},
@@ -110,7 +110,7 @@ def search(
     try:
         found = search_page(_graph(request), q, types=type, owners=owner, tags=tag, page=page)
     except SearchQueryError as error:
-        empty = {"type": [], "owner": [], "tag": []}
+        empty: dict[str, list[Any]] = {"type": [], "owner": [], "tag": []}
         return _page(
             "search.html", 400, q=q, filters=values, error=str(error), total=0, hits=[],
             facets=empty, fuzzy=False, page=1, pages=1,

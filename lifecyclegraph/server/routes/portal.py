@@ -191,9 +191,10 @@ def graphql_editor() -> HTMLResponse:
     return _page("graphql.html", examples=GRAPHQL_EXAMPLES)
 
 
-@router.get("/portal/static/{name:path}", response_model=None)
+@router.get("/portal/static/{name:path}", dependencies=[Guard], response_model=None)
 def static(name: str) -> Response:
-    """The portal's scripts, styles and vendored libraries (not guarded: no data)."""
+    """The portal's scripts, styles and vendored libraries (guarded like the pages that
+    load them)."""
     path = static_file(name)
     if path is None:
         return _error(404, "Not found", f"no portal file {name!r}")

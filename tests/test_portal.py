@@ -362,3 +362,12 @@ def test_portal_assets_are_in_the_package():
     root = Path(__file__).resolve().parents[1] / "lifecyclegraph/portal/static"
     assert (root / "vendor/cytoscape/LICENSE").is_file()
     assert (root / "portal.js").is_file()
+
+
+def test_entity_page_lists_links_whose_inverse_is_derived_once(portal):
+    """The dataset's incoming lg:upstream links are its derived lg:downstream ones: the
+    page lists them once, under the outgoing relation."""
+    html = _page(portal, "/portal/entity", uri=DATASET)
+    headings = re.findall(r'<h3 id="g\d+"[^>]*>([^<]*)<', html)
+    assert any(h.strip().startswith("downstream") for h in headings), headings
+    assert not any(h.strip().startswith("upstream") for h in headings), headings

@@ -31,7 +31,7 @@ from typing import Any
 
 import rdflib
 from pyoxigraph import Literal, NamedNode
-from rdflib.namespace import RDFS
+from rdflib.namespace import OWL, RDFS
 
 from lifecyclegraph.core.facts import from_literal
 from lifecyclegraph.core.ontology import Ontology
@@ -125,6 +125,21 @@ def _term(ontology: Ontology, term: str) -> tuple[str | None, str | None]:
     return found[1], found[2]
 
 
+_INVERSES: dict[int, tuple[Ontology, dict[str, str]]] = {}
+
+
+def _inverse(ontology: Ontology, predicate: str) -> str | None:
+    """The property the ontology declares ``owl:inverseOf`` ``predicate`` (either way)."""
+    found = _INVERSES.get(id(ontology))
+    if found is None or found[0] is not ontology:
+        pairs: dict[str, str] = {}
+        for a, b in ontology.graph.subject_objects(OWL.inverseOf):
+            pairs[str(a)] = str(b)
+            pairs[str(b)] = str(a)
+        found = _INVERSES[id(ontology)] = (ontology, pairs)
+    return found[1].get(predicate)
+
+
 def _comment(ontology: Ontology, term: str) -> str | None:
     return _term(ontology, term)[1]
 
@@ -172,16 +187,22 @@ def _groups(
 ) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     summaries: dict[str, dict[str, Any]] = {}
+    outgoing = {expand(r["predicate"]) for r in view["relationships"] if r["direction"] == "out"}
     for rel in view["relationships"]:
         key = (rel["predicate"], rel["direction"])
         group = groups.get(key)
         if group is None:
             iri = expand(rel["predicate"])
             label = _label(ontology, iri)
+            if rel["direction"] == "in":
+                inverse = _inverse(ontology, iri)
+                if inverse in outgoing:
+                    continue  # the same links, listed under the inverse's outgoing group
+                label = _label(ontology, inverse) if inverse else f"{label} (from)"
             group = groups[key] = {
                 "predicate": rel["predicate"],
                 "direction": rel["direction"],
-                "label": label if rel["direction"] == "out" else f"{label} (from)",
+                "label": label,
                 "comment": _comment(ontology, iri),
                 "items": [],
                 "count": 0,

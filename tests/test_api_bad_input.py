@@ -314,6 +314,10 @@ def check_answer(client: httpx.Client, request: httpx.Request, path: str) -> Non
             # GraphQL over HTTP: a query that does not parse or validate is answered
             # with a GraphQL result that holds its errors
             assert response.json()["errors"], where
+        elif (path == "/" or path.startswith("/portal/")) and media.startswith("text/html"):
+            # the portal answers a browser: an HTML page (under its CSP) saying what is wrong
+            assert "content-security-policy" in response.headers, where
+            assert '<p class="error" role="alert">' in response.text, where
         else:
             assert media == "application/problem+json", where
             assert response.json()["status"] == response.status_code, where

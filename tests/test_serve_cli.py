@@ -51,10 +51,12 @@ def test_serve_prints_its_urls_store_and_configuration_file(tmp_path):
         text = "".join(banner)
         for path in ("/api/v1", "/sparql", "/graphql", "/docs"):
             assert f"{url}{path}" in text
+        assert f"portal   {url}/\n" in text
         assert f"the store {tmp_path / 'store'}" in text
         assert f"configuration: {tmp_path / 'lifecyclegraph.toml'}" in text
         assert "writes need the token in" in text
         assert httpx.get(f"{url}/docs").status_code == 200  # the URLs printed answer
+        assert "Search the graph" in httpx.get(f"{url}/").text
     finally:
         err = _stop(child)
     assert "GET /docs" in err  # the access log is on by default, as text lines

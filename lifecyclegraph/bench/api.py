@@ -1,5 +1,6 @@
-"""Read API benchmark: entity JSON, the design's GraphQL query and lineage to depth 10,
-through the HTTP app in process, on a synthetic lifecycle graph with the rules on.
+"""Read API benchmark: entity JSON, the design's GraphQL query, lineage to depth 10 and
+the portal's entity page, through the HTTP app in process, on a synthetic lifecycle
+graph with the rules on.
 
 The graph (:func:`lifecyclegraph.bench.lifecycle.lifecycle_entities`) is written
 straight through ``store.write_many``; the rule engine then derives everything
@@ -117,6 +118,9 @@ def run_api_bench(entities: int = 100_000, samples: int = 200, seed: int = 3) ->
         "lineage depth 10": lambda c, uri: c.get(
             "/api/v1/lineage", params={"uri": uri, "depth": 10}
         ),
+        # the portal's HTML page of the entity: header, relationships with their
+        # neighbours' names, the history with what changed (docs/portal.md)
+        "portal entity page": lambda c, uri: c.get("/portal/entity", params={"uri": uri}),
     }
 
     async def measure() -> dict[str, list[float]]:

@@ -442,8 +442,9 @@ def sparql_bench(entities: int, samples: int, lags: int, as_json: bool) -> None:
 @click.option("--samples", default=200, show_default=True, help="Requests timed per kind.")
 @click.option("--json", "as_json", is_flag=True)
 def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
-    """Entity JSON, the design's GraphQL query and lineage to depth 10 through the HTTP
-    app in process, on a synthetic lifecycle graph with the rules on: p50 and p95."""
+    """Entity JSON, the design's GraphQL query, lineage to depth 10 and the portal's
+    entity page through the HTTP app in process, on a synthetic lifecycle graph with the
+    rules on: p50 and p95."""
     from lifecyclegraph.bench.api import run_api_bench
 
     results = [run_api_bench(size, samples) for size in sizes]

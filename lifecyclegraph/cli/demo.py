@@ -94,7 +94,8 @@ def demo(
         )
         if serve:
             click.echo(
-                f"\nServing: API {run.api.url} (docs {run.api.url}/docs, SPARQL "
+                f"\nServing: the portal {run.api.url}/, API {run.api.url} "
+                f"(docs {run.api.url}/docs, SPARQL "
                 f"{run.api.url}/sparql, GraphQL {run.api.url}/graphql), sandbox "
                 f"{run.sandbox.url}\n"
                 f"Write token (for POST /api/v1/events and other writes): {run.token}\n"

@@ -72,6 +72,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     click.echo(
         f"lifecyclegraph {version('lifecyclegraph')} serving the store {config.store.path} "
         f"(configuration: {config.source_file or 'none, the defaults'})\n"
+        f"  portal   {url}/\n"
         f"  API      {url}/api/v1\n"
         f"  SPARQL   {url}/sparql\n"
         f"  GraphQL  {url}/graphql\n"

@@ -20,6 +20,7 @@ from lifecyclegraph.server.routes import (
     entities,
     events,
     openlineage,
+    portal,
     quality,
     search,
     sparql,
@@ -51,6 +52,7 @@ ROUTERS = (
     openlineage.router,
     webhooks.router,
     admin.router,
+    portal.router,
 )
 
 

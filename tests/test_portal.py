@@ -1,0 +1,373 @@
+"""The portal over real HTTP, without a browser: pages, escaping, the security policy,
+errors, the as-of control, and a type added to the ontology (browser journeys are in
+``test_portal_browser.py``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lifecyclegraph import Facts, Ref, connect
+from lifecyclegraph.portal.pages import PALETTE
+from lifecyclegraph.portal.render import CSP, marked
+from lifecyclegraph.validation.model import init_model
+
+#: Source strings that must show as text wherever they appear.
+HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DATASET = "aip://dataset/datasets/clicks"
+FEATURE = "aip://feature/featurestore/ctr"
+MODEL = "aip://model/registry/ranker"
+USER = "aip://user/identity/alice"
+TEAM = "aip://team/identity/search"
+EVIL = ["aip://dataset/datasets/evil-1", "aip://dataset/datasets/evil-2"]
+
+
+def _write(graph, uri: str, facts: dict, source: str, at: datetime) -> None:
+    graph.write(Facts.of(uri, facts), source=source, observed_at=at)
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """A real service over HTTP (rules and search on) holding a small world: a dataset,
+    a feature made from it, a model that uses the feature, its owner and her team,
+    two datasets with hostile names; the model renamed an hour after its first write."""
+    from lifecyclegraph.core.config import Config
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import ServerThread
+
+    path = tmp_path_factory.mktemp("portal") / "store"
+    config = Config.from_dict(
+        {"store": {"path": str(path)}, "server": {"query_workers": 1}, "search": {"batch_ms": 10}}
+    )
+    service = Service(config)
+    with ServerThread(create_app(service, write_tokens=["t0ken"])) as server:
+        graph = service.graph
+        _write(graph, TEAM, {"rdf:type": Ref("lg:Team"), "lg:name": "Search team"}, "identity", T0)
+        _write(
+            graph, USER,
+            {"rdf:type": Ref("lg:User"), "lg:name": "Alice", "lg:memberOf": Ref(TEAM)},
+            "identity", T0,
+        )  # fmt: skip
+        _write(graph, DATASET, {"rdf:type": Ref("lg:Dataset"), "lg:name": "clicks"}, "datasets", T0)
+        _write(
+            graph, FEATURE,
+            {"rdf:type": Ref("lg:Feature"), "lg:name": "ctr", "lg:sourceDataset": Ref(DATASET)},
+            "featurestore", T0,
+        )  # fmt: skip
+        model = {
+            "rdf:type": Ref("lg:Model"),
+            "lg:name": "ranker",
+            "lg:description": "Ranks the rows of the home page.",
+            "lg:owner": Ref(USER),
+            "lg:tag": "tier::gold",
+        }
+        _write(graph, MODEL, model, "registry", T0)
+        _write(
+            graph, MODEL, {**model, "lg:name": "ranker two"}, "registry", T0 + timedelta(hours=1)
+        )
+        for uri, name in zip(EVIL, HOSTILE, strict=True):
+            _write(
+                graph, uri,
+                {"rdf:type": Ref("lg:Dataset"), "lg:name": name, "lg:description": name,
+                 "lg:tag": name},
+                "datasets", T0,
+            )  # fmt: skip
+        _write(
+            graph, FEATURE,
+            {"rdf:type": Ref("lg:Feature"), "lg:name": "ctr", "lg:sourceDataset": Ref(DATASET),
+             "lg:description": HOSTILE[0]},
+            "featurestore", T0 + timedelta(minutes=5),
+        )  # fmt: skip
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while client.get("/api/v1/search", params={"q": "clicks"}).json()["total"] < 1:
+                assert time.monotonic() < deadline, "the search index never caught up"
+                time.sleep(0.1)
+            yield client
+
+
+def _page(client: httpx.Client, path: str, **params) -> str:
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-security-policy"] == CSP
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+class _Markup(HTMLParser):
+    """Collects what the CSP forbids: inline scripts, ``on*`` and ``style`` attributes;
+    and every element's tag and attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inline_scripts = 0
+        self.forbidden: list[tuple[str, str]] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if tag == "script" and "src" not in found:
+            self.inline_scripts += 1
+        self.forbidden += [(tag, a) for a in found if a.startswith("on") or a == "style"]
+
+
+def _markup(html: str) -> _Markup:
+    parser = _Markup()
+    parser.feed(html)
+    return parser
+
+
+def _every_page(client: httpx.Client) -> dict[str, str]:
+    pages = {
+        "search": _page(client, "/", q=""),
+        "search-evil": _page(client, "/", q="alert"),
+        "quality": _page(client, "/portal/quality"),
+        "sparql": _page(client, "/portal/sparql"),
+        "graphql": _page(client, "/portal/graphql"),
+    }
+    for uri in (*EVIL, FEATURE, DATASET, MODEL):
+        pages[f"entity {uri}"] = _page(client, "/portal/entity", uri=uri)
+        pages[f"lineage {uri}"] = _page(client, "/portal/lineage", uri=uri)
+    pages["why"] = _page(client, "/portal/why", s=FEATURE, p="lg:upstream", o=DATASET)
+    return pages
+
+
+def test_every_page_shows_hostile_source_strings_as_text(portal):
+    pages = _every_page(portal)
+    for name, html in pages.items():
+        for hostile in HOSTILE:
+            assert hostile not in html, f"{name} holds {hostile!r} unescaped"
+        markup = _markup(html)
+        assert not [t for t, a in markup.tags if t == "img"], name
+        scripts = [a.get("src") for t, a in markup.tags if t == "script"]
+        assert all(s and s.startswith("/portal/static/") for s in scripts), (name, scripts)
+    # they are there, as text: on the pages of the entities, in search, in the feature's
+    # description and on the lineage of the datasets
+    for n, uri in enumerate(EVIL):
+        text = pages[f"entity {uri}"]
+        assert text.count(str(_escaped(HOSTILE[n]))) >= 3  # title, name, tag, description
+    assert _escaped(HOSTILE[0]) in pages[f"entity {FEATURE}"]
+    assert "&lt;script&gt;" in pages["search-evil"]
+
+
+def _escaped(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def test_every_page_has_no_inline_script_no_handlers_and_landmarks(portal):
+    for name, html in _every_page(portal).items():
+        markup = _markup(html)
+        assert markup.inline_scripts == 0, name
+        assert markup.forbidden == [], name
+        tags = [t for t, _ in markup.tags]
+        assert {"header", "nav", "main", "footer", "h1"} <= set(tags), name
+        assert dict(markup.tags)["html"]["lang"] == "en"
+        # every form control has a label (by for=, aria-label, or being hidden)
+        labels = {a.get("for") for t, a in markup.tags if t == "label"}
+        for tag, attrs in markup.tags:
+            if tag in ("input", "select", "textarea") and attrs.get("type") != "hidden":
+                assert attrs.get("id") in labels or attrs.get("aria-label"), (name, attrs)
+
+
+def test_search_page_lists_hits_with_type_facets_and_highlights(portal):
+    html = _page(portal, "/", q="home page")
+    assert 'href="/portal/entity?uri=aip%3A%2F%2Fmodel%2Fregistry%2Franker"' in html
+    assert "<mark>home</mark>" in html
+    markup = _markup(html)
+    facet_links = [a["href"] for t, a in markup.tags if t == "a" and "type=" in a.get("href", "")]
+    assert facet_links, "a type facet links to the filtered search"
+    filtered = _page(portal, "/", q="", type="dataset")
+    assert "clicks" in filtered and "ranker" not in filtered
+    tagged = _page(portal, "/", q="", tag="tier::gold")
+    assert "ranker two" in tagged and "clicks" not in tagged
+
+
+def test_search_page_with_an_unknown_type_says_so_with_400(portal):
+    response = portal.get("/", params={"q": "x", "type": "modle"})
+    assert response.status_code == 400
+    assert "unknown entity type &#39;modle&#39;; did you mean model?" in response.text
+
+
+def test_entity_page_shows_header_relationships_and_marks_inferred_with_why(portal):
+    html = _page(portal, "/portal/entity", uri=FEATURE)
+    assert '<h1 id="entity-name">ctr</h1>' in html
+    assert 'data-copy="aip://feature/featurestore/ctr"' in html
+    assert "domain: " in html
+    # the asserted source dataset, and the derived upstream marked inferred with its why
+    assert "from featurestore" in html
+    s, o = quote(FEATURE, safe=""), quote(DATASET, safe="")
+    why = f"/portal/why?s={s}&amp;p=lg%3Aupstream&amp;o={o}"
+    assert why in html
+    assert html.count('<span class="inferred">inferred</span>') >= 1
+    model = _page(portal, "/portal/entity", uri=MODEL)
+    assert ">Alice</a>" in model  # the owner
+    assert ">Search team</a>" in model  # her team (derived)
+    assert "tier::gold" in model and "Ranks the rows of the home page." in model
+
+
+def test_why_page_goes_down_to_the_source_facts(portal):
+    html = _page(portal, "/portal/why", s=FEATURE, p="lg:upstream", o=DATASET)
+    assert "by the rule at <code>" in html and "rules/lineage.rules" in html
+    assert "from <strong>featurestore</strong> at" in html
+    assert '<span class="asserted">asserted</span>' in html
+
+
+def test_why_page_of_a_fact_that_does_not_hold_is_404(portal):
+    response = portal.get("/portal/why", params={"s": DATASET, "p": "lg:upstream", "o": FEATURE})
+    assert response.status_code == 404
+    assert "does not derive" in response.text
+
+
+def test_entity_page_history_says_what_changed_and_as_of_shows_the_older_state(portal):
+    now = _page(portal, "/portal/entity", uri=MODEL)
+    assert '<h1 id="entity-name">ranker two</h1>' in now
+    assert "+ lg:name = ranker two" in now and "- lg:name = ranker" in now
+    before = _page(portal, "/portal/entity", uri=MODEL, as_of="2026-01-01T00:30:00")
+    assert '<h1 id="entity-name">ranker</h1>' in before
+    assert "As of <time" in before
+    response = portal.get("/portal/entity", params={"uri": MODEL, "as_of": "2025-12-31T00:00:00Z"})
+    assert response.status_code == 404 and "did not exist at 2025-12-31" in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"uri": "aip://model/registry"}, 400, "uri: an AIP URI has three parts"),
+        ({"uri": "aip://model/registry/nobody"}, 404, "does not know aip://model/registry/nobody"),
+        ({"uri": MODEL, "as_of": "yesterday"}, 400, "as_of: not a time: &#39;yesterday&#39;"),
+    ],
+)
+def test_entity_page_with_bad_input_says_what_and_where(portal, params, status, says):
+    response = portal.get("/portal/entity", params=params)
+    assert response.status_code == status
+    assert says in response.text
+    assert response.headers["content-security-policy"] == CSP
+
+
+def test_lineage_page_lists_both_directions_and_loads_cytoscape_from_the_package(portal):
+    html = _page(portal, "/portal/lineage", uri=FEATURE, depth=2)
+    assert 'src="/portal/static/vendor/cytoscape/cytoscape.min.js"' in html
+    up = html[html.index('id="h-upstream"') : html.index('id="h-downstream"')]
+    assert f'data-uri="{DATASET}"' in up
+    assert f'data-from="{FEATURE}" data-to="{DATASET}"' in html
+    script = portal.get("/portal/static/vendor/cytoscape/cytoscape.min.js")
+    assert script.status_code == 200 and "cytoscape" in script.text[:2000]
+    assert "Cytoscape Consortium" in portal.get("/portal/static/vendor/cytoscape/LICENSE").text
+
+
+def test_static_files_refuse_names_outside_the_folder(portal):
+    for name in ("../render.py", "..%2Frender.py", "nothing.js"):
+        assert portal.get(f"/portal/static/{name}").status_code == 404
+
+
+def test_every_type_colour_has_its_css_class(portal):
+    css = portal.get("/portal/static/portal.css").text
+    for colour in PALETTE:
+        assert f".type-badge.c{colour[1:]} {{ background: {colour}; }}" in css
+
+
+@given(st.text(max_size=40))
+def test_marked_keeps_only_mark_tags(text):
+    """Whatever a highlight holds, only <mark> and </mark> come out as tags."""
+    from markupsafe import escape
+
+    out = str(marked(f"<mark>{escape(text)}</mark>"))
+    assert re.sub(r"</?mark>", "", out) == str(escape(text))
+
+
+# -- a type added to the ontology gets a generic page ---------------------------------
+
+CARD_CLASS = """
+lg:ModelCard a owl:Class ;
+    rdfs:subClassOf lg:Asset ;
+    lg:domain lg:ModelsDomain ;
+    lg:componentType "model-card" ;
+    rdfs:label "model card"@en ;
+    rdfs:comment "A model card: what a model is for and how it was evaluated."@en .
+"""
+
+
+def test_a_type_added_to_the_ontology_gets_a_generic_page(tmp_path):
+    init_model(tmp_path / "model")
+    with (tmp_path / "model/ontology/models.ttl").open("a") as f:
+        f.write(CARD_CLASS)
+    config = tmp_path / "lifecyclegraph.toml"
+    config.write_text(
+        f'[store]\npath = "{tmp_path / "store"}"\n'
+        '[server]\nport = 0\nquery_workers = 1\nwrite_tokens = ["w-t0ken"]\n'
+        f'[model]\nontology = "{tmp_path / "model/ontology"}"\n'
+        f'shapes = "{tmp_path / "model/shapes"}"\nrules = "{tmp_path / "model/rules"}"\n'
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert child.stdout is not None
+        banner = ""
+        for line in child.stdout:
+            banner += line
+            if line.startswith("Ctrl-C stops"):
+                break
+        url = re.search(r"API +(http://127\.0\.0\.1:\d+)/api/v1", banner).group(1)
+        card = "aip://model-card/registry/card-1"
+        with connect(url, token="w-t0ken") as graph:
+            graph.write(
+                Facts.of(card, {"rdf:type": Ref("lg:ModelCard"), "lg:name": "Card one",
+                                "lg:owner": Ref(USER)}),
+                source="registry",
+            )  # fmt: skip
+        html = httpx.get(f"{url}/portal/entity", params={"uri": card}, timeout=30).text
+        assert '<h1 id="entity-name">Card one</h1>' in html
+        comment = "A model card: what a model is for and how it was evaluated."
+        assert f'title="{comment}">model card<' in html
+        assert "domain: " in html
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.communicate(timeout=60)
+
+
+def test_the_shipped_ontology_does_not_know_the_added_type():
+    """The test above is not vacuous: the shipped model has no model card."""
+    from lifecyclegraph.core.ontology import Ontology, shipped_dir
+
+    assert (
+        "https://w3id.org/lifecyclegraph/ontology#ModelCard"
+        not in Ontology.load(shipped_dir("ontology")).classes()
+    )
+
+
+def test_portal_assets_are_in_the_package():
+    root = Path(__file__).resolve().parents[1] / "lifecyclegraph/portal/static"
+    assert (root / "vendor/cytoscape/LICENSE").is_file()
+    assert (root / "portal.js").is_file()
+
+
+def test_entity_page_lists_links_whose_inverse_is_derived_once(portal):
+    """The dataset's incoming lg:upstream links are its derived lg:downstream ones: the
+    page lists them once, under the outgoing relation."""
+    html = _page(portal, "/portal/entity", uri=DATASET)
+    headings = re.findall(r'<h3 id="g\d+"[^>]*>([^<]*)<', html)
+    assert any(h.strip().startswith("downstream") for h in headings), headings
+    assert not any(h.strip().startswith("upstream") for h in headings), headings

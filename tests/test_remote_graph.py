@@ -37,7 +37,10 @@ def uri(local: str) -> str:
 
 
 def model(at_uri: str, label: str) -> Facts:
-    return Facts.of(at_uri, {"rdf:type": Ref("lg:Model"), "lg:name": label})
+    source_id = at_uri.rsplit("/", 1)[-1]
+    return Facts.of(
+        at_uri, {"rdf:type": Ref("lg:Model"), "lg:name": label, "lg:sourceId": source_id}
+    )
 
 
 def free_port() -> int:

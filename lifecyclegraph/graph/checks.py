@@ -166,8 +166,14 @@ def check_many(
                 o.value for p, o in entity.pairs if p == RDF_TYPE
             )
 
-    def classes(iri: str) -> set[str]:
-        return local.get(iri) or set(types_of(iri))
+    known: dict[str, set[str]] = {}
+
+    def classes(iri: str) -> set[str]:  # each IRI asked of the graph once a batch
+        if iri in local:
+            return local[iri]
+        if iri not in known:
+            known[iri] = set(types_of(iri))
+        return known[iri]
 
     warnings: dict[str, tuple[ValidationResult, ...]] = {}
     refused: list[WriteRefusedError] = []

@@ -117,7 +117,9 @@ def with_a_deleted_model():
 
     graph = LifecycleGraph.in_memory()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    model = Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": "Ranking model"})
+    model = Facts.of(
+        MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": "Ranking model", "lg:sourceId": "m"}
+    )
     graph.write(model, source="registry", observed_at=t0)
     graph.delete(MODEL, source="registry", observed_at=t0 + timedelta(hours=5), event_id="del-1")
     config = Config.from_dict({"server": {"write_tokens": ["w"], "query_workers": 1}})

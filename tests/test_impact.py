@@ -229,7 +229,8 @@ def test_unchanged_model_has_no_impact_and_swapping_models_swaps_the_changes(
     candidate_model, chosen
 ):
     graph = LifecycleGraph.in_memory()
-    graph.write_many(_WRITES[i] for i in sorted(chosen))
+    # any subset of the example, dangling links included: unchecked on purpose
+    graph.write_many((_WRITES[i] for i in sorted(chosen)), validate=False)
     current = ModelDirs.current()
     assert impact_of_graph(graph, current, current).empty
     candidate = candidate_model

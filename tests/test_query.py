@@ -32,7 +32,10 @@ NAMES = "SELECT ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?n"
 
 
 def model(i: int) -> Facts:
-    return Facts.of(f"aip://model/registry/m{i}", {"rdf:type": Ref("lg:Model"), "lg:name": f"M{i}"})
+    return Facts.of(
+        f"aip://model/registry/m{i}",
+        {"rdf:type": Ref("lg:Model"), "lg:name": f"M{i}", "lg:sourceId": f"m{i}"},
+    )
 
 
 def names(result) -> list[str]:
@@ -213,8 +216,8 @@ def test_from_and_from_named_make_the_dataset_at_every_entry_point(entry):
     everything = run(TRIPLES)
     assert everything > 2 and run(SNAPSHOTS) == 2
     assert run(_with(TRIPLES, "FROM <urn:nonexistent>")) == 0
-    assert run(_with(TRIPLES, f"FROM <{first}>")) == 2  # the type and the name of m1
-    assert run(_with(TRIPLES, f"FROM <{first}> FROM <{second}>")) == 4
+    assert run(_with(TRIPLES, f"FROM <{first}>")) == 3  # m1's type, name and source id
+    assert run(_with(TRIPLES, f"FROM <{first}> FROM <{second}>")) == 6
     # FROM alone: no named graphs; FROM NAMED alone: an empty default graph.
     assert run(_with(SNAPSHOTS, f"FROM <{first}>")) == 0
     assert run(_with(SNAPSHOTS, f"FROM NAMED <{second}>")) == 1
@@ -231,7 +234,7 @@ def test_protocol_dataset_replaces_the_querys_from_and_from_named():
         body = execute(graph.store, query, accept="text/csv", **dataset).body
         return int(body.decode().splitlines()[1])
 
-    assert count(_with(TRIPLES, "FROM <urn:nonexistent>"), default_graphs=[first]) == 2
+    assert count(_with(TRIPLES, "FROM <urn:nonexistent>"), default_graphs=[first]) == 3
     assert count(_with(TRIPLES, f"FROM <{first}>"), named_graphs=[second]) == 0
     assert count(_with(SNAPSHOTS, f"FROM NAMED <{first}>"), named_graphs=[first, second]) == 2
     assert count(_with(SNAPSHOTS, f"FROM NAMED <{first}>"), default_graphs=[second]) == 0

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fastapi import FastAPI
+from pyoxigraph import Literal
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref, RemoteGraph, connect
 from lifecyclegraph.core.errors import (
@@ -24,8 +25,9 @@ from lifecyclegraph.core.errors import (
     RemoteGraphError,
     SearchError,
 )
-from lifecyclegraph.core.vocab import SNAPSHOT_PREFIX
+from lifecyclegraph.core.vocab import LG, SNAPSHOT_PREFIX
 from lifecyclegraph.example import example_writes, load_example
+from lifecyclegraph.graph.wire import dump_facts, dump_term
 from lifecyclegraph.read.views import entity_jsonld, entity_view, explanation_view, history_view
 from lifecyclegraph.server.serving import ServerThread
 
@@ -37,7 +39,10 @@ def uri(local: str) -> str:
 
 
 def model(at_uri: str, label: str) -> Facts:
-    return Facts.of(at_uri, {"rdf:type": Ref("lg:Model"), "lg:name": label})
+    source_id = at_uri.rsplit("/", 1)[-1]
+    return Facts.of(
+        at_uri, {"rdf:type": Ref("lg:Model"), "lg:name": label, "lg:sourceId": source_id}
+    )
 
 
 def free_port() -> int:
@@ -192,6 +197,33 @@ def test_write_routes_say_which_item_is_wrong(served):
     assert httpx.get(
         f"{served.url}/api/v1/graph/state", params={"uri": good["facts"]["uri"]}
     ).json() == {"state": None}, "nothing of a refused request is written"
+
+
+def test_write_route_checks_unless_told_not_to_and_answers_422_with_the_findings(served):
+    auth = {"Authorization": f"Bearer {served.token}"}
+    misspelt = uri("typo")
+    bare = {
+        "facts": {"uri": uri("bare"), "pairs": []},
+        "observation": {"source": "registry", "observed_at": "2026-01-01T00:00:00Z"},
+    }
+    typo = {
+        "facts": {"uri": misspelt, "pairs": dump_facts(model(misspelt, "T"))["pairs"]},
+        "observation": bare["observation"],
+    }
+    typo["facts"]["pairs"].append([dump_term(LG.nmae), dump_term(Literal("T"))])
+    write = f"{served.url}/api/v1/graph/write"
+    response = httpx.post(write, json={"items": [typo]}, headers=auth)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["problems"] == [f"{misspelt}: unknown property lg:nmae (did you mean lg:name?)"]
+    response = httpx.post(write, json={"items": [bare], "validate": "no"}, headers=auth)
+    assert response.status_code == 400 and "validate" in response.json()["detail"]
+    for item in (typo, bare):
+        state = httpx.get(f"{served.url}/api/v1/graph/state", params={"uri": item["facts"]["uri"]})
+        assert state.json() == {"state": None}, "nothing of a refused request is written"
+    response = httpx.post(write, json={"items": [typo, bare], "validate": False}, headers=auth)
+    assert response.status_code == 200
+    assert [r["outcome"] for r in response.json()["results"]] == ["created", "created"]
 
 
 def test_graph_routes_refuse_bad_terms_and_times(served):

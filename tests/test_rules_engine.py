@@ -1,5 +1,10 @@
 """The rule engine as a user of LifecycleGraph sees it: derived facts in plain SPARQL,
-kept up to date as entities change, explained down to their sources."""
+kept up to date as entities change, explained down to their sources.
+
+The writes here opt out of the checks (``validate=False``): the design example's
+entities are partial on purpose (types and the links the rules follow, nothing else),
+since the point is the rules, not the model (checked writes: test_validated_writes.py).
+"""
 
 from __future__ import annotations
 
@@ -38,12 +43,14 @@ def write_design_example(graph: LifecycleGraph) -> None:
         source="registry",
         observed_at=T0,
         event_id="evt-registry-1",
+        validate=False,
     )
     graph.write(
         Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun"), "lg:ranForCell": Ref(CELL)}),
         source="orchestrator",
         observed_at=T0 + timedelta(minutes=5),
         event_id="evt-orchestrator-7",
+        validate=False,
     )
     cell = Facts.of(CELL, {"rdf:type": Ref("lg:ABTestCell"), "lg:cellOf": Ref(TEST)})
     graph.write(
@@ -51,6 +58,7 @@ def write_design_example(graph: LifecycleGraph) -> None:
         source="experimentation",
         observed_at=T0 + timedelta(minutes=9),
         event_id="evt-experimentation-3",
+        validate=False,
     )
 
 
@@ -103,6 +111,7 @@ def test_changed_run_retracts_the_ab_test_and_a_new_cell_brings_it_back(graph):
         Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun")}),
         source="orchestrator",
         observed_at=T0 + timedelta(hours=1),
+        validate=False,
     )
     assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == []
     assert graph.explain(INSTANCE, "lg:associatedAbTest", TEST) is None
@@ -110,6 +119,7 @@ def test_changed_run_retracts_the_ab_test_and_a_new_cell_brings_it_back(graph):
         Facts.of(RUN, {"rdf:type": Ref("lg:PipelineRun"), "lg:ranForCell": Ref(CELL)}),
         source="orchestrator",
         observed_at=T0 + timedelta(hours=2),
+        validate=False,
     )
     assert values(graph, f"SELECT ?t WHERE {{ <{INSTANCE}> lg:associatedAbTest ?t }}") == [TEST]
 
@@ -130,14 +140,17 @@ def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
     graph.write(
         Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance"), "lg:usesFeature": Ref(feature)}),
         source="registry",
+        validate=False,
     )
     graph.write(
         Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(clean)}),
         source="featurestore",
+        validate=False,
     )
     graph.write(
         Facts.of(clean, {"rdf:type": Ref("lg:Dataset"), "lg:upstreamDataset": Ref(raw)}),
         source="datasets",
+        validate=False,
     )
     assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream ?u }}") == sorted(
         [feature, raw, clean]
@@ -160,7 +173,9 @@ def test_owning_teams_follow_owners_membership_and_parent_teams(graph):
         "aip://team/identity/personalization",
     )
     graph.write(
-        Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:owner": Ref(alice)}), source="registry"
+        Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:owner": Ref(alice)}),
+        source="registry",
+        validate=False,
     )
     graph.write(
         Facts.of(
@@ -168,20 +183,26 @@ def test_owning_teams_follow_owners_membership_and_parent_teams(graph):
             {"rdf:type": Ref("lg:Team"), "lg:hasMember": Ref(alice), "lg:parentTeam": Ref(parent)},
         ),
         source="identity",
+        validate=False,
     )
     assert values(graph, f"SELECT ?t WHERE {{ <{MODEL}> lg:owningTeam ?t }}") == [parent, team]
-    graph.write(Facts.of(team, {"rdf:type": Ref("lg:Team")}), source="identity")
+    graph.write(Facts.of(team, {"rdf:type": Ref("lg:Team")}), source="identity", validate=False)
     assert values(graph, f"SELECT ?t WHERE {{ <{MODEL}> lg:owningTeam ?t }}") == []
 
 
 def test_unused_assets_are_those_nothing_consumes(graph):
     dataset, orphan = "aip://dataset/datasets/used", "aip://dataset/datasets/orphan"
     feature = "aip://feature/featurestore/f"
-    graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
-    graph.write(Facts.of(orphan, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
+    graph.write(
+        Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets", validate=False
+    )
+    graph.write(
+        Facts.of(orphan, {"rdf:type": Ref("lg:Dataset")}), source="datasets", validate=False
+    )
     graph.write(
         Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(dataset)}),
         source="featurestore",
+        validate=False,
     )
     unused = values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }")
     assert unused == [orphan, feature]
@@ -190,6 +211,7 @@ def test_unused_assets_are_those_nothing_consumes(graph):
     graph.write(
         Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:sourceDataset": Ref(orphan)}),
         source="featurestore",
+        validate=False,
     )
     assert values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }") == [dataset, feature]
 
@@ -208,12 +230,15 @@ def test_asserted_facts_are_not_copied_into_the_inferred_graph(graph):
     graph.write(
         Facts.of(INSTANCE, {"rdf:type": [Ref("lg:ModelInstance"), Ref("lg:Asset")]}),
         source="registry",
+        validate=False,
     )
     asserted_too = values(
         graph, f"SELECT ?c WHERE {{ GRAPH <{INFERRED_GRAPH.value}> {{ <{INSTANCE}> a ?c }} }}"
     )
     assert LG.Asset.value not in asserted_too
-    graph.write(Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance")}), source="registry")
+    graph.write(
+        Facts.of(INSTANCE, {"rdf:type": Ref("lg:ModelInstance")}), source="registry", validate=False
+    )
     assert LG.Asset.value in values(
         graph, f"SELECT ?c WHERE {{ GRAPH <{INFERRED_GRAPH.value}> {{ <{INSTANCE}> a ?c }} }}"
     )
@@ -241,7 +266,9 @@ def test_a_first_materialization_in_bulk_chunks_holds_every_derived_fact(monkeyp
     monkeypatch.setattr(engine_module, "BULK", bulk)
     monkeypatch.setattr(engine_module, "BULK_CHUNK", 97)
     graph = LifecycleGraph.in_memory()
-    graph.write_many((facts, Observation("bench", T0)) for facts in lifecycle_entities(600))
+    graph.write_many(
+        ((facts, Observation("bench", T0)) for facts in lifecycle_entities(600)), validate=False
+    )
     writes = []
     apply = graph.store.apply_inferred
     monkeypatch.setattr(
@@ -272,11 +299,12 @@ def test_a_rule_that_explodes_stops_with_an_error_naming_it():
         read_ontology(),
     )
     graph = LifecycleGraph.in_memory()
-    graph.write_many([])
+    graph.write_many([], validate=False)
     for i in range(40):
         graph.write(
             Facts.of(f"aip://dataset/datasets/d{i}", {"rdf:type": Ref("lg:Dataset")}),
             source="datasets",
+            validate=False,
         )
     engine = RuleEngine(graph.store, program, limit=1000)
     with pytest.raises(RuleLimitError) as caught:
@@ -416,7 +444,9 @@ def test_docs_rules_example_queries_answer_on_the_example_graph():
 
 def test_a_large_change_with_removals_leaves_the_inferred_graph_exact(graph):
     dataset = "aip://dataset/datasets/shared"
-    graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets")
+    graph.write(
+        Facts.of(dataset, {"rdf:type": Ref("lg:Dataset")}), source="datasets", validate=False
+    )
     assert values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }") == [dataset]
     seen = Observation("featurestore", T0)
     features = [
@@ -426,7 +456,7 @@ def test_a_large_change_with_removals_leaves_the_inferred_graph_exact(graph):
         )
         for i in range(100)
     ]
-    graph.write_many((facts, seen) for facts in features)
+    graph.write_many(((facts, seen) for facts in features), validate=False)
     assert dataset not in values(graph, "SELECT ?x WHERE { ?x a lg:UnusedAsset }")
     assert set(graph.store.inferred()) == RuleEngine(graph.store).derived_triples()
 
@@ -447,6 +477,7 @@ def test_an_explosion_after_a_write_stops_the_engine_not_the_write(caplog):
         result = graph.write(
             Facts.of(f"aip://dataset/datasets/d{i}", {"rdf:type": Ref("lg:Dataset")}),
             source="datasets",
+            validate=False,
         )
         assert result.outcome.value == "created"
     assert isinstance(engine.error, RuleLimitError) and not engine.running

@@ -60,7 +60,11 @@ def indexed_store(tmp_path_factory) -> Path:
                 (
                     Facts.of(
                         f"aip://model/registry/m{i}",
-                        {"rdf:type": Ref("lg:Model"), "lg:name": f"Crash model {i}"},
+                        {
+                            "rdf:type": Ref("lg:Model"),
+                            "lg:name": f"Crash model {i}",
+                            "lg:sourceId": f"m{i}",
+                        },
                     ),
                     seen,
                 )

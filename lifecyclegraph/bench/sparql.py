@@ -101,8 +101,11 @@ def run_sparql_bench(
         began = time.perf_counter()
         for start in range(0, entities, 1000):
             batch = range(start, min(start + 1000, entities))
+            # synthetic entities linking to stubs never made: the opt-out (the
+            # benchmark measures queries, the checks' cost is `bench store`'s)
             graph.write_many(
-                [(synthetic_entity(i), Observation("datasets", T0, f"b-{i}")) for i in batch]
+                [(synthetic_entity(i), Observation("datasets", T0, f"b-{i}")) for i in batch],
+                validate=False,
             )
         write_seconds = time.perf_counter() - began
         store = graph.store
@@ -133,7 +136,7 @@ def run_sparql_bench(
         unchanged, costs = [], []
         for i in range(lags):
             unchanged.append(checkpoints.refresh(force=True).seconds)
-            graph.write(_probe(i), source="datasets")
+            graph.write(_probe(i), source="datasets", validate=False)
             costs.append(checkpoints.refresh().seconds)
         checkpoints.close()
         figures.append(Figure.of("checkpoint, no write since the last", unchanged))
@@ -160,6 +163,7 @@ def run_sparql_bench(
                     graph.write(
                         Facts.of(uri, {"rdf:type": Ref("lg:Dataset"), "lg:name": "x"}),
                         source="datasets",
+                        validate=False,  # a partial dataset: the lag, not the checks
                     )
                     committed = time.perf_counter()
                     while not get(ask).json()["boolean"]:

@@ -1,7 +1,11 @@
 """Store write benchmark: the public write path against a plain pyoxigraph bulk load.
 
 Both runs write the same synthetic entities (about 15 triples each) into a fresh
-on-disk store, each in its own child process so that peak memory is per run.
+on-disk store, each in its own child process so that peak memory is per run. The
+public write path runs twice: with the checks' opt-out (``validate=False``, the bulk
+load's and the ingestion worker's), and checked as ``write_many`` is by default, which
+measures what the check costs a write. The checked run first records (untimed) the
+stubs the entities link to (users, upstream datasets, versions), so that they pass.
 
 Run it with ``lifecyclegraph bench store``; results are printed as a table and,
 with ``--json``, as JSON. ``--store-url`` instead compares the embedded store with a
@@ -80,7 +84,30 @@ class StoreBenchResult:
         return {**asdict(self), "entities_per_second": round(self.entities_per_second)}
 
 
-def _public_write(path: str, entities: int, batch: int, queue: Any) -> None:
+#: The class of a stub the synthetic entities link to, by the IRI's kind.
+_STUB_CLASSES = {"user": "User", "dataset": "Dataset", "dataset-version": "DatasetVersion"}
+
+
+def _stubs(items: list[tuple[Facts, Observation]]) -> list[tuple[str, str, Observation]]:
+    """Stubs for what a batch links to outside itself, each with its class."""
+    from lifecyclegraph.core.vocab import LG
+
+    inside = {facts.uri for facts, _ in items}
+    seen = Observation("bench", T0)
+    targets = {
+        obj.value
+        for facts, _ in items
+        for predicate, obj in facts.pairs
+        if obj.value.startswith("aip://") and obj.value not in inside
+    }
+    return [
+        (uri, LG[_STUB_CLASSES[uri.split("/")[2]]].value, seen)
+        for uri in sorted(targets)
+        if uri.split("/")[2] in _STUB_CLASSES
+    ]
+
+
+def _public_write(path: str, entities: int, batch: int, queue: Any, checked: bool = False) -> None:
     from lifecyclegraph.graph import LifecycleGraph
 
     graph = LifecycleGraph.open(path)
@@ -92,13 +119,20 @@ def _public_write(path: str, entities: int, batch: int, queue: Any) -> None:
             facts = synthetic_entity(i)
             triples += len(facts.pairs)
             items.append((facts, Observation("datasets", T0, f"bench-{i}")))
+        if checked:
+            graph.reference_many(_stubs(items))
         began = time.perf_counter()
-        graph.write_many(items)
+        graph.write_many(items, validate=checked)
         elapsed += time.perf_counter() - began
     began = time.perf_counter()
     graph.close()
     elapsed += time.perf_counter() - began
-    queue.put(("public write path (write_many)", entities, triples, elapsed, _peak_rss_mb()))
+    name = "public write path, checked" if checked else "public write path (write_many)"
+    queue.put((name, entities, triples, elapsed, _peak_rss_mb()))
+
+
+def _checked_write(path: str, entities: int, batch: int, queue: Any) -> None:
+    _public_write(path, entities, batch, queue, checked=True)
 
 
 def _bulk_load(path: str, entities: int, batch: int, queue: Any) -> None:
@@ -143,11 +177,18 @@ def _peak_rss_mb() -> float:
 
 
 def run_store_bench(entities: int = 100_000, batch: int = 1000) -> list[StoreBenchResult]:
-    """Run both writers on fresh on-disk stores and return their figures."""
+    """Run the writers on fresh on-disk stores and return their figures: the public
+    write path unchecked, the bulk load, the transactional floor, the public write path
+    checked (in that order)."""
     context = multiprocessing.get_context("spawn")
     results = []
     with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:
-        runs = (("public", _public_write), ("bulk", _bulk_load), ("floor", _transactional_floor))
+        runs = (
+            ("public", _public_write),
+            ("bulk", _bulk_load),
+            ("floor", _transactional_floor),
+            ("checked", _checked_write),
+        )
         for name, target in runs:
             queue = context.Queue()
             proc = context.Process(

@@ -30,19 +30,15 @@ lifecyclegraph.builder.names.UnknownNameError: unknown type 'Modle'; did you mea
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from pyoxigraph import NamedNode
 
 from lifecyclegraph.builder.fetch import Record
 from lifecyclegraph.builder.names import Names, UnknownNameError
 from lifecyclegraph.builder.query import Condition, FieldRef, Query, ids_query, type_query
 from lifecyclegraph.builder.terms import iri_term
-from lifecyclegraph.core.facts import Facts, term_value
-from lifecyclegraph.core.vocab import RDF_TYPE
+from lifecyclegraph.core.facts import Facts
 from lifecyclegraph.store.values import Observation, WriteResult
 
 if TYPE_CHECKING:
@@ -109,8 +105,8 @@ class Builder:
         event_id: str | None = None,
         validate: bool = True,
     ) -> WriteResult:
-        """Write an entity's facts, checked as ingested ones are (``validate=True``):
-        see :meth:`lifecyclegraph.graph.door.Graph.write`."""
+        """Write an entity's facts, checked as ingested ones are unless
+        ``validate=False``: :meth:`lifecyclegraph.graph.door.Graph.write`."""
         return self.graph.write(
             facts, source=source, observed_at=observed_at, event_id=event_id, validate=validate
         )
@@ -119,38 +115,10 @@ class Builder:
         self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
     ) -> list[WriteResult]:
         """Write many entities (``(facts, observation)`` pairs), each checked first
-        (``validate=True``): when any is refused, every refusal is reported together
-        and nothing is written. ``validate=False`` is the bulk load's opt-out.
+        unless ``validate=False`` (the bulk load's opt-out):
+        :meth:`lifecyclegraph.graph.door.Graph.write_many`.
 
         Raises:
-            WriteRefusedError: naming every refused entity and why.
+            WriteRefusedError: naming every refused entity and why; nothing is written.
         """
-        items = list(items)
-        warnings: dict[str, tuple[Any, ...]] = {}
-        if validate:
-            from lifecyclegraph.graph.checks import WriteRefusedError, check_write
-            from lifecyclegraph.validation.report import ValidationReport
-
-            def types_of(iri: str) -> set[str]:
-                found = self.graph.quads(NamedNode(iri), RDF_TYPE, inferred=False)
-                return {term_value(q.object) for q in found}
-
-            refused: list[WriteRefusedError] = []
-            for facts, _ in items:
-                try:
-                    report = check_write(facts, types_of)
-                except WriteRefusedError as error:
-                    refused.append(error)
-                    continue
-                warnings[facts.uri] = tuple(report.warnings)
-            if refused:
-                raise WriteRefusedError(
-                    "\n".join(str(e) for e in refused),
-                    [p for e in refused for p in e.problems],
-                    ValidationReport([r for e in refused for r in e.report.results]),
-                )
-        results = self.graph.write_many(items)
-        return [
-            dataclasses.replace(r, warnings=warnings[r.uri]) if warnings.get(r.uri) else r
-            for r in results
-        ]
+        return self.graph.write_many(items, validate=validate)

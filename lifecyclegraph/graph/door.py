@@ -13,8 +13,8 @@ one request a call; ``docs/graph-protocol.md``).
 >>> from lifecyclegraph.core.vocab import LG
 >>> graph: Graph = LifecycleGraph.in_memory()
 >>> m = "aip://model/registry/m"
->>> graph.write(Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": "M"}),
-...             source="registry").outcome.value
+>>> graph.write(Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": "M",
+...     "lg:sourceId": "m"}), source="registry").outcome.value
 'created'
 >>> [q.object.value for q in graph.quads(NamedNode(m), LG.name)]
 ['M']
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeAlias
 
@@ -281,16 +280,31 @@ class Graph(ABC):
     # -- writes ------------------------------------------------------------------------
 
     @abstractmethod
-    def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
+    def write_many(
+        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+    ) -> list[WriteResult]:
         """Write entities (each with its parts, atomically): a change makes a new
         snapshot, unchanged facts only record that the entity was seen again, an
         observation older than the current one is ignored. One result per entity and
-        part. Nothing is checked against the ontology or the shapes here (the ingestion
-        worker validates first; :meth:`write` with ``validate=True`` and the query
-        builder's ``write_many`` check).
+        part.
+
+        Args:
+            items: ``(facts, observation)`` pairs.
+            validate: check every entity first as ingested ones are
+                (:func:`~lifecyclegraph.graph.checks.check_many`): unknown classes and
+                properties (with the near miss), then the shapes; a link to an entity
+                of the same batch is checked with its classes. ``validate=False`` is
+                the opt-out for bulk loads of data already validated (the ingestion
+                worker, which validates through its own gate).
+
+        Returns:
+            One result per entity and part; an entity's result carries its
+            validation ``warnings``.
 
         Raises:
-            InvalidFactsError: before anything is written.
+            WriteRefusedError: (``validate=True``) naming every refused entity, with
+                the near misses and the SHACL report; nothing is written.
+            InvalidFactsError: malformed facts, before anything is written.
         """
 
     @abstractmethod
@@ -320,37 +334,59 @@ class Graph(ABC):
         source: str,
         observed_at: datetime | None = None,
         event_id: str | None = None,
-        validate: bool = False,
+        validate: bool = True,
     ) -> WriteResult:
-        """Record an entity's current facts (with its parts) as seen by ``source``.
+        """Record an entity's current facts (with its parts) as seen by ``source``,
+        checked first as ingested ones are.
 
         Args:
             facts: the complete normalized description of the entity.
             source: the provider or platform id that supplied the facts.
             observed_at: when the facts were read (default: now, in UTC).
             event_id: the event that caused the read, if any.
-            validate: check the facts first as ingested ones are
+            validate: check the facts first
                 (:func:`~lifecyclegraph.graph.checks.check_write`): unknown classes
-                and properties, then the shapes. Off here, the raw write that tests
-                and bulk loads use; on by default in the query builder's
-                :meth:`~lifecyclegraph.builder.Builder.write`.
+                and properties, then the shapes. ``validate=False`` is the opt-out for
+                bulk loads of data already validated.
 
         Returns:
             The outcome for the entity itself (its parts' outcomes are in
             :meth:`write_many`'s result), with the validation's ``warnings``.
 
         Raises:
-            WriteRefusedError: (``validate=True``) an unknown name, with its near
-                miss, or SHACL violations, with the report; nothing is written.
-        """
-        warnings: tuple[Any, ...] = ()
-        if validate:
-            from lifecyclegraph.graph.checks import check_write
+            WriteRefusedError: an unknown name, with its near miss, or SHACL
+                violations, with the report; nothing is written.
 
-            warnings = tuple(check_write(facts, self._asserted_types).warnings)
+        >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
+        >>> graph = LifecycleGraph.in_memory()
+        >>> graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Modle")}),
+        ...             source="registry")
+        Traceback (most recent call last):
+        ...
+        lifecyclegraph.graph.checks.WriteRefusedError: ...lg:Modle (did you mean lg:Model?)...
+        >>> graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Modle")}),
+        ...             source="bulk", validate=False).outcome.value
+        'created'
+        """
         obs = Observation(source, observed_at or datetime.now(UTC), event_id)
-        result = self.write_many([(facts, obs)])[0]
-        return replace(result, warnings=warnings) if warnings else result
+        return self.write_many([(facts, obs)], validate=validate)[0]
+
+    def check(self, facts: Iterable[Facts]) -> dict[str, tuple[Any, ...]]:
+        """Check entities as :meth:`write_many` would, without writing them: against the
+        model in use in this process (:func:`~lifecyclegraph.graph.checks.check_many`),
+        links with the graph's asserted classes or the batch's own. For a bulk load
+        checked once, then written with ``validate=False``.
+
+        Returns:
+            The validation warnings of each entity that has any, by URI.
+
+        Raises:
+            WriteRefusedError: naming every refused entity, with the near misses and
+                the SHACL report.
+        """
+        from lifecyclegraph.graph.checks import check_many
+
+        return check_many(facts, self._asserted_types)
 
     def _asserted_types(self, iri: str) -> set[str]:
         """The asserted classes of ``iri`` (what a checked write's links are checked with)."""

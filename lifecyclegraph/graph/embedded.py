@@ -4,8 +4,7 @@
 >>> graph = LifecycleGraph.in_memory()
 >>> facts = Facts.of(
 ...     "aip://model/registry/ranking-model",
-...     {"rdf:type": Ref("lg:Model"), "lg:name": "Ranking model",
-...      "lg:owner": Ref("aip://user/identity/alice")},
+...     {"rdf:type": Ref("lg:Model"), "lg:name": "Ranking model", "lg:sourceId": "ranking-model"},
 ... )
 >>> graph.write(facts, source="registry").outcome.value
 'created'
@@ -20,7 +19,8 @@ and :meth:`LifecycleGraph.explain` says why a derived fact holds:
 >>> graph = LifecycleGraph.in_memory(rules=True)
 >>> feature, dataset = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
 >>> _ = graph.write(Facts.of(feature, {"rdf:type": Ref("lg:Feature"),
-...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore")
+...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore",
+...                   validate=False)  # a partial feature: the checks would refuse it
 >>> bool(graph.sparql(f"ASK {{ <{dataset}> lg:downstream <{feature}> }}"))
 True
 >>> print(graph.explain(feature, "lg:upstream", dataset))  # doctest: +ELLIPSIS
@@ -191,9 +191,18 @@ class LifecycleGraph(Graph):
 
     # -- writing ----------------------------------------------------------------------
 
-    def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
-        """Write many entities at once (each atomically); one result per entity and part."""
-        return self.store.write_many(items)
+    def write_many(
+        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+    ) -> list[WriteResult]:
+        """Write many entities at once (each atomically), each checked first unless
+        ``validate=False``; one result per entity and part (see :meth:`Graph.write_many`)."""
+        if not validate:
+            return self.store.write_many(items)
+        from lifecyclegraph.graph.checks import with_warnings
+
+        items = list(items)
+        warnings = self.check(facts for facts, _ in items)
+        return with_warnings(self.store.write_many(items), warnings)
 
     def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
         """Tombstone entities and their parts: gone from the current state, history kept."""

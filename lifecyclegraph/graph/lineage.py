@@ -8,9 +8,11 @@ and ``lg:downstream`` edges give the full reach without a walk (``reach``).
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory(rules=True)
 >>> _ = graph.write(Facts.of("aip://feature/featurestore/f", {"rdf:type": Ref("lg:Feature"),
-...     "lg:sourceDataset": Ref("aip://dataset/datasets/d")}), source="featurestore")
+...     "lg:sourceDataset": Ref("aip://dataset/datasets/d")}), source="featurestore",
+...     validate=False)  # partial entities (no name, no source id): unchecked
 >>> _ = graph.write(Facts.of("aip://dataset/datasets/d", {"rdf:type": Ref("lg:Dataset"),
-...     "lg:upstreamDataset": Ref("aip://dataset/datasets/raw")}), source="datasets")
+...     "lg:upstreamDataset": Ref("aip://dataset/datasets/raw")}), source="datasets",
+...     validate=False)
 >>> view = lineage(graph, "aip://feature/featurestore/f", direction="upstream", depth=5)
 >>> [(n["uri"], n["depth"]) for n in view["nodes"]]
 [('aip://dataset/datasets/d', 1), ('aip://dataset/datasets/raw', 2)]

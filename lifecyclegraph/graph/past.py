@@ -6,7 +6,8 @@
 >>> t0, t1 = (datetime(2026, 1, d, tzinfo=timezone.utc) for d in (1, 2))
 >>> m = "aip://model/registry/m"
 >>> for name, t in (("M", t0), ("M2", t1)):
-...     _ = graph.write(Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": name}),
+...     _ = graph.write(Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": name,
+...                                  "lg:sourceId": "m"}),
 ...                     source="registry", observed_at=t)
 >>> graph.as_of(t0).entity(m).name, graph.entity(m).name
 ('M', 'M2')

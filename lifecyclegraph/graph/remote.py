@@ -56,6 +56,7 @@ from lifecyclegraph.core.errors import (
     SearchQueryError,
 )
 from lifecyclegraph.core.facts import Facts, Object, Pair
+from lifecyclegraph.graph.checks import WriteRefusedError
 from lifecyclegraph.graph.door import Direction, Graph, PastGraph, check_depth
 from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.graph.lineage import UnknownTypeError
@@ -71,6 +72,7 @@ from lifecyclegraph.graph.wire import (
     load_search_results,
     load_snapshot,
     load_state,
+    load_validation_result,
     load_write_result,
 )
 from lifecyclegraph.store.past import PastDataset
@@ -83,6 +85,7 @@ from lifecyclegraph.store.values import (
     SnapshotInfo,
     WriteResult,
 )
+from lifecyclegraph.validation.report import ValidationReport
 
 if TYPE_CHECKING:
     from lifecyclegraph.graph.embedded import LifecycleGraph
@@ -479,10 +482,15 @@ class RemoteGraph(Graph):
 
     # -- writes ------------------------------------------------------------------------
 
-    def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
-        """Write entities (each with its parts, atomically), ``batch`` a request."""
+    def write_many(
+        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+    ) -> list[WriteResult]:
+        """Write entities (each with its parts, atomically), ``batch`` a request, each
+        checked by the server against its model unless ``validate=False`` (see
+        :meth:`Graph.write_many`). A refused batch is not written; the batches before
+        it are."""
         rows = [{"facts": dump_facts(f), "observation": dump_observation(o)} for f, o in items]
-        return self._write("write", rows)
+        return self._write("write", rows, {"validate": validate})
 
     def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
         """Tombstone entities and their parts: gone from the current state, history kept."""
@@ -496,14 +504,17 @@ class RemoteGraph(Graph):
         ]
         return self._write("reference", rows)
 
-    def _write(self, what: str, rows: list[dict[str, Any]]) -> list[WriteResult]:
+    def _write(
+        self, what: str, rows: list[dict[str, Any]], options: dict[str, Any] | None = None
+    ) -> list[WriteResult]:
         results: list[WriteResult] = []
         for start in range(0, len(rows), self.batch):
-            response = self._call(
-                "POST", f"{GRAPH}/{what}", json={"items": rows[start : start + self.batch]}
-            )
+            body = {"items": rows[start : start + self.batch], **(options or {})}
+            response = self._call("POST", f"{GRAPH}/{what}", json=body)
             if response.status_code == 400:
                 raise InvalidFactsError(_problem(response).get("detail") or response.text[:300])
+            if response.status_code == 422:
+                raise _refused(_problem(response), response.text)
             body = self._json(self._ok(response))
             self._saw(response)
             results += [self._load(load_write_result, r) for r in body["results"]]
@@ -590,6 +601,21 @@ class RemotePast(PastGraph):
             return self._copy.query(query, **options)
         except SyntaxError as error:
             raise oxigraph_syntax_error(error) from None
+
+
+def _refused(problem: dict[str, Any], text: str) -> WriteRefusedError:
+    """The :class:`WriteRefusedError` of a 422 answer to a checked write."""
+    problems = problem.get("problems")
+    violations = problem.get("violations")
+    try:
+        results = [load_validation_result(v, "violations") for v in violations or []]
+    except WireError:
+        results = []
+    return WriteRefusedError(
+        problem.get("detail") or text[:300],
+        [p for p in problems if isinstance(p, str)] if isinstance(problems, list) else [],
+        ValidationReport(results),
+    )
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from lifecyclegraph.store.values import (
     SnapshotInfo,
     WriteResult,
 )
+from lifecyclegraph.validation.report import SH, ValidationResult
 
 __all__ = [
     "PROTOCOL",
@@ -52,6 +53,7 @@ __all__ = [
     "dump_state",
     "dump_term",
     "dump_time",
+    "dump_validation_result",
     "dump_write_result",
     "load_explanation",
     "load_facts",
@@ -64,6 +66,7 @@ __all__ = [
     "load_state",
     "load_term",
     "load_time",
+    "load_validation_result",
     "load_write_result",
 ]
 
@@ -282,8 +285,16 @@ def load_observation(data: Any, where: str = "observation") -> Observation:
 
 
 def dump_write_result(result: WriteResult) -> dict[str, Any]:
-    """What a write did to one entity: ``{"uri", "outcome", "snapshot"}``."""
-    return {"uri": result.uri, "outcome": result.outcome.value, "snapshot": result.snapshot}
+    """What a write did to one entity: ``{"uri", "outcome", "snapshot"}``, and
+    ``"warnings"`` (:func:`dump_validation_result` objects) when a checked write had any."""
+    data: dict[str, Any] = {
+        "uri": result.uri,
+        "outcome": result.outcome.value,
+        "snapshot": result.snapshot,
+    }
+    if result.warnings:
+        data["warnings"] = [dump_validation_result(w) for w in result.warnings]
+    return data
 
 
 def load_write_result(data: Any, where: str = "result") -> WriteResult:
@@ -293,8 +304,37 @@ def load_write_result(data: Any, where: str = "result") -> WriteResult:
         kind = Outcome(outcome)
     except ValueError:
         raise WireError(f"{where}.outcome: unknown outcome {outcome!r}") from None
+    warnings = _optional(data, "warnings", list, where) or []
     return WriteResult(
-        _field(data, "uri", str, where), kind, _optional(data, "snapshot", str, where)
+        _field(data, "uri", str, where),
+        kind,
+        _optional(data, "snapshot", str, where),
+        tuple(load_validation_result(w, f"{where}.warnings[{n}]") for n, w in enumerate(warnings)),
+    )
+
+
+def dump_validation_result(result: ValidationResult) -> dict[str, Any]:
+    """One SHACL result as the validation report shows it (``ValidationResult.as_dict``:
+    ``focusNode``, ``resultPath``, ``severity``, ``constraint``, ``sourceShape``,
+    ``message``, ``value``)."""
+    return result.as_dict()
+
+
+def _sh(name: str) -> str:
+    """A SHACL name as ``as_dict`` shortens it (``Warning``) back to its IRI."""
+    return name if ":" in name else SH + name
+
+
+def load_validation_result(data: Any, where: str = "result") -> ValidationResult:
+    """The :class:`ValidationResult` of a :func:`dump_validation_result` object."""
+    return ValidationResult(
+        focus=_field(data, "focusNode", str, where),
+        path=_optional(data, "resultPath", str, where),
+        severity=_sh(_field(data, "severity", str, where)),
+        component=_sh(_field(data, "constraint", str, where)),
+        shape=_field(data, "sourceShape", str, where),
+        message=_field(data, "message", str, where),
+        value=_optional(data, "value", str, where),
     )
 
 

@@ -8,7 +8,8 @@ or :class:`~lifecyclegraph.graph.door.PastGraph` for a past time) and plain valu
 >>> graph = LifecycleGraph.in_memory(rules=True)
 >>> feature, dataset = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
 >>> _ = graph.write(Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:name": "f",
-...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore")
+...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore",
+...                   validate=False)  # a partial feature: the checks would refuse it
 >>> view = entity_view(graph, feature)
 >>> view["properties"]["lg:name"], view["freshness"]["state"]
 (['f'], 'hydrated')
@@ -117,8 +118,8 @@ def deletion_view(graph: Graph | PastGraph, uri: str) -> dict[str, Any] | None:
     >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
     >>> graph = LifecycleGraph.in_memory()
     >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model")}),
-    ...                 source="registry", observed_at=t0)
+    >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
+    ...                 "lg:name": "M", "lg:sourceId": "m"}), source="registry", observed_at=t0)
     >>> deletion_view(graph, "aip://model/registry/m") is None
     True
     >>> _ = graph.delete("aip://model/registry/m", source="registry",

@@ -18,7 +18,8 @@ even inside a resolver that reads many entities.
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory()
 >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
-...     "lg:name": "M", "lg:owner": Ref("aip://user/identity/a")}), source="registry")
+...     "lg:name": "M", "lg:sourceId": "m", "lg:owner": Ref("aip://user/identity/a")}),
+...     source="registry", validate=False)  # an owner the graph does not know: unchecked
 >>> node = Context(graph).node("aip://model/registry/m")
 >>> node.literals("https://w3id.org/lifecyclegraph/ontology#name")
 ['M']

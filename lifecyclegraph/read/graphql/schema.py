@@ -22,7 +22,7 @@ object type, and every ``lg`` property whose ``rdfs:domain`` the class falls und
 >>> schema = build_schema(Ontology.load())
 >>> graph = LifecycleGraph.in_memory()
 >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
-...                          "lg:name": "M"}), source="registry")
+...                          "lg:name": "M", "lg:sourceId": "m"}), source="registry")
 >>> execute(schema, graph, '{ model(id: "aip://model/registry/m") { name } }')
 {'data': {'model': {'name': 'M'}}}
 """

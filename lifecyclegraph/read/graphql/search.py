@@ -9,7 +9,7 @@ itself, with every field of its type.
 >>> from lifecyclegraph.read.graphql.schema import execute, load_schema
 >>> graph = LifecycleGraph.in_memory()
 >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
-...                          "lg:name": "Ranking model"}), source="registry")
+...                          "lg:name": "Ranking model", "lg:sourceId": "m"}), source="registry")
 >>> graph.search_index.flush()
 True
 >>> answer = execute(load_schema(), graph,

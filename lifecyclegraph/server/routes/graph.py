@@ -24,6 +24,7 @@ from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.core.errors import InvalidFactsError
 from lifecyclegraph.core.facts import Object
+from lifecyclegraph.graph.checks import WriteRefusedError
 from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.graph.lineage import UnknownTypeError
 from lifecyclegraph.graph.wire import (
@@ -34,6 +35,7 @@ from lifecyclegraph.graph.wire import (
     dump_quads,
     dump_snapshot,
     dump_state,
+    dump_validation_result,
     dump_write_result,
     load_facts,
     load_ntriples_term,
@@ -354,13 +356,19 @@ def _explain_term(value: str | None, name: str) -> Any:
 # -- writes ----------------------------------------------------------------------------------
 
 
-async def _items(request: Request) -> list[Any]:
+async def _body(request: Request) -> dict[str, Any]:
     body = await read_json(request, request.app.state.service.config.server.max_request_bytes)
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise Problem(400, "Bad Request", 'the body must be an object {"items": [...]}')
-    items: list[Any] = body["items"]
-    if len(items) > MAX_ITEMS:
-        raise Problem(400, "Bad Request", f"{len(items)} items; send at most {MAX_ITEMS} a request")
+    if len(body["items"]) > MAX_ITEMS:
+        raise Problem(
+            400, "Bad Request", f"{len(body['items'])} items; send at most {MAX_ITEMS} a request"
+        )
+    return body
+
+
+async def _items(request: Request) -> list[Any]:
+    items: list[Any] = (await _body(request))["items"]
     return items
 
 
@@ -390,18 +398,48 @@ def _written(request: Request, results: list[WriteResult]) -> JSONResponse:
     return JSONResponse({"results": [dump_write_result(r) for r in results]}, headers=headers)
 
 
-@router.post("/write", dependencies=writes, summary="Write entities (each with its parts)")
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {
+        **_PROBLEM,
+        "description": "a checked write refused: unknown classes or properties (``problems``, "
+        "each with its near miss) or SHACL violations (``violations``); nothing written",
+    }
+}
+
+
+@router.post(
+    "/write",
+    dependencies=writes,
+    responses=_REFUSED,
+    summary="Write entities (each with its parts), checked unless validate is false",
+)
 async def write(request: Request) -> JSONResponse:
-    """``{"items": [{"facts", "observation"}]}`` -> ``{"results": [...]}``, one result
-    per entity and part, as the door's ``write_many()``."""
+    """``{"items": [{"facts", "observation"}], "validate": true}`` -> ``{"results": [...]}``,
+    one result per entity and part (with the validation's ``warnings``), as the door's
+    ``write_many()``. Every entity is checked against the ontology and the shapes
+    first; ``"validate": false`` is the opt-out for bulk loads of data already
+    validated. A refusal answers 422 with every ``problems`` and ``violations``."""
 
     def one(item: Any, where: str) -> tuple[Any, Observation]:
         if not isinstance(item, dict):
             raise WireError(f"{where}: expected an object")
         return load_facts(item.get("facts"), f"{where}.facts"), _observation(item, where)
 
-    items = _load(await _items(request), one)
-    results = await run_in_threadpool(_graph(request).write_many, items)
+    body = await _body(request)
+    validate = body.get("validate", True)
+    if not isinstance(validate, bool):
+        raise Problem(400, "Bad Request", "validate: expected true or false")
+    items = _load(body["items"], one)
+    try:
+        results = await run_in_threadpool(_graph(request).write_many, items, validate=validate)
+    except WriteRefusedError as error:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            str(error),
+            problems=error.problems,
+            violations=[dump_validation_result(r) for r in error.report.results],
+        ) from None
     return _written(request, results)
 
 

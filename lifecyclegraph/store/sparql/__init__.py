@@ -7,7 +7,7 @@
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory()
 >>> _ = graph.write(Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"),
-...                                                     "lg:name": "M"}), source="registry")
+...                                  "lg:name": "M", "lg:sourceId": "m"}), source="registry")
 >>> result = execute(graph.store, "SELECT ?n WHERE { ?m a lg:Model ; lg:name ?n }",
 ...                  accept="text/tab-separated-values")
 >>> result.media_type, result.body

@@ -42,7 +42,10 @@ def _build(graph: LifecycleGraph) -> None:
         if name is None:
             graph.delete(MODELS[index], source="registry", observed_at=when)
         else:
-            facts = Facts.of(MODELS[index], {"rdf:type": Ref("lg:Model"), "lg:name": name})
+            facts = Facts.of(
+                MODELS[index],
+                {"rdf:type": Ref("lg:Model"), "lg:name": name, "lg:sourceId": MODELS[index]},
+            )
             graph.write(facts, source="registry", observed_at=when)
 
 
@@ -114,7 +117,7 @@ def test_sparql_as_of_after_a_new_write_sees_it(served):
     m = "aip://model/registry/m-late"
     before = client.get("/sparql", params={"query": NAMES, "as_of": later.isoformat()})
     graph.write(
-        Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": "late"}),
+        Facts.of(m, {"rdf:type": Ref("lg:Model"), "lg:name": "late", "lg:sourceId": "m-late"}),
         source="registry",
         observed_at=later,
     )

@@ -36,7 +36,17 @@ TEAM = "aip://team/identity/search"
 EVIL = ["aip://dataset/datasets/evil-1", "aip://dataset/datasets/evil-2"]
 
 
+#: What the shapes require of each type beyond a name and a source id.
+REQUIRED = {
+    Ref("lg:User"): {"lg:email": "alice@example.com", "lg:active": True},
+    Ref("lg:Feature"): {"lg:valueType": "float"},
+}
+
+
 def _write(graph, uri: str, facts: dict, source: str, at: datetime) -> None:
+    """Write a valid entity (checked, as every write from Python is): its source id is
+    the URI's last part."""
+    facts = {"lg:sourceId": uri.rsplit("/", 1)[1], **REQUIRED.get(facts["rdf:type"], {}), **facts}
     graph.write(Facts.of(uri, facts), source=source, observed_at=at)
 
 
@@ -84,7 +94,7 @@ def portal(tmp_path_factory):
             _write(
                 graph, uri,
                 {"rdf:type": Ref("lg:Dataset"), "lg:name": name, "lg:description": name,
-                 "lg:tag": name},
+                 "lg:tag": f"note::{name}"},
                 "datasets", T0,
             )  # fmt: skip
         _write(
@@ -335,7 +345,7 @@ def test_a_type_added_to_the_ontology_gets_a_generic_page(tmp_path):
         with connect(url, token="w-t0ken") as graph:
             graph.write(
                 Facts.of(card, {"rdf:type": Ref("lg:ModelCard"), "lg:name": "Card one",
-                                "lg:owner": Ref(USER)}),
+                                "lg:sourceId": "card-1", "lg:owner": Ref(USER)}),
                 source="registry",
             )  # fmt: skip
         html = httpx.get(f"{url}/portal/entity", params={"uri": card}, timeout=30).text

@@ -58,15 +58,20 @@ def world(demo):
     for uri, name in zip(EVIL, HOSTILE, strict=True):
         graph.write(
             Facts.of(uri, {"rdf:type": Ref("lg:Dataset"), "lg:name": name,
-                           "lg:description": name, "lg:tag": name}),
+                           "lg:sourceId": uri.rsplit("/", 1)[1],
+                           "lg:description": name, "lg:tag": f"note::{name}"}),
             source="datasets",
         )  # fmt: skip
     team = graph.entity(INSTANCE).related("lg:owningTeam")[0]
     state = graph.state(team)
     info = graph.snapshot(state.current_snapshot)
     old_name = graph.entity(team).name
+    # The as-of control has a resolution of one second: a whole second after the
+    # ingestion and before the rename, so that "before", cut to its second, falls
+    # between the two.
+    time.sleep(1.1)
     before = datetime.now(UTC)
-    time.sleep(1.1)  # the as-of control has a resolution of one second
+    time.sleep(1.1)
     pairs = {(p, o) for p, o in graph.snapshot_facts(info.iri) if p != LG.name}
     pairs.add((LG.name, Literal(f"{old_name} (renamed)")))
     graph.write(Facts(team, frozenset(pairs)), source=info.source)

@@ -375,7 +375,10 @@ def test_archive_copy_is_made_once_per_checkpoint_and_deleted_with_it(tmp_path):
     archive = checkpoints.archive_of(first)
     assert archive.is_dir() and checkpoints.archive_of(first) == archive  # made once
     # a rename moves M1's snapshot to the archive: the next copy holds it
-    renamed = Facts.of("aip://model/registry/m1", {"rdf:type": Ref("lg:Model"), "lg:name": "N"})
+    renamed = Facts.of(
+        "aip://model/registry/m1",
+        {"rdf:type": Ref("lg:Model"), "lg:name": "N", "lg:sourceId": "m1"},
+    )
     graph.write(renamed, source="registry", observed_at=T0)
     second = checkpoints.latest()
     assert not first.path.exists() and not archive.exists(), "pruned together"
@@ -390,7 +393,10 @@ def test_archive_copy_is_made_once_per_checkpoint_and_deleted_with_it(tmp_path):
 def test_pool_as_of_answers_what_graph_as_of_answers(tmp_path):
     graph = LifecycleGraph.open(tmp_path / "store")
     for i, name in enumerate(["A", "B", "C"]):
-        facts = Facts.of("aip://model/registry/m", {"rdf:type": Ref("lg:Model"), "lg:name": name})
+        facts = Facts.of(
+            "aip://model/registry/m",
+            {"rdf:type": Ref("lg:Model"), "lg:name": name, "lg:sourceId": "m"},
+        )
         graph.write(facts, source="registry", observed_at=T0 + timedelta(hours=i))
     with QueryPool(graph.store, workers=1, timeout=30) as pool:
         for hours in (-1, 0, 1.5, 2, 9):

@@ -296,7 +296,8 @@ def test_large_batch_is_written_whole_each_entity_atomic(graph):
                 {
                     "rdf:type": Ref("lg:Dataset"),
                     "lg:name": f"d{i}",
-                    "lg:tag": [f"t{j}" for j in range(20)],
+                    "lg:sourceId": f"big-{i}",
+                    "lg:tag": [f"t{j}::v" for j in range(20)],
                 },
             ),
             _obs(at(0)),

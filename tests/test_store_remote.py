@@ -26,7 +26,9 @@ MODEL = "aip://model/registry/remote-model"
 
 
 def model(name: str) -> Facts:
-    return Facts.of(MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": name})
+    return Facts.of(
+        MODEL, {"rdf:type": Ref("lg:Model"), "lg:name": name, "lg:sourceId": "remote-model"}
+    )
 
 
 @pytest.fixture

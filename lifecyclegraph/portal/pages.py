@@ -9,10 +9,12 @@ ontology, so a type added there gets a page with no code change.
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory(rules=True)
 >>> feature, dataset = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
->>> _ = graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset"), "lg:name": "d"}),
-...                 source="datasets")
+>>> _ = graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset"), "lg:name": "d",
+...                                    "lg:sourceId": "d"}), source="datasets")
 >>> _ = graph.write(Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:name": "f",
-...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore")
+...                                    "lg:sourceId": "f", "lg:valueType": "float",
+...                                    "lg:sourceDataset": Ref(dataset)}),
+...                 source="featurestore")
 >>> page = entity_page(graph, feature)
 >>> page["name"], [t["label"] for t in page["types"]]
 ('f', ['feature'])
@@ -340,8 +342,12 @@ def explanation_page(graph: Graph, subject: str, predicate: str, obj: str) -> di
     >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
     >>> graph = LifecycleGraph.in_memory(rules=True)
     >>> f, d = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
-    >>> _ = graph.write(Facts.of(f, {"rdf:type": Ref("lg:Feature"),
-    ...                              "lg:sourceDataset": Ref(d)}), source="featurestore")
+    >>> _ = graph.write(Facts.of(d, {"rdf:type": Ref("lg:Dataset"), "lg:name": "d",
+    ...                              "lg:sourceId": "d"}), source="datasets")
+    >>> _ = graph.write(Facts.of(f, {"rdf:type": Ref("lg:Feature"), "lg:name": "f",
+    ...                              "lg:sourceId": "f", "lg:valueType": "float",
+    ...                              "lg:sourceDataset": Ref(d)}),
+    ...                 source="featurestore")
     >>> page = explanation_page(graph, f, "lg:upstream", d)
     >>> page["tree"]["asserted"], page["tree"]["rule"]["location"].startswith("rules/")
     (False, True)

@@ -309,3 +309,23 @@ def test_writing_commands_with_server_need_a_write_token(world):
     assert "wrong" not in result.stderr
     assert unreachable.exit_code == 2
     assert "cannot reach the lifecyclegraph service at http://127.0.0.1:9" in unreachable.stderr
+
+
+def test_ingest_from_queue_through_server_says_the_service_consumes_its_queues():
+    """A queue beside a running service is the service's to consume ([[queues]]):
+    ``--from-queue`` with ``--server`` is a usage error that says so, before any
+    request is made (nothing listens at the URL) and without reading the queue."""
+    result = CliRunner().invoke(
+        main,
+        ["--server", "http://127.0.0.1:9", "--token", TOKEN, "ingest", "--from-queue", "sqs://q"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "--from-queue does not go through --server" in result.output
+    assert "[[queues]]" in result.output
+
+
+def test_ingest_needs_a_file_or_a_queue_not_both():
+    for args in (["ingest"], ["ingest", "-", "--from-queue", "sqs://q"]):
+        result = CliRunner().invoke(main, args, input="")
+        assert result.exit_code == 2, result.output
+        assert "give either FILE or --from-queue URL" in result.output

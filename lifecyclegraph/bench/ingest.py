@@ -171,6 +171,26 @@ def _latency_phase(
     return latencies
 
 
+def new_instance(
+    control: httpx.Client, i: int, models: list[str], runs: list[dict[str, Any]]
+) -> str:
+    """Add the ``i``-th new model instance at the sandbox (no event sent), produced by
+    one of ``runs`` (which ran for an A/B test cell); return its id."""
+    instance = f"bench-instance-{i}-{time.time_ns()}"
+    control.post(
+        "/_sandbox/world/instances",
+        json={
+            "id": instance,
+            "model_id": models[i % len(models)],
+            "version": str(i),
+            "pipeline_run_id": runs[i % len(runs)]["run_id"],
+            "owner_emails": [],
+            "state": "STAGED",
+        },
+    ).raise_for_status()
+    return instance
+
+
 def _inferred_phase(
     service: Service,
     sandbox_url: str,
@@ -198,19 +218,7 @@ def _inferred_phase(
     try:
         with httpx.Client(base_url=sandbox_url, timeout=30) as control:
             for i in range(samples):
-                run = runs[i % len(runs)]
-                instance = f"bench-instance-{i}-{time.time_ns()}"
-                control.post(
-                    "/_sandbox/world/instances",
-                    json={
-                        "id": instance,
-                        "model_id": models[i % len(models)],
-                        "version": str(i),
-                        "pipeline_run_id": run["run_id"],
-                        "owner_emails": [],
-                        "state": "STAGED",
-                    },
-                ).raise_for_status()
+                instance = new_instance(control, i, models, runs)
                 uri = f"aip://model/registry/{instance}"
                 query = f"ASK {{ <{uri}> lg:associatedAbTest ?test }}"
                 sent = time.perf_counter()

@@ -46,6 +46,7 @@ from typing import Any
 import httpx
 
 from lifecyclegraph.bench.api import DESIGN_QUERY
+from lifecyclegraph.bench.ingest import new_instance
 from lifecyclegraph.sandbox.server import SandboxProcess
 from lifecyclegraph.sandbox.synthetic import synthetic_world
 from lifecyclegraph.sandbox.world import SYSTEMS
@@ -403,19 +404,7 @@ def _inferred_phase(
     try:
         with httpx.Client(base_url=sandbox_url, timeout=30) as control:
             for i in range(samples):
-                run = runs[i % len(runs)]
-                instance = f"bench-instance-{i}-{time.time_ns()}"
-                control.post(
-                    "/_sandbox/world/instances",
-                    json={
-                        "id": instance,
-                        "model_id": models[i % len(models)],
-                        "version": str(i),
-                        "pipeline_run_id": run["run_id"],
-                        "owner_emails": [],
-                        "state": "STAGED",
-                    },
-                ).raise_for_status()
+                instance = new_instance(control, i, models, runs)
                 uri = f"aip://model/registry/{instance}"
                 sent = time.perf_counter()
                 client.post(

@@ -332,12 +332,20 @@ class QueryPool:
         """The value of a worker's answer (``None``: it timed out, replace it)."""
         if answer is None:
             await in_thread(self._replace, worker)
-            self.timeouts += 1
-            raise QueryTimeoutError(
-                f"the query ran longer than {self.timeout:g} s, this service's limit "
-                "(query_timeout), and was stopped",
-                self.timeout,
-            )
+            raise self._timed_out()
+        return self._value(worker, answer)
+
+    def _timed_out(self) -> QueryTimeoutError:
+        """Count a query stopped at the limit (its worker replaced) and say so."""
+        self.timeouts += 1
+        return QueryTimeoutError(
+            f"the query ran longer than {self.timeout:g} s, this service's limit "
+            "(query_timeout), and was stopped",
+            self.timeout,
+        )
+
+    def _value(self, worker: _Worker, answer: tuple[str, Any]) -> Any:
+        """Give the worker back and return its answer's value, or raise its error."""
         self._idle.put(worker)
         status, value = answer
         if status == "error":
@@ -383,19 +391,8 @@ class QueryPool:
             worker.busy = False
         if answer is None:
             self._replace(worker)
-            self.timeouts += 1
-            raise QueryTimeoutError(
-                f"the query ran longer than {self.timeout:g} s, this service's limit "
-                "(query_timeout), and was stopped",
-                self.timeout,
-            )
-        self._idle.put(worker)
-        status, value = answer
-        if status == "error":
-            if isinstance(value, QueryError):
-                raise value
-            raise QueryError(str(value))
-        return value
+            raise self._timed_out()
+        return self._value(worker, answer)
 
     def _run_remote(self, kind: str, payload: Any) -> Any:
         """A job on a remote store: the store's server does the work (and stops it at

@@ -60,6 +60,7 @@ def world(demo):
             Facts.of(uri, {"rdf:type": Ref("lg:Dataset"), "lg:name": name,
                            "lg:description": name, "lg:tag": name}),
             source="datasets",
+            validate=False,  # the hostile tag is no key::value tag: shown all the same
         )  # fmt: skip
     team = graph.entity(INSTANCE).related("lg:owningTeam")[0]
     state = graph.state(team)
@@ -149,6 +150,11 @@ def test_journey_search_instance_why_lineage_team_and_as_of(tab, world):
     )
     ab_test = group.locator("li.rel.is-inferred").first
     assert ab_test.locator(".inferred").inner_text() == "inferred"
+    # the same test in the instance's "A/B tests" section, marked inferred too
+    section = page.locator("section.type-section").filter(
+        has=page.get_by_role("heading", name="A/B tests")
+    )
+    assert section.locator("li.is-inferred .inferred").first.inner_text() == "inferred"
     tab.shot("03-instance")
     ab_test.get_by_role("link", name="why?").click()
 
@@ -235,6 +241,9 @@ def _pages(world) -> list[str]:
         "/?q=rankng",
         f"/portal/entity?uri={instance}",
         f"/portal/entity?uri={team}",
+        "/portal/entity?uri="
+        + quote("aip://pipeline/orchestrator/weekly-ranking-trainer", safe=""),
+        "/portal/entity?uri=" + quote("aip://dataset/datasets/impressions", safe=""),
         f"/portal/lineage?uri={instance}",
         f"/portal/why?s={instance}&p=lg%3AassociatedAbTest&o="
         + quote("aip://ab-test/experimentation/12345", safe=""),

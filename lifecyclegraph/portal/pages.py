@@ -10,9 +10,10 @@ ontology, so a type added there gets a page with no code change.
 >>> graph = LifecycleGraph.in_memory(rules=True)
 >>> feature, dataset = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
 >>> _ = graph.write(Facts.of(dataset, {"rdf:type": Ref("lg:Dataset"), "lg:name": "d"}),
-...                 source="datasets")
+...                 source="datasets", validate=False)
 >>> _ = graph.write(Facts.of(feature, {"rdf:type": Ref("lg:Feature"), "lg:name": "f",
-...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore")
+...                                    "lg:sourceDataset": Ref(dataset)}), source="featurestore",
+...                 validate=False)
 >>> page = entity_page(graph, feature)
 >>> page["name"], [t["label"] for t in page["types"]]
 ('f', ['feature'])
@@ -38,6 +39,7 @@ from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import LG, RDF_TYPE, compact, expand
 from lifecyclegraph.graph.door import Direction, Graph, PastGraph
 from lifecyclegraph.graph.lineage import lineage
+from lifecyclegraph.portal.sections import sections
 from lifecyclegraph.read.views import entity_view, explanation_view, json_value
 
 __all__ = [
@@ -283,10 +285,12 @@ def entity_page(
     Returns:
         ``uri``, ``name``, ``types`` (label, domain, colour, the class's comment),
         ``description``, ``tags``, ``owners`` and ``teams`` (linked summaries),
-        ``freshness`` (times and "ago"), ``properties`` (the rest), ``groups`` (the
-        relationships by relation and direction, inferred ones marked, each with the
-        fact whose "why" explains it), ``history`` (newest first, with what changed),
-        ``asOf``.
+        ``freshness`` (times and "ago"), ``properties`` (the rest), ``sections`` (the
+        type-specific sections of :data:`~lifecyclegraph.portal.sections.SECTIONS`:
+        a model's deployments and A/B tests, a pipeline's runs by outcome, ...),
+        ``groups`` (the relationships by relation and direction, inferred ones marked,
+        each with the fact whose "why" explains it), ``history`` (newest first, with
+        what changed), ``asOf``.
     """
     ontology = _ontology()
     source: Graph | PastGraph = graph.as_of(as_of) if as_of is not None else graph
@@ -325,6 +329,13 @@ def entity_page(
             for name, values in props.items()
             if name not in HEADER_PROPERTIES
         ],
+        "sections": sections(
+            source,
+            uri,
+            view["types"],
+            summary=_summary,
+            label=lambda iri: _label(ontology, iri),
+        ),
         "groups": groups,
         "counts": view["counts"],
         "truncated": view["truncated"],
@@ -341,7 +352,8 @@ def explanation_page(graph: Graph, subject: str, predicate: str, obj: str) -> di
     >>> graph = LifecycleGraph.in_memory(rules=True)
     >>> f, d = "aip://feature/featurestore/f", "aip://dataset/datasets/d"
     >>> _ = graph.write(Facts.of(f, {"rdf:type": Ref("lg:Feature"),
-    ...                              "lg:sourceDataset": Ref(d)}), source="featurestore")
+    ...                              "lg:sourceDataset": Ref(d)}), source="featurestore",
+    ...                 validate=False)
     >>> page = explanation_page(graph, f, "lg:upstream", d)
     >>> page["tree"]["asserted"], page["tree"]["rule"]["location"].startswith("rules/")
     (False, True)

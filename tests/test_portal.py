@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, Ref, connect
 from lifecyclegraph.portal.pages import PALETTE
-from lifecyclegraph.portal.render import CSP, marked
+from lifecyclegraph.portal.render import CSP, GRAPHIQL_CSP, SPARQL_CSP, marked
 from lifecyclegraph.validation.model import init_model
 
 #: Source strings that must show as text wherever they appear.
@@ -125,10 +125,10 @@ def portal(tmp_path_factory):
             yield client
 
 
-def _page(client: httpx.Client, path: str, **params) -> str:
+def _page(client: httpx.Client, path: str, csp: str = CSP, **params) -> str:
     response = client.get(path, params=params)
     assert response.status_code == 200, response.text
-    assert response.headers["content-security-policy"] == CSP
+    assert response.headers["content-security-policy"] == csp
     assert response.headers["content-type"].startswith("text/html")
     return response.text
 
@@ -162,8 +162,8 @@ def _every_page(client: httpx.Client) -> dict[str, str]:
         "search": _page(client, "/", q=""),
         "search-evil": _page(client, "/", q="alert"),
         "quality": _page(client, "/portal/quality"),
-        "sparql": _page(client, "/portal/sparql"),
-        "graphql": _page(client, "/portal/graphql"),
+        "sparql": _page(client, "/portal/sparql", csp=SPARQL_CSP),
+        "graphql": _page(client, "/portal/graphql", csp=GRAPHIQL_CSP),
     }
     for uri in (*EVIL, FEATURE, DATASET, MODEL, PIPELINE, USER, TEAM):
         pages[f"entity {uri}"] = _page(client, "/portal/entity", uri=uri)
@@ -223,6 +223,10 @@ def test_every_page_has_no_inline_script_no_handlers_and_landmarks(portal):
         assert markup.forbidden == [], name
         tags = [t for t, _ in markup.tags]
         assert {"header", "nav", "main", "footer", "h1"} <= set(tags), name
+        # everything a page loads comes from the app (it works offline)
+        loaded = [a.get("src") or a.get("href") or "" for t, a in markup.tags
+                  if t in ("script", "link", "img", "iframe", "source")]  # fmt: skip
+        assert all(u.startswith("/portal/static/") for u in loaded), (name, loaded)
         assert dict(markup.tags)["html"]["lang"] == "en"
         # every form control has a label (by for=, aria-label, or being hidden)
         labels = {a.get("for") for t, a in markup.tags if t == "label"}
@@ -405,8 +409,66 @@ def test_the_shipped_ontology_does_not_know_the_added_type():
 
 def test_portal_assets_are_in_the_package():
     root = Path(__file__).resolve().parents[1] / "lifecyclegraph/portal/static"
-    assert (root / "vendor/cytoscape/LICENSE").is_file()
+    for vendored in ("cytoscape", "graphiql", "react", "yasgui"):
+        assert (root / "vendor" / vendored / "LICENSE").is_file(), vendored
+        assert "from npm" in (root / "vendor" / vendored / "VERSION").read_text(), vendored
     assert (root / "portal.js").is_file()
+
+
+@pytest.mark.parametrize(
+    ("path", "policy", "files", "licences"),
+    [
+        (
+            "/portal/sparql",
+            SPARQL_CSP,
+            ["vendor/yasgui/yasgui.min.js", "vendor/yasgui/yasgui.min.css", "sparql.js",
+             "editors.css"],
+            {"vendor/yasgui/LICENSE": "Triply"},
+        ),
+        (
+            "/portal/graphql",
+            GRAPHIQL_CSP,
+            ["vendor/react/react.production.min.js", "vendor/react/react-dom.production.min.js",
+             "vendor/graphiql/graphiql.min.js", "vendor/graphiql/graphiql.min.css",
+             "graphql.js", "editors.css"],
+            {"vendor/graphiql/LICENSE": "GraphQL Contributors",
+             "vendor/react/LICENSE": "Facebook, Inc. and its affiliates"},
+        ),
+    ],
+)  # fmt: skip
+def test_query_pages_load_the_vendored_editors_from_the_app(portal, path, policy, files, licences):
+    html = _page(portal, path, csp=policy)
+    markup = _markup(html)
+    loaded = [a.get("src") or a.get("href") for t, a in markup.tags if t in ("script", "link")]
+    for name in files:
+        assert f"/portal/static/{name}" in loaded, name
+        response = portal.get(f"/portal/static/{name}")
+        assert response.status_code == 200 and len(response.content) > 500, name
+    for name, holder in licences.items():
+        assert holder in portal.get(f"/portal/static/{name}").text
+
+
+def test_editor_pages_widen_the_policy_by_one_directive_only():
+    """GraphiQL needs its embedded fonts, YASR's table its <style> elements; neither
+    needs inline script or eval, and nothing may load from elsewhere."""
+    directives = dict(d.strip().split(" ", 1) for d in CSP.split(";"))
+    graphiql = dict(d.strip().split(" ", 1) for d in GRAPHIQL_CSP.split(";"))
+    sparql = dict(d.strip().split(" ", 1) for d in SPARQL_CSP.split(";"))
+    assert graphiql == {**directives, "font-src": "'self' data:"}
+    assert sparql == {**directives, "style-src": "'self' 'unsafe-inline'"}
+    for policy in (graphiql, sparql):
+        assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"
+        assert "unsafe-eval" not in str(policy)
+
+
+def test_sparql_page_examples_declare_the_prefixes_they_use(portal):
+    html = _page(portal, "/portal/sparql", csp=SPARQL_CSP)
+    editor = next(a for t, a in _markup(html).tags if a.get("id") == "yasgui")
+    assert editor["data-query"].startswith(
+        "PREFIX lg: <https://w3id.org/lifecyclegraph/ontology#>\nSELECT"
+    )
+    options = [a["value"] for t, a in _markup(html).tags if t == "option"]
+    assert options and all(o.startswith("PREFIX lg: ") for o in options)
 
 
 def test_entity_page_lists_links_whose_inverse_is_derived_once(portal):

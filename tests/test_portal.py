@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, Ref, connect
@@ -496,7 +496,7 @@ def test_every_term_of_the_sections_table_is_declared_in_the_ontology():
     for kind, sections in SECTIONS.items():
         missing += [kind] if expand(kind) not in classes else []
         for section in sections:
-            terms = [p for step in parse_path(section.path) for p, _ in step]
+            terms = [p for sequence in parse_path(section.path) for p, _ in sequence]
             terms += [expand(p) for p in (*section.show, section.order, section.split) if p]
             missing += [t for t in terms if t not in properties]
             missing += [t for t in section.skip if expand(t) not in classes]
@@ -661,3 +661,74 @@ def test_a_type_the_table_does_not_name_has_the_generic_groups_only(world):
     html = _page(world, "/portal/entity", uri=attempt)
     assert 'class="type-section"' not in html
     assert 'class="rel-group"' in html
+
+
+@pytest.fixture(scope="module")
+def starts(world):
+    """Entities of the demo world to walk relation paths from."""
+    found = _select(world, "SELECT ?e WHERE { ?e lg:hydrationState lg:Hydrated } ORDER BY ?e")
+    return found[::7]
+
+
+def _section_properties() -> list[str]:
+    from lifecyclegraph.core.vocab import compact
+    from lifecyclegraph.portal.sections import SECTIONS, parse_path
+
+    return sorted(
+        {
+            compact(p)
+            for sections in SECTIONS.values()
+            for section in sections
+            for sequence in parse_path(section.path)
+            for p, _ in sequence
+        }
+    )
+
+
+_SEQUENCE = st.lists(
+    st.tuples(st.sampled_from(_section_properties()), st.booleans()), min_size=1, max_size=3
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(alternatives=st.lists(_SEQUENCE, min_size=1, max_size=2), pick=st.integers(min_value=0))
+def test_reach_finds_what_the_sparql_property_path_finds(demo, world, starts, alternatives, pick):
+    """Walking a relation path on the door's quads reaches the same entities as SPARQL's
+    property path over the same graph, inferred hops and paths through the start
+    entity included."""
+    from lifecyclegraph.portal.sections import reach
+
+    path = "|".join(
+        "/".join(("^" if inverse else "") + p for p, inverse in sequence)
+        for sequence in alternatives
+    )
+    uri = starts[pick % len(starts)]
+    expected = _select(
+        world,
+        f"SELECT DISTINCT ?x WHERE {{ <{uri}> {path} ?x FILTER(isIRI(?x) && ?x != <{uri}>) }}",
+    )
+    assert set(reach(demo.service.graph, uri, path)) == set(expected), path
+
+
+def test_reach_finds_what_sparql_finds_for_every_section_of_the_table(demo, world):
+    """Each section's own path, from every entity of its type, reaches what SPARQL finds;
+    and the demo world gives every section something to list somewhere."""
+    from lifecyclegraph.core.vocab import expand
+    from lifecyclegraph.portal.sections import SECTIONS, reach
+
+    empty = []
+    for kind, sections in SECTIONS.items():
+        entities = _select(world, f"SELECT ?e WHERE {{ ?e a <{expand(kind)}> }} ORDER BY ?e")
+        for section in sections:
+            found_any = False
+            for uri in entities:
+                expected = _select(
+                    world,
+                    f"SELECT DISTINCT ?x WHERE {{ <{uri}> {section.path} ?x "
+                    f"FILTER(isIRI(?x) && ?x != <{uri}>) }}",
+                )
+                assert set(reach(demo.service.graph, uri, section.path)) == set(expected)
+                found_any = found_any or bool(expected)
+            if not found_any:
+                empty.append((kind, section.title))
+    assert empty == []

@@ -38,7 +38,7 @@ from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE, compact, expand
 from lifecyclegraph.graph.door import Graph, PastGraph
 from lifecyclegraph.read.views import json_value
 
-__all__ = ["SECTIONS", "SECTION_LIMIT", "Section", "parse_path", "sections"]
+__all__ = ["SECTIONS", "SECTION_LIMIT", "Section", "parse_path", "reach", "sections"]
 
 #: The most entities a section lists (the rest are counted).
 SECTION_LIMIT = 50
@@ -51,7 +51,7 @@ class Section:
     Attributes:
         title: the section's heading.
         path: the relation path from the entity, in SPARQL property path syntax
-            restricted to sequences (``/``) of alternatives (``|``) of properties
+            restricted to alternatives (``|``) of sequences (``/``) of properties
             by compact name, each optionally inverse (``^``).
         show: properties of each reached entity shown beside it (labels from the
             ontology).
@@ -160,63 +160,84 @@ SECTIONS: dict[str, tuple[Section, ...]] = {
 
 
 def parse_path(path: str) -> list[list[tuple[str, bool]]]:
-    """A relation path as steps, each a list of ``(property IRI, inverse)`` alternatives.
+    """A relation path as its alternatives, each a sequence of ``(property IRI,
+    inverse)`` steps. As in SPARQL, ``/`` binds tighter than ``|``: ``a/b|c`` is
+    ``(a/b)|c``.
 
     Raises:
         ValueError: a term is not a compact IRI (``prefix:name``).
 
-    >>> [[(compact(p), inv) for p, inv in step] for step in parse_path("a/^b|c")]
+    >>> [[(compact(p), inv) for p, inv in seq] for seq in parse_path("a/^b|c")]
     Traceback (most recent call last):
     ...
     ValueError: relation path 'a/^b|c': 'a' is not a compact IRI
-    >>> [[(compact(p), inv) for p, inv in s] for s in parse_path("lg:a/^lg:b|lg:c")]
-    [[('lg:a', False)], [('lg:b', True), ('lg:c', False)]]
+    >>> [[(compact(p), inv) for p, inv in seq] for seq in parse_path("lg:a/^lg:b|lg:c")]
+    [[('lg:a', False), ('lg:b', True)], [('lg:c', False)]]
     """
-    steps = []
-    for step in path.split("/"):
-        alternatives = []
-        for term in step.split("|"):
+    alternatives = []
+    for sequence in path.split("|"):
+        steps = []
+        for term in sequence.split("/"):
             term = term.strip()
             inverse = term.startswith("^")
             name = term[1:] if inverse else term
             if ":" not in name or not name.split(":", 1)[1]:
                 raise ValueError(f"relation path {path!r}: {name!r} is not a compact IRI")
-            alternatives.append((expand(name), inverse))
-        steps.append(alternatives)
-    return steps
+            steps.append((expand(name), inverse))
+        alternatives.append(steps)
+    return alternatives
+
+
+def reach(graph: Graph | PastGraph, uri: str, path: str) -> dict[str, dict[str, Any]]:
+    """Every entity (IRI) other than ``uri`` that the relation ``path`` reaches from it,
+    each with ``inferred`` (a hop on the way is derived) and ``fact`` (the first derived
+    hop as ``s``, ``p``, ``o``, for its "why"; ``None`` if every hop is asserted). An
+    entity reached both ways counts as asserted. The same entities as the SPARQL
+    property path ``<uri> path ?x`` finds (``tests/test_portal.py`` checks it).
+
+    Raises:
+        ValueError: the path is malformed (see :func:`parse_path`).
+    """
+    reached: dict[str, dict[str, Any]] = {}
+    for sequence in parse_path(path):
+        for other, how in _walk(graph, uri, sequence).items():
+            _keep(reached, other, how)
+    reached.pop(uri, None)
+    return reached
+
+
+def _keep(reached: dict[str, dict[str, Any]], uri: str, how: dict[str, Any]) -> None:
+    """Note that ``uri`` is reached ``how``, an asserted way beating a derived one."""
+    known = reached.get(uri)
+    if known is None or (known["inferred"] and not how["inferred"]):
+        reached[uri] = how
 
 
 def _walk(
-    graph: Graph | PastGraph, uri: str, steps: Sequence[Sequence[tuple[str, bool]]]
+    graph: Graph | PastGraph, uri: str, steps: Sequence[tuple[str, bool]]
 ) -> dict[str, dict[str, Any]]:
-    """Every entity the path reaches from ``uri``, each with whether a hop on the way is
-    inferred and, if so, the first inferred hop's fact (for its "why")."""
     frontier: dict[str, dict[str, Any]] = {uri: {"inferred": False, "fact": None}}
-    for step in steps:
+    for predicate, inverse in steps:
         reached: dict[str, dict[str, Any]] = {}
+        p = NamedNode(predicate)
         for node, how in frontier.items():
-            for predicate, inverse in step:
-                p = NamedNode(predicate)
-                if inverse:
-                    quads: Iterable[Any] = graph.quads(None, p, NamedNode(node))
-                else:
-                    quads = graph.quads(NamedNode(node), p, None)
-                for quad in quads:
-                    other = quad.subject if inverse else quad.object
-                    if not isinstance(other, NamedNode) or other.value == uri:
-                        continue
-                    hop = quad.graph_name == INFERRED_GRAPH
-                    fact = how["fact"]
-                    if hop and fact is None:
-                        fact = {
-                            "s": quad.subject.value,
-                            "p": compact(predicate),
-                            "o": quad.object.value,
-                        }
-                    found = {"inferred": how["inferred"] or hop, "fact": fact}
-                    known = reached.get(other.value)
-                    if known is None or (known["inferred"] and not found["inferred"]):
-                        reached[other.value] = found
+            if inverse:
+                quads: Iterable[Any] = graph.quads(None, p, NamedNode(node))
+            else:
+                quads = graph.quads(NamedNode(node), p, None)
+            for quad in quads:
+                other = quad.subject if inverse else quad.object
+                if not isinstance(other, NamedNode):
+                    continue
+                hop = quad.graph_name == INFERRED_GRAPH
+                fact = how["fact"]
+                if hop and fact is None:
+                    fact = {
+                        "s": quad.subject.value,
+                        "p": compact(predicate),
+                        "o": quad.object.value,
+                    }
+                _keep(reached, other.value, {"inferred": how["inferred"] or hop, "fact": fact})
         frontier = reached
     return frontier
 
@@ -275,7 +296,7 @@ def sections(
 def _section(
     graph: Graph | PastGraph, uri: str, section: Section, summary: Any, label: Any
 ) -> dict[str, Any]:
-    reached = _walk(graph, uri, parse_path(section.path))
+    reached = reach(graph, uri, section.path)
     items = []
     for other, how in reached.items():
         if section.skip and _types(graph, other) & set(section.skip):

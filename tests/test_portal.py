@@ -732,3 +732,15 @@ def test_reach_finds_what_sparql_finds_for_every_section_of_the_table(demo, worl
             if not found_any:
                 empty.append((kind, section.title))
     assert empty == []
+
+
+def test_sections_as_of_a_past_time_show_the_asserted_facts_of_then(portal):
+    """As of a past time the sections walk the past graph: what Alice owned then, by
+    lg:owner (asserted), and nothing her team owned by the derived lg:owningTeam."""
+    user = _page(portal, "/portal/entity", uri=USER, as_of="2026-01-01T00:30:00")
+    owned = _listed(_section(user, "s-what-they-own"))
+    assert {MODEL, PIPELINE, *EVIL} <= {u for u, _ in owned}
+    assert not any(inferred for _, inferred in owned)
+    team = _page(portal, "/portal/entity", uri=TEAM, as_of="2026-01-01T00:30:00")
+    assert "None known." in _section(team, "s-what-the-team-owns")
+    assert _listed(_section(_page(portal, "/portal/entity", uri=TEAM), "s-what-the-team-owns"))

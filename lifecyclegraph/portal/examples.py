@@ -6,7 +6,11 @@
 
 from __future__ import annotations
 
-__all__ = ["GRAPHQL_EXAMPLES", "SPARQL_EXAMPLES"]
+import re
+
+from lifecyclegraph.core.vocab import PREFIXES
+
+__all__ = ["GRAPHQL_EXAMPLES", "SPARQL_EXAMPLES", "with_prefixes"]
 
 #: (title, query) pairs for ``/sparql``; the first is the page's starting query.
 SPARQL_EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -41,3 +45,19 @@ GRAPHQL_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("Models and their names", "{\n  models {\n    id\n    name\n  }\n}"),
     ("Datasets", "{\n  datasets {\n    id\n    name\n  }\n}"),
 )
+
+
+def with_prefixes(query: str) -> str:
+    """``query`` with a ``PREFIX`` line for each of the project's prefixes it uses.
+
+    ``/sparql`` declares them already; the editor's syntax check (YASGUI) does not
+    know that, and the result table shortens IRIs with the query's prefixes.
+
+    >>> print(with_prefixes("SELECT * WHERE { ?s a lg:Model ; prov:x ?o }"))
+    PREFIX lg: <https://w3id.org/lifecyclegraph/ontology#>
+    PREFIX prov: <http://www.w3.org/ns/prov#>
+    SELECT * WHERE { ?s a lg:Model ; prov:x ?o }
+    """
+    used = set(re.findall(r"(?<![\w<])([a-z][\w-]*):(?!//)", query))
+    lines = [f"PREFIX {name}: <{base}>" for name, base in PREFIXES.items() if name in used]
+    return "\n".join([*lines, query])

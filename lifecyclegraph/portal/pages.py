@@ -40,6 +40,7 @@ from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import LG, RDF_TYPE, compact, expand
 from lifecyclegraph.graph.door import Direction, Graph, PastGraph
 from lifecyclegraph.graph.lineage import lineage
+from lifecyclegraph.portal.sections import sections
 from lifecyclegraph.read.views import entity_view, explanation_view, json_value
 
 __all__ = [
@@ -285,10 +286,12 @@ def entity_page(
     Returns:
         ``uri``, ``name``, ``types`` (label, domain, colour, the class's comment),
         ``description``, ``tags``, ``owners`` and ``teams`` (linked summaries),
-        ``freshness`` (times and "ago"), ``properties`` (the rest), ``groups`` (the
-        relationships by relation and direction, inferred ones marked, each with the
-        fact whose "why" explains it), ``history`` (newest first, with what changed),
-        ``asOf``.
+        ``freshness`` (times and "ago"), ``properties`` (the rest), ``sections`` (the
+        type-specific sections of :data:`~lifecyclegraph.portal.sections.SECTIONS`:
+        a model's deployments and A/B tests, a pipeline's runs by outcome, ...),
+        ``groups`` (the relationships by relation and direction, inferred ones marked,
+        each with the fact whose "why" explains it), ``history`` (newest first, with
+        what changed), ``asOf``.
     """
     ontology = _ontology()
     source: Graph | PastGraph = graph.as_of(as_of) if as_of is not None else graph
@@ -327,6 +330,13 @@ def entity_page(
             for name, values in props.items()
             if name not in HEADER_PROPERTIES
         ],
+        "sections": sections(
+            source,
+            uri,
+            view["types"],
+            summary=_summary,
+            label=lambda iri: _label(ontology, iri),
+        ),
         "groups": groups,
         "counts": view["counts"],
         "truncated": view["truncated"],

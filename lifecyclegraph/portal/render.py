@@ -24,7 +24,16 @@ from markupsafe import Markup, escape
 
 from lifecyclegraph.portal.pages import ago, type_colour
 
-__all__ = ["CSP", "STATIC", "entity_url", "marked", "render", "static_file"]
+__all__ = [
+    "CSP",
+    "GRAPHIQL_CSP",
+    "SPARQL_CSP",
+    "STATIC",
+    "entity_url",
+    "marked",
+    "render",
+    "static_file",
+]
 
 HERE = Path(__file__).parent
 #: The portal's scripts, styles and vendored libraries (with their licences).
@@ -36,6 +45,15 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+#: The policy of the GraphQL page: :data:`CSP` and the fonts that GraphiQL's stylesheet
+#: embeds as ``data:`` URLs (GraphiQL and React need no inline script, no ``eval`` and
+#: no inline style; the browser tests check it).
+GRAPHIQL_CSP = CSP + "; font-src 'self' data:"
+#: The policy of the SPARQL page: :data:`CSP` with inline ``<style>`` elements, which
+#: YASR's table column resizer (column-resizer) adds for its grips. Scripts stay this
+#: server's files only, and images, fonts and connections stay this server's, so no
+#: injected style could send the page's content anywhere.
+SPARQL_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 _MARK = re.compile(r"(</?mark>)")
 
 

@@ -19,6 +19,8 @@ from lifecyclegraph.core.errors import InvalidUriError, SearchQueryError
 from lifecyclegraph.graph.door import Graph
 from lifecyclegraph.portal import (
     CSP,
+    GRAPHIQL_CSP,
+    SPARQL_CSP,
     entity_page,
     explanation_page,
     lineage_page,
@@ -26,7 +28,7 @@ from lifecyclegraph.portal import (
     search_page,
     static_file,
 )
-from lifecyclegraph.portal.examples import GRAPHQL_EXAMPLES, SPARQL_EXAMPLES
+from lifecyclegraph.portal.examples import GRAPHQL_EXAMPLES, SPARQL_EXAMPLES, with_prefixes
 from lifecyclegraph.read.views import check_uri, deletion_view
 from lifecyclegraph.server.auth import read_guard
 
@@ -62,8 +64,10 @@ def _graph(request: Request) -> Graph:
     return graph
 
 
-def _page(template: str, code: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(render(template, **context), status_code=code, headers=HEADERS)
+def _page(
+    template: str, code: int = 200, headers: dict[str, str] = HEADERS, **context: Any
+) -> HTMLResponse:
+    return HTMLResponse(render(template, **context), status_code=code, headers=headers)
 
 
 def _error(status: int, title: str, message: str) -> HTMLResponse:
@@ -181,14 +185,17 @@ def quality(request: Request) -> HTMLResponse:
 
 @router.get("/portal/sparql", dependencies=[Guard], response_class=HTMLResponse)
 def sparql_editor() -> HTMLResponse:
-    """A SPARQL editor with examples, running on ``/sparql``."""
-    return _page("sparql.html", examples=SPARQL_EXAMPLES)
+    """YASGUI with examples, running on ``/sparql`` (its table needs inline styles)."""
+    examples = [(title, with_prefixes(text)) for title, text in SPARQL_EXAMPLES]
+    headers = {**HEADERS, "Content-Security-Policy": SPARQL_CSP}
+    return _page("sparql.html", headers=headers, examples=examples)
 
 
 @router.get("/portal/graphql", dependencies=[Guard], response_class=HTMLResponse)
 def graphql_editor() -> HTMLResponse:
-    """A GraphQL editor with examples, running on ``/graphql``."""
-    return _page("graphql.html", examples=GRAPHQL_EXAMPLES)
+    """GraphiQL with examples, running on ``/graphql`` (its fonts need a wider policy)."""
+    headers = {**HEADERS, "Content-Security-Policy": GRAPHIQL_CSP}
+    return _page("graphql.html", headers=headers, examples=GRAPHQL_EXAMPLES)
 
 
 @router.get("/portal/static/{name:path}", dependencies=[Guard], response_model=None)

@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from pyoxigraph import Literal
 
-from lifecyclegraph import Facts, Ref
+from lifecyclegraph import Facts
 from lifecyclegraph.core.vocab import LG
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,16 +53,26 @@ if not CHROMIUM.exists():  # pragma: no cover - .ci/run installs it
 
 @pytest.fixture(scope="module")
 def world(demo):
-    """The demo world, plus two datasets with hostile names, and the owning team of the
-    ranking instance renamed after the ingestion (so that the past shows another name)."""
+    """The demo world, plus two datasets with hostile names (made at the source), and
+    the owning team of the ranking instance renamed after the ingestion (so that the
+    past shows another name)."""
     graph = demo.service.graph
-    for uri, name in zip(EVIL, HOSTILE, strict=True):
-        graph.write(
-            Facts.of(uri, {"rdf:type": Ref("lg:Dataset"), "lg:name": name,
-                           "lg:sourceId": uri.rsplit("/", 1)[1],
-                           "lg:description": name, "lg:tag": f"note::{name}"}),
-            source="datasets",
-        )  # fmt: skip
+    # The hostile datasets are objects of the dataset platform: created there, announced
+    # by their events, hydrated and normalized by the service like any other.
+    with httpx.Client(base_url=demo.sandbox.url, timeout=30) as sandbox:
+        for uri, name in zip(EVIL, HOSTILE, strict=True):
+            dataset_id = uri.rsplit("/", 1)[1]
+            sandbox.post(
+                "/_sandbox/world/datasets",
+                json={"id": dataset_id, "name": name, "description": name,
+                      "labels": [{"key": "note", "value": name}]},
+            ).raise_for_status()  # fmt: skip
+            demo.service.submit_events(
+                [{"event_type": "dataset_created", "dataset_id": dataset_id}]
+            )
+    demo.events_sent += len(EVIL)
+    demo.wait_until_ingested(timeout=60)
+    assert [graph.entity(uri).name for uri in EVIL] == list(HOSTILE)
     team = graph.entity(INSTANCE).related("lg:owningTeam")[0]
     state = graph.state(team)
     info = graph.snapshot(state.current_snapshot)

@@ -236,6 +236,21 @@ def test_demo_world_on_a_remote_store_answers_sparql_as_embedded(api, remote_api
     assert remote == embedded
 
 
+def test_demo_world_on_a_remote_store_answers_sparql_as_of_as_embedded(api, remote_api):
+    """``/sparql?as_of=`` reads the graph of that time from the remote store (a copy,
+    as embedded): now, the whole world; before it was ingested, nothing."""
+    query = "SELECT ?m ?n WHERE { ?m a lg:Model ; lg:name ?n } ORDER BY ?m"
+    headers = {"Accept": "application/sparql-results+json"}
+    now = datetime.now(UTC).isoformat()
+    embedded = _answer(api, "GET", "/sparql", params={"query": query}, headers=headers)
+    for client in (api, remote_api):
+        params = {"query": query, "as_of": now}
+        assert _answer(client, "GET", "/sparql", params=params, headers=headers) == embedded
+        params = {"query": query, "as_of": "2000-01-01T00:00:00Z"}
+        past = _answer(client, "GET", "/sparql", params=params, headers=headers)
+        assert past["results"]["bindings"] == []
+
+
 def test_bench_store_with_a_store_url_measures_embedded_and_remote_in_one_run(oxigraph_server):
     from click.testing import CliRunner
 

@@ -49,6 +49,7 @@ from lifecyclegraph.core.errors import (
     StoreError,
 )
 from lifecyclegraph.store import SnapshotStore
+from lifecyclegraph.store.past import PastView
 from lifecyclegraph.store.remote import RemoteStore
 from lifecyclegraph.store.sparql.checkpoint import Checkpoints
 from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult, evaluate
@@ -404,6 +405,9 @@ class QueryPool:
             return check_update(payload)
         assert isinstance(self.store, RemoteStore)
         try:
+            if kind == "past":  # the graph as it was: copied from the store, as embedded
+                when, request = payload
+                return evaluate(PastView(self.store, when).dataset().store, request)
             return evaluate(self.store.current, payload)
         except StoreError as error:
             if isinstance(error.__cause__, httpx.TimeoutException):

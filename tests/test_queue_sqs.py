@@ -458,3 +458,50 @@ def test_a_batch_the_journal_could_not_commit_is_not_deleted(sandbox, tmp_path, 
     assert (consumed.accepted, consumed.acked) == (1, 1)
     assert _left(moto_url, name) == 0
     assert service.journal.stats()["events"] == 1
+
+
+def test_after_a_failed_batch_serve_connects_again_and_records_it_once_redelivered(
+    sandbox, tmp_path, moto_url
+):
+    """A batch the journal could not commit is not acknowledged, and the consumer
+    connects again before the next receive: a transport whose read position moved past
+    the batch (Kafka's) starts again from the last acknowledgement. The totals of
+    status keep counts, never the reasons of every dead-lettered event."""
+    name = _new_queue(moto_url)
+    _send(moto_url, name, [json.dumps(_events(sandbox, 1)[0]), "not json"])
+    service = _service(sandbox, tmp_path)
+    opened = []
+
+    class Counting(SqsQueue):
+        async def open(self):
+            opened.append(time.monotonic())
+            await super().open()
+
+    submit, failures = service.ingestor.submit, []
+
+    def fails_once(payloads, where=None):
+        if not failures:
+            failures.append(where)
+            raise sqlite3.OperationalError("database is locked")
+        return submit(payloads, where)
+
+    service.ingestor.submit = fails_once
+    queue = Counting(QueueConfig(**_queue_table(moto_url, name)))
+    consumer = QueueConsumer(queue, service.ingestor)
+
+    async def run_until_recorded():
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        deadline = time.monotonic() + 30
+        while consumer.total.acked < 2:
+            assert time.monotonic() < deadline, f"not recorded: {consumer.stats()}"
+            await asyncio.sleep(0.1)
+        stop.set()
+        await task
+
+    asyncio.run(run_until_recorded())
+    assert failures and len(opened) >= 2  # connected again after the failure
+    assert (consumer.total.accepted, consumer.total.rejected) == (1, 1)
+    assert consumer.total.reasons == []  # the reason is in the dead letters
+    assert service.journal.stats()["events"] == 1
+    assert _left(moto_url, name) == 0

@@ -21,7 +21,7 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lifecyclegraph.core.errors import JsonTextError
@@ -230,6 +230,13 @@ class QueueConsumer:
                 except Exception as error:
                     self.last_error = f"{type(error).__name__}: {error}"
                     log.error("queue %s: %s; trying again in %.0f s", self.queue.name, error, delay)
+                    if opened:
+                        # Connect again: a transport that moved its read position past
+                        # the failed batch (Kafka's consumer does, when it hands records
+                        # out) starts again from the last acknowledgement.
+                        with contextlib.suppress(Exception):
+                            await self.queue.aclose()
+                        opened = False
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(asyncio.shield(stopping), delay)
                     delay = min(delay * 2, RETRY_MAX)
@@ -247,7 +254,9 @@ class QueueConsumer:
         # dead-lettered), may the queue forget the messages.
         await self.queue.ack(messages)
         result.acked = len(messages)
-        self.total.add(result)
+        # serve's totals are counts (for status): the reasons are in the dead letters,
+        # and a long-running consumer must not keep every one in memory
+        self.total.add(replace(result, reasons=[]))
         return result
 
     def stats(self) -> dict[str, Any]:

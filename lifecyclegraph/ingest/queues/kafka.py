@@ -88,7 +88,11 @@ class KafkaQueue(Queue):
                 f"{type(error).__name__}: {error}",
                 self.config.url,
             ) from error
-        topics = await consumer.topics()
+        try:
+            topics = await consumer.topics()
+        except BaseException:
+            await consumer.stop()  # started: its connections and heartbeat go with it
+            raise
         if self.topic not in topics:
             await consumer.stop()
             raise QueueError(

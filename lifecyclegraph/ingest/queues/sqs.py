@@ -62,8 +62,9 @@ class SqsQueue(Queue):
         self.queue_name = config.url.partition("://")[2]
         self._boto3 = boto3
         self._client_config = botocore.config.Config(
-            # a long poll holds the connection for wait_seconds: read past it
-            read_timeout=config.wait_seconds + 10,
+            # a long poll holds the connection up to 20 s (SQS's most, whatever
+            # wait_seconds or ingest --wait asks): read past it
+            read_timeout=30,
             connect_timeout=10,
             retries={"mode": "standard", "max_attempts": 3},
         )

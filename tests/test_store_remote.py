@@ -19,7 +19,7 @@ from lifecyclegraph.core.errors import ConfigError, StoreUnavailableError
 from lifecyclegraph.sandbox.server import run_in_thread
 from lifecyclegraph.sandbox.world import SYSTEMS
 from lifecyclegraph.server.service import Service
-from lifecyclegraph.store.remote import RemoteStore
+from lifecyclegraph.store.remote import RemoteEndpoint, RemoteStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MODEL = "aip://model/registry/remote-model"
@@ -266,3 +266,26 @@ def test_bench_store_with_a_store_url_measures_embedded_and_remote_in_one_run(ox
         ("remote", 30, 5),
     ]
     assert all(r["write_seconds"] > 0 and r["entities_per_second"] > 0 for r in runs)
+
+
+def test_a_query_reads_only_this_datasets_graphs_of_the_remote_store(own_server, tmp_path):
+    """As embedded: FROM, FROM NAMED and the protocol's graphs reach the current
+    snapshots and the derived facts only; a superseded snapshot and a graph of another
+    application on the same server read as empty."""
+    other = "http://other.example/app"
+    httpx.post(
+        own_server.url + "/update",
+        data={"update": f'INSERT DATA {{ GRAPH <{other}> {{ <urn:s> <urn:p> "secret" }} }}'},
+    ).raise_for_status()
+    with LifecycleGraph(RemoteStore.connect(RemoteEndpoint(own_server.url))) as graph:
+        old = graph.write(model("v1"), source="registry", observed_at=T0).snapshot
+        new = graph.write(model("v2"), source="registry", observed_at=T0.replace(hour=1)).snapshot
+
+        def names(query: str, **dataset) -> list[str]:
+            return sorted(str(r[0].value) for r in graph.sparql(query, **dataset))
+
+        assert names(f"SELECT ?o FROM <{new}> WHERE {{ ?s lg:name ?o }}") == ["v2"]
+        assert names(f"SELECT ?o FROM <{old}> WHERE {{ ?s lg:name ?o }}") == []
+        assert names(f"SELECT ?o FROM <{other}> WHERE {{ ?s ?p ?o }}") == []
+        assert names(f"SELECT ?o FROM NAMED <{other}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}") == []
+        assert names("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?o = 'secret') }") == []

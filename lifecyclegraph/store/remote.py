@@ -234,6 +234,31 @@ class RemoteBatch(Batch):
             self.current.update(sparql_update(deletes, self.inserts, default_graph=f"<{_BK}>"))
 
 
+def _dataset_clauses(text: str) -> tuple[list[str], list[str]]:
+    """The IRIs of a query's ``FROM`` and ``FROM NAMED`` clauses (prefixes resolved).
+
+    >>> _dataset_clauses("PREFIX g: <urn:g:> SELECT * FROM g:a FROM NAMED <urn:b> {}")
+    (['urn:g:a'], ['urn:b'])
+    """
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parsed = translateQuery(parseQuery(text))
+    except Exception as error:  # rdflib's parser raises several kinds
+        raise QueryEvaluationError(
+            f"the query's FROM clauses could not be read for the remote store: {error}"
+        ) from None
+    default: list[str] = []
+    named: list[str] = []
+    for clause in parsed.algebra.get("datasetClause") or []:
+        if "default" in clause:
+            default.append(str(clause["default"]))
+        else:
+            named.append(str(clause["named"]))
+    return default, named
+
+
 class Wire:
     """SPARQL 1.1 Query and Update requests to one store, errors that name it."""
 
@@ -367,8 +392,14 @@ class RemoteDataset:
             prologue = f"BASE <{base_iri}>\n" + prologue
         current = self.store.current_graphs()
         facts = [INFERRED_GRAPH.value, *current]
-        default: list[str] | None
-        named: list[str] | None = facts
+        # Only the graphs of this dataset may be read, as embedded: a graph a caller
+        # names (in the protocol or in FROM) that is not one of them reads as empty, so
+        # neither a superseded snapshot nor another application's graph on a shared
+        # store is reached. The dataset always goes as protocol parameters, which take
+        # the place of the query's own FROM clauses (SPARQL 1.1 Protocol, 2.1.4).
+        ours = {_BK, *facts}
+        default: list[str]
+        named: list[str] = facts
         if default_graph is not None:
             graphs = default_graph if isinstance(default_graph, list) else [default_graph]
             default = [_BK if g == DEFAULT_GRAPH else g.value for g in graphs]
@@ -377,9 +408,11 @@ class RemoteDataset:
         elif use_default_graph_as_union:
             default = [_BK, *facts]
         elif has_dataset_clause(sparql):
-            default = named = None
+            default, named = _dataset_clauses(prologue + sparql)
         else:
             default = [_BK]
+        default = [g for g in default if g in ours]
+        named = [g for g in named if g in ours and g != _BK]
         response = self.store.wire.query(prologue + sparql, "run a query", default, named)
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/n-triples":

@@ -329,3 +329,35 @@ def test_ingest_needs_a_file_or_a_queue_not_both():
         result = CliRunner().invoke(main, args, input="")
         assert result.exit_code == 2, result.output
         assert "give either FILE or --from-queue URL" in result.output
+
+
+def test_ingest_through_server_rejects_a_line_over_the_request_limit_and_sends_the_rest(
+    tmp_path,
+):
+    """A line larger than the service accepts (max_request_bytes) is rejected by file
+    and line, as ingest on the store rejects an oversized line, and every other line
+    of the file still reaches the service (the batch is halved down to that line)."""
+    from conftest import _serve
+
+    small = [json.dumps({"event_type": "ab_test_created", "test_id": str(i)}) for i in range(6)]
+    huge = json.dumps({"event_type": "ab_test_created", "test_id": "x" * 2000})
+    lines = [*small[:3], huge, *small[3:]]
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(lines) + "\n")
+    sections = {
+        "server": {"max_request_bytes": 1024, "query_workers": 1},
+        # the events name these sources; nothing is hydrated (--no-process)
+        "sources": {system: {"url": f"http://127.0.0.1:9/{system}"} for system in SYSTEMS},
+    }
+    with _serve(tmp_path / "store", search={"enabled": False}, **sections) as server:
+        result = CliRunner().invoke(
+            main,
+            ["--server", server.url, "--token", server.token, "ingest", "--no-process",
+             str(events)],
+        )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "accepted 6 events, rejected 1\n", result.stderr
+    assert re.fullmatch(
+        rf"{re.escape(str(events))}:4: rejected: larger than the service accepts \(413: .*\)\n",
+        result.stderr,
+    )

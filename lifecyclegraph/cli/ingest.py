@@ -29,7 +29,7 @@ from lifecyclegraph.core.config import QueueConfig, describe
 from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.jsontext import json_lines
 from lifecyclegraph.ingest.queues import ConsumeResult, QueueConsumer, open_queue
-from lifecyclegraph.server.client import ServiceClient
+from lifecyclegraph.server.client import RequestTooLargeError, ServiceClient
 from lifecyclegraph.server.service import Service
 from lifecyclegraph.store.snapshots import SnapshotStore
 
@@ -221,9 +221,23 @@ def _post(client: ServiceClient, name: str, file: IO[bytes]) -> tuple[int, int]:
     batch: list[bytes] = []
     first, events, size = 1, 0, 0
 
-    def send() -> None:
+    def send(lines: list[bytes], first: int) -> None:
         nonlocal accepted, rejected
-        found = client.submit_lines(b"".join(batch), name=name, first_line=first)
+        if not any(line.strip() for line in lines):
+            return
+        try:
+            found = client.submit_lines(b"".join(lines), name=name, first_line=first)
+        except RequestTooLargeError as error:
+            # over the service's max_request_bytes or max_batch_events: halves, down
+            # to the one line that is too large alone, which is rejected (and the
+            # rest of the file still sent), as ingest on the store rejects it
+            if len(lines) > 1:
+                half = len(lines) // 2
+                send(lines[:half], first)
+                send(lines[half:], first + half)
+                return
+            reason = f"larger than the service accepts ({error})"
+            found = {"accepted": 0, "rejected": [{"line": first, "reason": reason}]}
         for item in found["rejected"]:
             click.echo(f"{name}:{item['line']}: rejected: {item['reason']}", err=True)
         accepted += found["accepted"]
@@ -231,14 +245,12 @@ def _post(client: ServiceClient, name: str, file: IO[bytes]) -> tuple[int, int]:
 
     for number, line in enumerate(file, 1):
         if batch and (events == CHUNK or size + len(line) > POST_BYTES):
-            if events:
-                send()
+            send(batch, first)
             batch, first, events, size = [], number, 0, 0
         batch.append(line)
         events += bool(line.strip())
         size += len(line)
-    if events:
-        send()
+    send(batch, first)
     return accepted, rejected
 
 

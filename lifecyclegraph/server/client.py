@@ -28,6 +28,10 @@ __all__ = ["ServiceClient"]
 ADMIN = "/api/v1/admin"
 
 
+class RequestTooLargeError(RemoteGraphError):
+    """The service refused a request as larger than it accepts (413)."""
+
+
 class ServiceClient:
     """A running service's status, dead letters and jobs.
 
@@ -135,6 +139,14 @@ class ServiceClient:
             response = self._client.post(
                 "/api/v1/events", content=body, params=params, headers=headers
             )
+        except httpx.TimeoutException as error:
+            last = first_line + max(body.count(b"\n") - 1, 0)
+            raise RemoteGraphError(
+                f"no answer from the lifecyclegraph service at {self.url} in time to POST "
+                f"/api/v1/events (lines {first_line}-{last}): they may have been accepted; "
+                f"sending them again is harmless (ingestion is idempotent): {error}",
+                self.url,
+            ) from error
         except httpx.TransportError as error:
             raise RemoteGraphError(
                 f"cannot reach the lifecyclegraph service at {self.url}: {error}", self.url
@@ -145,6 +157,8 @@ class ServiceClient:
         detail = problem.get("detail") or response.reason_phrase
         if response.status_code in (401, 403):
             raise AccessDeniedError(f"{self.url} refused POST /api/v1/events: {detail}", self.url)
+        if response.status_code == 413:
+            raise RequestTooLargeError(f"{response.status_code}: {detail}", self.url)
         if not response.is_success:
             raise RemoteGraphError(
                 f"{self.url} answered POST /api/v1/events with {response.status_code}: {detail}",

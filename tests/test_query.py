@@ -367,6 +367,25 @@ def test_checkpoints_are_made_only_when_the_store_changed(tmp_path):
     graph.close()
 
 
+def test_a_checkpoint_deleted_after_it_was_chosen_cannot_be_held(tmp_path):
+    """A query that chose a checkpoint, then waited (for a worker) while a write made
+    a newer one and the chosen one was deleted, is told so by ``hold`` and chooses
+    again, instead of opening a directory that is gone."""
+    graph = LifecycleGraph.open(tmp_path / "store")
+    checkpoints = Checkpoints(graph.store)
+    chosen = checkpoints.latest()
+    graph.write(model(1), source="registry", observed_at=T0)
+    newer = checkpoints.latest()  # made by another query: the unheld one is deleted
+    assert not chosen.path.exists()
+    assert checkpoints.hold("worker", chosen) is False
+    assert checkpoints.hold("worker", newer) is True
+    graph.write(model(2), source="registry", observed_at=T0)
+    checkpoints.latest()
+    assert newer.path.exists(), "the held one stays"
+    checkpoints.close()
+    graph.close()
+
+
 def test_archive_copy_is_made_once_per_checkpoint_and_deleted_with_it(tmp_path):
     graph = LifecycleGraph.open(tmp_path / "store")
     graph.write(model(1), source="registry", observed_at=T0)

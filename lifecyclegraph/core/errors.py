@@ -52,9 +52,10 @@ class StoreError(LifecycleGraphError, OSError):
 
 
 class StoreUnavailableError(StoreError, ConnectionError):
-    """A remote store could not be reached, or answered with a server error (5xx):
-    the request wrote nothing, and the same request may succeed later. The message
-    names the store's URL and the operation (never a password)."""
+    """A remote store could not be reached, or answered with a server error (5xx), or
+    did not answer in time: a request refused or not sent wrote nothing, one that timed
+    out may have been applied; the same request may succeed later. The message names
+    the store's URL and the operation (never a password)."""
 
 
 class JsonTextError(LifecycleGraphError, ValueError):

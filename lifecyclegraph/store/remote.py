@@ -30,8 +30,10 @@ generation stay in this process, as in the embedded store.
 
 Failures (the store down, a 5xx answer) raise
 :class:`~lifecyclegraph.core.errors.StoreUnavailableError` naming the URL and the
-operation; a write that failed wrote nothing, and the ingest worker keeps its work
-pending (without counting it as a failed attempt) until the store answers again.
+operation. A write refused or not sent wrote nothing; one whose answer did not come in
+time may have been applied (the list of current snapshots is then read again). Either
+way the ingest worker keeps its work pending (without counting it as a failed attempt)
+until the store answers again, and writes it again.
 """
 
 from __future__ import annotations
@@ -436,7 +438,13 @@ class RemoteDataset:
 
     def update(self, text: str) -> None:
         """Run a SPARQL update (its default graph is the bookkeeping graph's text already)."""
-        self.store.wire.update(text)
+        try:
+            self.store.wire.update(text)
+        except StoreError:
+            # a request that timed out may have been applied all the same: the list of
+            # current snapshots is read again rather than trusted
+            self.store._current_graphs = None
+            raise
 
     def extend(self, quads: Iterable[Quad]) -> None:
         """Add quads, :data:`CHUNK` a request: a store may refuse a larger update

@@ -215,17 +215,24 @@ class Checkpoints:
             except OSError:  # a failed backup: the next round tries again
                 continue
 
-    def hold(self, holder: Hashable, checkpoint: Checkpoint | None) -> None:
+    def hold(self, holder: Hashable, checkpoint: Checkpoint | None) -> bool:
         """Record that ``holder`` (a worker) has ``checkpoint`` open (``None``: nothing).
 
         Checkpoints that are neither the newest nor held by anyone are deleted.
+
+        Returns:
+            ``False`` if ``checkpoint`` was deleted since it was chosen (a newer one
+            came and no one held it): the caller chooses again.
         """
         with self._lock:
             if checkpoint is None:
                 self._holders.pop(holder, None)
+            elif checkpoint.path not in self._live:
+                return False
             else:
                 self._holders[holder] = checkpoint.path
             self._prune()
+            return True
 
     def paths(self) -> list[Path]:
         """The checkpoints on disk now, oldest first."""

@@ -291,7 +291,10 @@ class QueryPool:
             result: QueryResult = await in_thread(self._run, "query", request, min_generation)
             return result
         assert checkpoints is not None and checkpoint is not None
-        checkpoints.hold(worker.id, checkpoint)
+        if not checkpoints.hold(worker.id, checkpoint):  # pruned since: the thread path
+            self._idle.put(worker)
+            result = await in_thread(self._run, "query", request, min_generation)
+            return result
         worker.busy = True
         loop = asyncio.get_running_loop()
         readable = loop.create_future()
@@ -366,11 +369,22 @@ class QueryPool:
             return self._run_remote(kind, payload)
         self.start()
         assert self.checkpoints is not None
-        checkpoint = self.checkpoints.latest(min_generation) if kind != "update" else None
         worker = self._acquire()
+        checkpoint = None
         where: Any = None
-        if checkpoint is not None:
-            self.checkpoints.hold(worker.id, checkpoint)
+        if kind != "update":
+            # chosen once the worker is ours, and held before anything can delete it
+            # (a checkpoint chosen while waiting for a worker could be pruned by then)
+            for _ in range(3):
+                checkpoint = self.checkpoints.latest(min_generation)
+                if self.checkpoints.hold(worker.id, checkpoint):
+                    break
+            else:
+                self._idle.put(worker)
+                raise QueryUnavailableError(
+                    "no checkpoint of the store could be held for the query", retry_after=1
+                )
+            assert checkpoint is not None
             where = str(checkpoint.path)
         if kind == "past":
             assert checkpoint is not None

@@ -337,7 +337,10 @@ def test_ingest_through_server_rejects_a_line_over_the_request_limit_and_sends_t
     """A line larger than the service accepts (max_request_bytes) is rejected by file
     and line, as ingest on the store rejects an oversized line, and every other line
     of the file still reaches the service (the batch is halved down to that line)."""
-    from conftest import _serve
+    from lifecyclegraph.core.config import Config
+    from lifecyclegraph.server.app import create_app
+    from lifecyclegraph.server.service import Service
+    from lifecyclegraph.server.serving import ServerThread
 
     small = [json.dumps({"event_type": "ab_test_created", "test_id": str(i)}) for i in range(6)]
     huge = json.dumps({"event_type": "ab_test_created", "test_id": "x" * 2000})
@@ -349,12 +352,14 @@ def test_ingest_through_server_rejects_a_line_over_the_request_limit_and_sends_t
         # the events name these sources; nothing is hydrated (--no-process)
         "sources": {system: {"url": f"http://127.0.0.1:9/{system}"} for system in SYSTEMS},
     }
-    with _serve(tmp_path / "store", search={"enabled": False}, **sections) as server:
+    config = Config.from_dict(
+        {"store": {"path": str(tmp_path / "store")}, "search": {"enabled": False}, **sections}
+    )
+    with ServerThread(create_app(Service(config), write_tokens=[TOKEN])) as server:
         result = CliRunner().invoke(
             main,
-            ["--server", server.url, "--token", server.token, "ingest", "--no-process",
-             str(events)],
-        )  # fmt: skip
+            ["--server", server.url, "--token", TOKEN, "ingest", "--no-process", str(events)],
+        )
     assert result.exit_code == 1, result.output
     assert result.stdout == "accepted 6 events, rejected 1\n", result.stderr
     assert re.fullmatch(

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import traceback
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from serve_child import start_serve, stop_serve
 
 from lifecyclegraph.cli import main
 from lifecyclegraph.sandbox.server import run_in_thread
@@ -133,32 +133,6 @@ def world(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
         sandbox.stop()
 
 
-def _serve(config: Path) -> tuple[subprocess.Popen[str], str]:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert child.stdout is not None
-    banner = []
-    for line in child.stdout:
-        banner.append(line)
-        if line.startswith("Ctrl-C stops"):
-            break
-    found = re.search(r"API +(http://127\.0\.0\.1:\d+)/api/v1", "".join(banner))
-    if not found:
-        child.kill()
-        raise AssertionError("".join(banner) + child.communicate(timeout=30)[1])
-    return child, found.group(1)
-
-
-def _stop(child: subprocess.Popen[str]) -> str:
-    child.send_signal(signal.SIGINT)
-    return child.communicate(timeout=60)[1]
-
-
 def _args(config: Path, command: list[str]) -> list[str]:
     """The command's arguments, ``MORE_EVENTS`` replaced by that file beside the config."""
     more = str(config.with_name("more-events.jsonl"))
@@ -189,14 +163,14 @@ def both(world: tuple[Path, Path]) -> dict[str, Any]:
     """Each command's exit code and output on the stopped store, then through the
     running service on its copy; and what a command without --server says beside it."""
     stopped = [_run_child(world[0], command) for command in COMMANDS]
-    child, url = _serve(world[1])
+    child, url, _ = start_serve(world[1])
     try:
         held = _run(world[1], ["entity", MODEL])
         served = [
             _run(world[1], command, "--server", url, "--token", TOKEN) for command in COMMANDS
         ]
     finally:
-        log = _stop(child)
+        log = stop_serve(child)
     return {"stopped": stopped, "served": served, "held": held, "log": log, "url": url}
 
 
@@ -270,7 +244,7 @@ def test_a_command_beside_serve_without_server_names_the_store_and_the_way(both,
 
 def test_writing_commands_with_server_need_a_write_token(world):
     config = str(world[1])
-    child, url = _serve(world[1])
+    child, url, _ = start_serve(world[1])
     try:
         result = CliRunner().invoke(
             main, ["--config", config, "--server", url, "--token", "wrong", "reconcile"]
@@ -295,7 +269,7 @@ def test_writing_commands_with_server_need_a_write_token(world):
             main, ["--config", config, "--server", url, "ingest", "-"], input="{}\n"
         )
     finally:
-        _stop(child)
+        stop_serve(child)
     assert from_config.exit_code == 0, from_config.output  # [client] url and a write token
     assert ingest.exit_code == 1, ingest.output  # the line reached the service, refused
     assert ingest.stdout.startswith("accepted 0 events, rejected 1\n")

@@ -4,11 +4,7 @@ errors, the as-of control, and a type added to the ontology (browser journeys ar
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -19,6 +15,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from serve_child import start_serve, stop_serve
 
 from lifecyclegraph import Facts, Ref, connect
 from lifecyclegraph.portal.pages import PALETTE
@@ -364,21 +361,8 @@ def test_a_type_added_to_the_ontology_gets_a_generic_page(tmp_path):
         f'[model]\nontology = "{tmp_path / "model/ontology"}"\n'
         f'shapes = "{tmp_path / "model/shapes"}"\nrules = "{tmp_path / "model/rules"}"\n'
     )
-    child = subprocess.Popen(
-        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    child, url, _ = start_serve(config)
     try:
-        assert child.stdout is not None
-        banner = ""
-        for line in child.stdout:
-            banner += line
-            if line.startswith("Ctrl-C stops"):
-                break
-        url = re.search(r"API +(http://127\.0\.0\.1:\d+)/api/v1", banner).group(1)
         card = "aip://model-card/registry/card-1"
         with connect(url, token="w-t0ken") as graph:
             graph.write(
@@ -393,8 +377,7 @@ def test_a_type_added_to_the_ontology_gets_a_generic_page(tmp_path):
         assert "domain: " in html
         assert 'class="type-section"' not in html  # the generic page: no table entry
     finally:
-        child.send_signal(signal.SIGINT)
-        child.communicate(timeout=60)
+        stop_serve(child)
 
 
 def test_the_shipped_ontology_does_not_know_the_added_type():

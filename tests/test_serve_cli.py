@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from serve_child import start_serve, stop_serve
 
 
 def _serve(tmp_path: Path, server_table: str) -> tuple[subprocess.Popen[str], str, list[str]]:
@@ -20,29 +18,7 @@ def _serve(tmp_path: Path, server_table: str) -> tuple[subprocess.Popen[str], st
         f'[store]\npath = "{tmp_path / "store"}"\n[server]\nport = 0\nquery_workers = 1\n'
         + server_table
     )
-    child = subprocess.Popen(
-        [sys.executable, "-m", "lifecyclegraph", "--config", str(config), "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert child.stdout is not None
-    banner = []
-    for line in child.stdout:
-        banner.append(line)
-        if line.startswith("Ctrl-C stops"):
-            break
-    text = "".join(banner)
-    found = re.search(r"API +(http://127\.0\.0\.1:\d+)/api/v1", text)
-    assert found, text
-    return child, found.group(1), banner
-
-
-def _stop(child: subprocess.Popen[str]) -> str:
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=60)
-    return err
+    return start_serve(config)
 
 
 def test_serve_prints_its_urls_store_and_configuration_file(tmp_path):
@@ -58,7 +34,7 @@ def test_serve_prints_its_urls_store_and_configuration_file(tmp_path):
         assert httpx.get(f"{url}/docs").status_code == 200  # the URLs printed answer
         assert "Search the graph" in httpx.get(f"{url}/").text
     finally:
-        err = _stop(child)
+        err = stop_serve(child)
     assert "GET /docs" in err  # the access log is on by default, as text lines
 
 
@@ -68,7 +44,7 @@ def test_serve_logs_json_lines_when_asked(tmp_path):
         assert httpx.get(f"{url}/healthz").status_code == 200
         assert httpx.get(f"{url}/api/v1/nothing-here").status_code == 404
     finally:
-        err = _stop(child)
+        err = stop_serve(child)
     records = [json.loads(line) for line in err.splitlines() if line.strip()]
     assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
     access = [r for r in records if r["logger"] == "uvicorn.access"]
@@ -83,7 +59,7 @@ def test_serve_without_the_access_log_logs_no_request(tmp_path):
     try:
         assert httpx.get(f"{url}/healthz").status_code == 200
     finally:
-        err = _stop(child)
+        err = stop_serve(child)
     assert "/healthz" not in err
 
 

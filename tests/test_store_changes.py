@@ -1,15 +1,18 @@
 """The shared change feed of a remote store (``lifecyclegraph.store.changes``): several
 writers on one real ``oxigraph serve``, each publishing the others' writes to its own
-listeners."""
+listeners, and the rule engine of each writing only the derived facts it owns."""
 
 from __future__ import annotations
 
 import gc
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyoxigraph import NamedNode
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
@@ -18,7 +21,7 @@ from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.search.index import SearchIndex
-from lifecyclegraph.store import Delta, Observation
+from lifecyclegraph.store import Delta, Observation, SnapshotStore
 from lifecyclegraph.store.changes import (
     CHANGES_GRAPH,
     ChangeFollower,
@@ -250,3 +253,100 @@ def test_a_delta_applied_twice_leaves_derived_facts_and_the_index_unchanged(serv
     finally:
         index.close()
         engine.stop()
+
+
+# -- several writers, one derived graph -----------------------------------------------------------
+
+ENTITIES = [f"aip://x/y/e{i}" for i in range(6)]
+entity_operations = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("write"),
+            st.integers(0, 5),
+            st.sampled_from(["ModelInstance", "Dataset", "Feature", "PipelineRun"]),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(
+                        [
+                            "producedByRun",
+                            "usesFeature",
+                            "sourceDataset",
+                            "upstreamDataset",
+                            "owner",
+                            "memberOf",
+                            "hasDeployment",
+                        ]
+                    ),
+                    st.integers(0, 5),
+                ),
+                max_size=3,
+            ),
+        ),
+        st.tuples(st.just("delete"), st.integers(0, 5), st.just(""), st.just([])),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+def owner(uri: str) -> int:
+    """Which of two writers owns ``uri`` (stable, as a cluster's partition)."""
+    return zlib.crc32(uri.encode()) % 2
+
+
+def apply(store, step: int, operation) -> None:
+    action, number, cls, links = operation
+    uri = ENTITIES[number]
+    if action == "write":
+        properties: dict[str, object] = {"rdf:type": Ref(f"lg:{cls}")}
+        for name, target in links:
+            properties.setdefault(f"lg:{name}", []).append(Ref(ENTITIES[target]))  # type: ignore[union-attr]
+        store.write_many([(Facts.of(uri, properties), seen(step))])
+    else:
+        store.delete_many([(uri, seen(step))])
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(operations=entity_operations)
+def test_two_writers_each_deriving_its_partition_make_the_inferred_graph_of_one(
+    oxigraph_server, operations
+):
+    assert {owner(uri) for uri in ENTITIES} == {0, 1}  # both writers own something
+    oxigraph_server.clear()
+    stores = [connect(oxigraph_server, f"w{i}") for i in range(2)]
+    followers = [ChangeFollower(store, poll=0.05) for store in stores]
+    engines = [
+        RuleEngine(store, STANDARD, owns=lambda uri, me=i: owner(uri) == me)
+        for i, store in enumerate(stores)
+    ]
+    for engine in engines:
+        engine.start()
+    for follower in followers:
+        follower.start()
+    one = SnapshotStore.in_memory()
+    alone = RuleEngine(one, STANDARD)
+    alone.start()
+    try:
+        for step, operation in enumerate(operations):
+            apply(stores[owner(ENTITIES[operation[1]])], step, operation)
+            apply(one, step, operation)
+        assert all(follower.catch_up(30) for follower in followers)
+        for engine in engines:
+            assert engine.error is None
+            assert engine.derived_triples() == alone.derived_triples()
+        assert set(stores[0].asserted()) == set(one.asserted())
+        assert set(stores[0].inferred()) == set(one.inferred())
+        # and a materialization of each finds nothing to change
+        for engine in engines:
+            report = engine.materialize()
+            assert (report.added, report.removed) == (0, 0)
+    finally:
+        for follower in followers:
+            follower.stop()
+        for engine in engines:
+            engine.stop()
+        close_all()

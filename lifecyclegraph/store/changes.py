@@ -322,10 +322,8 @@ class ChangeFollower:
         applied; how many records it gave up for lost (``skipped``), its last error,
         and whether its thread runs: ``{"running": True, "writers": {"w1": {"seq": 7,
         "applied": 7}}, "skipped": 0, "last_error": None}``."""
-        writers = {
-            w: {"seq": n, "applied": self._applied.get(w, 0)}
-            for w, n in sorted(self._marks.items())
-        }
+        marks, applied = dict(self._marks), dict(self._applied)  # the thread may add one
+        writers = {w: {"seq": n, "applied": applied.get(w, 0)} for w, n in sorted(marks.items())}
         return {
             "running": self._thread is not None and self._thread.is_alive(),
             "writers": writers,

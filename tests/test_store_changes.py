@@ -5,6 +5,8 @@ listeners, and the rule engine of each writing only the derived facts it owns.""
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -55,11 +57,27 @@ def model(number: int, name: str, *links: str) -> Facts:
 OPENED: list[RemoteStore] = []
 
 
-@pytest.fixture
-def server(oxigraph_server) -> Iterator:
-    """The session's ``oxigraph serve``, empty."""
-    oxigraph_server.clear()
-    yield oxigraph_server
+class Remote:
+    """A real SPARQL store on a free port: ``endpoint`` and ``clear()``."""
+
+    def __init__(self, server, **paths: str) -> None:
+        self.server = server
+        self.endpoint = RemoteEndpoint(server.url, **paths)
+
+    def clear(self) -> None:
+        self.server.clear()
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def server(request) -> Iterator[Remote]:
+    """The session's ``oxigraph serve`` or Virtuoso, empty."""
+    if request.param == "virtuoso":
+        paths = {"query_path": "/sparql", "update_path": "/sparql"}
+        remote = Remote(request.getfixturevalue("virtuoso_server"), **paths)
+    else:
+        remote = Remote(request.getfixturevalue("oxigraph_server"))
+    remote.clear()
+    yield remote
     close_all()
 
 
@@ -69,13 +87,13 @@ def close_all() -> None:
     gc.collect()  # free pyoxigraph results in this thread, not in another test's
 
 
-def connect(server, writer: str | None, path=None) -> RemoteStore:
-    store = RemoteStore.connect(RemoteEndpoint(server.url), path, writer=writer)
+def connect(server: Remote, writer: str | None, path=None) -> RemoteStore:
+    store = RemoteStore.connect(server.endpoint, path, writer=writer)
     OPENED.append(store)
     return store
 
 
-def records(server) -> list[tuple[str, int]]:
+def records(server: Remote) -> list[tuple[str, int]]:
     """The (writer, seq) of every change record on the server, in order."""
     query = (
         f"SELECT ?w ?n WHERE {{ GRAPH <{CHANGES_GRAPH.value}> {{ ?c "
@@ -83,7 +101,7 @@ def records(server) -> list[tuple[str, int]]:
         "<https://w3id.org/lifecyclegraph/ontology#seq> ?n } } ORDER BY ?w ?n"
     )
     answer = httpx.post(
-        server.url + "/query",
+        server.endpoint.query_url,
         data={"query": query},
         headers={"Accept": "application/sparql-results+json"},
     ).json()
@@ -97,9 +115,10 @@ def test_followers_publish_each_writers_deltas_once_in_order_as_its_own_listener
     server,
 ):
     w0, w1 = connect(server, "w0"), connect(server, "w1")
-    heard: dict[str, list[Delta]] = {"w0": [], "w1": []}
-    w0.subscribe(heard["w0"].append)
-    w1.subscribe(heard["w1"].append)
+    # what each store's listener heard, and whether its follower's thread told it
+    heard: dict[str, list[tuple[bool, Delta]]] = {"w0": [], "w1": []}
+    for name, store in (("w0", w0), ("w1", w1)):
+        store.subscribe(lambda delta, name=name: heard[name].append((followed(), delta)))
     f0, f1 = ChangeFollower(w0, poll=0.05), ChangeFollower(w1, poll=0.05)
     f0.start(), f1.start()
     try:
@@ -109,18 +128,29 @@ def test_followers_publish_each_writers_deltas_once_in_order_as_its_own_listener
         w0.delete_many([("aip://model/registry/m2", seen(4))])
         w1.reference_many([("aip://x/y/d", DATASET, seen(5))])
         w0.write_many([(model(1, "one again"), seen(6))])  # unchanged: no delta, no record
-        assert f0.catch_up(10) and f1.catch_up(10)
+        wanted = ({"w1": {"seq": 2, "applied": 2}}, {"w0": {"seq": 3, "applied": 3}})
+        deadline = time.monotonic() + 30
+        while (f0.status()["writers"], f1.status()["writers"]) != wanted:
+            assert time.monotonic() < deadline, (f0.status(), f1.status())
+            time.sleep(0.05)
     finally:
         f0.stop(), f1.stop()
-    # w0's own listener got its 3 deltas, then w1's 2 from the follower (and vice versa)
-    own = {"w0": heard["w0"][:3], "w1": heard["w1"][:2]}
-    assert heard["w1"][2:] == own["w0"]
-    assert heard["w0"][3:] == own["w1"]
-    assert all(own.values())
+    assert f0.catch_up(10) and f1.catch_up(10)  # nothing left: nothing published again
+    own = {name: [d for by_follower, d in got if not by_follower] for name, got in heard.items()}
+    followed_ = {name: [d for by_follower, d in got if by_follower] for name, got in heard.items()}
+    assert [len(own["w0"]), len(own["w1"])] == [3, 2]
+    # each follower published the other's deltas as the other's own listener got them
+    assert followed_["w1"] == own["w0"]
+    assert followed_["w0"] == own["w1"]
     assert records(server) == [("w0", 1), ("w0", 2), ("w0", 3), ("w1", 1), ("w1", 2)]
     assert f1.status()["writers"] == {"w0": {"seq": 3, "applied": 3}}
     assert f0.status()["writers"] == {"w1": {"seq": 2, "applied": 2}}
     assert f0.status()["last_error"] is None and not f0.status()["running"]
+
+
+def followed() -> bool:
+    """Whether a follower's thread is calling."""
+    return threading.current_thread().name == "lifecyclegraph-change-follower"
 
 
 def test_a_restarted_follower_resumes_after_the_last_record_it_applied(server):
@@ -184,11 +214,26 @@ def test_the_changes_graph_is_invisible_to_queries(server):
 
         assert rows("SELECT ?c WHERE { ?c lg:seq ?n }") == []
         assert rows("SELECT ?c WHERE { GRAPH ?g { ?c lg:delta ?d } }") == []
-        assert rows(f"SELECT ?c FROM <{changes}> WHERE {{ ?c ?p ?o }}") == []
-        assert rows(f"SELECT ?c FROM NAMED <{changes}> WHERE {{ GRAPH ?g {{ ?c ?p ?o }} }}") == []
+        assert rows(f"SELECT ?c WHERE {{ GRAPH <{changes}> {{ ?c ?p ?o }} }}") == []
         assert rows("SELECT ?c WHERE { ?c ?p ?o }", default_graphs=[changes]) == []
+        assert rows("SELECT ?c WHERE { GRAPH ?g { ?c ?p ?o } }", named_graphs=[changes]) == []
         assert not any(q.predicate.value.endswith("#seq") for q in graph.store.quads())
         assert len(rows("SELECT ?s WHERE { ?s lg:name 'one' }")) == 1
+
+
+def test_a_from_clause_naming_the_changes_graph_reads_it_as_empty(server, request):
+    if "virtuoso" in request.node.name:
+        # Virtuoso lets a query's own FROM / FROM NAMED win over the protocol's
+        # default-graph-uri and named-graph-uri, which SPARQL 1.1 Protocol 2.1.4 says
+        # take their place: a known failure of the remote store on Virtuoso, for any
+        # graph of the server (docs/remote-store.md, "Not done yet")
+        request.applymarker(pytest.mark.xfail(strict=True, reason="Virtuoso reads FROM"))
+    with LifecycleGraph(connect(server, "w0")) as graph:
+        graph.write(model(1, "one"), source="registry", observed_at=T0)
+        changes = CHANGES_GRAPH.value
+        assert list(graph.sparql(f"SELECT ?c FROM <{changes}> WHERE {{ ?c ?p ?o }}")) == []
+        query = f"SELECT ?c FROM NAMED <{changes}> WHERE {{ GRAPH ?g {{ ?c ?p ?o }} }}"
+        assert list(graph.sparql(query)) == []
 
 
 def test_prune_deletes_old_records_but_each_writers_newest(server):
@@ -316,8 +361,9 @@ def test_two_writers_each_deriving_its_partition_make_the_inferred_graph_of_one(
     oxigraph_server, operations
 ):
     assert {owner(uri) for uri in ENTITIES} == {0, 1}  # both writers own something
-    oxigraph_server.clear()
-    stores = [connect(oxigraph_server, f"w{i}") for i in range(2)]
+    server = Remote(oxigraph_server)
+    server.clear()
+    stores = [connect(server, f"w{i}") for i in range(2)]
     followers = [ChangeFollower(store, poll=0.05) for store in stores]
     engines = [
         RuleEngine(store, STANDARD, owns=lambda uri, me=i: owner(uri) == me)

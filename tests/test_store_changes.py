@@ -24,6 +24,7 @@ from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.search.index import SearchIndex
 from lifecyclegraph.store import Delta, Observation, SnapshotStore
+from lifecyclegraph.store import changes as feed
 from lifecyclegraph.store.changes import (
     CHANGES_GRAPH,
     ChangeFollower,
@@ -193,6 +194,24 @@ def test_a_follower_waits_for_a_missing_record_then_goes_on_without_it(server):
     assert heard == [] and follower.status()["skipped"] == 0
     assert follower.catch_up(10)
     assert len(heard) == 1 and follower.status()["skipped"] == 1
+
+
+def test_a_writer_waiting_for_a_missing_record_holds_no_other_writer_back(server, monkeypatch):
+    monkeypatch.setattr(feed, "PAGE", 2)  # the waiting writer's records fill a page
+    w0, w1, w2 = connect(server, "w0"), connect(server, "w1"), connect(server, "w2")
+    heard: list[Delta] = []
+    w1.subscribe(heard.append)
+    follower = ChangeFollower(w1, poll=0.05, gap_timeout=60)
+    assert w0._log is not None
+    w0._log.seq += 1  # record 1 of w0 never comes
+    for step in range(3):
+        w0.write_many([(model(step, f"w0 {step}"), seen(step))])
+    w2.write_many([(model(9, "w2"), seen(9))])
+    assert not follower.catch_up(1)  # w0's records wait...
+    assert follower.status()["writers"] == {"w2": {"seq": 1, "applied": 1}}  # ...w2's not
+    assert [
+        t.object.value for d in heard for t in d.added if t.predicate.value.endswith("name")
+    ] == ["w2"]
 
 
 def test_a_write_without_a_writer_adds_no_change_record(server):

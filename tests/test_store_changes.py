@@ -214,6 +214,23 @@ def test_a_writer_waiting_for_a_missing_record_holds_no_other_writer_back(server
     ] == ["w2"]
 
 
+def test_a_large_write_is_one_record_that_a_follower_reads_whole(server):
+    from lifecyclegraph.bench.store import synthetic_entity
+
+    w0, w1 = connect(server, "w0"), connect(server, "w1")
+    mine: list[Delta] = []
+    w0.subscribe(mine.append)
+    heard: list[Delta] = []
+    w1.subscribe(heard.append)
+    follower = ChangeFollower(w1)
+    w0.write_many([(synthetic_entity(i), seen(1)) for i in range(60)])  # ~900 facts
+    assert follower.catch_up(30)
+    assert heard == mine
+    # split between entities near 1,000 quads a request (Virtuoso): a record a request
+    assert len(mine) == len(records(server)) >= 2
+    assert sum(len(d.added) for d in mine) > 800
+
+
 def test_a_write_without_a_writer_adds_no_change_record(server):
     store = connect(server, None)
     store.write_many([(model(1, "one"), seen(1))])

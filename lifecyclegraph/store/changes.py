@@ -332,8 +332,10 @@ class ChangeFollower:
         }
 
     def _failed(self, error: BaseException) -> None:
-        self._error = f"{type(error).__name__}: {error}"
-        logger.warning("the change feed could not be read (retrying): %s", self._error)
+        message = f"{type(error).__name__}: {error}"
+        if message != self._error:  # once, not at every poll while the store is down
+            logger.warning("the change feed could not be read (retrying): %s", message)
+        self._error = message
 
     # -- one poll --------------------------------------------------------------------------
 

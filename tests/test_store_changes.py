@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyoxigraph import NamedNode
+from remote_stores import OxigraphServer
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.core.config import SearchConfig
@@ -229,6 +230,33 @@ def test_a_large_write_is_one_record_that_a_follower_reads_whole(server):
     # split between entities near 1,000 quads a request (Virtuoso): a record a request
     assert len(mine) == len(records(server)) >= 2
     assert sum(len(d.added) for d in mine) > 800
+
+
+def test_a_follower_rides_out_the_store_going_down(tmp_path):
+    own = OxigraphServer(tmp_path / "oxigraph")
+    own.start()
+    try:
+        server = Remote(own)
+        w0, w1 = connect(server, "w0"), connect(server, "w1")
+        heard: list[Delta] = []
+        w1.subscribe(heard.append)
+        follower = ChangeFollower(w1, poll=0.05).start()
+        w0.write_many([(model(1, "one"), seen(1))])
+        own.stop()
+        deadline = time.monotonic() + 30
+        while follower.status()["last_error"] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert "could not read the change feed" in follower.status()["last_error"]
+        assert not follower.catch_up(0.5)
+        own.start()
+        w0.write_many([(model(2, "two"), seen(2))])
+        assert follower.catch_up(30)
+        assert follower.status()["running"] and len(heard) == 2
+        follower.stop()
+    finally:
+        own.stop()
+        close_all()
 
 
 def test_a_write_without_a_writer_adds_no_change_record(server):

@@ -131,7 +131,7 @@ def test_deleted_test_takes_its_derived_facts_with_it(graph):
     assert values(graph, "SELECT ?t WHERE { ?t lg:testsInstance ?i }") == []
 
 
-def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
+def test_lineage_is_one_step_edges_and_the_property_path_reaches_across_entity_kinds(graph):
     feature, raw, clean = (
         "aip://feature/featurestore/watch-time-7d",
         "aip://dataset/datasets/playback-events",
@@ -152,18 +152,39 @@ def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
         source="datasets",
         validate=False,
     )
-    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream ?u }}") == sorted(
+    # the store holds one step each way (issue 17: no materialized closure)...
+    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream ?u }}") == [feature]
+    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream ?d }}") == [clean]
+    # ...and the property path answers the full lineage
+    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream+ ?u }}") == sorted(
         [feature, raw, clean]
     )
-    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream ?d }}") == sorted(
+    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream+ ?d }}") == sorted(
         [INSTANCE, feature, clean]
     )
+    # why raw is upstream of the instance: the chain of one-step facts, each by its rule
     tree = graph.explain(INSTANCE, "lg:upstream", raw)
+    assert tree.rule.origin == "path" and str(tree.rule.location) == "lg:upstream+"
+    assert [step.statement for step in tree.premises] == [
+        f"<{INSTANCE}> lg:upstream <{feature}>",
+        f"<{feature}> lg:upstream <{clean}>",
+        f"<{clean}> lg:upstream <{raw}>",
+    ]
+    assert all("lineage.rules" in str(step.rule.location) for step in tree.premises)
     assert [leaf.statement for leaf in tree.leaves()] == [
         f"<{INSTANCE}> lg:usesFeature <{feature}>",
         f"<{feature}> lg:sourceDataset <{clean}>",
         f"<{clean}> lg:upstreamDataset <{raw}>",
     ]
+    # downstream is explained the same way; a pair with no chain is not explained
+    down = graph.explain(raw, "lg:downstream", INSTANCE)
+    assert [step.statement for step in down.premises] == [
+        f"<{raw}> lg:downstream <{clean}>",
+        f"<{clean}> lg:downstream <{feature}>",
+        f"<{feature}> lg:downstream <{INSTANCE}>",
+    ]
+    assert graph.explain(raw, "lg:upstream", INSTANCE) is None
+    assert graph.explain(INSTANCE, "lg:usesFeature", raw) is None  # not read transitively
 
 
 def test_owning_teams_follow_owners_membership_and_parent_teams(graph):

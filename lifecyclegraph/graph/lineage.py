@@ -2,8 +2,10 @@
 
 Lineage walks the direct ``lg:dependsOn`` edges (which the ontology derives from
 ``lg:usesFeature``, ``lg:sourceDataset``, ``lg:producedByRun``, ...) breadth first, so
-each node carries its distance; with the rule engine on, the derived ``lg:upstream``
-and ``lg:downstream`` edges give the full reach without a walk (``reach``).
+each node carries its distance. With the rule engine on, the derived one-step
+``lg:upstream`` and ``lg:downstream`` edges give the full reach in one SPARQL property
+path, ``<x> lg:upstream+ ?y`` (:func:`reach`); the closure itself is not materialized
+(``docs/benchmarks.md``, "The shape of derived lineage").
 
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory(rules=True)
@@ -19,6 +21,8 @@ and ``lg:downstream`` edges give the full reach without a walk (``reach``).
 >>> [n["uri"] for n in lineage(graph, "aip://dataset/datasets/raw", direction="downstream",
 ...                            depth=5, types=["lg:Feature"])["nodes"]]
 ['aip://feature/featurestore/f']
+>>> reach(graph, "aip://feature/featurestore/f")
+['aip://dataset/datasets/d', 'aip://dataset/datasets/raw']
 >>> lineage(graph, "aip://dataset/datasets/raw", types=["lg:Featur"])
 Traceback (most recent call last):
 ...
@@ -27,8 +31,9 @@ lifecyclegraph.graph.lineage.UnknownTypeError: unknown type 'lg:Featur' (did you
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode
 
@@ -38,7 +43,10 @@ from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
 from lifecyclegraph.graph.door import Direction, Graph
 
-__all__ = ["Direction", "UnknownTypeError", "impact", "lineage"]
+if TYPE_CHECKING:
+    from lifecyclegraph.rules.explain import Explanation
+
+__all__ = ["Direction", "UnknownTypeError", "explain_path", "impact", "lineage", "reach"]
 
 _DEPENDS_ON = LG.dependsOn
 _LG = PREFIXES["lg"]
@@ -151,9 +159,9 @@ def lineage(
         ``{"root", "direction", "depth", "nodes": [{uri, types, name, depth}],
         "edges": [{from, to, depth}], "reach", "truncated"}``: edges are the direct
         ``lg:dependsOn`` edges between returned nodes (and the root), pointing from the
-        dependent entity to what it depends on; ``reach`` counts the derived
-        ``lg:upstream``/``lg:downstream`` facts of the root (every depth), or ``None``
-        when the graph runs no rules.
+        dependent entity to what it depends on; ``reach`` counts the entities the
+        derived one-step ``lg:upstream``/``lg:downstream`` edges reach from the root in
+        any number of steps (:func:`reach`), or ``None`` when the graph runs no rules.
 
     Raises:
         UnknownTypeError: ``types`` names a class the ontology does not know.
@@ -189,10 +197,9 @@ def lineage(
             continue
         nodes.append({**summary, "depth": level})
     kept = {n["uri"] for n in nodes} | {uri}
-    reach = None
+    reached = None
     if graph.has_rules:
-        predicate = LG.upstream if direction == "upstream" else LG.downstream
-        reach = sum(1 for _ in graph.quads(NamedNode(uri), predicate))
+        reached = len(reach(graph, uri, direction))
     return {
         "root": _summary(graph, uri),
         "direction": direction,
@@ -201,21 +208,37 @@ def lineage(
         "edges": [
             {"from": a, "to": b, "depth": level} for a, b, level in edges if a in kept and b in kept
         ],
-        "reach": reach,
+        "reach": reached,
         "truncated": truncated,
     }
+
+
+def reach(graph: Graph, uri: str, direction: Direction = "upstream") -> list[str]:
+    """Every entity the derived one-step ``lg:upstream`` (or ``lg:downstream``) edges
+    reach from ``uri`` in one or more steps, sorted: the SPARQL property path
+    ``<uri> lg:upstream+ ?x``, which a SPARQL user asks the same way
+    (``docs/sparql.md``). ``uri`` itself is in it only when it lies on a cycle. Empty
+    when the graph runs no rules (nothing derives the edges).
+
+    Raises:
+        ValueError: ``direction`` is neither ``upstream`` nor ``downstream``.
+    """
+    if direction not in ("upstream", "downstream"):
+        raise ValueError(f"direction must be upstream or downstream, not {direction!r}")
+    query = f"SELECT DISTINCT ?x WHERE {{ <{NamedNode(uri).value}> lg:{direction}+ ?x }}"
+    return sorted(row["x"].value for row in graph.sparql(query) if isinstance(row["x"], NamedNode))
 
 
 def impact(graph: Graph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:
     """What a change to ``uri`` would touch: every entity downstream of it, with their
     owners, owning teams and the A/B tests running them, and those gathered.
 
-    With the rule engine on, the derived ``lg:downstream`` gives the entities; without
-    it, a walk of ``lg:dependsOn`` backwards does.
+    With the rule engine on, the derived one-step ``lg:downstream`` edges followed any
+    number of steps give the entities (:func:`reach`); without it, a walk of
+    ``lg:dependsOn`` backwards does.
     """
-    node = NamedNode(uri)
     if graph.has_rules:
-        affected = sorted({term_value(q.object) for q in graph.quads(node, LG.downstream)})
+        affected = reach(graph, uri, "downstream")
     else:
         affected = [
             n["uri"] for n in lineage(graph, uri, direction="downstream", depth=1_000)["nodes"]
@@ -243,3 +266,124 @@ def impact(graph: Graph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:
         "abTests": [_summary(graph, u) for u in sorted(tests)],
         "truncated": truncated,
     }
+
+
+def _iri(term: Any) -> str | None:
+    """An IRI given as a pyoxigraph node, ``prefix:local`` or a full IRI; ``None`` for
+    anything else (a literal, a blank node, nothing)."""
+    if isinstance(term, NamedNode):
+        return term.value
+    if isinstance(term, str) and term:
+        text = term[1:-1] if term.startswith("<") and term.endswith(">") else term
+        iri = expand(text)
+        return iri if ":" in iri else None
+    return None
+
+
+def _shortest_path(
+    graph: Graph, start: str, goal: str, predicate: NamedNode, limit: int
+) -> list[str] | None:
+    """The nodes of a shortest chain of ``predicate`` facts from ``start`` to ``goal``
+    (both included; ``start == goal`` asks for a cycle), breadth first over at most
+    ``limit`` nodes; ``None`` if there is none."""
+    parents: dict[str, str | None] = {start: None}
+    frontier = [start]
+    while frontier and len(parents) <= limit:
+        following = []
+        for current in frontier:
+            for quad in graph.quads(NamedNode(current), predicate):
+                other = quad.object
+                if not isinstance(other, NamedNode):
+                    continue
+                if other.value == goal:
+                    chain: list[str] = [goal, current]
+                    while (before := parents[chain[-1]]) is not None:
+                        chain.append(before)
+                    return chain[::-1]
+                if other.value not in parents:
+                    parents[other.value] = current
+                    following.append(other.value)
+        frontier = following
+    return None
+
+
+def explain_path(
+    graph: Graph,
+    subject: Any,
+    predicate: Any,
+    obj: Any,
+    *,
+    limit: int = 10_000,
+    ontology: Ontology | None = None,
+) -> Explanation | None:
+    """Why ``obj`` is upstream (or downstream) of ``subject`` in more than one step: a
+    shortest chain of one-step facts, each explained by the rule that derives it.
+
+    ``predicate`` must be a property the ontology marks ``lg:readTransitively``
+    (``lg:upstream``, ``lg:downstream``): the store holds its one-step facts and the
+    full lineage is their property path (``<s> lg:upstream+ <o>``). The answer's root
+    is the statement asked, derived "by" the path (a :class:`~lifecyclegraph.rules.
+    explain.RuleRef` whose origin is ``path``), and its premises are the one-step facts
+    in order, each with its own derivation tree down to the asserted facts.
+
+    Args:
+        graph: the graph (with its rules on: the one-step facts are derived).
+        subject, predicate, obj: the statement, as pyoxigraph nodes, ``prefix:local``
+            names or IRIs.
+        limit: the most entities the search for a chain visits.
+        ontology: where the read-transitively properties come from (default: the
+            project's).
+
+    Returns:
+        The explanation, or ``None`` when the predicate is not read transitively, a
+        term is not an IRI, or no chain of at least two facts leads from ``subject``
+        to ``obj``.
+
+    >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
+    >>> graph = LifecycleGraph.in_memory(rules=True)
+    >>> for uri, link, to in [("aip://feature/featurestore/f", "lg:sourceDataset", "d"),
+    ...                       ("aip://dataset/datasets/d", "lg:upstreamDataset", "raw")]:
+    ...     _ = graph.write(Facts.of(uri, {link: Ref(f"aip://dataset/datasets/{to}")}),
+    ...                     source="s", validate=False)
+    >>> tree = explain_path(graph, "aip://feature/featurestore/f", "lg:upstream",
+    ...                     "aip://dataset/datasets/raw")
+    >>> print(tree)  # doctest: +ELLIPSIS
+    <aip://feature/featurestore/f> lg:upstream <aip://dataset/datasets/raw>
+      by lg:upstream+ A chain of 2 one-step lg:upstream facts.
+      ├── <aip://feature/featurestore/f> lg:upstream <aip://dataset/datasets/d>
+      │     by rules/lineage.rules:14:1 Whatever an entity depends on directly is upstream of it...
+      │     └── <aip://feature/featurestore/f> lg:dependsOn <aip://dataset/datasets/d>
+      ...
+      └── <aip://dataset/datasets/d> lg:upstream <aip://dataset/datasets/raw>
+            by rules/lineage.rules:14:1 Whatever an entity depends on directly is upstream of it...
+            └── <aip://dataset/datasets/d> lg:dependsOn <aip://dataset/datasets/raw>
+      ...
+    """
+    from lifecyclegraph.rules.explain import Explanation, RuleRef
+    from lifecyclegraph.rules.program import show_predicate
+
+    start, through, goal = _iri(subject), _iri(predicate), _iri(obj)
+    if start is None or through is None or goal is None:
+        return None
+    if through not in (ontology or Ontology.load()).read_transitively():
+        return None
+    chain = _shortest_path(graph, start, goal, NamedNode(through), limit)
+    if chain is None or len(chain) < 3:
+        return None
+    steps = []
+    for before, after in itertools.pairwise(chain):
+        found = graph.explain_all(NamedNode(before), NamedNode(through), NamedNode(after), limit=1)
+        if not found:  # the graph changed under the search
+            return None
+        steps.append(found[0])
+    shown = show_predicate(through)
+    rule = RuleRef(
+        location=f"{shown}+",
+        comment=(
+            f"A chain of {len(steps)} one-step {shown} facts. {shown} is read transitively: "
+            f"the store holds one step, the full lineage is the property path {shown}+."
+        ),
+        origin="path",
+        text=f"<{start}> {shown}+ <{goal}>",
+    )
+    return Explanation(through, (NamedNode(start), NamedNode(goal)), rule, tuple(steps))

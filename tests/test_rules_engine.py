@@ -417,6 +417,31 @@ def test_cli_rules_run_and_explain_on_a_store(tmp_path):
     assert result.exit_code == 1
 
 
+def test_cli_explain_of_a_multi_step_lineage_pair_prints_the_chain(tmp_path):
+    store = str(tmp_path / "store")
+    feature, clean, raw = (
+        "aip://feature/featurestore/f",
+        "aip://dataset/datasets/clean",
+        "aip://dataset/datasets/raw",
+    )
+    with LifecycleGraph.open(store) as graph:
+        for uri, link, to in [
+            (feature, "lg:sourceDataset", clean),
+            (clean, "lg:upstreamDataset", raw),
+        ]:
+            graph.write(Facts.of(uri, {link: Ref(to)}), source="s", observed_at=T0, validate=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--store", store, "rules", "run"]).exit_code == 0
+    result = runner.invoke(main, ["--store", store, "explain", f"<{feature}> lg:upstream <{raw}>"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "  by lg:upstream+ A chain of 2 one-step lg:upstream facts."
+    assert f"├── <{feature}> lg:upstream <{clean}>" in lines[2]
+    assert any(f"└── <{clean}> lg:upstream <{raw}>" in line for line in lines)
+    result = runner.invoke(main, ["--store", store, "explain", f"<{raw}> lg:upstream <{feature}>"])
+    assert result.exit_code == 1
+
+
 def test_graph_with_rules_reopens_on_disk_after_close(tmp_path):
     with LifecycleGraph.open(tmp_path / "store", rules=True) as graph:
         write_design_example(graph)

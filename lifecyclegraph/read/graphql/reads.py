@@ -1,8 +1,8 @@
 """What a GraphQL request reads from the store: entities as :class:`Node`, whose
 statements are read one predicate at a time, when a selected field asks for them.
 
-An entity of the lifecycle graph has tens of derived lineage edges (``lg:upstream``,
-``lg:downstream``) beside the few statements a query selects; reading only the
+An entity of the lifecycle graph has many derived edges (``lg:upstream``,
+``lg:downstream``, ...) beside the few statements a query selects; reading only the
 predicates of the selected fields keeps a request's cost proportional to what it
 asks, not to how much the rules derived. Each (entity, predicate) is read at most
 once per request, and each entity's existence (its bookkeeping) once.

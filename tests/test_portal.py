@@ -276,12 +276,13 @@ def test_why_page_goes_down_to_the_source_facts(portal):
 
 
 def test_why_page_of_a_multi_step_lineage_pair_shows_the_chain_of_one_step_facts(portal):
-    """The model is two lg:upstream steps from the dataset (model -> feature -> dataset):
-    the page shows the path, then each one-step fact with its rule, down to the sources."""
-    html = _page(portal, "/portal/why", s=MODEL, p="lg:upstream", o=DATASET)
+    """A run is two lg:upstream steps from a dataset its pipeline reads (run -> pipeline
+    -> dataset): the page shows the path, then each one-step fact with its rule, down
+    to the sources."""
+    html = _page(portal, "/portal/why", s=RUNS[0], p="lg:upstream", o=EVIL[0])
     assert "by the property path <code>lg:upstream+</code>: A chain of 2 one-step" in html
     assert html.count("by the rule at <code>rules/lineage.rules:14:1</code>") == 2
-    assert "from <strong>featurestore</strong> at" in html
+    assert "from <strong>orchestrator</strong> at" in html
 
 
 def test_why_page_of_a_fact_that_does_not_hold_is_404(portal):

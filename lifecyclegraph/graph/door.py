@@ -425,12 +425,12 @@ class Graph(ABC):
         For a property read transitively (``lg:upstream``, ``lg:downstream``: the store
         holds one step, the full lineage is ``lg:upstream+``), a pair more than one step
         apart is explained by a shortest chain of one-step facts, each with its own
-        tree (:func:`~lifecyclegraph.graph.lineage.explain_path`).
+        tree (:func:`~lifecyclegraph.graph.paths.explain_path`).
         """
         found = self.explain_all(subject, predicate, obj, limit=1)
         if found:
             return found[0]
-        from lifecyclegraph.graph.lineage import explain_path
+        from lifecyclegraph.graph.paths import explain_path
 
         return explain_path(self, subject, predicate, obj)
 

@@ -447,6 +447,8 @@ def test_explain_a_pair_two_steps_apart_gives_the_chain_of_one_step_facts(graph,
     assert str(tree).splitlines()[1].startswith("  by lg:upstream+ A chain of 2 one-step")
     assert graph.explain(raw, "lg:downstream", f) is not None
     assert graph.explain(raw, "lg:upstream", f) is None
+    for text in ("not an IRI", "x: y z", ""):  # a literal's text is no lineage pair
+        assert graph.explain(f, "lg:upstream", text) is None
 
 
 # -- SPARQL ----------------------------------------------------------------------------------

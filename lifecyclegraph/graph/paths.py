@@ -45,8 +45,10 @@ def _iri(term: Any) -> str | None:
         return term.value
     if isinstance(term, str) and term:
         text = term[1:-1] if term.startswith("<") and term.endswith(">") else term
-        iri = expand(text)
-        return iri if ":" in iri else None
+        try:
+            return NamedNode(expand(text)).value
+        except ValueError:  # a literal's text, not an IRI
+            return None
     return None
 
 

@@ -44,10 +44,11 @@ DEMO_QUERIES: dict[str, str] = {
           ?instance lg:version ?version }""",
     "Where does its data come from? (derived: every dataset upstream)": f"""
         SELECT ?dataset WHERE {{
-          <{INSTANCE}> lg:upstream ?d . ?d a lg:Dataset ; lg:name ?dataset }} ORDER BY ?dataset""",
+          <{INSTANCE}> lg:upstream+ ?d . ?d a lg:Dataset ; lg:name ?dataset }}
+        ORDER BY ?dataset""",
     "What breaks if viewing-history changes? (derived: downstream models)": """
         SELECT ?instance WHERE {
-          <aip://dataset/datasets/viewing-history> lg:downstream ?instance .
+          <aip://dataset/datasets/viewing-history> lg:downstream+ ?instance .
           ?instance a lg:ModelInstance } ORDER BY ?instance""",
     "Which teams own it? (derived: owners, membership, parent teams)": f"""
         SELECT ?team WHERE {{

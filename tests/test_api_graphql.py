@@ -130,6 +130,25 @@ def test_connection_edges_say_whether_inferred(api):
     assert [e["inferred"] for e in data["modelInstance"]["features"]["edges"]] == [False, False]
 
 
+def test_upstream_and_downstream_answer_the_full_lineage_from_one_step_edges(api):
+    """lg:upstream holds one step (issue 17); the fields answer lg:upstream+, the same
+    entities as the lineage walk and its reach."""
+    instance = "aip://model/registry/ranking-model-v5-20XX0101"
+    viewing = "aip://dataset/datasets/viewing-history"
+    data = graphql(
+        api,
+        f"""{{ modelInstance(id: "{instance}") {{ upstream(first: 100) {{
+                 totalCount nodes {{ id }} }} }}
+              dataset(id: "{viewing}") {{ downstreamList {{ id }} }} }}""",
+    )
+    upstream = data["modelInstance"]["upstream"]
+    walk = api.get("/api/v1/lineage", params={"uri": instance, "depth": 100}).json()
+    assert {n["id"] for n in upstream["nodes"]} == {n["uri"] for n in walk["nodes"]}
+    assert upstream["totalCount"] == walk["reach"] == len(walk["nodes"])
+    assert viewing in {n["id"] for n in upstream["nodes"]}  # more than one step away
+    assert instance in {n["id"] for n in data["dataset"]["downstreamList"]}
+
+
 def test_unknown_id_is_null_and_malformed_id_is_an_error(api):
     assert graphql(api, '{ model(id: "aip://model/registry/nope") { name } }') == {"model": None}
     response = api.post("/graphql", json={"query": '{ model(id: "aip://model") { name } }'})

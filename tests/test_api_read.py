@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -82,6 +83,27 @@ def test_explain_a_fact_that_does_not_hold_is_404(api):
     response = api.get("/api/v1/explain", params={"s": INSTANCE, "p": "lg:upstream", "o": TEST})
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_explain_a_multi_step_upstream_pair_answers_the_chain_of_one_step_facts(api):
+    """The store holds one-step lg:upstream edges (issue 17); "why does the instance
+    come from viewing-history?" answers with a shortest chain of them, each explained
+    by its rule down to the sources' snapshots."""
+    response = api.get("/api/v1/explain", params={"s": INSTANCE, "p": "lg:upstream", "o": VIEWING})
+    assert response.status_code == 200, response.text
+    tree = response.json()
+    assert tree["statement"] == f"<{INSTANCE}> lg:upstream <{VIEWING}>"
+    assert tree["rule"]["origin"] == "path" and tree["rule"]["location"] == "lg:upstream+"
+    steps = tree["premises"]
+    assert len(steps) >= 2
+    assert steps[0]["statement"].startswith(f"<{INSTANCE}> lg:upstream <")
+    assert steps[-1]["statement"].endswith(f"lg:upstream <{VIEWING}>")
+    for before, after in itertools.pairwise(steps):  # a chain: each starts where
+        assert before["terms"][1] == after["terms"][0]  # the one before ends
+    for step in steps:
+        assert step["predicate"] == "lg:upstream" and not step["asserted"]
+        assert step["rule"]["location"].startswith("rules/lineage.rules")
+        assert step["premises"]
 
 
 def test_entity_as_jsonld_when_asked(api):

@@ -355,6 +355,16 @@ def test_lineage_walks_depends_on_with_distances(graph, name):
     )
     view = graph.lineage(f, direction="upstream", depth=3)
     assert [(n["uri"], n["depth"]) for n in view["nodes"]] == [(d, 1), (pipeline, 2)]
+    # the reach is the property path over the one-step edges: both steps, at any depth
+    assert view["reach"] == 2 and graph.lineage(f, depth=1)["reach"] == 2
+    graph.write(
+        Facts.of(pipeline, {"rdf:type": Ref("lg:Pipeline")}),
+        source="orchestrator",
+        observed_at=at(0),
+        validate=False,  # a partial pipeline
+    )
+    assert graph.lineage(pipeline, direction="downstream", depth=1)["reach"] == 2
+    assert [e["uri"] for e in graph.impact(pipeline)["entities"]] == [d, f]
     assert [n["uri"] for n in graph.lineage(f, depth=1)["nodes"]] == [d]
     down = graph.lineage(d, direction="downstream")
     assert [n["uri"] for n in down["nodes"]] == [f]
@@ -405,6 +415,40 @@ def test_explain_goes_down_to_asserted_facts_with_their_source(graph, name):
     assert "[asserted by featurestore at 2026-01-01T00:00:00Z, event e-9]" in text
     assert graph.explain(f, "lg:upstream", name("model", "registry", "m")) is None
     assert len(graph.explain_all(NamedNode(f), "lg:upstream")) == 1
+
+
+def test_explain_a_pair_two_steps_apart_gives_the_chain_of_one_step_facts(graph, name):
+    f, d, raw = (
+        name("feature", "featurestore", "f"),
+        name("dataset", "datasets", "d"),
+        name("dataset", "datasets", "raw"),
+    )
+    for uri, link, to, event in [
+        (f, "lg:sourceDataset", d, "e-1"),
+        (d, "lg:upstreamDataset", raw, "e-2"),
+    ]:
+        graph.write(
+            Facts.of(uri, {link: Ref(to)}),
+            source="test",
+            observed_at=at(0),
+            validate=False,  # partial entities
+            event_id=event,
+        )
+    # the pair is no fact (one-step edges only), yet "why is raw upstream of f?" answers
+    assert graph.explain_all(NamedNode(f), "lg:upstream", NamedNode(raw)) == []
+    tree = graph.explain(f, "lg:upstream", raw)
+    assert tree is not None and tree.rule.origin == "path"
+    assert [p.statement for p in tree.premises] == [
+        f"<{f}> lg:upstream <{d}>",
+        f"<{d}> lg:upstream <{raw}>",
+    ]
+    assert all(str(p.rule.location).startswith("rules/lineage.rules") for p in tree.premises)
+    assert [s.event_id for leaf in tree.leaves() for s in leaf.sources] == ["e-1", "e-2"]
+    assert str(tree).splitlines()[1].startswith("  by lg:upstream+ A chain of 2 one-step")
+    assert graph.explain(raw, "lg:downstream", f) is not None
+    assert graph.explain(raw, "lg:upstream", f) is None
+    for text in ("not an IRI", "x: y z", ""):  # a literal's text is no lineage pair
+        assert graph.explain(f, "lg:upstream", text) is None
 
 
 # -- SPARQL ----------------------------------------------------------------------------------

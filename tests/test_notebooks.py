@@ -137,7 +137,7 @@ def test_impact_notebook_tables_the_downstream_models_and_the_teams_to_notify(tm
         tmp_path,
         """
 rows = graph.sparql('''SELECT ?name ?kind ?team WHERE {
-  <aip://dataset/datasets/viewing-history> lg:downstream ?e .
+  <aip://dataset/datasets/viewing-history> lg:downstream+ ?e .
   VALUES ?kind { lg:Model lg:ModelInstance } ?e a ?kind ; lg:name ?name .
   OPTIONAL { ?e lg:owningTeam ?t . ?t lg:name ?team } }''')
 probe = {

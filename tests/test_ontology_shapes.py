@@ -67,6 +67,7 @@ ALLOWED_ONTOLOGY_PREDICATES = {
     LG.domain,
     LG.componentType,
     LG.graphqlName,
+    LG.readTransitively,
 }
 ALLOWED_ONTOLOGY_TYPES = {
     OWL.Ontology,
@@ -376,11 +377,13 @@ def test_property_is_aligned_with_super_property(ontology: Graph, sub: URIRef, s
     assert sup in set(ontology.transitive_objects(sub, RDFS.subPropertyOf))
 
 
-def test_upstream_is_transitive_and_inverse_of_downstream(ontology: Graph):
-    assert (LG.upstream, RDF.type, OWL.TransitiveProperty) in ontology
-    assert (LG.downstream, RDF.type, OWL.TransitiveProperty) in ontology
+def test_upstream_is_one_step_read_transitively_and_inverse_of_downstream(ontology: Graph):
+    # issue 17: the store holds one-step edges; the full lineage is lg:upstream+
+    for prop in (LG.upstream, LG.downstream, LG.dependsOn):
+        assert (prop, RDF.type, OWL.TransitiveProperty) not in ontology, prop
     assert (LG.upstream, OWL.inverseOf, LG.downstream) in ontology
-    assert (LG.dependsOn, RDF.type, OWL.TransitiveProperty) not in ontology
+    read_transitively = set(ontology.subjects(LG.readTransitively, Literal(True)))
+    assert read_transitively == {LG.upstream, LG.downstream}
 
 
 def _chains(graph: Graph, prop: URIRef) -> list[list[URIRef]]:
@@ -735,9 +738,48 @@ def test_owlrl_derives_the_design_relationships(closure: Graph):
         URIRef("aip://team/identity/engineering"),
     }
     playback = URIRef("aip://dataset/datasets/playback-events")
-    assert (instance, LG.upstream, playback) in closure
-    assert (playback, LG.downstream, instance) in closure
+    run = URIRef("aip://pipeline-run/orchestrator/train-1")
+    viewing = URIRef("aip://dataset/datasets/viewing-history")
+    # one-step edges only (no owl:TransitiveProperty): the run is one step upstream...
+    assert (instance, LG.upstream, run) in closure
+    assert (run, LG.downstream, instance) in closure
+    assert (viewing, LG.upstream, playback) in closure
+    # ...playback-events four steps, so only the property path reaches it
+    assert (instance, LG.upstream, playback) not in closure
     assert (instance, LG.dependsOn, playback) not in closure
+    ask = "ASK {{ <{}> <{}>+ <{}> }}"
+    assert closure.query(ask.format(instance, LG.upstream, playback)).askAnswer
+    assert closure.query(ask.format(playback, LG.downstream, instance)).askAnswer
+    assert not closure.query(ask.format(playback, LG.upstream, instance)).askAnswer
+
+
+def _example_in_the_engine() -> set[tuple[str, str, str]]:
+    """The lineage facts the rule engine derives from LINEAGE_EXAMPLE (the shipped
+    rules and ontology, through the graph's door)."""
+    from collections import defaultdict
+
+    from lifecyclegraph import Facts, LifecycleGraph, Ref
+
+    data = Graph().parse(data=PREFIXES + LINEAGE_EXAMPLE, format="turtle")
+    pairs: dict[str, dict[str, list[Ref]]] = defaultdict(lambda: defaultdict(list))
+    for s, p, o in data:
+        pairs[str(s)][str(p)].append(Ref(str(o)))
+    with LifecycleGraph.in_memory(rules=True) as graph:
+        for uri, values in pairs.items():
+            graph.write(Facts.of(uri, dict(values)), source="test", validate=False)
+        query = "SELECT ?s ?p ?o WHERE { VALUES ?p { lg:upstream lg:downstream } ?s ?p ?o }"
+        return {(r["s"].value, r["p"].value, r["o"].value) for r in graph.sparql(query)}
+
+
+def test_owlrl_and_the_engine_derive_the_same_one_step_lineage(closure: Graph):
+    lineage = {LG.upstream, LG.downstream}
+    by_owlrl = {
+        (str(s), str(p), str(o))
+        for s, p, o in closure
+        if p in lineage and str(s).startswith("aip://") and str(o).startswith("aip://")
+    }
+    assert len(by_owlrl) > 10
+    assert _example_in_the_engine() == by_owlrl
 
 
 def test_owlrl_does_not_retype_assets_reached_by_a_chain(closure: Graph):

@@ -275,6 +275,16 @@ def test_why_page_goes_down_to_the_source_facts(portal):
     assert '<span class="asserted">asserted</span>' in html
 
 
+def test_why_page_of_a_multi_step_lineage_pair_shows_the_chain_of_one_step_facts(portal):
+    """A run is two lg:upstream steps from a dataset its pipeline reads (run -> pipeline
+    -> dataset): the page shows the path, then each one-step fact with its rule, down
+    to the sources."""
+    html = _page(portal, "/portal/why", s=RUNS[0], p="lg:upstream", o=EVIL[0])
+    assert "by the property path <code>lg:upstream+</code>: A chain of 2 one-step" in html
+    assert html.count("by the rule at <code>rules/lineage.rules:14:1</code>") == 2
+    assert "from <strong>orchestrator</strong> at" in html
+
+
 def test_why_page_of_a_fact_that_does_not_hold_is_404(portal):
     response = portal.get("/portal/why", params={"s": DATASET, "p": "lg:upstream", "o": FEATURE})
     assert response.status_code == 404

@@ -132,7 +132,7 @@ def test_deleted_test_takes_its_derived_facts_with_it(graph):
     assert values(graph, "SELECT ?t WHERE { ?t lg:testsInstance ?i }") == []
 
 
-def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
+def test_lineage_is_one_step_edges_and_the_property_path_reaches_across_entity_kinds(graph):
     feature, raw, clean = (
         "aip://feature/featurestore/watch-time-7d",
         "aip://dataset/datasets/playback-events",
@@ -153,18 +153,39 @@ def test_transitive_lineage_upstream_and_downstream_across_entity_kinds(graph):
         source="datasets",
         validate=False,
     )
-    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream ?u }}") == sorted(
+    # the store holds one step each way (issue 17: no materialized closure)...
+    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream ?u }}") == [feature]
+    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream ?d }}") == [clean]
+    # ...and the property path answers the full lineage
+    assert values(graph, f"SELECT ?u WHERE {{ <{INSTANCE}> lg:upstream+ ?u }}") == sorted(
         [feature, raw, clean]
     )
-    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream ?d }}") == sorted(
+    assert values(graph, f"SELECT ?d WHERE {{ <{raw}> lg:downstream+ ?d }}") == sorted(
         [INSTANCE, feature, clean]
     )
+    # why raw is upstream of the instance: the chain of one-step facts, each by its rule
     tree = graph.explain(INSTANCE, "lg:upstream", raw)
+    assert tree.rule.origin == "path" and str(tree.rule.location) == "lg:upstream+"
+    assert [step.statement for step in tree.premises] == [
+        f"<{INSTANCE}> lg:upstream <{feature}>",
+        f"<{feature}> lg:upstream <{clean}>",
+        f"<{clean}> lg:upstream <{raw}>",
+    ]
+    assert all("lineage.rules" in str(step.rule.location) for step in tree.premises)
     assert [leaf.statement for leaf in tree.leaves()] == [
         f"<{INSTANCE}> lg:usesFeature <{feature}>",
         f"<{feature}> lg:sourceDataset <{clean}>",
         f"<{clean}> lg:upstreamDataset <{raw}>",
     ]
+    # downstream is explained the same way; a pair with no chain is not explained
+    down = graph.explain(raw, "lg:downstream", INSTANCE)
+    assert [step.statement for step in down.premises] == [
+        f"<{raw}> lg:downstream <{clean}>",
+        f"<{clean}> lg:downstream <{feature}>",
+        f"<{feature}> lg:downstream <{INSTANCE}>",
+    ]
+    assert graph.explain(raw, "lg:upstream", INSTANCE) is None
+    assert graph.explain(INSTANCE, "lg:usesFeature", raw) is None  # not read transitively
 
 
 def test_owning_teams_follow_owners_membership_and_parent_teams(graph):
@@ -394,6 +415,31 @@ def test_cli_rules_run_and_explain_on_a_store(tmp_path):
     assert result.exit_code == 0, result.output
     assert "registry at 2026-01-01T00:00:00Z, event evt-registry-1" in result.output
     result = runner.invoke(main, ["--store", store, "explain", f"<{TEST}> lg:upstream _"])
+    assert result.exit_code == 1
+
+
+def test_cli_explain_of_a_multi_step_lineage_pair_prints_the_chain(tmp_path):
+    store = str(tmp_path / "store")
+    feature, clean, raw = (
+        "aip://feature/featurestore/f",
+        "aip://dataset/datasets/clean",
+        "aip://dataset/datasets/raw",
+    )
+    with LifecycleGraph.open(store) as graph:
+        for uri, link, to in [
+            (feature, "lg:sourceDataset", clean),
+            (clean, "lg:upstreamDataset", raw),
+        ]:
+            graph.write(Facts.of(uri, {link: Ref(to)}), source="s", observed_at=T0, validate=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--store", store, "rules", "run"]).exit_code == 0
+    result = runner.invoke(main, ["--store", store, "explain", f"<{feature}> lg:upstream <{raw}>"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "  by lg:upstream+ A chain of 2 one-step lg:upstream facts."
+    assert f"├── <{feature}> lg:upstream <{clean}>" in lines[2]
+    assert any(f"└── <{clean}> lg:upstream <{raw}>" in line for line in lines)
+    result = runner.invoke(main, ["--store", store, "explain", f"<{raw}> lg:upstream <{feature}>"])
     assert result.exit_code == 1
 
 

@@ -7,12 +7,13 @@ Three shapes of the same lineage, each run in its own process (so that its peak 
 its own) on the synthetic lifecycle graph of :mod:`lifecyclegraph.bench.lifecycle` plus
 one long chain of datasets:
 
-* ``closure`` -- today's rules: ``lg:upstream`` and ``lg:downstream`` hold the full
-  transitive closure of ``lg:dependsOn`` (materialized in the inferred graph). SPARQL
-  asks ``<x> lg:upstream ?y``.
-* ``step`` -- ``lg:upstream`` and ``lg:downstream`` hold the one-step edges only (the
-  transitive rule and ``owl:TransitiveProperty`` left out); SPARQL asks
-  ``<x> lg:upstream+ ?y`` (a property path, answered at query time).
+* ``closure`` -- the shape before issue 17: ``lg:upstream`` and ``lg:downstream`` hold
+  the full transitive closure of ``lg:dependsOn`` (materialized in the inferred graph;
+  the bench adds the transitive rule and ``owl:TransitiveProperty`` back to copies of
+  the shipped files). SPARQL asks ``<x> lg:upstream ?y``.
+* ``step`` -- the shipped rules (issue 17's decision): ``lg:upstream`` and
+  ``lg:downstream`` hold the one-step edges only; SPARQL asks ``<x> lg:upstream+ ?y``
+  (a property path, answered at query time).
 * ``none`` -- the compact form: no ``lg:upstream``/``lg:downstream`` at all; SPARQL asks
   ``<x> lg:dependsOn+ ?y`` and ``<x> ^lg:dependsOn+ ?y``.
 
@@ -64,12 +65,13 @@ __all__ = [
     "trace_engine_memory",
 ]
 
-#: The shapes compared, the first being today's.
+#: The shapes compared, the first being the reference of the ratios (the shape before).
 SHAPES = ("closure", "step", "none")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _CHAIN = "aip://dataset/datasets/chain-{}"
 _TRANSITIVE_RULE = (
-    "lg:upstream(?entity, ?source) :- lg:upstream(?entity, ?input), lg:upstream(?input, ?source)."
+    "\nlg:upstream(?entity, ?source) :- "
+    "lg:upstream(?entity, ?input), lg:upstream(?input, ?source).\n"
 )
 _STEP_RULE = "lg:upstream(?entity, ?input) :- lg:dependsOn(?entity, ?input)."
 _INVERSE_RULE = "lg:downstream(?source, ?entity) :- lg:upstream(?entity, ?source)."
@@ -112,13 +114,16 @@ def shape_folders(shape: str, into: Path) -> tuple[Path, Path]:
     ontology = into / "ontology"
     shutil.copytree(shipped_dir("rules"), rules)
     shutil.copytree(shipped_dir("ontology"), ontology)
-    if shape == "closure":
-        return rules, ontology
     lineage_rules, lineage_ttl = rules / "lineage.rules", ontology / "lineage.ttl"
-    _replace(lineage_rules, _TRANSITIVE_RULE, "")
-    _replace(
-        lineage_ttl, "a owl:ObjectProperty, owl:TransitiveProperty ;", "a owl:ObjectProperty ;"
-    )
+    if shape == "closure":
+        _replace(lineage_rules, _STEP_RULE, _STEP_RULE + _TRANSITIVE_RULE)
+        for name in ("upstream", "downstream"):
+            _replace(
+                lineage_ttl,
+                f"lg:{name}\n    a owl:ObjectProperty ;",
+                f"lg:{name}\n    a owl:ObjectProperty, owl:TransitiveProperty ;",
+            )
+        return rules, ontology
     if shape == "none":
         _replace(lineage_rules, _STEP_RULE, "")
         _replace(lineage_rules, _INVERSE_RULE, "")

@@ -116,8 +116,9 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     source and time of each.
 
     PATTERN is one fact, N-Triples-like, prefixed names accepted, ?x or _ for any
-    value: '<aip://model/registry/m-v5> lg:associatedAbTest ?test'.
-    Exits 1 if no fact matches.
+    value: '<aip://model/registry/m-v5> lg:associatedAbTest ?test'. A pair several
+    lg:upstream (or lg:downstream) steps apart, fully given, is explained by the chain
+    of one-step facts between them. Exits 1 if no fact matches.
     """
     from lifecyclegraph.rules.parser import parse_pattern
     from lifecyclegraph.rules.program import Const
@@ -127,6 +128,9 @@ def explain(ctx: click.Context, pattern: str, limit: int) -> None:
     )
     with open_graph(ctx) as graph:
         trees = graph.explain_all(subject, predicate, obj, limit=limit)
+        if not trees and None not in (subject, predicate, obj):
+            found = graph.explain(subject, predicate, obj)  # a multi-step lineage pair
+            trees = [found] if found is not None else []
     if not trees:
         click.echo(f"no fact matches {pattern}", err=True)
         sys.exit(EXIT_CHECK_FAILED)

@@ -176,6 +176,19 @@ class Ontology:
         """Whether any of ``types`` is ``cls`` or one of its subclasses."""
         return any(cls in self.superclasses(t) for t in types)
 
+    def read_transitively(self) -> frozenset[str]:
+        """The properties marked ``lg:readTransitively true``: held one step at a time,
+        answered in full (``p+``) by GraphQL and the lineage views.
+
+        >>> sorted(p.rsplit("#", 1)[1] for p in Ontology.load().read_transitively())
+        ['downstream', 'upstream']
+        """
+        return frozenset(
+            str(p)
+            for p, value in self.graph.subject_objects(LG.readTransitively)
+            if isinstance(value, rdflib.Literal) and value.toPython() is True
+        )
+
     def properties(self) -> list[str]:
         """Every object or datatype property declared in the ``lg`` namespace."""
         found: set[str] = set()

@@ -420,9 +420,19 @@ class Graph(ABC):
     def explain(self, subject: Any, predicate: Any, obj: Any) -> Explanation | None:
         """Why a fact holds: its derivation tree down to the asserted facts, each with
         the source, time and event of the snapshot that asserts it; ``None`` if the
-        fact does not hold in the current state (``str()`` renders the tree)."""
+        fact does not hold in the current state (``str()`` renders the tree).
+
+        For a property read transitively (``lg:upstream``, ``lg:downstream``: the store
+        holds one step, the full lineage is ``lg:upstream+``), a pair more than one step
+        apart is explained by a shortest chain of one-step facts, each with its own
+        tree (:func:`~lifecyclegraph.graph.paths.explain_path`).
+        """
         found = self.explain_all(subject, predicate, obj, limit=1)
-        return found[0] if found else None
+        if found:
+            return found[0]
+        from lifecyclegraph.graph.paths import explain_path
+
+        return explain_path(self, subject, predicate, obj)
 
     def __enter__(self) -> Self:
         return self

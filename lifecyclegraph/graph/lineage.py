@@ -2,8 +2,10 @@
 
 Lineage walks the direct ``lg:dependsOn`` edges (which the ontology derives from
 ``lg:usesFeature``, ``lg:sourceDataset``, ``lg:producedByRun``, ...) breadth first, so
-each node carries its distance; with the rule engine on, the derived ``lg:upstream``
-and ``lg:downstream`` edges give the full reach without a walk (``reach``).
+each node carries its distance. With the rule engine on, the derived one-step
+``lg:upstream`` and ``lg:downstream`` edges give the full reach in one SPARQL property
+path, ``<x> lg:upstream+ ?y`` (:func:`reach`); the closure itself is not materialized
+(``docs/benchmarks.md``, "The shape of derived lineage").
 
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> graph = LifecycleGraph.in_memory(rules=True)
@@ -19,6 +21,8 @@ and ``lg:downstream`` edges give the full reach without a walk (``reach``).
 >>> [n["uri"] for n in lineage(graph, "aip://dataset/datasets/raw", direction="downstream",
 ...                            depth=5, types=["lg:Feature"])["nodes"]]
 ['aip://feature/featurestore/f']
+>>> reach(graph, "aip://feature/featurestore/f")
+['aip://dataset/datasets/d', 'aip://dataset/datasets/raw']
 >>> lineage(graph, "aip://dataset/datasets/raw", types=["lg:Featur"])
 Traceback (most recent call last):
 ...
@@ -38,7 +42,7 @@ from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, PREFIXES, RDF_TYPE, compact, expand
 from lifecyclegraph.graph.door import Direction, Graph
 
-__all__ = ["Direction", "UnknownTypeError", "impact", "lineage"]
+__all__ = ["Direction", "UnknownTypeError", "impact", "lineage", "reach"]
 
 _DEPENDS_ON = LG.dependsOn
 _LG = PREFIXES["lg"]
@@ -151,9 +155,9 @@ def lineage(
         ``{"root", "direction", "depth", "nodes": [{uri, types, name, depth}],
         "edges": [{from, to, depth}], "reach", "truncated"}``: edges are the direct
         ``lg:dependsOn`` edges between returned nodes (and the root), pointing from the
-        dependent entity to what it depends on; ``reach`` counts the derived
-        ``lg:upstream``/``lg:downstream`` facts of the root (every depth), or ``None``
-        when the graph runs no rules.
+        dependent entity to what it depends on; ``reach`` counts the entities the
+        derived one-step ``lg:upstream``/``lg:downstream`` edges reach from the root in
+        any number of steps (:func:`reach`), or ``None`` when the graph runs no rules.
 
     Raises:
         UnknownTypeError: ``types`` names a class the ontology does not know.
@@ -189,10 +193,9 @@ def lineage(
             continue
         nodes.append({**summary, "depth": level})
     kept = {n["uri"] for n in nodes} | {uri}
-    reach = None
+    reached = None
     if graph.has_rules:
-        predicate = LG.upstream if direction == "upstream" else LG.downstream
-        reach = sum(1 for _ in graph.quads(NamedNode(uri), predicate))
+        reached = len(reach(graph, uri, direction))
     return {
         "root": _summary(graph, uri),
         "direction": direction,
@@ -201,21 +204,37 @@ def lineage(
         "edges": [
             {"from": a, "to": b, "depth": level} for a, b, level in edges if a in kept and b in kept
         ],
-        "reach": reach,
+        "reach": reached,
         "truncated": truncated,
     }
+
+
+def reach(graph: Graph, uri: str, direction: Direction = "upstream") -> list[str]:
+    """Every entity the derived one-step ``lg:upstream`` (or ``lg:downstream``) edges
+    reach from ``uri`` in one or more steps, sorted: the SPARQL property path
+    ``<uri> lg:upstream+ ?x``, which a SPARQL user asks the same way
+    (``docs/sparql.md``). ``uri`` itself is in it only when it lies on a cycle. Empty
+    when the graph runs no rules (nothing derives the edges).
+
+    Raises:
+        ValueError: ``direction`` is neither ``upstream`` nor ``downstream``.
+    """
+    if direction not in ("upstream", "downstream"):
+        raise ValueError(f"direction must be upstream or downstream, not {direction!r}")
+    query = f"SELECT DISTINCT ?x WHERE {{ <{NamedNode(uri).value}> lg:{direction}+ ?x }}"
+    return sorted(row["x"].value for row in graph.sparql(query) if isinstance(row["x"], NamedNode))
 
 
 def impact(graph: Graph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:
     """What a change to ``uri`` would touch: every entity downstream of it, with their
     owners, owning teams and the A/B tests running them, and those gathered.
 
-    With the rule engine on, the derived ``lg:downstream`` gives the entities; without
-    it, a walk of ``lg:dependsOn`` backwards does.
+    With the rule engine on, the derived one-step ``lg:downstream`` edges followed any
+    number of steps give the entities (:func:`reach`); without it, a walk of
+    ``lg:dependsOn`` backwards does.
     """
-    node = NamedNode(uri)
     if graph.has_rules:
-        affected = sorted({term_value(q.object) for q in graph.quads(node, LG.downstream)})
+        affected = reach(graph, uri, "downstream")
     else:
         affected = [
             n["uri"] for n in lineage(graph, uri, direction="downstream", depth=1_000)["nodes"]

@@ -22,9 +22,9 @@ SPARQL_EXAMPLES: tuple[tuple[str, str], ...] = (
 } GROUP BY ?type ORDER BY DESC(?entities) ?type""",
     ),
     (
-        "Every dataset upstream of each model instance (derived)",
-        """SELECT ?instance ?dataset WHERE {
-  ?instance a lg:ModelInstance ; lg:upstream ?d .
+        "Every dataset upstream of each model instance (derived, any number of steps)",
+        """SELECT DISTINCT ?instance ?dataset WHERE {
+  ?instance a lg:ModelInstance ; lg:upstream+ ?d .
   ?d a lg:Dataset ; lg:name ?dataset .
 } ORDER BY ?instance ?dataset LIMIT 100""",
     ),

@@ -1,8 +1,8 @@
 """What a GraphQL request reads from the store: entities as :class:`Node`, whose
 statements are read one predicate at a time, when a selected field asks for them.
 
-An entity of the lifecycle graph has tens of derived lineage edges (``lg:upstream``,
-``lg:downstream``) beside the few statements a query selects; reading only the
+An entity of the lifecycle graph has many derived edges (``lg:upstream``,
+``lg:downstream``, ...) beside the few statements a query selects; reading only the
 predicates of the selected fields keeps a request's cost proportional to what it
 asks, not to how much the rules derived. Each (entity, predicate) is read at most
 once per request, and each entity's existence (its bookkeeping) once.
@@ -66,6 +66,7 @@ class Context:
         #: The graph as it was at a past time, when this context reads one.
         self.past = past
         self._nodes: dict[str, Node | None] = {}
+        self._walked: dict[str, Node] = {}
         self._times: dict[datetime, Context] = {}
 
     @property
@@ -96,6 +97,14 @@ class Context:
                 alive = state is not None and state.state is not HydrationState.DELETED
                 self._nodes[uri] = Node(self, uri, state) if alive else None
         return self._nodes[uri]
+
+    def links(self, uri: str, predicate: str) -> list[tuple[str, bool]]:
+        """:meth:`Node.links` of any node, an entity or not (a walk goes through
+        nodes known only from others' links), each read once per request."""
+        node = self._nodes.get(uri) or self._walked.get(uri)
+        if node is None:
+            node = self._walked[uri] = Node(self, uri, None)
+        return node.links(predicate)
 
 
 class Node:
@@ -147,6 +156,20 @@ class Node:
             if isinstance(o, NamedNode):
                 inferred[o.value] = inferred.get(o.value, True) and derived
         return sorted(inferred.items())
+
+    def reach(self, predicate: str) -> list[tuple[str, bool]]:
+        """``(uri, inferred)`` of everything reached by following ``predicate`` one or
+        more times (the SPARQL path ``p+``), sorted by URI: a first step says what
+        :meth:`links` says, a node further away is inferred. The entity itself is in it
+        only when it lies on a cycle."""
+        found = dict(self.links(predicate))
+        todo = sorted(found)
+        while todo:
+            for uri, _ in self._context.links(todo.pop(), predicate):
+                if uri not in found:
+                    found[uri] = True
+                    todo.append(uri)
+        return sorted(found.items())
 
     def _classes(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if self._types is None:

@@ -11,11 +11,15 @@ object type, and every ``lg`` property whose ``rdfs:domain`` the class falls und
   chain of single-valued links), otherwise it is a list;
 - object properties return the range's type (the ``Entity`` interface when the range
   is not an entity class); lineage properties (``lg:dependsOn``, its sub-properties,
-  and transitive properties) are Relay connections (``edges { node }``) with a plain
-  list beside them (``<field>List``); other multi-valued object properties are lists
-  with a connection beside them (``<field>Connection``);
+  transitive properties and those read transitively) are Relay connections
+  (``edges { node }``) with a plain list beside them (``<field>List``); other
+  multi-valued object properties are lists with a connection beside them
+  (``<field>Connection``);
 - inverse and inferred properties are fields like any other: values are read from
-  the current state, asserted and derived alike.
+  the current state, asserted and derived alike;
+- a property marked ``lg:readTransitively`` (``lg:upstream``, ``lg:downstream``: the
+  store holds one step) answers everything its one-step facts reach in any number of
+  steps, as the SPARQL property path ``p+`` does (``upstream`` is the full lineage).
 
 >>> from lifecyclegraph import Facts, LifecycleGraph, Ref
 >>> from lifecyclegraph.core.ontology import Ontology
@@ -116,6 +120,8 @@ class Field:
     connection: bool
     range: str | None
     scalar: Any
+    #: read transitively (``lg:readTransitively``): the field answers ``p+``
+    transitive: bool = False
 
 
 class _Vocabulary:
@@ -127,6 +133,7 @@ class _Vocabulary:
         self.shapes = shapes
         self.classes = [c for c in ontology.entity_classes() if _NAME.match(self.type_name(c))]
         self._single: dict[str, bool] = {}
+        self.read_transitively = ontology.read_transitively()
 
     def local(self, iri: str) -> str:
         return re.split(r"[#/]", iri)[-1]
@@ -160,6 +167,8 @@ class _Vocabulary:
     def is_lineage(self, prop: str) -> bool:
         node = rdflib.URIRef(prop)
         if (node, RDF.type, OWL.TransitiveProperty) in self.graph:
+            return True
+        if prop in self.read_transitively:
             return True
         todo: list[rdflib.term.Node] = [node]
         seen: set[rdflib.term.Node] = set()
@@ -200,6 +209,7 @@ class _Vocabulary:
                         scalar=_SCALARS.get(rng, GraphQLString)
                         if isinstance(rng, rdflib.URIRef)
                         else GraphQLString,
+                        transitive=is_object and prop in self.read_transitively,
                     ),
                 )
             )
@@ -222,9 +232,11 @@ def _plural(name: str) -> str:
 # -- resolving -------------------------------------------------------------------------
 
 
-def _objects(ctx: Context, node: Node, prop: str) -> list[tuple[Node, bool]]:
+def _objects(
+    ctx: Context, node: Node, prop: str, transitive: bool = False
+) -> list[tuple[Node, bool]]:
     found = []
-    for uri, inferred in node.links(prop):
+    for uri, inferred in node.reach(prop) if transitive else node.links(prop):
         linked = ctx.node(uri)
         if linked is not None:
             found.append((linked, inferred))
@@ -268,7 +280,7 @@ def _field_resolver(field: Field, shape: str) -> Callable[..., Any]:
 
     def objects(node: Node, info: Any, first: int | None = None, after: str | None = None) -> Any:
         ctx: Context = info.context
-        found = _objects(ctx, node, prop)
+        found = _objects(ctx, node, prop, field.transitive)
         if shape == "single":
             return found[0][0] if found else None
         page = ctx.budget.limits.max_page_size

@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -372,11 +372,17 @@ class QueryPool:
             if here is None or here[0].path != checkpoint.path:
                 self._open_here(checkpoint)
                 return None
-            capped = request.max_results is None or request.max_results > LOCAL_ROWS
-            try:
-                result = evaluate(
-                    here[1], replace(request, max_results=LOCAL_ROWS) if capped else request
+            if request.max_results is None or request.max_results > LOCAL_ROWS:
+                request = QueryRequest(
+                    request.query,
+                    request.accept,
+                    request.default_graphs,
+                    request.named_graphs,
+                    request.base_iri,
+                    LOCAL_ROWS,
                 )
+            try:
+                result = evaluate(here[1], request)
             except ResultLimitError:
                 return None
             except Exception:  # errors are the worker's to give

@@ -673,3 +673,23 @@ def test_docs_example_queries_answer_through_the_endpoint():
             response = sparql(client, query)
             assert response.status_code == 200, response.text
             assert response.json()["results"]["bindings"], query
+
+
+def test_cors_headers_come_with_sparql_answers_and_problems_for_allowed_origins():
+    # GET and POST /sparql skip FastAPI's routing (SparqlShortcut), inside CORS
+    _, server = serve(LifecycleGraph.in_memory(), cors_origins=["https://portal.example"])
+    origin = {"origin": "https://portal.example"}
+    with server, httpx.Client(base_url=server.url, timeout=30) as client:
+        answers = [
+            client.get("/sparql", params={"query": "ASK {}"}, headers=origin),
+            client.post(
+                "/sparql",
+                content="ASK {}",
+                headers={**origin, "content-type": "application/sparql-query"},
+            ),
+            client.get("/sparql", params={"query": "ASK {"}, headers=origin),
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 400]
+        for answer in answers:
+            assert answer.headers["access-control-allow-origin"] == "https://portal.example"
+        assert problem(answers[2], 400)["instance"] == "/sparql"

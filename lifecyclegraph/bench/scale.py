@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,16 @@ from lifecyclegraph.sandbox.server import SandboxProcess
 from lifecyclegraph.sandbox.synthetic import synthetic_world
 from lifecyclegraph.sandbox.world import SYSTEMS
 
-__all__ = ["Row", "ScaleBenchResult", "run_scale_bench"]
+__all__ = [
+    "Row",
+    "ScaleBenchResult",
+    "beside_oxigraph",
+    "free_port",
+    "interleaved",
+    "oxigraph_binary",
+    "percentiles",
+    "run_scale_bench",
+]
 
 TOKEN = "bench-write-token"
 LG = "https://w3id.org/lifecyclegraph/ontology#"
@@ -156,13 +165,15 @@ def table(result: ScaleBenchResult) -> str:
     return "\n".join(lines)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _percentiles(seconds: list[float]) -> dict[str, float]:
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """p50 and p95 of ``seconds``, in milliseconds, and ``n``, the count."""
     ms = sorted(s * 1000 for s in seconds)
     return {
         "p50": round(statistics.median(ms), 3),
@@ -246,7 +257,12 @@ class _Serve:
         self._log.close()
 
 
-def _oxigraph_binary() -> str:
+def oxigraph_binary() -> str:
+    """The ``oxigraph`` command (the ``oxigraph`` package's server).
+
+    Raises:
+        RuntimeError: it is not installed, with the ``pip install`` that brings it.
+    """
     found = shutil.which("oxigraph", path=os.path.dirname(sys.executable)) or shutil.which(
         "oxigraph"
     )
@@ -276,7 +292,7 @@ def run_scale_bench(
         keep: a directory to work in and keep (default: a temporary one, removed).
         progress: called with a line at each phase.
     """
-    oxigraph = _oxigraph_binary()
+    oxigraph = oxigraph_binary()
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-scale-") as tmp_name:
         tmp = Path(keep) if keep is not None else Path(tmp_name)
@@ -313,7 +329,7 @@ def _run(
     seed: int,
     progress: Callable[[str], None],
 ) -> ScaleBenchResult:
-    port = _free_port()
+    port = free_port()
     config = _config(tmp, port, sandbox.url)
     serve = _Serve(config, port, tmp / "serve.log")
     rss = RssSampler(serve.process.pid)
@@ -344,8 +360,8 @@ def _run(
             backfill_seconds=backfill,
             peak_rss_backfill_mb=peak_backfill,
             peak_rss_after_mb=peak_after,
-            inferred_p50_ms=_percentiles(inferred)["p50"],
-            inferred_p95_ms=_percentiles(inferred)["p95"],
+            inferred_p50_ms=percentiles(inferred)["p50"],
+            inferred_p95_ms=percentiles(inferred)["p95"],
             background_rate=rate,
             reads_ms=reads,
             sparql_ms=sparql,
@@ -435,7 +451,7 @@ def _timed(call: Callable[[Any], httpx.Response], picks: list[Any]) -> dict[str,
         response = call(pick)
         seconds.append(time.perf_counter() - began)
         response.raise_for_status()
-    return _percentiles(seconds)
+    return percentiles(seconds)
 
 
 def _reads_phase(
@@ -482,6 +498,24 @@ def _sparql_phase(
     tmp: Path, config: Path, serve_port: int, oxigraph: str, samples: int
 ) -> dict[str, dict[str, float]]:
     """Dump the store, load it into an Oxigraph store, serve both, interleave lookups."""
+    with (
+        beside_oxigraph(tmp, config, serve_port, oxigraph) as (urls, query),
+        httpx.Client(timeout=30) as client,
+    ):
+        times = interleaved(client, urls, query, samples)
+    return {name: percentiles(t) for name, t in times.items()}
+
+
+@contextlib.contextmanager
+def beside_oxigraph(
+    tmp: Path, config: Path, serve_port: int, oxigraph: str
+) -> Iterator[tuple[dict[str, str], str]]:
+    """``lifecyclegraph serve`` on the store ``config`` names (``tmp/store``, closed by
+    the caller) beside ``oxigraph serve-read-only`` on a dump of its current dataset.
+
+    Yields the two query URLs (``lifecyclegraph``, ``oxigraph``) and a point lookup
+    that finds a name in both; stops both servers on the way out.
+    """
     from pyoxigraph import RdfFormat, Store
 
     dump = tmp / "dump.nq"
@@ -493,7 +527,7 @@ def _sparql_phase(
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     theirs = subprocess.Popen(
         [
             oxigraph,
@@ -507,36 +541,50 @@ def _sparql_phase(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    ours = _Serve(config, serve_port, tmp / "serve.log")
+    ours = None
     try:
+        ours = _Serve(config, serve_port, tmp / "serve.log")
         subject = _a_subject(ours.url)
         query = f"SELECT ?n WHERE {{ <{subject}> <{LG}name> ?n }}"
         urls = {
             "lifecyclegraph": f"{ours.url}/sparql",
             "oxigraph": f"http://127.0.0.1:{port}/query",
         }
-        times: dict[str, list[float]] = {k: [] for k in urls}
         with httpx.Client(timeout=30) as client:
             _wait_for(client, urls["oxigraph"], query)
-            for i in range(samples + 20):
-                for name, url in urls.items():
-                    began = time.perf_counter()
-                    answer = client.get(
-                        url,
-                        params={"query": query},
-                        headers={"Accept": "application/sparql-results+json"},
-                    )
-                    spent = time.perf_counter() - began
-                    answer.raise_for_status()
-                    if not answer.json()["results"]["bindings"]:
-                        raise RuntimeError(f"{name} found no name for {subject}")
-                    if i >= 20:
-                        times[name].append(spent)
-        return {name: _percentiles(t) for name, t in times.items()}
+        yield urls, query
     finally:
-        ours.stop()
+        if ours is not None:
+            ours.stop()
         theirs.terminate()
         theirs.wait(30)
+
+
+def interleaved(
+    client: httpx.Client, urls: dict[str, str], query: str, samples: int, warmup: int = 20
+) -> dict[str, list[float]]:
+    """Send ``query`` to each URL in turn, ``warmup + samples`` times; the seconds each
+    of the last ``samples`` took, by URL name.
+
+    Raises:
+        RuntimeError: an answer has no row (the lookup must find something in both).
+    """
+    times: dict[str, list[float]] = {k: [] for k in urls}
+    for i in range(samples + warmup):
+        for name, url in urls.items():
+            began = time.perf_counter()
+            answer = client.get(
+                url,
+                params={"query": query},
+                headers={"Accept": "application/sparql-results+json"},
+            )
+            spent = time.perf_counter() - began
+            answer.raise_for_status()
+            if not answer.json()["results"]["bindings"]:
+                raise RuntimeError(f"{name} found no row for {query}")
+            if i >= warmup:
+                times[name].append(spent)
+    return times
 
 
 def _a_subject(url: str) -> str:

@@ -12,6 +12,12 @@ path, as ``lifecyclegraph bench store`` does), it measures:
   with ``query_staleness`` 0 and 1 s.
 
 Run it with ``lifecyclegraph bench sparql``.
+
+With ``--oxigraph``, it measures only the endpoint's overhead against ``oxigraph
+serve`` on the same data, as ``lifecyclegraph bench scale`` does but in a minute:
+``lifecyclegraph serve`` (rules and search off: they do not take part in a query) on
+the store beside ``oxigraph serve-read-only`` on a dump of it, the same point lookup
+sent to each in turn, in several rounds (:func:`run_overhead_bench`).
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from lifecyclegraph.bench.store import T0, synthetic_entity
 from lifecyclegraph.core.facts import Facts, Ref
 from lifecyclegraph.store import Observation
 
-__all__ = ["Figure", "SparqlBenchResult", "run_sparql_bench"]
+__all__ = [
+    "Figure",
+    "OverheadBenchResult",
+    "SparqlBenchResult",
+    "run_overhead_bench",
+    "run_sparql_bench",
+]
 
 LOOKUP = "SELECT ?n WHERE { <aip://dataset/datasets/ds-0000042> lg:name ?n }"
 
@@ -80,6 +92,24 @@ def _probe(i: int) -> Facts:
     )
 
 
+def _build(path: Path, entities: int) -> tuple[Any, float]:
+    """A store at ``path`` with ``entities`` synthetic entities, written through the
+    public write path; the open graph and the seconds the writes took."""
+    from lifecyclegraph.graph import LifecycleGraph
+
+    graph = LifecycleGraph.open(path)
+    began = time.perf_counter()
+    for start in range(0, entities, 1000):
+        batch = range(start, min(start + 1000, entities))
+        # synthetic entities linking to stubs never made: the opt-out (the
+        # benchmark measures queries, the checks' cost is `bench store`'s)
+        graph.write_many(
+            [(synthetic_entity(i), Observation("datasets", T0, f"b-{i}")) for i in batch],
+            validate=False,
+        )
+    return graph, time.perf_counter() - began
+
+
 def run_sparql_bench(
     entities: int = 100_000, samples: int = 500, lags: int = 20
 ) -> SparqlBenchResult:
@@ -87,7 +117,6 @@ def run_sparql_bench(
     import httpx
 
     from lifecyclegraph.core.config import Config
-    from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.ingest import Journal
     from lifecyclegraph.server.app import create_app
     from lifecyclegraph.server.service import Service
@@ -97,17 +126,7 @@ def run_sparql_bench(
 
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="lg-bench-sparql-") as tmp:
-        graph = LifecycleGraph.open(Path(tmp) / "store")
-        began = time.perf_counter()
-        for start in range(0, entities, 1000):
-            batch = range(start, min(start + 1000, entities))
-            # synthetic entities linking to stubs never made: the opt-out (the
-            # benchmark measures queries, the checks' cost is `bench store`'s)
-            graph.write_many(
-                [(synthetic_entity(i), Observation("datasets", T0, f"b-{i}")) for i in batch],
-                validate=False,
-            )
-        write_seconds = time.perf_counter() - began
+        graph, write_seconds = _build(Path(tmp) / "store", entities)
         store = graph.store
         quads = store.quad_count()
 
@@ -174,3 +193,75 @@ def run_sparql_bench(
             service.queries.close()
         graph.close()
     return SparqlBenchResult(entities, quads, write_seconds, figures)
+
+
+@dataclass
+class OverheadBenchResult:
+    """``GET /sparql`` against ``oxigraph serve``: each round's percentiles (ms, by
+    server) and the ratio of the p50s."""
+
+    entities: int
+    quads: int
+    rounds: list[dict[str, dict[str, float]]]
+
+    def ratios(self) -> list[float]:
+        """Each round's p50 of ``/sparql`` over ``oxigraph serve``'s."""
+        return [r["lifecyclegraph"]["p50"] / r["oxigraph"]["p50"] for r in self.rounds]
+
+    def median_ratio(self) -> float:
+        """The median of :meth:`ratios` (the figure held against the 1.5x target)."""
+        return statistics.median(self.ratios())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ratios": self.ratios(), "median_ratio": self.median_ratio()}
+
+
+def run_overhead_bench(
+    entities: int = 10_000, samples: int = 500, rounds: int = 5
+) -> OverheadBenchResult:
+    """The endpoint's overhead against ``oxigraph serve`` on the same data, same run.
+
+    Builds a store of ``entities`` (as :func:`run_sparql_bench`), then serves it with
+    ``lifecyclegraph serve`` (its own process, rules and search off) beside
+    ``oxigraph serve-read-only`` on a dump of it, and sends the same point lookup to
+    each in turn, ``samples`` of each a round, ``rounds`` rounds (the ratio of each
+    round is taken on requests interleaved over the same seconds, so a machine whose
+    load changes weighs on both alike).
+
+    Raises:
+        RuntimeError: the ``oxigraph`` command is missing (``lifecyclegraph[bench]``),
+            or a server did not start.
+    """
+    import httpx
+
+    from lifecyclegraph.bench.scale import (
+        beside_oxigraph,
+        free_port,
+        interleaved,
+        oxigraph_binary,
+        percentiles,
+    )
+
+    oxigraph = oxigraph_binary()
+    with tempfile.TemporaryDirectory(prefix="lg-bench-overhead-") as name:
+        tmp = Path(name)
+        graph, _ = _build(tmp / "store", entities)
+        quads = graph.store.quad_count()
+        graph.close()
+        port = free_port()
+        config = tmp / "lifecyclegraph.toml"
+        config.write_text(
+            f'[store]\npath = "{tmp / "store"}"\n\n[rules]\nenabled = false\n\n'
+            "[search]\nenabled = false\n\n"
+            f'[server]\nhost = "127.0.0.1"\nport = {port}\nwrite_tokens = ["bench"]\n'
+            'log_level = "warning"\n'
+        )
+        found = []
+        with (
+            beside_oxigraph(tmp, config, port, oxigraph) as (urls, query),
+            httpx.Client(timeout=30) as client,
+        ):
+            for _ in range(rounds):
+                times = interleaved(client, urls, query, samples)
+                found.append({server: percentiles(t) for server, t in times.items()})
+    return OverheadBenchResult(entities, quads, found)

@@ -413,12 +413,42 @@ def lineage_bench(
 @click.option("--entities", default=100_000, show_default=True)
 @click.option("--samples", default=500, show_default=True, help="Queries per latency figure.")
 @click.option("--lags", default=20, show_default=True, help="Writes per freshness figure.")
+@click.option(
+    "--oxigraph",
+    "against_oxigraph",
+    is_flag=True,
+    help="Only the endpoint's overhead: serve beside oxigraph serve on the same data, "
+    "the same point lookup to each in turn (lifecyclegraph[bench]).",
+)
+@click.option("--rounds", default=5, show_default=True, help="With --oxigraph: rounds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def sparql_bench(entities: int, samples: int, lags: int, as_json: bool) -> None:
+def sparql_bench(
+    entities: int, samples: int, lags: int, against_oxigraph: bool, rounds: int, as_json: bool
+) -> None:
     """Latency of a simple query through /sparql against in-process, checkpoint cost,
-    and freshness lag, on ENTITIES synthetic entities on disk."""
-    from lifecyclegraph.bench.sparql import run_sparql_bench
+    and freshness lag, on ENTITIES synthetic entities on disk; with --oxigraph, /sparql
+    against oxigraph serve on the same data, ROUNDS rounds of SAMPLES each."""
+    from lifecyclegraph.bench.sparql import run_overhead_bench, run_sparql_bench
 
+    if against_oxigraph:
+        overhead = run_overhead_bench(entities, samples, rounds)
+        if as_json:
+            click.echo(json.dumps({"machine": machine(), **overhead.as_dict()}, indent=2))
+            return
+        click.echo(f"machine: {machine()}")
+        click.echo(f"store: {overhead.entities} entities, {overhead.quads} quads")
+        click.echo(
+            f"{'round':>5} {'/sparql p50':>12} {'p95':>8} {'oxigraph p50':>13} "
+            f"{'p95':>8} {'ratio':>6}"
+        )
+        for n, (r, ratio) in enumerate(zip(overhead.rounds, overhead.ratios(), strict=True), 1):
+            ours, theirs = r["lifecyclegraph"], r["oxigraph"]
+            click.echo(
+                f"{n:5d} {ours['p50']:12.3f} {ours['p95']:8.3f} {theirs['p50']:13.3f} "
+                f"{theirs['p95']:8.3f} {ratio:6.2f}"
+            )
+        click.echo(f"median ratio of the p50s: {overhead.median_ratio():.2f}x (target 1.5x)")
+        return
     result = run_sparql_bench(entities, samples, lags)
     if as_json:
         click.echo(json.dumps({"machine": machine(), **result.as_dict()}, indent=2))

@@ -93,6 +93,8 @@ def create_app(
         else [t.get_secret_value() for t in server.write_tokens]
     )
     app.state.guard = TokenGuard(tokens, [t.get_secret_value() for t in server.read_tokens])
+    # first, so that it sits inside every other middleware (CORS, the crash guard)
+    app.add_middleware(sparql.SparqlShortcut)
     install_problem_handlers(app)
     if server.cors_origins:
         app.add_middleware(

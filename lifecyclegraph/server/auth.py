@@ -113,13 +113,17 @@ class TokenGuard:
         raise _unauthorized("the token is not allowed to read", True)
 
 
-def read_guard(request: Request) -> None:
+async def read_guard(request: Request) -> None:
     """The dependency of every read route: the app's :class:`TokenGuard` lets the
-    request read, or answers 401 (``Depends(read_guard)``)."""
+    request read, or answers 401 (``Depends(read_guard)``).
+
+    A coroutine, though it never waits: FastAPI runs a plain function dependency in a
+    thread, and that hop cost a point lookup through ``/sparql`` more than the check
+    (``docs/benchmarks.md``); the check is a few constant-time comparisons."""
     request.app.state.guard.require_read(request)
 
 
-def write_guard(request: Request) -> None:
+async def write_guard(request: Request) -> None:
     """The dependency of every write route: the request holds a write token, or is
-    answered 401 (none) or 403 (a read token)."""
+    answered 401 (none) or 403 (a read token). A coroutine, as :func:`read_guard`."""
     request.app.state.guard.require_write(request)

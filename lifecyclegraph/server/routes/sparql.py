@@ -4,6 +4,12 @@ or, with the ``as_of`` extension, over the graph as it was at a past time.
 The route only reads the protocol's parameters and maps errors to problem details;
 the query runs in :class:`lifecyclegraph.store.sparql.QueryPool` (worker processes with a
 timeout). See ``docs/sparql.md``.
+
+``GET`` and ``POST /sparql`` are documented (OpenAPI) as FastAPI routes, but
+:class:`SparqlShortcut`, a middleware inside the app's own, hands them to the same
+handlers straight away, past FastAPI's routing and dependency solving: a point lookup
+is the endpoint's most common request, and those layers cost it more than the
+query's evaluation (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pyoxigraph import NamedNode
+from starlette.routing import get_route_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lifecyclegraph.core.errors import (
     NotAcceptableError,
@@ -37,7 +45,7 @@ from lifecyclegraph.server.routes.graph import GENERATION, MIN_GENERATION
 from lifecyclegraph.server.sparql_description import service_description
 from lifecyclegraph.store.sparql.formats import GRAPH, SOLUTIONS, accepts_any
 
-__all__ = ["router"]
+__all__ = ["SparqlShortcut", "router"]
 
 router = APIRouter(tags=["sparql"])
 
@@ -382,3 +390,48 @@ async def sparql_post(request: Request) -> Response:
     if media == UPDATE:
         return await _update(request, text)
     return await _query(request, text, url)
+
+
+class SparqlShortcut:
+    """ASGI middleware: ``GET`` and ``POST /sparql`` go straight to :func:`sparql_get`
+    and :func:`sparql_post`, with the read guard, as FastAPI's routes would send them.
+
+    Every other request (another path, ``HEAD``, ``PUT``…) goes on to the app. An
+    error is answered by the app's own exception handlers (problem details), exactly
+    as through the routes; one that no handler takes goes up to the middleware
+    outside (:class:`~lifecyclegraph.server.problems.CrashGuard`). Add it before any
+    other middleware, so that it sits inside them all (CORS, the crash guard).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "POST")
+            or get_route_path(scope) != "/sparql"
+        ):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+        try:
+            await read_guard(request)
+            if scope["method"] == "GET":
+                response = await sparql_get(request)
+            else:
+                response = await sparql_post(request)
+        except Exception as error:
+            handler = _handler(request.app.exception_handlers, error)
+            if handler is None:
+                raise
+            response = await handler(request, error)
+        await response(scope, receive, send)
+
+
+def _handler(handlers: dict[Any, Any], error: Exception) -> Any:
+    """The app's exception handler for ``error`` (the nearest class), or ``None``."""
+    for cls in type(error).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None

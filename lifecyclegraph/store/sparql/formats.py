@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
@@ -107,6 +108,13 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
     >>> negotiate("text/*", SOLUTIONS)
     'text/csv'
     """
+    return _negotiate(accept, tuple(offers))
+
+
+@functools.lru_cache(maxsize=256)
+def _negotiate(accept: str | None, offers: tuple[str, ...]) -> str | None:
+    """:func:`negotiate`, remembered: a client sends the same ``Accept`` every time,
+    and the endpoint negotiates twice a query (the route, then the result's kind)."""
     ranges = _ranges(accept) if accept else []
     if not ranges:
         return offers[0] if offers else None

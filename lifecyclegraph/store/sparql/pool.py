@@ -12,6 +12,14 @@ The deadline counts from the moment a worker takes the query. A query that finds
 every worker busy waits for one at most ``timeout`` seconds, then gets
 :class:`QueryUnavailableError`.
 
+One exception: :meth:`QueryPool.execute_async` (the endpoint's path) answers a
+**point lookup** (:mod:`lifecyclegraph.store.sparql.lookup`: flat, short, one triple
+pattern with a constant subject) in the calling process, on the very checkpoint a
+worker would read, with its rows capped at :data:`LOCAL_ROWS`; past the cap, on any
+error, or while that checkpoint is not open here yet, the query goes to a worker as
+any other. Such a query can neither run long nor crash the parser, and the worker's
+round trip cost it more than its evaluation (``docs/benchmarks.md``).
+
 >>> from lifecyclegraph.store import SnapshotStore
 >>> with QueryPool(SnapshotStore.in_memory(), workers=1, timeout=5.0) as pool:
 ...     pool.execute("ASK { ?s ?p ?o }").body
@@ -39,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pyoxigraph import Store
 
 from lifecyclegraph.core.errors import (
     QueryError,
@@ -46,18 +55,25 @@ from lifecyclegraph.core.errors import (
     QueryTimeoutError,
     QueryTooComplexError,
     QueryUnavailableError,
+    ResultLimitError,
     StoreError,
 )
 from lifecyclegraph.store import SnapshotStore
 from lifecyclegraph.store.past import PastView
 from lifecyclegraph.store.remote import RemoteStore
-from lifecyclegraph.store.sparql.checkpoint import Checkpoints
+from lifecyclegraph.store.sparql.checkpoint import Checkpoint, Checkpoints
+from lifecyclegraph.store.sparql.lookup import is_point_lookup
 from lifecyclegraph.store.sparql.run import QueryRequest, QueryResult, evaluate
 from lifecyclegraph.store.sparql.safety import check_update
 
-__all__ = ["QueryPool"]
+__all__ = ["LOCAL_ROWS", "QueryPool"]
 
 STARTUP_SECONDS = 60.0
+#: The most rows a point lookup answered in the server process may have; a larger
+#: result is computed again by a worker (with the pool's own ``max_results``).
+LOCAL_ROWS = 1000
+#: Who holds the checkpoint that point lookups read in this process (workers are ints).
+_LOCAL = "server process"
 #: How a worker dies when the engine crashes (a stack overflow aborts or segfaults).
 _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL}
 #: The directory that holds the ``lifecyclegraph`` package, for the workers' path.
@@ -117,6 +133,12 @@ class QueryPool:
         self._failed_starts = 0
         self.timeouts = 0  #: queries stopped at the deadline
         self.replaced = 0  #: workers killed or lost and replaced
+        self.local = 0  #: point lookups answered in this process
+        # The checkpoint point lookups read here, open read-only; swapped (under the
+        # lock, which every local evaluation holds) by a thread that opens the newer.
+        self._here: tuple[Checkpoint, Store] | None = None
+        self._here_lock = threading.Lock()
+        self._opening: Path | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -151,6 +173,8 @@ class QueryPool:
                 worker.process.kill()
                 worker.process.wait()
             worker.conn.close()
+        with self._here_lock:
+            self._here = None
         if self.checkpoints is not None:
             self.checkpoints.close()
 
@@ -171,7 +195,8 @@ class QueryPool:
             return [w.pid for w in self._workers.values() if w.busy]
 
     def stats(self) -> dict[str, int]:
-        """Counts for a status page: workers, busy ones, timeouts, replacements."""
+        """Counts for a status page: workers, busy ones, timeouts, replacements,
+        checkpoints made, point lookups answered in this process (``local``)."""
         with self._lock:
             workers = list(self._workers.values())
         return {
@@ -181,6 +206,7 @@ class QueryPool:
             "timeouts": self.timeouts,
             "replaced": self.replaced,
             "checkpoints": self.checkpoints.made if self.checkpoints else 0,
+            "local": self.local,
         }
 
     def wait_ready(self, timeout: float = STARTUP_SECONDS) -> bool:
@@ -259,7 +285,8 @@ class QueryPool:
         (``asyncio.to_thread`` by default; a server passes its own thread pool's, as
         the loop's default executor has only a few threads and they may all be held).
         A query ``as_of`` a past time always takes the thread path (its worker copies
-        an archive first).
+        an archive first). A point lookup is answered here, with no worker, when it
+        can be (see the module docstring and :meth:`_answer_here`).
         """
         if as_of is not None:
             past: QueryResult = await in_thread(
@@ -280,6 +307,10 @@ class QueryPool:
         # thread path: nothing that can take long runs on the loop.
         checkpoints = self.checkpoints
         checkpoint = checkpoints.ready(min_generation) if checkpoints is not None else None
+        if checkpoint is not None and is_point_lookup(query):
+            here = self._answer_here(checkpoint, request)
+            if here is not None:
+                return here
         worker = None
         if checkpoint is not None:
             with contextlib.suppress(queue.Empty):
@@ -329,6 +360,62 @@ class QueryPool:
             raise
         worker.busy = False
         return await self._answered(worker, answer, in_thread)
+
+    def _answer_here(self, checkpoint: Checkpoint, request: QueryRequest) -> QueryResult | None:
+        """A point lookup's result, evaluated in this process on ``checkpoint``, or
+        ``None`` for a worker to run it: the checkpoint is not open here yet (a
+        thread opens it for the next one), the result has more than
+        :data:`LOCAL_ROWS` rows, or the evaluation failed (the worker gives the
+        error, in the same words as for any query)."""
+        with self._here_lock:
+            here = self._here
+            if here is None or here[0].path != checkpoint.path:
+                self._open_here(checkpoint)
+                return None
+            if request.max_results is None or request.max_results > LOCAL_ROWS:
+                request = QueryRequest(
+                    request.query,
+                    request.accept,
+                    request.default_graphs,
+                    request.named_graphs,
+                    request.base_iri,
+                    LOCAL_ROWS,
+                )
+            try:
+                result = evaluate(here[1], request)
+            except ResultLimitError:
+                return None
+            except Exception:  # errors are the worker's to give
+                return None
+        self.local += 1
+        return result
+
+    def _open_here(self, checkpoint: Checkpoint) -> None:
+        """Open ``checkpoint`` read-only for point lookups, in a thread (an open can
+        take a while on a large store); called with the lock held."""
+        if self._opening is not None or self._closed:
+            return
+        self._opening = checkpoint.path
+
+        def run() -> None:
+            try:
+                store: Store | None = Store.read_only(str(checkpoint.path))
+            except Exception:  # deleted meanwhile, or unreadable: workers answer
+                store = None
+            with self._here_lock:
+                self._opening = None
+                # Held before the older one is let go: no evaluation runs meanwhile
+                # (they hold the lock), and one pruned since it was chosen is dropped.
+                if (
+                    store is not None
+                    and not self._closed
+                    and self.checkpoints is not None
+                    and self.checkpoints.hold(_LOCAL, checkpoint)
+                ):
+                    self._here = (checkpoint, store)
+                del store
+
+        threading.Thread(target=run, name="sparql-local-open", daemon=True).start()
 
     async def _answered(
         self, worker: _Worker, answer: Any, in_thread: Callable[..., Awaitable[Any]]

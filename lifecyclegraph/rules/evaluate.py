@@ -51,7 +51,7 @@ from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.plan import CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
-from lifecyclegraph.rules.relation import Fact, Relation, TermTable
+from lifecyclegraph.rules.relation import Fact, Facts, Packed, Relation, TermTable
 
 __all__ = ["DEFAULT_LIMIT", "Change", "Evaluator", "UpdateResult"]
 
@@ -61,7 +61,8 @@ DEFAULT_LIMIT = 10_000_000
 
 @dataclass
 class Change:
-    """Facts a predicate gained and lost."""
+    """Facts a predicate gained and lost (tuples in an :class:`UpdateResult`; packed
+    while the evaluator works, see :mod:`~lifecyclegraph.rules.relation`)."""
 
     added: set[Fact] = field(default_factory=set)
     removed: set[Fact] = field(default_factory=set)
@@ -94,7 +95,8 @@ class Evaluator:
         self.table = table if table is not None else TermTable()
         self.limit = limit
         self.relations = {name: Relation(name, arity) for name, arity in compiled.arity.items()}
-        self.base: dict[str, set[Fact]] = {name: set() for name in self.relations}
+        # the asserted facts of each relation, packed as in the relation
+        self.base: dict[str, set[Any]] = {name: set() for name in self.relations}
         self.derived_keys = frozenset(r.head for r in compiled.rules)
         self._functions: dict[tuple[int, Variant, bool], Callable[..., Any]] = {}
 
@@ -104,27 +106,40 @@ class Evaluator:
         """The relation that holds the asserted facts of an ontology predicate."""
         return self.compiled.base_relation.get(predicate, predicate)
 
-    def facts(self, predicate: str) -> set[Fact]:
-        """Every fact of a predicate, asserted or derived (do not modify it)."""
+    def facts(self, predicate: str) -> Facts:
+        """Every fact of a predicate, asserted or derived (a read-only set view)."""
         return self.relations[predicate].rows
 
-    def asserted(self, predicate: str) -> set[Fact]:
-        """The asserted facts of an ontology predicate (do not modify it)."""
-        return self.base.get(self.relation_of(predicate), set())
+    def asserted(self, predicate: str) -> Facts:
+        """The asserted facts of an ontology predicate (a read-only set view)."""
+        key = self.relation_of(predicate)
+        relation = self.relations.get(key)
+        if relation is None:
+            return Facts(frozenset(), 0)
+        return Facts(self.base[key], relation.arity)
+
+    def is_asserted(self, key: str, fact: Fact) -> bool:
+        """Whether ``fact`` (a tuple) is an asserted fact of the relation ``key``."""
+        relation = self.relations.get(key)
+        return relation is not None and fact in Facts(self.base[key], relation.arity)
 
     def size(self) -> int:
         """How many facts the relations hold in all."""
-        return sum(len(r.rows) for r in self.relations.values())
+        return sum(len(r.packed) for r in self.relations.values())
 
     def load(self, facts: Mapping[str, Iterable[Fact]]) -> None:
         """Set the asserted facts (by ontology predicate); :meth:`materialize` then
-        derives the rest. Predicates the program does not use are ignored."""
+        derives the rest. Predicates the program does not use are ignored.
+
+        Raises:
+            RuleLimitError: if a fact holds an integer outside 0 to 2**32 - 1.
+        """
         for base in self.base.values():
             base.clear()
         for predicate, rows in facts.items():
             key = self.relation_of(predicate)
             if key in self.base:
-                self.base[key].update(rows)
+                self.base[key].update(map(self.relations[key].pack, rows))
 
     def function(
         self, rule: CompiledRule, variant: Variant, negation: bool = True
@@ -162,21 +177,21 @@ class Evaluator:
         for name, relation in self.relations.items():
             relation.clear()
             if self.base[name]:
-                relation.add(set(self.base[name]))
+                relation.add(self.base[name].copy())
         total = self.size()
         for stratum in self.compiled.strata:
             # Rules that read the stratum's own predicates need no full run: every fact
             # the stratum holds after the other rules is their first delta.
-            seeds: dict[str, set[Fact]] = {}
+            seeds: dict[str, set[Packed]] = {}
             for rule in stratum.rules:
                 if not any(_predicate(rule, i) in stratum.predicates for i in rule.positive):
                     out = self._run(rule, ("full",), None, total)
                     seeds.setdefault(rule.head, set()).update(out)
             first = (
                 {
-                    name: set(self.relations[name].rows)
+                    name: set(self.relations[name].packed)
                     for name in stratum.predicates
-                    if self.relations[name].rows
+                    if self.relations[name].packed
                 }
                 if stratum.recursive
                 else {}
@@ -187,12 +202,12 @@ class Evaluator:
         self,
         rule: CompiledRule,
         variant: Variant,
-        delta: Iterable[Fact] | None,
+        delta: Iterable[Packed] | None,
         total: int,
         negation: bool = True,
-    ) -> set[Fact]:
+    ) -> set[Packed]:
         """Run one variant of a rule, stopping if it derives more than the limit allows."""
-        out: set[Fact] = set()
+        out: set[Packed] = set()
         cap = max(self.limit - total, 0)
         function = self.function(rule, variant, negation)
         if delta is None:
@@ -216,17 +231,17 @@ class Evaluator:
     def _fixpoint(
         self,
         stratum: CompiledStratum,
-        seeds: dict[str, set[Fact]],
+        seeds: dict[str, set[Packed]],
         total: int,
-        inserted: dict[str, set[Fact]],
-        first: dict[str, set[Fact]] | None = None,
+        inserted: dict[str, set[Packed]],
+        first: dict[str, set[Packed]] | None = None,
     ) -> int:
         """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
         ``first`` holds facts already in the relations that must also be joined."""
-        delta: dict[str, set[Fact]] = {} if first is None else first
+        delta: dict[str, set[Packed]] = {} if first is None else first
         for name, facts in seeds.items():
             relation = self.relations[name]
-            fresh = facts - relation.rows
+            fresh = facts - relation.packed
             if fresh:
                 relation.add(fresh)
                 delta.setdefault(name, set()).update(fresh)
@@ -235,7 +250,7 @@ class Evaluator:
         if total > self.limit and stratum.rules:
             self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))), total)
         while delta and stratum.recursive:
-            new: dict[str, set[Fact]] = {}
+            new: dict[str, set[Packed]] = {}
             biggest: tuple[int, CompiledRule | None] = (0, None)
             for rule in stratum.rules:
                 for position in rule.positive:
@@ -247,7 +262,7 @@ class Evaluator:
             delta = {}
             for name, facts in new.items():
                 relation = self.relations[name]
-                fresh = facts - relation.rows
+                fresh = facts - relation.packed
                 if fresh:
                     relation.add(fresh)
                     delta[name] = fresh
@@ -267,19 +282,20 @@ class Evaluator:
 
         Returns:
             The net change of every relation that changed, and the change of the
-            asserted facts.
+            asserted facts (as tuples).
 
         Raises:
-            RuleLimitError: if the update would hold more facts than the limit.
+            RuleLimitError: if the update would hold more facts than the limit, or a
+                fact holds an integer outside 0 to 2**32 - 1.
         """
-        base_added: dict[str, set[Fact]] = {}
-        base_removed: dict[str, set[Fact]] = {}
+        base_added: dict[str, set[Any]] = {}
+        base_removed: dict[str, set[Any]] = {}
         for predicate, rows in removed.items():
             key = self.relation_of(predicate)
             base = self.base.get(key)
             if base is None:
                 continue
-            gone = {row for row in rows if row in base}
+            gone = {row for row in map(self.relations[key].pack, rows) if row in base}
             if gone:
                 base -= gone
                 base_removed[key] = gone
@@ -288,7 +304,7 @@ class Evaluator:
             base = self.base.get(key)
             if base is None:
                 continue
-            new = {row for row in rows if row not in base}
+            new = {row for row in map(self.relations[key].pack, rows) if row not in base}
             if new:
                 base |= new
                 back = base_removed.get(key)
@@ -300,8 +316,8 @@ class Evaluator:
             if key in self.derived_keys:
                 continue
             relation = self.relations[key]
-            gone = base_removed.get(key, set()) & relation.rows
-            new = base_added.get(key, set()) - relation.rows
+            gone = base_removed.get(key, set()) & relation.packed
+            new = base_added.get(key, set()) - relation.packed
             relation.remove(gone)
             relation.add(new)
             if gone or new:
@@ -309,14 +325,24 @@ class Evaluator:
         total = self.size()
         for stratum in self.compiled.strata:
             total = self._maintain(stratum, changes, base_added, base_removed, total)
-        return UpdateResult(changes, base_added, base_removed)
+        return UpdateResult(
+            {
+                name: Change(self._unpacked(name, c.added), self._unpacked(name, c.removed))
+                for name, c in changes.items()
+            },
+            {name: self._unpacked(name, facts) for name, facts in base_added.items()},
+            {name: self._unpacked(name, facts) for name, facts in base_removed.items()},
+        )
+
+    def _unpacked(self, name: str, packed: set[Any]) -> set[Fact]:
+        return set(map(self.relations[name].unpack, packed))
 
     def _maintain(
         self,
         stratum: CompiledStratum,
         changes: dict[str, Change],
-        base_added: dict[str, set[Fact]],
-        base_removed: dict[str, set[Fact]],
+        base_added: dict[str, set[Packed]],
+        base_removed: dict[str, set[Packed]],
         total: int,
     ) -> int:
         inputs = [p for p in stratum.inputs if p in changes]
@@ -328,7 +354,7 @@ class Evaluator:
         for name, facts in deleted.items():
             self.relations[name].remove(facts)
             total -= len(facts)
-        seeds: dict[str, set[Fact]] = {}
+        seeds: dict[str, set[Packed]] = {}
         for name, facts in deleted.items():
             checks = [
                 self.function(rule, ("check",))
@@ -350,12 +376,12 @@ class Evaluator:
                 if change and change.removed:
                     out = self._run(rule, ("negdelta", position), change.removed, total)
                     seeds.setdefault(rule.head, set()).update(out)
-        inserted: dict[str, set[Fact]] = {}
+        inserted: dict[str, set[Packed]] = {}
         total = self._fixpoint(stratum, seeds, total, inserted)
         for name in stratum.predicates:
             gone = deleted.get(name, set())
             new = inserted.get(name, set())
-            change = Change(new - gone, gone - self.relations[name].rows)
+            change = Change(new - gone, gone - self.relations[name].packed)
             if change.added or change.removed:
                 changes[name] = change
         return total
@@ -365,14 +391,14 @@ class Evaluator:
         stratum: CompiledStratum,
         changes: dict[str, Change],
         inputs: list[str],
-        own_removed: dict[str, set[Fact]],
-    ) -> dict[str, set[Fact]]:
+        own_removed: dict[str, set[Packed]],
+    ) -> dict[str, set[Packed]]:
         """Every fact of the stratum that may have lost its derivation (a superset)."""
-        deleted: dict[str, set[Fact]] = {}
-        pending: dict[str, set[Fact]] = {}
+        deleted: dict[str, set[Packed]] = {}
+        pending: dict[str, set[Packed]] = {}
 
-        def consider(name: str, facts: set[Fact]) -> None:
-            rows = self.relations[name].rows
+        def consider(name: str, facts: set[Packed]) -> None:
+            rows = self.relations[name].packed
             base = self.base[name]
             known = deleted.setdefault(name, set())
             fresh = {f for f in facts if f in rows and f not in base and f not in known}
@@ -382,12 +408,12 @@ class Evaluator:
 
         for name, facts in own_removed.items():
             consider(name, facts)
-        restored: dict[str, set[Fact]] = {}
+        restored: dict[str, set[Packed]] = {}
         for name in inputs:
             gone = changes[name].removed
             if gone:
                 relation = self.relations[name]
-                back = gone - relation.rows
+                back = gone - relation.packed
                 relation.add(back)
                 restored[name] = back
         try:

@@ -43,7 +43,8 @@ over-deletion and the insertion both run to a fixpoint within the stratum.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,38 @@ class Evaluator:
             return Facts(frozenset(), 0)
         return Facts(self.base[key], relation.arity)
 
+    def derived(self, predicate: str, skip: Collection[int] = ()) -> Facts:
+        """The facts of a predicate that are derived and not asserted, without those
+        whose first term is in ``skip`` (a read-only set view of a copy; the facts stay
+        packed until they are read, so that a large relation is never held as tuples).
+
+        >>> from lifecyclegraph.rules.analysis import analyse
+        >>> from lifecyclegraph.rules.compiler import compile_program
+        >>> from lifecyclegraph.rules.axioms import Vocabulary
+        >>> from lifecyclegraph.rules.parser import parse_rules
+        >>> E = "https://w3id.org/lifecyclegraph/ontology#"
+        >>> vocabulary = Vocabulary(frozenset(), frozenset({E + "dependsOn", E + "upstream"}))
+        >>> program = parse_rules("lg:upstream(?x, ?y) :- lg:dependsOn(?x, ?y).")
+        >>> evaluator = Evaluator(compile_program(analyse(program, vocabulary)))
+        >>> evaluator.load({E + "dependsOn": {(1, 2), (3, 4)}, E + "upstream": {(1, 2)}})
+        >>> evaluator.materialize()
+        >>> up = E + "upstream"
+        >>> sorted(evaluator.derived(up)), sorted(evaluator.derived(up, skip={3}))
+        ([(3, 4)], [])
+        """
+        relation = self.relations[predicate]
+        rows = relation.packed
+        base: AbstractSet[Any] = self.base.get(self.relation_of(predicate)) or frozenset()
+        if not skip:
+            return Facts(rows - base if base else set(rows), relation.arity)
+        if relation.arity == 1:
+            kept = {p for p in rows if p not in skip and p not in base}
+        elif relation.arity == 2:
+            kept = {p for p in rows if p >> 32 not in skip and p not in base}
+        else:
+            kept = {p for p in rows if p[0] not in skip and p not in base}
+        return Facts(kept, relation.arity)
+
     def is_asserted(self, key: str, fact: Fact) -> bool:
         """Whether ``fact`` (a tuple) is an asserted fact of the relation ``key``."""
         relation = self.relations.get(key)
@@ -185,18 +218,18 @@ class Evaluator:
             seeds: dict[str, set[Packed]] = {}
             for rule in stratum.rules:
                 if not any(_predicate(rule, i) in stratum.predicates for i in rule.positive):
-                    out = self._run(rule, ("full",), None, total)
-                    seeds.setdefault(rule.head, set()).update(out)
+                    _gather(seeds, rule.head, self._run(rule, ("full",), None, total))
+            # The relations themselves, not copies: the first round only reads them.
             first = (
                 {
-                    name: set(self.relations[name].packed)
+                    name: self.relations[name].packed
                     for name in stratum.predicates
                     if self.relations[name].packed
                 }
                 if stratum.recursive
                 else {}
             )
-            total = self._fixpoint(stratum, seeds, total, {}, first)
+            total = self._fixpoint(stratum, seeds, total, None, first)
 
     def _run(
         self,
@@ -233,19 +266,26 @@ class Evaluator:
         stratum: CompiledStratum,
         seeds: dict[str, set[Packed]],
         total: int,
-        inserted: dict[str, set[Packed]],
+        inserted: dict[str, set[Packed]] | None,
         first: dict[str, set[Packed]] | None = None,
     ) -> int:
-        """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
-        ``first`` holds facts already in the relations that must also be joined."""
+        """Add ``seeds`` and everything they lead to within the stratum (semi-naive),
+        noting what was added in ``inserted`` (unless ``None``); ``first`` holds facts
+        already in the relations that must also be joined (it may be a relation's own
+        set: it is read in the first round, before anything is added)."""
         delta: dict[str, set[Packed]] = {} if first is None else first
         for name, facts in seeds.items():
             relation = self.relations[name]
             fresh = facts - relation.packed
             if fresh:
                 relation.add(fresh)
-                delta.setdefault(name, set()).update(fresh)
-                inserted.setdefault(name, set()).update(fresh)
+                known = delta.get(name)
+                if known is None:
+                    delta[name] = fresh
+                elif known is not relation.packed:  # else it holds them already
+                    known |= fresh
+                if inserted is not None:
+                    inserted.setdefault(name, set()).update(fresh)
                 total += len(fresh)
         if total > self.limit and stratum.rules:
             self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))), total)
@@ -257,7 +297,7 @@ class Evaluator:
                     given = delta.get(_predicate(rule, position))
                     if given:
                         out = self._run(rule, ("delta", position), given, total)
-                        new.setdefault(rule.head, set()).update(out)
+                        _gather(new, rule.head, out)
                         biggest = max(biggest, (len(out), rule), key=lambda b: b[0])
             delta = {}
             for name, facts in new.items():
@@ -266,7 +306,8 @@ class Evaluator:
                 if fresh:
                     relation.add(fresh)
                     delta[name] = fresh
-                    inserted.setdefault(name, set()).update(fresh)
+                    if inserted is not None:
+                        inserted.setdefault(name, set()).update(fresh)
                     total += len(fresh)
             if total > self.limit and biggest[1] is not None:
                 self._explode(biggest[1], biggest[0])
@@ -448,6 +489,16 @@ class Evaluator:
             for name, back in restored.items():
                 self.relations[name].remove(back)
         return {name: facts for name, facts in deleted.items() if facts}
+
+
+def _gather(into: dict[str, set[Packed]], name: str, facts: set[Packed]) -> None:
+    """Add ``facts`` (a set nobody else holds) to ``into[name]``, without a copy when
+    it is the first."""
+    known = into.get(name)
+    if known is None:
+        into[name] = facts
+    else:
+        known |= facts
 
 
 def _predicate(rule: CompiledRule, position: int) -> str:

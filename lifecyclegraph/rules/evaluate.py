@@ -96,9 +96,10 @@ class Evaluator:
         self.table = table if table is not None else TermTable()
         self.limit = limit
         self.relations = {name: Relation(name, arity) for name, arity in compiled.arity.items()}
-        # the asserted facts of each relation, packed as in the relation
-        self.base: dict[str, set[Any]] = {name: set() for name in self.relations}
         self.derived_keys = frozenset(r.head for r in compiled.rules)
+        # The asserted facts (packed) of each relation that rules also derive; a relation
+        # no rule derives holds asserted facts only and is its own base (no second set).
+        self.base: dict[str, set[Any]] = {name: set() for name in self.derived_keys}
         self._functions: dict[tuple[int, Variant, bool], Callable[..., Any]] = {}
 
     # -- facts -------------------------------------------------------------------------------
@@ -117,7 +118,12 @@ class Evaluator:
         relation = self.relations.get(key)
         if relation is None:
             return Facts(frozenset(), 0)
-        return Facts(self.base[key], relation.arity)
+        return Facts(self._held(key), relation.arity)
+
+    def _held(self, key: str) -> set[Any]:
+        """The packed asserted facts of the relation ``key``."""
+        base = self.base.get(key)
+        return self.relations[key].packed if base is None else base
 
     def derived(self, predicate: str, skip: Collection[int] = ()) -> Facts:
         """The facts of a predicate that are derived and not asserted, without those
@@ -140,7 +146,10 @@ class Evaluator:
         """
         relation = self.relations[predicate]
         rows = relation.packed
-        base: AbstractSet[Any] = self.base.get(self.relation_of(predicate)) or frozenset()
+        key = self.relation_of(predicate)
+        if key not in self.base and key == predicate:  # asserted facts only
+            return Facts(set(), relation.arity)
+        base: AbstractSet[Any] = self._held(key) if key in self.relations else frozenset()
         if not skip:
             return Facts(rows - base if base else set(rows), relation.arity)
         if relation.arity == 1:
@@ -154,7 +163,7 @@ class Evaluator:
     def is_asserted(self, key: str, fact: Fact) -> bool:
         """Whether ``fact`` (a tuple) is an asserted fact of the relation ``key``."""
         relation = self.relations.get(key)
-        return relation is not None and fact in Facts(self.base[key], relation.arity)
+        return relation is not None and fact in Facts(self._held(key), relation.arity)
 
     def size(self) -> int:
         """How many facts the relations hold in all."""
@@ -169,10 +178,19 @@ class Evaluator:
         """
         for base in self.base.values():
             base.clear()
+        for name, relation in self.relations.items():
+            if name not in self.base:
+                relation.clear()
         for predicate, rows in facts.items():
             key = self.relation_of(predicate)
+            target = self.relations.get(key)
+            if target is None:
+                continue
+            packed = set(map(target.pack, rows))
             if key in self.base:
-                self.base[key].update(map(self.relations[key].pack, rows))
+                self.base[key] |= packed
+            else:
+                target.add(packed - target.packed)
 
     def function(
         self, rule: CompiledRule, variant: Variant, negation: bool = True
@@ -208,9 +226,12 @@ class Evaluator:
             RuleLimitError: if the run would hold more facts than the limit.
         """
         for name, relation in self.relations.items():
+            base = self.base.get(name)
+            if base is None:
+                continue  # asserted facts only: the relation holds them already
             relation.clear()
-            if self.base[name]:
-                relation.add(self.base[name].copy())
+            if base:
+                relation.add(base.copy())
         total = self.size()
         for stratum in self.compiled.strata:
             # Rules that read the stratum's own predicates need no full run: every fact
@@ -331,34 +352,45 @@ class Evaluator:
         """
         base_added: dict[str, set[Any]] = {}
         base_removed: dict[str, set[Any]] = {}
+        # A relation that is its own base changes below, after both loops; until then
+        # the facts removed from it are in base_removed, and withdrawn keeps them as
+        # they were before re-added facts were taken out.
+        withdrawn: dict[str, set[Any]] = {}
         for predicate, rows in removed.items():
             key = self.relation_of(predicate)
-            base = self.base.get(key)
-            if base is None:
+            relation = self.relations.get(key)
+            if relation is None:
                 continue
-            gone = {row for row in map(self.relations[key].pack, rows) if row in base}
+            held = self._held(key)
+            gone = {row for row in map(relation.pack, rows) if row in held}
             if gone:
-                base -= gone
+                if key in self.base:
+                    held -= gone
                 base_removed[key] = gone
         for predicate, rows in added.items():
             key = self.relation_of(predicate)
-            base = self.base.get(key)
-            if base is None:
+            relation = self.relations.get(key)
+            if relation is None:
                 continue
-            new = {row for row in map(self.relations[key].pack, rows) if row not in base}
+            held = self._held(key)
+            out = base_removed.get(key, ()) if key not in self.base else ()
+            new = {row for row in map(relation.pack, rows) if row not in held or row in out}
             if new:
-                base |= new
                 back = base_removed.get(key)
+                if key in self.base:
+                    held |= new
+                elif back:
+                    withdrawn[key] = set(back)
                 if back:
                     back -= new
                 base_added[key] = new
         changes: dict[str, Change] = {}
         for key in set(base_added) | set(base_removed):
-            if key in self.derived_keys:
+            if key in self.base:
                 continue
             relation = self.relations[key]
-            gone = base_removed.get(key, set()) & relation.packed
-            new = base_added.get(key, set()) - relation.packed
+            gone = base_removed.get(key, set())
+            new = base_added.get(key, set()) - withdrawn.get(key, set())
             relation.remove(gone)
             relation.add(new)
             if gone or new:

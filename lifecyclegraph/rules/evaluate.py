@@ -52,7 +52,7 @@ from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.plan import CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
-from lifecyclegraph.rules.relation import Fact, Facts, Packed, Relation, TermTable
+from lifecyclegraph.rules.relation import Fact, Facts, Packed, Relation, TermTable, unpack_all
 
 __all__ = ["DEFAULT_LIMIT", "Change", "Evaluator", "UpdateResult"]
 
@@ -408,7 +408,7 @@ class Evaluator:
         )
 
     def _unpacked(self, name: str, packed: set[Any]) -> set[Fact]:
-        return set(map(self.relations[name].unpack, packed))
+        return unpack_all(self.relations[name].arity, packed)
 
     def _maintain(
         self,

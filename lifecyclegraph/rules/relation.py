@@ -49,6 +49,7 @@ __all__ = [
     "column_source",
     "pack_source",
     "packer",
+    "unpack_all",
     "unpacker",
 ]
 
@@ -173,6 +174,19 @@ def unpacker(arity: int) -> Callable[[Any], Fact]:
     return _unpack1 if arity == 1 else _unpack2 if arity == 2 else _unpack_tuple
 
 
+def unpack_all(arity: int, packed: Iterable[Any]) -> set[Fact]:
+    """The tuples of packed facts of this arity, as a set.
+
+    >>> sorted(unpack_all(2, {packer(2)((1, 2)), packer(2)((3, 4))}))
+    [(1, 2), (3, 4)]
+    """
+    if arity == 2:
+        return {(s, p & _MASK ^ s) for p in packed for s in (p >> 32,)}
+    if arity == 1:
+        return {(p,) for p in packed}
+    return set(packed)
+
+
 def pack_source(arity: int, values: Sequence[str]) -> str:
     """Python source that packs a fact from the source of its values (for generated
     code: the same packing as :func:`packer`, without the range check, which the values
@@ -283,6 +297,8 @@ class Relation:
         """Add packed facts that are not in the relation yet (the caller makes sure)."""
         if not isinstance(fresh, set | frozenset):
             fresh = set(fresh)
+        if not fresh:
+            return
         self.packed |= fresh
         for columns, index in self.lookups.items():
             _insert(index, self._keys[columns], fresh, self.single)
@@ -291,6 +307,8 @@ class Relation:
         """Remove packed facts that are in the relation (the caller makes sure)."""
         if not isinstance(gone, set | frozenset):
             gone = set(gone)
+        if not gone:
+            return
         self.packed -= gone
         for columns, index in self.lookups.items():
             key_of = self._keys[columns]
@@ -375,6 +393,16 @@ class Facts(Set[Fact]):
         return set(it)
 
     def __contains__(self, fact: object) -> bool:
+        if self.arity == 2:  # the common case, inline
+            try:
+                s: int
+                o: int
+                s, o = fact  # type: ignore[misc]
+                if (s | o) >> 32:
+                    return False
+            except (TypeError, ValueError):
+                return False
+            return s << 32 | o ^ s in self._packed
         try:
             return self._pack(fact) in self._packed  # type: ignore[arg-type]
         except (TypeError, ValueError, RuleLimitError):

@@ -225,9 +225,9 @@ def _keyer(arity: int, columns: tuple[int, ...]) -> Callable[[Any], Any]:
         return lambda p: p
     if arity == 2:
         if columns == (0,):
-            return lambda p: p >> 32
+            return _first
         if columns == (1,):
-            return lambda p: p & _MASK ^ (p >> 32)
+            return _second
         return lambda p: tuple(_unpack2(p)[c] for c in columns)
     if len(columns) == 1:
         column = columns[0]
@@ -310,23 +310,34 @@ class Relation:
         if not gone:
             return
         self.packed -= gone
+        single = self.single
         for columns, index in self.lookups.items():
             key_of = self._keys[columns]
-            for fact in gone:
-                key = key_of(fact)
+            mode = 0 if key_of is _first else 1 if key_of is _second else 2
+            for fact in gone:  # the common keys inline
+                key = (
+                    fact >> 32
+                    if mode == 0
+                    else fact & _MASK ^ (fact >> 32)
+                    if mode == 1
+                    else key_of(fact)
+                )
                 bucket = index.get(key)
                 if bucket is None:
                     continue
-                if bucket.__class__ is set:
+                if bucket.__class__ is tuple:
+                    if len(bucket) == 2 and single:
+                        index[key] = bucket[1] if bucket[0] == fact else bucket[0]
+                    elif len(bucket) == 1:
+                        if bucket[0] == fact:
+                            del index[key]
+                    elif fact in bucket:
+                        at = bucket.index(fact)
+                        index[key] = bucket[:at] + bucket[at + 1 :]
+                elif bucket.__class__ is set:
                     bucket.discard(fact)
                     if len(bucket) <= SMALL // 2:
-                        index[key] = _shrunk(tuple(bucket), self.single)
-                elif bucket.__class__ is tuple:
-                    rest = tuple([f for f in bucket if f != fact])
-                    if rest:
-                        index[key] = _shrunk(rest, self.single)
-                    else:
-                        del index[key]
+                        index[key] = tuple(bucket)
                 elif bucket == fact:
                     del index[key]
 
@@ -337,16 +348,23 @@ class Relation:
         self._keys = {}
 
 
-def _shrunk(bucket: tuple[Any, ...], single: bool) -> Any:
-    return bucket[0] if single and len(bucket) == 1 else bucket
+def _first(packed: Any) -> Any:
+    """Column 0 of a packed binary fact (also a marker: the loops inline it)."""
+    return packed >> 32
+
+
+def _second(packed: Any) -> Any:
+    """Column 1 of a packed binary fact (also a marker: the loops inline it)."""
+    return packed & _MASK ^ (packed >> 32)
 
 
 def _insert(
     index: dict[Any, Any], key_of: Callable[[Any], Any], rows: Iterable[Any], single: bool
 ) -> None:
     get = index.get
-    for row in rows:
-        key = key_of(row)
+    mode = 0 if key_of is _first else 1 if key_of is _second else 2
+    for row in rows:  # the common keys inline
+        key = row >> 32 if mode == 0 else row & _MASK ^ (row >> 32) if mode == 1 else key_of(row)
         bucket = get(key)
         if bucket is None:
             index[key] = row if single else (row,)

@@ -326,8 +326,11 @@ class Relation:
                 if bucket is None:
                     continue
                 if bucket.__class__ is tuple:
-                    if len(bucket) == 2 and single:
-                        index[key] = bucket[1] if bucket[0] == fact else bucket[0]
+                    if len(bucket) == 2 and single:  # a lone fact is left
+                        if bucket[0] == fact:
+                            index[key] = bucket[1]
+                        elif bucket[1] == fact:
+                            index[key] = bucket[0]
                     elif len(bucket) == 1:
                         if bucket[0] == fact:
                             del index[key]

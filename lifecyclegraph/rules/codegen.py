@@ -4,17 +4,22 @@ Each plan becomes nested ``for`` loops over relations and index buckets, with th
 filters in between; the generated source is plain Python that CPython runs about as
 fast as hand-written joins. ``tests/golden/codegen-*.py.txt`` keeps examples.
 
-The function's signature depends on the variant:
+The functions work on packed facts (:mod:`~lifecyclegraph.rules.relation`: an ``int``
+for a unary or binary fact, a tuple otherwise): a loop unpacks the columns it needs
+with shifts and masks, an index bucket is a lone fact, a tuple or a set, and a derived
+fact is packed as it is emitted. The function's signature depends on the variant:
 
-* ``full``: ``run(out, cap)`` adds every derived head tuple to the set ``out``;
+* ``full``: ``run(out, cap)`` adds every derived head fact (packed) to the set ``out``;
 * ``delta i`` and ``negdelta i``: ``run(delta, out, cap)``, the same, with body
-  position ``i`` read from the facts ``delta``;
-* ``check``: ``run(head)`` is ``True`` when some derivation gives the fact ``head``;
-* ``explain``: ``run(head)`` yields, for each derivation of ``head``, a tuple with one
-  entry per body item: the fact used (positive atom), the fact that must be absent
-  (negated atom, ``None`` for ``_``), or ``None`` (comparison, built-in).
+  position ``i`` read from the packed facts ``delta``;
+* ``check``: ``run(head)`` is ``True`` when some derivation gives the packed fact
+  ``head``;
+* ``explain``: ``run(head)`` (``head`` a tuple) yields, for each derivation of
+  ``head``, a tuple with one entry per body item: the fact used (positive atom), the
+  fact that must be absent (negated atom, ``None`` for ``_``), or ``None`` (comparison,
+  built-in); facts there are tuples.
 
-Loops stop early once ``out`` holds more than ``cap`` tuples, so that a rule that
+Loops stop early once ``out`` holds more than ``cap`` facts, so that a rule that
 explodes is caught before it fills the memory.
 
 >>> from lifecyclegraph.rules.analysis import analyse
@@ -29,11 +34,15 @@ explodes is caught before it fills the memory.
 >>> print(generate(plan).source)
 def run(delta, out, cap):
     emit = out.add
-    I0_0 = R0.index((0,))
-    for v_a, v_u in delta:
+    I0_0 = R0.lookup((0,))
+    for r0 in delta:
+        v_a = r0 >> 32
+        v_u = r0 & 0xffffffff ^ v_a
         if len(out) > cap: return
-        for _, v_t in I0_0.get(v_u, EMPTY):
-            emit((v_a, v_t))
+        b1 = I0_0.get(v_u, EMPTY)
+        for r1 in (b1,) if b1.__class__ is int else b1:
+            v_t = r1 & 0xffffffff ^ v_u
+            emit(v_a << 32 | v_t ^ v_a)
 """
 
 from __future__ import annotations
@@ -47,7 +56,7 @@ from typing import Any
 from lifecyclegraph.rules.builtins import BUILTINS, compare
 from lifecyclegraph.rules.plan import Plan, Step
 from lifecyclegraph.rules.program import Atom, Builtin, Comparison, Const, Negation, Term, Var
-from lifecyclegraph.rules.relation import Relation, TermTable
+from lifecyclegraph.rules.relation import Relation, TermTable, column_source, pack_source
 
 __all__ = ["Generated", "generate"]
 
@@ -124,7 +133,7 @@ class _Writer:
     def index(self, predicate: str, columns: tuple[int, ...]) -> str:
         relation = self.relation(predicate)
         name = f"I{relation[1:]}_{''.join(str(c) for c in columns)}"
-        line = f"{name} = {relation}.index({columns!r})"
+        line = f"{name} = {relation}.lookup({columns!r})"
         if line not in self.prologue:
             self.prologue.append(line)
         return name
@@ -132,7 +141,7 @@ class _Writer:
     def rows_of(self, predicate: str) -> str:
         relation = self.relation(predicate)
         name = f"S{relation[1:]}"
-        line = f"{name} = {relation}.rows"
+        line = f"{name} = {relation}.packed"
         if line not in self.prologue:
             self.prologue.append(line)
         return name
@@ -210,8 +219,9 @@ class _Writer:
         assert isinstance(atom, Atom)
         return atom
 
-    def unpack(self, atom: Atom, skip: tuple[int, ...], row: str) -> tuple[str, list[str]]:
-        """Loop targets for a fact of ``atom`` and the checks they need."""
+    def unpack(self, atom: Atom, skip: tuple[int, ...], row: str) -> tuple[list[str], list[str]]:
+        """Names for the columns of a fact of ``atom`` (``_`` for those not needed) and
+        the checks they need."""
         targets, checks = [], []
         for column, arg in enumerate(atom.args):
             if column in skip:
@@ -225,21 +235,38 @@ class _Writer:
                 checks.append(f"{temp} == {self.value(arg)}")
             else:
                 targets.append("_")
-        return ", ".join(targets) + ("," if len(targets) == 1 else ""), checks
+        return targets, checks
 
     def loop(self, position: int, source: str, skip: tuple[int, ...] = ()) -> None:
+        """Loop over packed facts of the atom at ``position`` from ``source``, binding
+        its columns (the ``skip`` columns are the lookup's key, already bound)."""
         atom = self.atom(position)
         row = f"r{position}"
-        if self.kind == "explain":
+        targets, checks = self.unpack(atom, skip, row)
+        if atom.arity == 1:
+            self.emit(f"for {targets[0] if self.kind != 'explain' else row} in {source}:")
+            self.indent += 1
+            if self.kind == "explain" and targets[0] != "_":
+                self.emit(f"{targets[0]} = {row}")
+        elif atom.arity == 2:
             self.emit(f"for {row} in {source}:")
             self.indent += 1
-            targets, checks = self.unpack(atom, skip, row)
-            self.emit(f"{targets} = {row}")
-            self.rows[position] = row
-        else:
-            targets, checks = self.unpack(atom, skip, row)
-            self.emit(f"for {targets} in {source}:")
+            first = targets[0] if targets[0] != "_" else None
+            if first is not None:
+                self.emit(f"{first} = {column_source(2, row, 0)}")
+            elif 0 in skip:
+                first = self.value(atom.args[0])
+            if targets[1] != "_":
+                self.emit(f"{targets[1]} = {column_source(2, row, 1, first)}")
+        elif self.kind == "explain":
+            self.emit(f"for {row} in {source}:")
             self.indent += 1
+            self.emit(f"{_targets(targets)} = {row}")
+        else:
+            self.emit(f"for {_targets(targets)} in {source}:")
+            self.indent += 1
+        if self.kind == "explain":
+            self.rows[position] = f"{self.relation(atom.predicate)}.unpack({row})"
         self.loops += 1
         for check in checks:
             self.guard(check)
@@ -254,17 +281,27 @@ class _Writer:
         values = [self.value(atom.args[c]) for c in step.columns]
         key = values[0] if len(values) == 1 else f"({', '.join(values)})"
         index = self.index(atom.predicate, step.columns)
-        self.loop(step.position, f"{index}.get({key}, EMPTY)", step.columns)
+        if atom.arity in (1, 2):  # a bucket is a lone packed fact, a tuple or a set
+            bucket = f"b{step.position}"
+            self.emit(f"{bucket} = {index}.get({key}, EMPTY)")
+            source = f"({bucket},) if {bucket}.__class__ is int else {bucket}"
+        else:
+            source = f"{index}.get({key}, EMPTY)"
+        self.loop(step.position, source, step.columns)
 
     def fact(self, atom: Atom) -> str:
+        """The source of an atom's fact as a tuple (``None`` for ``_``)."""
         values = [self.value(a) if isinstance(a, Var | Const) else "None" for a in atom.args]
         return f"({', '.join(values)}{',' if len(values) == 1 else ''})"
 
+    def packed(self, atom: Atom) -> str:
+        """The source of an atom's packed fact (every argument is bound)."""
+        return pack_source(atom.arity, [self.value(a) for a in atom.args])
+
     def step_member(self, step: Step) -> None:
         atom = self.atom(step.position)
-        fact = self.fact(atom)
-        self.guard(f"{fact} in {self.rows_of(atom.predicate)}")
-        self.rows[step.position] = fact
+        self.guard(f"{self.packed(atom)} in {self.rows_of(atom.predicate)}")
+        self.rows[step.position] = self.fact(atom)
 
     def step_absent(self, step: Step) -> None:
         atom = self.atom(step.position)
@@ -272,7 +309,7 @@ class _Writer:
         if not self.negation:
             return
         if len(step.columns) == atom.arity:
-            self.skip_if(f"{self.fact(atom)} in {self.rows_of(atom.predicate)}")
+            self.skip_if(f"{self.packed(atom)} in {self.rows_of(atom.predicate)}")
         elif step.columns:
             values = [self.value(atom.args[c]) for c in step.columns]
             key = values[0] if len(values) == 1 else f"({', '.join(values)})"
@@ -298,12 +335,19 @@ class _Writer:
 
     def step_head(self, step: Step) -> None:
         head = self.rule.head
+        first = None
         for column, arg in enumerate(head.args):
+            if self.kind == "explain" or head.arity not in (1, 2):
+                value = f"head[{column}]"  # explain is given a tuple, check a packed fact
+            else:
+                value = column_source(head.arity, "head", column, first)
             if isinstance(arg, Var) and arg.name not in self.bound:
                 self.bound.add(arg.name)
-                self.emit(f"v_{arg.name} = head[{column}]")
+                self.emit(f"v_{arg.name} = {value}")
+                first = f"v_{arg.name}" if column == 0 else first
             else:
-                self.emit(f"if head[{column}] != {self.value(arg)}: {self.fail()}")
+                self.emit(f"if {value} != {self.value(arg)}: {self.fail()}")
+                first = self.value(arg) if column == 0 else first
 
     def step_emit(self, step: Step) -> None:
         if self.kind == "check":
@@ -312,4 +356,8 @@ class _Writer:
             entries = [self.rows.get(i, "None") for i in range(len(self.rule.body))]
             self.emit(f"yield ({', '.join(entries)}{',' if len(entries) == 1 else ''})")
         else:
-            self.emit(f"emit({self.fact(self.rule.head)})")
+            self.emit(f"emit({self.packed(self.rule.head)})")
+
+
+def _targets(names: list[str]) -> str:
+    return ", ".join(names) + ("," if len(names) == 1 else "")

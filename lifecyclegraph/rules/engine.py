@@ -31,6 +31,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,7 +219,7 @@ class RuleEngine:
             # several times faster and never holds them all as quads; a crash half way
             # is repaired by the next materialization.
             fresh = not existing and not stale
-            pending: list[tuple[str, set[Fact]]] = []
+            pending: list[tuple[str, AbstractSet[Fact]]] = []
             written = 0
             for predicate in self._stored:
                 derived = self._derived(predicate)
@@ -256,7 +257,7 @@ class RuleEngine:
                 timings,
             )
 
-    def _bulk_write(self, predicate: str, facts: set[Fact]) -> None:
+    def _bulk_write(self, predicate: str, facts: AbstractSet[Fact]) -> None:
         """Add derived facts with the bulk loader, :data:`BULK_CHUNK` quads at a time."""
         chunk = iter(facts)
         while part := list(itertools.islice(chunk, BULK_CHUNK)):
@@ -297,14 +298,9 @@ class RuleEngine:
                         out.add(triple)
             return out
 
-    def _derived(self, predicate: str) -> set[Fact]:
-        rows = self.evaluator.facts(predicate)
-        base = self.evaluator.asserted(predicate)
-        derived = rows - base if base else set(rows)
-        literals = self.table.literals  # RDF cannot state a fact about a literal
-        if literals:
-            derived = {fact for fact in derived if fact[0] not in literals}
-        return derived
+    def _derived(self, predicate: str) -> AbstractSet[Fact]:
+        # RDF cannot state a fact about a literal; the facts stay packed until written
+        return self.evaluator.derived(predicate, self.table.literals)
 
     # -- incremental maintenance ------------------------------------------------------------
 

@@ -43,7 +43,8 @@ over-deletion and the insertion both run to a fixpoint within the stratum.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,7 @@ from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.plan import CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
-from lifecyclegraph.rules.relation import Fact, Relation, TermTable
+from lifecyclegraph.rules.relation import Fact, Facts, Packed, Relation, TermTable, unpack_all
 
 __all__ = ["DEFAULT_LIMIT", "Change", "Evaluator", "UpdateResult"]
 
@@ -61,7 +62,8 @@ DEFAULT_LIMIT = 10_000_000
 
 @dataclass
 class Change:
-    """Facts a predicate gained and lost."""
+    """Facts a predicate gained and lost (tuples in an :class:`UpdateResult`; packed
+    while the evaluator works, see :mod:`~lifecyclegraph.rules.relation`)."""
 
     added: set[Fact] = field(default_factory=set)
     removed: set[Fact] = field(default_factory=set)
@@ -94,8 +96,10 @@ class Evaluator:
         self.table = table if table is not None else TermTable()
         self.limit = limit
         self.relations = {name: Relation(name, arity) for name, arity in compiled.arity.items()}
-        self.base: dict[str, set[Fact]] = {name: set() for name in self.relations}
         self.derived_keys = frozenset(r.head for r in compiled.rules)
+        # The asserted facts (packed) of each relation that rules also derive; a relation
+        # no rule derives holds asserted facts only and is its own base (no second set).
+        self.base: dict[str, set[Any]] = {name: set() for name in self.derived_keys}
         self._functions: dict[tuple[int, Variant, bool], Callable[..., Any]] = {}
 
     # -- facts -------------------------------------------------------------------------------
@@ -104,27 +108,89 @@ class Evaluator:
         """The relation that holds the asserted facts of an ontology predicate."""
         return self.compiled.base_relation.get(predicate, predicate)
 
-    def facts(self, predicate: str) -> set[Fact]:
-        """Every fact of a predicate, asserted or derived (do not modify it)."""
+    def facts(self, predicate: str) -> Facts:
+        """Every fact of a predicate, asserted or derived (a read-only set view)."""
         return self.relations[predicate].rows
 
-    def asserted(self, predicate: str) -> set[Fact]:
-        """The asserted facts of an ontology predicate (do not modify it)."""
-        return self.base.get(self.relation_of(predicate), set())
+    def asserted(self, predicate: str) -> Facts:
+        """The asserted facts of an ontology predicate (a read-only set view)."""
+        key = self.relation_of(predicate)
+        relation = self.relations.get(key)
+        if relation is None:
+            return Facts(frozenset(), 0)
+        return Facts(self._held(key), relation.arity)
+
+    def _held(self, key: str) -> set[Any]:
+        """The packed asserted facts of the relation ``key``."""
+        base = self.base.get(key)
+        return self.relations[key].packed if base is None else base
+
+    def derived(self, predicate: str, skip: Collection[int] = ()) -> Facts:
+        """The facts of a predicate that are derived and not asserted, without those
+        whose first term is in ``skip`` (a read-only set view of a copy; the facts stay
+        packed until they are read, so that a large relation is never held as tuples).
+
+        >>> from lifecyclegraph.rules.analysis import analyse
+        >>> from lifecyclegraph.rules.compiler import compile_program
+        >>> from lifecyclegraph.rules.axioms import Vocabulary
+        >>> from lifecyclegraph.rules.parser import parse_rules
+        >>> E = "https://w3id.org/lifecyclegraph/ontology#"
+        >>> vocabulary = Vocabulary(frozenset(), frozenset({E + "dependsOn", E + "upstream"}))
+        >>> program = parse_rules("lg:upstream(?x, ?y) :- lg:dependsOn(?x, ?y).")
+        >>> evaluator = Evaluator(compile_program(analyse(program, vocabulary)))
+        >>> evaluator.load({E + "dependsOn": {(1, 2), (3, 4)}, E + "upstream": {(1, 2)}})
+        >>> evaluator.materialize()
+        >>> up = E + "upstream"
+        >>> sorted(evaluator.derived(up)), sorted(evaluator.derived(up, skip={3}))
+        ([(3, 4)], [])
+        """
+        relation = self.relations[predicate]
+        rows = relation.packed
+        key = self.relation_of(predicate)
+        if key not in self.base and key == predicate:  # asserted facts only
+            return Facts(set(), relation.arity)
+        base: AbstractSet[Any] = self._held(key) if key in self.relations else frozenset()
+        if not skip:
+            return Facts(rows - base if base else set(rows), relation.arity)
+        if relation.arity == 1:
+            kept = {p for p in rows if p not in skip and p not in base}
+        elif relation.arity == 2:
+            kept = {p for p in rows if p >> 32 not in skip and p not in base}
+        else:
+            kept = {p for p in rows if p[0] not in skip and p not in base}
+        return Facts(kept, relation.arity)
+
+    def is_asserted(self, key: str, fact: Fact) -> bool:
+        """Whether ``fact`` (a tuple) is an asserted fact of the relation ``key``."""
+        relation = self.relations.get(key)
+        return relation is not None and fact in Facts(self._held(key), relation.arity)
 
     def size(self) -> int:
         """How many facts the relations hold in all."""
-        return sum(len(r.rows) for r in self.relations.values())
+        return sum(len(r.packed) for r in self.relations.values())
 
     def load(self, facts: Mapping[str, Iterable[Fact]]) -> None:
         """Set the asserted facts (by ontology predicate); :meth:`materialize` then
-        derives the rest. Predicates the program does not use are ignored."""
+        derives the rest. Predicates the program does not use are ignored.
+
+        Raises:
+            RuleLimitError: if a fact holds an integer outside 0 to 2**32 - 1.
+        """
         for base in self.base.values():
             base.clear()
+        for name, relation in self.relations.items():
+            if name not in self.base:
+                relation.clear()
         for predicate, rows in facts.items():
             key = self.relation_of(predicate)
+            target = self.relations.get(key)
+            if target is None:
+                continue
+            packed = set(map(target.pack, rows))
             if key in self.base:
-                self.base[key].update(rows)
+                self.base[key] |= packed
+            else:
+                target.add(packed - target.packed)
 
     def function(
         self, rule: CompiledRule, variant: Variant, negation: bool = True
@@ -160,39 +226,42 @@ class Evaluator:
             RuleLimitError: if the run would hold more facts than the limit.
         """
         for name, relation in self.relations.items():
+            base = self.base.get(name)
+            if base is None:
+                continue  # asserted facts only: the relation holds them already
             relation.clear()
-            if self.base[name]:
-                relation.add(set(self.base[name]))
+            if base:
+                relation.add(base.copy())
         total = self.size()
         for stratum in self.compiled.strata:
             # Rules that read the stratum's own predicates need no full run: every fact
             # the stratum holds after the other rules is their first delta.
-            seeds: dict[str, set[Fact]] = {}
+            seeds: dict[str, set[Packed]] = {}
             for rule in stratum.rules:
                 if not any(_predicate(rule, i) in stratum.predicates for i in rule.positive):
-                    out = self._run(rule, ("full",), None, total)
-                    seeds.setdefault(rule.head, set()).update(out)
+                    _gather(seeds, rule.head, self._run(rule, ("full",), None, total))
+            # The relations themselves, not copies: the first round only reads them.
             first = (
                 {
-                    name: set(self.relations[name].rows)
+                    name: self.relations[name].packed
                     for name in stratum.predicates
-                    if self.relations[name].rows
+                    if self.relations[name].packed
                 }
                 if stratum.recursive
                 else {}
             )
-            total = self._fixpoint(stratum, seeds, total, {}, first)
+            total = self._fixpoint(stratum, seeds, total, None, first)
 
     def _run(
         self,
         rule: CompiledRule,
         variant: Variant,
-        delta: Iterable[Fact] | None,
+        delta: Iterable[Packed] | None,
         total: int,
         negation: bool = True,
-    ) -> set[Fact]:
+    ) -> set[Packed]:
         """Run one variant of a rule, stopping if it derives more than the limit allows."""
-        out: set[Fact] = set()
+        out: set[Packed] = set()
         cap = max(self.limit - total, 0)
         function = self.function(rule, variant, negation)
         if delta is None:
@@ -216,42 +285,50 @@ class Evaluator:
     def _fixpoint(
         self,
         stratum: CompiledStratum,
-        seeds: dict[str, set[Fact]],
+        seeds: dict[str, set[Packed]],
         total: int,
-        inserted: dict[str, set[Fact]],
-        first: dict[str, set[Fact]] | None = None,
+        inserted: dict[str, set[Packed]] | None,
+        first: dict[str, set[Packed]] | None = None,
     ) -> int:
-        """Add ``seeds`` and everything they lead to within the stratum (semi-naive);
-        ``first`` holds facts already in the relations that must also be joined."""
-        delta: dict[str, set[Fact]] = {} if first is None else first
+        """Add ``seeds`` and everything they lead to within the stratum (semi-naive),
+        noting what was added in ``inserted`` (unless ``None``); ``first`` holds facts
+        already in the relations that must also be joined (it may be a relation's own
+        set: it is read in the first round, before anything is added)."""
+        delta: dict[str, set[Packed]] = {} if first is None else first
         for name, facts in seeds.items():
             relation = self.relations[name]
-            fresh = facts - relation.rows
+            fresh = facts - relation.packed
             if fresh:
                 relation.add(fresh)
-                delta.setdefault(name, set()).update(fresh)
-                inserted.setdefault(name, set()).update(fresh)
+                known = delta.get(name)
+                if known is None:
+                    delta[name] = fresh
+                elif known is not relation.packed:  # else it holds them already
+                    known |= fresh
+                if inserted is not None:
+                    inserted.setdefault(name, set()).update(fresh)
                 total += len(fresh)
         if total > self.limit and stratum.rules:
             self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))), total)
         while delta and stratum.recursive:
-            new: dict[str, set[Fact]] = {}
+            new: dict[str, set[Packed]] = {}
             biggest: tuple[int, CompiledRule | None] = (0, None)
             for rule in stratum.rules:
                 for position in rule.positive:
                     given = delta.get(_predicate(rule, position))
                     if given:
                         out = self._run(rule, ("delta", position), given, total)
-                        new.setdefault(rule.head, set()).update(out)
+                        _gather(new, rule.head, out)
                         biggest = max(biggest, (len(out), rule), key=lambda b: b[0])
             delta = {}
             for name, facts in new.items():
                 relation = self.relations[name]
-                fresh = facts - relation.rows
+                fresh = facts - relation.packed
                 if fresh:
                     relation.add(fresh)
                     delta[name] = fresh
-                    inserted.setdefault(name, set()).update(fresh)
+                    if inserted is not None:
+                        inserted.setdefault(name, set()).update(fresh)
                     total += len(fresh)
             if total > self.limit and biggest[1] is not None:
                 self._explode(biggest[1], biggest[0])
@@ -267,41 +344,53 @@ class Evaluator:
 
         Returns:
             The net change of every relation that changed, and the change of the
-            asserted facts.
+            asserted facts (as tuples).
 
         Raises:
-            RuleLimitError: if the update would hold more facts than the limit.
+            RuleLimitError: if the update would hold more facts than the limit, or a
+                fact holds an integer outside 0 to 2**32 - 1.
         """
-        base_added: dict[str, set[Fact]] = {}
-        base_removed: dict[str, set[Fact]] = {}
+        base_added: dict[str, set[Any]] = {}
+        base_removed: dict[str, set[Any]] = {}
+        # A relation that is its own base changes below, after both loops; until then
+        # the facts removed from it are in base_removed, and withdrawn keeps them as
+        # they were before re-added facts were taken out.
+        withdrawn: dict[str, set[Any]] = {}
         for predicate, rows in removed.items():
             key = self.relation_of(predicate)
-            base = self.base.get(key)
-            if base is None:
+            relation = self.relations.get(key)
+            if relation is None:
                 continue
-            gone = {row for row in rows if row in base}
+            held = self._held(key)
+            gone = {row for row in map(relation.pack, rows) if row in held}
             if gone:
-                base -= gone
+                if key in self.base:
+                    held -= gone
                 base_removed[key] = gone
         for predicate, rows in added.items():
             key = self.relation_of(predicate)
-            base = self.base.get(key)
-            if base is None:
+            relation = self.relations.get(key)
+            if relation is None:
                 continue
-            new = {row for row in rows if row not in base}
+            held = self._held(key)
+            out = base_removed.get(key, ()) if key not in self.base else ()
+            new = {row for row in map(relation.pack, rows) if row not in held or row in out}
             if new:
-                base |= new
                 back = base_removed.get(key)
+                if key in self.base:
+                    held |= new
+                elif back:
+                    withdrawn[key] = set(back)
                 if back:
                     back -= new
                 base_added[key] = new
         changes: dict[str, Change] = {}
         for key in set(base_added) | set(base_removed):
-            if key in self.derived_keys:
+            if key in self.base:
                 continue
             relation = self.relations[key]
-            gone = base_removed.get(key, set()) & relation.rows
-            new = base_added.get(key, set()) - relation.rows
+            gone = base_removed.get(key, set())
+            new = base_added.get(key, set()) - withdrawn.get(key, set())
             relation.remove(gone)
             relation.add(new)
             if gone or new:
@@ -309,14 +398,24 @@ class Evaluator:
         total = self.size()
         for stratum in self.compiled.strata:
             total = self._maintain(stratum, changes, base_added, base_removed, total)
-        return UpdateResult(changes, base_added, base_removed)
+        return UpdateResult(
+            {
+                name: Change(self._unpacked(name, c.added), self._unpacked(name, c.removed))
+                for name, c in changes.items()
+            },
+            {name: self._unpacked(name, facts) for name, facts in base_added.items()},
+            {name: self._unpacked(name, facts) for name, facts in base_removed.items()},
+        )
+
+    def _unpacked(self, name: str, packed: set[Any]) -> set[Fact]:
+        return unpack_all(self.relations[name].arity, packed)
 
     def _maintain(
         self,
         stratum: CompiledStratum,
         changes: dict[str, Change],
-        base_added: dict[str, set[Fact]],
-        base_removed: dict[str, set[Fact]],
+        base_added: dict[str, set[Packed]],
+        base_removed: dict[str, set[Packed]],
         total: int,
     ) -> int:
         inputs = [p for p in stratum.inputs if p in changes]
@@ -328,7 +427,7 @@ class Evaluator:
         for name, facts in deleted.items():
             self.relations[name].remove(facts)
             total -= len(facts)
-        seeds: dict[str, set[Fact]] = {}
+        seeds: dict[str, set[Packed]] = {}
         for name, facts in deleted.items():
             checks = [
                 self.function(rule, ("check",))
@@ -350,12 +449,12 @@ class Evaluator:
                 if change and change.removed:
                     out = self._run(rule, ("negdelta", position), change.removed, total)
                     seeds.setdefault(rule.head, set()).update(out)
-        inserted: dict[str, set[Fact]] = {}
+        inserted: dict[str, set[Packed]] = {}
         total = self._fixpoint(stratum, seeds, total, inserted)
         for name in stratum.predicates:
             gone = deleted.get(name, set())
             new = inserted.get(name, set())
-            change = Change(new - gone, gone - self.relations[name].rows)
+            change = Change(new - gone, gone - self.relations[name].packed)
             if change.added or change.removed:
                 changes[name] = change
         return total
@@ -365,14 +464,14 @@ class Evaluator:
         stratum: CompiledStratum,
         changes: dict[str, Change],
         inputs: list[str],
-        own_removed: dict[str, set[Fact]],
-    ) -> dict[str, set[Fact]]:
+        own_removed: dict[str, set[Packed]],
+    ) -> dict[str, set[Packed]]:
         """Every fact of the stratum that may have lost its derivation (a superset)."""
-        deleted: dict[str, set[Fact]] = {}
-        pending: dict[str, set[Fact]] = {}
+        deleted: dict[str, set[Packed]] = {}
+        pending: dict[str, set[Packed]] = {}
 
-        def consider(name: str, facts: set[Fact]) -> None:
-            rows = self.relations[name].rows
+        def consider(name: str, facts: set[Packed]) -> None:
+            rows = self.relations[name].packed
             base = self.base[name]
             known = deleted.setdefault(name, set())
             fresh = {f for f in facts if f in rows and f not in base and f not in known}
@@ -382,12 +481,12 @@ class Evaluator:
 
         for name, facts in own_removed.items():
             consider(name, facts)
-        restored: dict[str, set[Fact]] = {}
+        restored: dict[str, set[Packed]] = {}
         for name in inputs:
             gone = changes[name].removed
             if gone:
                 relation = self.relations[name]
-                back = gone - relation.rows
+                back = gone - relation.packed
                 relation.add(back)
                 restored[name] = back
         try:
@@ -422,6 +521,16 @@ class Evaluator:
             for name, back in restored.items():
                 self.relations[name].remove(back)
         return {name: facts for name, facts in deleted.items() if facts}
+
+
+def _gather(into: dict[str, set[Packed]], name: str, facts: set[Packed]) -> None:
+    """Add ``facts`` (a set nobody else holds) to ``into[name]``, without a copy when
+    it is the first."""
+    known = into.get(name)
+    if known is None:
+        into[name] = facts
+    else:
+        known |= facts
 
 
 def _predicate(rule: CompiledRule, position: int) -> str:

@@ -171,7 +171,7 @@ _Instance = tuple[CompiledRule, tuple[Any, ...], list[Node]]
 
 
 def _is_base(evaluator: Evaluator, node: Node) -> bool:
-    return node[1] in evaluator.base.get(node[0], ())
+    return evaluator.is_asserted(node[0], node[1])
 
 
 def _support(evaluator: Evaluator, root: Node) -> dict[Node, list[_Instance]]:

@@ -665,7 +665,8 @@ def test_docs_example_queries_answer_through_the_endpoint():
     docs = (Path(__file__).parent.parent / "docs" / "sparql.md").read_text()
     queries = re.findall(r"```sparql\n(.*?)```", docs, re.S)
     assert len(queries) >= 2
-    graph = LifecycleGraph.in_memory()
+    # with the rules: the lineage examples read derived one-step edges (lg:upstream+)
+    graph = LifecycleGraph.in_memory(rules=True)
     load_example(graph)
     _, server = serve(graph)
     with server, httpx.Client(base_url=server.url, timeout=30) as client:

@@ -11,10 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lifecyclegraph.core.cluster import Partition
 from lifecyclegraph.core.config import Config
 from lifecyclegraph.core.events import WebhookRejected
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.ingest.forward import Forwarder
 from lifecyclegraph.ingest.hydration_process import HydratorProcess
 from lifecyclegraph.ingest.queues import QueueConsumer, open_queue
 from lifecyclegraph.providers.sources import Sources
@@ -63,6 +65,22 @@ class Service:
             if config.ingest.hydration_process and sources is None
             else None
         )
+        cluster = config.cluster
+        #: this worker's share of the entity URIs (alone: all of them)
+        self.partition = (
+            Partition(len(cluster.peers), cluster.me) if cluster else Partition.single()
+        )
+        #: in a cluster, what hands work to the worker that owns it
+        self.forwarder = (
+            Forwarder(
+                self.partition,
+                cluster.peers,
+                cluster.token.get_secret_value(),
+                timeout=cluster.timeout,
+            )
+            if cluster
+            else None
+        )
         self.ingestor = Ingestor(
             self.graph,
             self.sources,
@@ -71,6 +89,7 @@ class Service:
             max_uri_length=config.ingest.max_uri_length,
             max_attempts=config.ingest.max_attempts,
             hydrator=self.hydrator,
+            forwarder=self.forwarder,
         )
         server = config.server
         self.queries = QueryPool(
@@ -120,6 +139,8 @@ class Service:
                     await task
         await self.jobs.stop()
         await self.sources.aclose()
+        if self.forwarder is not None:
+            await self.forwarder.aclose()
         if self.hydrator is not None:
             await asyncio.to_thread(self.hydrator.close)
         self.queries.close()
@@ -177,6 +198,7 @@ class Service:
         stats["jobs"] = self.jobs.last() if serving else None
         if self.consumers:
             stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
+        stats["cluster"] = self.cluster_status()
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}
@@ -195,6 +217,17 @@ class Service:
             if client_stats is not None:
                 entry["client"] = _as_dict(client_stats)
         return stats
+
+    def cluster_status(self) -> dict[str, Any] | None:
+        """In a cluster (``[cluster]``): this worker (``me``), its peers, the partition
+        size, the work forwarded to each peer and received from them; ``None`` alone."""
+        if self.forwarder is None:
+            return None
+        return {
+            "me": self.partition.me,
+            "size": self.partition.size,
+            **self.forwarder.stats(),
+        }
 
 
 def _as_dict(value: Any) -> Any:

@@ -46,15 +46,28 @@ class Service:
         journal: Journal | None = None,
     ) -> None:
         self.config = config
+        cluster = config.cluster
+        #: this worker's share of the entity URIs (alone: all of them)
+        self.partition = (
+            Partition(len(cluster.peers), cluster.me) if cluster else Partition.single()
+        )
+        # In a cluster, the graph writes a change feed as w<me>, follows the others'
+        # (where each stands is read before the engine materializes), and the engine
+        # writes only the derived facts of this worker's subjects.
         self.graph = graph or LifecycleGraph.open(
             config.store.path,
             rules=config.rules.enabled,
             rule_limit=config.rules.limit,
             search=config.search,
             store=config.store,
+            writer=f"w{cluster.me}" if cluster else None,
+            owns=self.partition.owns if cluster else None,
         )
         if config.search.enabled:
             self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
+        # the engine materialized and the index is attached: the others' writes since
+        # the follower was made are published to both from now on
+        self.graph.follow()
         self.sources = sources or Sources(config)
         path = self.graph.path
         self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")
@@ -64,11 +77,6 @@ class Service:
             HydratorProcess(config, self.sources)
             if config.ingest.hydration_process and sources is None
             else None
-        )
-        cluster = config.cluster
-        #: this worker's share of the entity URIs (alone: all of them)
-        self.partition = (
-            Partition(len(cluster.peers), cluster.me) if cluster else Partition.single()
         )
         #: in a cluster, what hands work to the worker that owns it
         self.forwarder = (
@@ -220,13 +228,16 @@ class Service:
 
     def cluster_status(self) -> dict[str, Any] | None:
         """In a cluster (``[cluster]``): this worker (``me``), its peers, the partition
-        size, the work forwarded to each peer and received from them; ``None`` alone."""
+        size, the work forwarded to each peer and received from them, and the change
+        feed's follower (per writer the last record applied); ``None`` alone."""
         if self.forwarder is None:
             return None
+        follower = getattr(self.graph, "follower", None)
         return {
             "me": self.partition.me,
             "size": self.partition.size,
             **self.forwarder.stats(),
+            "follower": follower.status() if follower is not None else None,
         }
 
 

@@ -101,18 +101,24 @@ def _config(
     return file
 
 
-def _queue(moto_url: str, events: list[dict]) -> str:
-    """A new SQS queue holding ``events``, one message each, in the order given."""
+def _queue(moto_url: str) -> str:
+    """A new, empty SQS queue's name."""
     sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=REGION)
     name = f"events-{uuid.uuid4().hex[:10]}"
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    sqs.create_queue(QueueName=name)
+    return name
+
+
+def _send(moto_url: str, name: str, events: list[dict]) -> None:
+    """Put ``events`` on the queue, one message each, in the order given."""
+    sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=REGION)
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     for start in range(0, len(events), 10):
         entries = [
             {"Id": str(n), "MessageBody": json.dumps(event)}
             for n, event in enumerate(events[start : start + 10])
         ]
         assert not sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
-    return name
 
 
 def _left(moto_url: str, name: str) -> int:
@@ -249,7 +255,7 @@ def test_two_workers_over_one_queue_and_one_store_end_with_the_graph_of_one(tmp_
         try:
             lone_store.start()
             shared.start()
-            lone_queue = _queue(moto_url, events)
+            lone_queue = _queue(moto_url)
             config = _config(
                 tmp_path / "lone",
                 sandbox=sandbox,
@@ -261,9 +267,10 @@ def test_two_workers_over_one_queue_and_one_store_end_with_the_graph_of_one(tmp_
             )
             child, lone_url = _serving(config)
             children.append(child)
+            _send(moto_url, lone_queue, events)
 
             # two workers over one queue and one store
-            queue = _queue(moto_url, events)
+            queue = _queue(moto_url)
             ports = [_free_port(), _free_port()]
             peers = [f"http://127.0.0.1:{port}" for port in ports]
             urls = []
@@ -281,6 +288,7 @@ def test_two_workers_over_one_queue_and_one_store_end_with_the_graph_of_one(tmp_
                 children.append(child)
                 urls.append(url)
             assert urls == peers
+            _send(moto_url, queue, events)  # both are polling: each takes its share
 
             _quiet([lone_url], moto_url, lone_queue, lone_store.url)
             _quiet(urls, moto_url, queue, shared.url)

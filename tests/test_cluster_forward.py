@@ -33,9 +33,9 @@ def sandbox():
         yield running
 
 
-def _config(sandbox, cluster: dict | None) -> Config:
+def _config(sandbox, cluster: dict | None, **ingest) -> Config:
     table = {
-        "ingest": {"reconcile_interval": 0, "enrich_interval": 0},
+        "ingest": {"reconcile_interval": 0, "enrich_interval": 0, **ingest},
         "server": {"query_workers": 1, "write_tokens": [WRITE]},
         "sources": {system: {"url": sandbox.base_url(system)} for system in SYSTEMS},
     }
@@ -45,24 +45,24 @@ def _config(sandbox, cluster: dict | None) -> Config:
     return Config.from_dict(table)
 
 
-def _service(sandbox, tmp_path, cluster: dict | None = None) -> Service:
+def _service(sandbox, tmp_path, cluster: dict | None = None, **ingest) -> Service:
     journal = Journal(tmp_path / f"journal-{uuid.uuid4().hex[:6]}.db")
     graph = LifecycleGraph.in_memory(rules=False)
-    return Service(_config(sandbox, cluster), graph, journal=journal)
+    return Service(_config(sandbox, cluster, **ingest), graph, journal=journal)
 
 
 class Pair:
     """Two workers of one cluster, each an app on its own port (B bound but not yet
     listening: connections to it are refused until :meth:`start_b`)."""
 
-    def __init__(self, sandbox, tmp_path) -> None:
+    def __init__(self, sandbox, tmp_path, **ingest) -> None:
         self.threads: list[ServerThread] = []
         placeholders = [ServerThread(create_app(_idle(sandbox, tmp_path))) for _ in range(2)]
         peers = [t.url for t in placeholders]
         for t in placeholders:
             t.socket.close()
         self.services = [
-            _service(sandbox, tmp_path, {"peers": peers, "me": me, "token": TOKEN})
+            _service(sandbox, tmp_path, {"peers": peers, "me": me, "token": TOKEN}, **ingest)
             for me in range(2)
         ]
         self.threads = [
@@ -119,14 +119,17 @@ def _events(sandbox) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_two_workers_write_their_own_partitions_and_together_the_whole_graph(sandbox, tmp_path):
+@pytest.mark.parametrize("hydration_process", [False, True], ids=["in-loop", "child-process"])
+def test_two_workers_write_their_own_partitions_and_together_the_whole_graph(
+    sandbox, tmp_path, hydration_process
+):
     events = _events(sandbox)
     alone = _service(sandbox, tmp_path)
     with ServerThread(create_app(alone)):
         alone.submit_events(events)
         _quiet([alone])
         expected = _graph(alone)
-    pair = Pair(sandbox, tmp_path)
+    pair = Pair(sandbox, tmp_path, hydration_process=hydration_process)
     try:
         pair.start_a()
         pair.start_b()

@@ -51,6 +51,8 @@ class Batch:
         self.deletes: list[Quad] = []
         self.archived: list[Quad] = []
         self.touched: set[str] = set()
+        #: whether the batch changes an entity's current snapshot (a change record's cue)
+        self.moved = False
         self.results: list[WriteResult] = results if results is not None else []
 
     def full(self) -> bool:
@@ -94,6 +96,7 @@ class Batch:
                 self._replace(node, old, {LG.lastSeenAt: at, LG.lastHydratedAt: at}, complete=False)
                 return WriteResult(facts.uri, Outcome.UNCHANGED, current.value)
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
+        self.moved = True
         self._retire_content(node, current)
         s, g = str(node), str(snapshot)
         self.inserts.extend((s, str(p), str(o), g) for p, o in facts.pairs)
@@ -127,6 +130,7 @@ class Batch:
             results.extend(self._delete(part.value, obs))
         current = old.get(LG.currentSnapshot.value)
         tombstone = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
+        self.moved = True
         self._retire_content(node, current)
         self._catalogue(tombstone, node, obs, LG.Tombstone, current)
         new: dict[NamedNode, Object] = {
@@ -148,6 +152,7 @@ class Batch:
         if next(known, None) is not None:
             return WriteResult(uri, Outcome.IGNORED)
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
+        self.moved = True
         self.inserts.append((str(node), RDF_TYPE_IRI, str(cls), str(snapshot)))
         self.added.append((node, Facts(uri, frozenset({(RDF_TYPE, cls)}))))
         self._catalogue(snapshot, node, obs, LG.StubSnapshot, None)
@@ -250,8 +255,20 @@ class Batch:
             if predicate.value in old and predicate not in new:
                 self.deletes.append(Quad(node, predicate, old[predicate.value]))
 
-    def write(self) -> None:
-        """Archive retired snapshot graphs, then write the batch in one transaction."""
+    #: whether :meth:`write` needs the batch's :class:`Delta` even with no listener
+    #: (a remote store with a writer records it in the shared change feed)
+    wants_delta = False
+
+    def delta(self) -> Delta | None:
+        """The net change of asserted facts the batch makes (``None``: none)."""
+        added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
+        removed = {triple_of(q) for q in self.deletes if is_snapshot_graph(q.graph_name)}
+        return Delta(frozenset(added - removed), frozenset(removed - added)) or None
+
+    def write(self, delta: Delta | None = None) -> None:
+        """Archive retired snapshot graphs, then write the batch in one transaction
+        (``delta``, the batch's :meth:`delta` when :attr:`wants_delta`, is not used
+        here)."""
         if self.archived:
             # Copying first is safe: the copy is idempotent, and until the transaction
             # below commits, the current dataset still holds the old snapshot.
@@ -269,15 +286,12 @@ class Batch:
             Whether anything was written, and (when ``feed``) the net change of
             asserted facts, or ``None`` when there is none.
         """
-        self.write()
+        delta = self.delta() if feed or self.wants_delta else None
         wrote = bool(self.deletes or self.inserts)
-        delta = None
-        if feed:
-            added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
-            removed = {triple_of(q) for q in self.deletes if is_snapshot_graph(q.graph_name)}
-            delta = Delta(frozenset(added - removed), frozenset(removed - added)) or None
+        self.write(delta)
         self.inserts, self.added, self.deletes, self.archived = [], [], [], []
-        return wrote, delta
+        self.moved = False
+        return wrote, delta if feed else None
 
 
 def with_parents(facts: Facts, parent: str | None = None) -> Iterator[tuple[Facts, str | None]]:

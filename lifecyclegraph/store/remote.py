@@ -26,7 +26,10 @@ current snapshots is read from the store and kept until this process writes agai
 A write is one SPARQL Update request (the server runs it as one transaction):
 ``DELETE DATA`` of the entity's old bookkeeping and ``INSERT DATA`` of its new
 snapshot, catalogue entry and bookkeeping. The write lock, the change feed and the
-generation stay in this process, as in the embedded store.
+generation stay in this process, as in the embedded store. With a ``writer`` name, each
+write of asserted facts also adds a change record to the shared change feed in the same
+request, which a :class:`~lifecyclegraph.store.changes.ChangeFollower` in another
+process publishes to its own listeners (:mod:`lifecyclegraph.store.changes`).
 
 Failures (the store down, a 5xx answer) raise
 :class:`~lifecyclegraph.core.errors.StoreUnavailableError` naming the URL and the
@@ -61,6 +64,7 @@ from pyoxigraph import (
 from lifecyclegraph.core.errors import QueryEvaluationError, StoreError, StoreUnavailableError
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, SNAPSHOT_PREFIX
 from lifecyclegraph.store.batch import Batch
+from lifecyclegraph.store.changes import ChangeLog, check_writer, heads
 from lifecyclegraph.store.layout import (
     DEFAULT_GRAPH,
     LAYOUT_VERSION,
@@ -70,7 +74,7 @@ from lifecyclegraph.store.layout import (
 )
 from lifecyclegraph.store.snapshots import SnapshotStore
 from lifecyclegraph.store.sparql_dataset import has_dataset_clause
-from lifecyclegraph.store.values import WriteResult
+from lifecyclegraph.store.values import Delta, WriteResult
 
 __all__ = ["BOOKKEEPING_GRAPH", "RemoteEndpoint", "RemoteStore"]
 
@@ -142,6 +146,11 @@ class RemoteStore(SnapshotStore):
         path: a local directory for what stays beside the store (the ingest journal,
             the search index, the write token), or ``None``.
         client: the HTTP client (default: one made from ``endpoint``).
+        writer: this process's name in the shared change feed (``None``: no change
+            records); every process writing the store needs its own.
+
+    Raises:
+        ConfigError: if ``writer`` is not a valid name.
     """
 
     def __init__(
@@ -149,8 +158,13 @@ class RemoteStore(SnapshotStore):
         endpoint: RemoteEndpoint,
         path: Path | None = None,
         client: httpx.Client | None = None,
+        *,
+        writer: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        #: This process's name in the shared change feed, or ``None``.
+        self.writer = check_writer(writer) if writer is not None else None
+        self._log: ChangeLog | None = None
         self.client = client or httpx.Client(timeout=endpoint.timeout, auth=endpoint.auth())
         self._current_graphs: tuple[int, list[str]] | None = None
         current = RemoteDataset(self, archive=False)
@@ -158,14 +172,27 @@ class RemoteStore(SnapshotStore):
         super().__init__(cast(Store, current), cast(Store, archive), path)
 
     @classmethod
-    def connect(cls, endpoint: RemoteEndpoint, path: str | Path | None = None) -> RemoteStore:
+    def connect(
+        cls,
+        endpoint: RemoteEndpoint,
+        path: str | Path | None = None,
+        *,
+        writer: str | None = None,
+    ) -> RemoteStore:
         """Use the store at ``endpoint``, with ``path`` as the local directory (made
         if needed, owner only).
+
+        With a ``writer`` name, each write of asserted facts adds a change record to
+        the shared change feed, numbered after the writer's highest record in the store
+        (:mod:`lifecyclegraph.store.changes`).
 
         Raises:
             StoreError: the store does not answer a query, or ``path`` holds something
                 that is not a lifecyclegraph store.
+            ConfigError: if ``writer`` is not a valid name.
         """
+        if writer is not None:
+            check_writer(writer)
         root = Path(path) if path is not None else None
         if root is not None:
             marker = root / "lifecyclegraph-store.json"
@@ -177,9 +204,10 @@ class RemoteStore(SnapshotStore):
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not marker.exists():
                 marker.write_text(json.dumps({"layout": LAYOUT_VERSION}) + "\n")
-        store = cls(endpoint, root)
+        store = cls(endpoint, root, writer=writer)
         try:
             store.snapshot_count()  # fails now, naming the URL, if the store does not answer
+            store._change_log()
         except BaseException:
             store.close()
             raise
@@ -188,7 +216,29 @@ class RemoteStore(SnapshotStore):
     # -- the parts that differ from the embedded store ------------------------------------
 
     def _batch(self, results: list[WriteResult] | None = None) -> Batch:
-        return RemoteBatch(self.current, self.archive, results)
+        return RemoteBatch(self.current, self.archive, results, log=self._change_log())
+
+    def _change_log(self) -> ChangeLog | None:
+        """The writer's change log, numbered after its highest record in the store
+        (read once, under the write lock or before any write)."""
+        if self.writer is not None and self._log is None:
+            self._log = ChangeLog(self.writer, heads(self).get(self.writer, 0))
+        return self._log
+
+    def publish(self, delta: Delta | None) -> None:
+        """Tell this process that another wrote to the store: call the listeners with
+        ``delta`` (unless ``None``) under the write lock, as a local commit does, and
+        move the generation (what was read from the store may be out of date).
+
+        A :class:`~lifecyclegraph.store.changes.ChangeFollower` calls it for each
+        change record of another writer.
+        """
+        with self._lock:
+            self._generation += 1
+            self._current_graphs = None
+            if delta is not None:
+                for listener in list(self._listeners):
+                    listener(delta)
 
     def _update_text(self, deletes: list[Quad], inserts: list[tuple[str, str, str, str]]) -> str:
         return sparql_update(deletes, inserts, default_graph=f"<{_BK}>")
@@ -225,10 +275,25 @@ class RemoteBatch(Batch):
     runs out of memory near 5,000 triples). Each entity stays whole in one request.
     """
 
+    def __init__(
+        self,
+        current: Store,
+        archive: Store,
+        results: list[WriteResult] | None = None,
+        *,
+        log: ChangeLog | None = None,
+    ) -> None:
+        super().__init__(current, archive, results)
+        self.log = log
+        self.wants_delta = log is not None
+
     def full(self) -> bool:
         return len(self.inserts) + len(self.deletes) >= CHUNK
 
-    def write(self) -> None:
+    def write(self, delta: Delta | None = None) -> None:
+        if self.log is not None and (delta is not None or self.moved):
+            # the change record goes in the same request: it commits with the write
+            self.inserts.extend(self.log.record(delta))
         # A superseded snapshot graph stays as it is: it leaves the current state when
         # the bookkeeping stops naming it, in the same request that adds its successor.
         deletes = [q for q in self.deletes if not is_snapshot_graph(q.graph_name)]

@@ -170,11 +170,7 @@ class LifecycleGraph(Graph):
                 digest=store.digest,
                 timeout=store.timeout,
             )
-            remote = (
-                RemoteStore.connect(endpoint, path, writer=writer)
-                if writer is not None
-                else RemoteStore.connect(endpoint, path)
-            )
+            remote = RemoteStore.connect(endpoint, path, writer=writer)
             follower = None
             if writer is not None:
                 from lifecyclegraph.store.changes import ChangeFollower

@@ -8,6 +8,7 @@ since the point is the rules, not the model (checked writes: test_validated_writ
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 from lifecyclegraph import Facts, LifecycleGraph, Observation, Ref
 from lifecyclegraph.cli import main
 from lifecyclegraph.core.errors import RuleLimitError
-from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, RDF_TYPE, compact
 from lifecyclegraph.rules.compiler import render
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import build_program, load_program, read_ontology
@@ -504,3 +505,34 @@ def test_a_stopped_engine_leaves_writes_alone_until_started_again(graph):
     assert values(graph, query) == [TEST]
     graph.delete(TEST, source="experimentation", observed_at=T0 + timedelta(hours=1))
     assert values(graph, query) == []
+
+
+def test_an_engine_that_owns_some_subjects_writes_and_removes_only_their_derived_facts():
+    everything = LifecycleGraph.in_memory(rules=True)
+    write_design_example(everything)
+    derived = set(everything.store.inferred())
+    owned = {INSTANCE, CELL}
+    graph = LifecycleGraph.in_memory()
+    engine = RuleEngine(graph.store, owns=owned.__contains__)
+    # another process's part of the inferred graph, there before this engine starts
+    theirs = next(t for t in derived if t.subject.value == RUN)
+    graph.store.apply_inferred([theirs], [])
+    engine.start()
+    write_design_example(graph)
+    mine = {t for t in derived if t.subject.value in owned}
+    assert mine and mine != derived
+    assert set(graph.store.inferred()) == mine | {theirs}
+    assert engine.derived_triples() == derived  # it derives everything all the same
+    report = engine.materialize()
+    assert (report.added, report.removed) == (0, 0)
+    kinds = Counter(
+        compact((t.object if t.predicate == RDF_TYPE else t.predicate).value) for t in mine
+    )
+    assert report.counts == dict(sorted(kinds.items()))  # what it keeps, not all derived
+    graph.delete(TEST, source="experimentation", observed_at=T0 + timedelta(hours=1))
+    everything.delete(TEST, source="experimentation", observed_at=T0 + timedelta(hours=1))
+    left = {t for t in everything.store.inferred() if t.subject.value in owned}
+    assert left != mine  # the A/B test derived facts are gone
+    assert set(graph.store.inferred()) == left | {theirs}
+    assert engine.materialize().removed == 0  # never another's fact, nor a stale one
+    assert set(graph.store.inferred()) == left | {theirs}

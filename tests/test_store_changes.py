@@ -1,16 +1,22 @@
 """The shared change feed of a remote store (``lifecyclegraph.store.changes``): several
 writers on one real ``oxigraph serve``, each publishing the others' writes to its own
-listeners."""
+listeners, and the rule engine of each writing only the derived facts it owns."""
 
 from __future__ import annotations
 
 import gc
+import threading
+import time
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyoxigraph import NamedNode
+from remote_stores import OxigraphServer
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.core.config import SearchConfig
@@ -18,7 +24,8 @@ from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.search.index import SearchIndex
-from lifecyclegraph.store import Delta, Observation
+from lifecyclegraph.store import Delta, Observation, SnapshotStore
+from lifecyclegraph.store import changes as feed
 from lifecyclegraph.store.changes import (
     CHANGES_GRAPH,
     ChangeFollower,
@@ -52,11 +59,27 @@ def model(number: int, name: str, *links: str) -> Facts:
 OPENED: list[RemoteStore] = []
 
 
-@pytest.fixture
-def server(oxigraph_server) -> Iterator:
-    """The session's ``oxigraph serve``, empty."""
-    oxigraph_server.clear()
-    yield oxigraph_server
+class Remote:
+    """A real SPARQL store on a free port: ``endpoint`` and ``clear()``."""
+
+    def __init__(self, server, **paths: str) -> None:
+        self.server = server
+        self.endpoint = RemoteEndpoint(server.url, **paths)
+
+    def clear(self) -> None:
+        self.server.clear()
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def server(request) -> Iterator[Remote]:
+    """The session's ``oxigraph serve`` or Virtuoso, empty."""
+    if request.param == "virtuoso":
+        paths = {"query_path": "/sparql", "update_path": "/sparql"}
+        remote = Remote(request.getfixturevalue("virtuoso_server"), **paths)
+    else:
+        remote = Remote(request.getfixturevalue("oxigraph_server"))
+    remote.clear()
+    yield remote
     close_all()
 
 
@@ -66,13 +89,13 @@ def close_all() -> None:
     gc.collect()  # free pyoxigraph results in this thread, not in another test's
 
 
-def connect(server, writer: str | None, path=None) -> RemoteStore:
-    store = RemoteStore.connect(RemoteEndpoint(server.url), path, writer=writer)
+def connect(server: Remote, writer: str | None, path=None) -> RemoteStore:
+    store = RemoteStore.connect(server.endpoint, path, writer=writer)
     OPENED.append(store)
     return store
 
 
-def records(server) -> list[tuple[str, int]]:
+def records(server: Remote) -> list[tuple[str, int]]:
     """The (writer, seq) of every change record on the server, in order."""
     query = (
         f"SELECT ?w ?n WHERE {{ GRAPH <{CHANGES_GRAPH.value}> {{ ?c "
@@ -80,7 +103,7 @@ def records(server) -> list[tuple[str, int]]:
         "<https://w3id.org/lifecyclegraph/ontology#seq> ?n } } ORDER BY ?w ?n"
     )
     answer = httpx.post(
-        server.url + "/query",
+        server.endpoint.query_url,
         data={"query": query},
         headers={"Accept": "application/sparql-results+json"},
     ).json()
@@ -94,9 +117,10 @@ def test_followers_publish_each_writers_deltas_once_in_order_as_its_own_listener
     server,
 ):
     w0, w1 = connect(server, "w0"), connect(server, "w1")
-    heard: dict[str, list[Delta]] = {"w0": [], "w1": []}
-    w0.subscribe(heard["w0"].append)
-    w1.subscribe(heard["w1"].append)
+    # what each store's listener heard, and whether its follower's thread told it
+    heard: dict[str, list[tuple[bool, Delta]]] = {"w0": [], "w1": []}
+    for name, store in (("w0", w0), ("w1", w1)):
+        store.subscribe(lambda delta, name=name: heard[name].append((followed(), delta)))
     f0, f1 = ChangeFollower(w0, poll=0.05), ChangeFollower(w1, poll=0.05)
     f0.start(), f1.start()
     try:
@@ -106,18 +130,29 @@ def test_followers_publish_each_writers_deltas_once_in_order_as_its_own_listener
         w0.delete_many([("aip://model/registry/m2", seen(4))])
         w1.reference_many([("aip://x/y/d", DATASET, seen(5))])
         w0.write_many([(model(1, "one again"), seen(6))])  # unchanged: no delta, no record
-        assert f0.catch_up(10) and f1.catch_up(10)
+        wanted = ({"w1": {"seq": 2, "applied": 2}}, {"w0": {"seq": 3, "applied": 3}})
+        deadline = time.monotonic() + 30
+        while (f0.status()["writers"], f1.status()["writers"]) != wanted:
+            assert time.monotonic() < deadline, (f0.status(), f1.status())
+            time.sleep(0.05)
     finally:
         f0.stop(), f1.stop()
-    # w0's own listener got its 3 deltas, then w1's 2 from the follower (and vice versa)
-    own = {"w0": heard["w0"][:3], "w1": heard["w1"][:2]}
-    assert heard["w1"][2:] == own["w0"]
-    assert heard["w0"][3:] == own["w1"]
-    assert all(own.values())
+    assert f0.catch_up(10) and f1.catch_up(10)  # nothing left: nothing published again
+    own = {name: [d for by_follower, d in got if not by_follower] for name, got in heard.items()}
+    followed_ = {name: [d for by_follower, d in got if by_follower] for name, got in heard.items()}
+    assert [len(own["w0"]), len(own["w1"])] == [3, 2]
+    # each follower published the other's deltas as the other's own listener got them
+    assert followed_["w1"] == own["w0"]
+    assert followed_["w0"] == own["w1"]
     assert records(server) == [("w0", 1), ("w0", 2), ("w0", 3), ("w1", 1), ("w1", 2)]
     assert f1.status()["writers"] == {"w0": {"seq": 3, "applied": 3}}
     assert f0.status()["writers"] == {"w1": {"seq": 2, "applied": 2}}
     assert f0.status()["last_error"] is None and not f0.status()["running"]
+
+
+def followed() -> bool:
+    """Whether a follower's thread is calling."""
+    return threading.current_thread().name == "lifecyclegraph-change-follower"
 
 
 def test_a_restarted_follower_resumes_after_the_last_record_it_applied(server):
@@ -162,6 +197,68 @@ def test_a_follower_waits_for_a_missing_record_then_goes_on_without_it(server):
     assert len(heard) == 1 and follower.status()["skipped"] == 1
 
 
+def test_a_writer_waiting_for_a_missing_record_holds_no_other_writer_back(server, monkeypatch):
+    monkeypatch.setattr(feed, "PAGE", 2)  # the waiting writer's records fill a page
+    w0, w1, w2 = connect(server, "w0"), connect(server, "w1"), connect(server, "w2")
+    heard: list[Delta] = []
+    w1.subscribe(heard.append)
+    follower = ChangeFollower(w1, poll=0.05, gap_timeout=60)
+    assert w0._log is not None
+    w0._log.seq += 1  # record 1 of w0 never comes
+    for step in range(3):
+        w0.write_many([(model(step, f"w0 {step}"), seen(step))])
+    w2.write_many([(model(9, "w2"), seen(9))])
+    assert not follower.catch_up(1)  # w0's records wait...
+    assert follower.status()["writers"] == {"w2": {"seq": 1, "applied": 1}}  # ...w2's not
+    assert [
+        t.object.value for d in heard for t in d.added if t.predicate.value.endswith("name")
+    ] == ["w2"]
+
+
+def test_a_large_write_is_one_record_that_a_follower_reads_whole(server):
+    from lifecyclegraph.bench.store import synthetic_entity
+
+    w0, w1 = connect(server, "w0"), connect(server, "w1")
+    mine: list[Delta] = []
+    w0.subscribe(mine.append)
+    heard: list[Delta] = []
+    w1.subscribe(heard.append)
+    follower = ChangeFollower(w1)
+    w0.write_many([(synthetic_entity(i), seen(1)) for i in range(60)])  # ~900 facts
+    assert follower.catch_up(30)
+    assert heard == mine
+    # split between entities near 1,000 quads a request (Virtuoso): a record a request
+    assert len(mine) == len(records(server)) >= 2
+    assert sum(len(d.added) for d in mine) > 800
+
+
+def test_a_follower_rides_out_the_store_going_down(tmp_path):
+    own = OxigraphServer(tmp_path / "oxigraph")
+    own.start()
+    try:
+        server = Remote(own)
+        w0, w1 = connect(server, "w0"), connect(server, "w1")
+        heard: list[Delta] = []
+        w1.subscribe(heard.append)
+        follower = ChangeFollower(w1, poll=0.05).start()
+        w0.write_many([(model(1, "one"), seen(1))])
+        own.stop()
+        deadline = time.monotonic() + 30
+        while follower.status()["last_error"] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert "could not read the change feed" in follower.status()["last_error"]
+        assert not follower.catch_up(0.5)
+        own.start()
+        w0.write_many([(model(2, "two"), seen(2))])
+        assert follower.catch_up(30)
+        assert follower.status()["running"] and len(heard) == 2
+        follower.stop()
+    finally:
+        own.stop()
+        close_all()
+
+
 def test_a_write_without_a_writer_adds_no_change_record(server):
     store = connect(server, None)
     store.write_many([(model(1, "one"), seen(1))])
@@ -181,11 +278,25 @@ def test_the_changes_graph_is_invisible_to_queries(server):
 
         assert rows("SELECT ?c WHERE { ?c lg:seq ?n }") == []
         assert rows("SELECT ?c WHERE { GRAPH ?g { ?c lg:delta ?d } }") == []
-        assert rows(f"SELECT ?c FROM <{changes}> WHERE {{ ?c ?p ?o }}") == []
-        assert rows(f"SELECT ?c FROM NAMED <{changes}> WHERE {{ GRAPH ?g {{ ?c ?p ?o }} }}") == []
+        assert rows(f"SELECT ?c WHERE {{ GRAPH <{changes}> {{ ?c ?p ?o }} }}") == []
         assert rows("SELECT ?c WHERE { ?c ?p ?o }", default_graphs=[changes]) == []
+        assert rows("SELECT ?c WHERE { GRAPH ?g { ?c ?p ?o } }", named_graphs=[changes]) == []
         assert not any(q.predicate.value.endswith("#seq") for q in graph.store.quads())
         assert len(rows("SELECT ?s WHERE { ?s lg:name 'one' }")) == 1
+
+
+def test_a_from_clause_naming_the_changes_graph_reads_it_as_empty(server):
+    """On Virtuoso too, which would let a query's own FROM win over the protocol's
+    graphs: the remote store sends the query without its dataset clauses."""
+    with LifecycleGraph(connect(server, "w0")) as graph:
+        snapshot = graph.write(model(1, "one"), source="registry", observed_at=T0).snapshot
+        changes = CHANGES_GRAPH.value
+        assert list(graph.sparql(f"SELECT ?c FROM <{changes}> WHERE {{ ?c ?p ?o }}")) == []
+        query = f"SELECT ?c FROM NAMED <{changes}> WHERE {{ GRAPH ?g {{ ?c ?p ?o }} }}"
+        assert list(graph.sparql(query)) == []
+        # a graph of the dataset named so is read, from the protocol's parameters
+        query = f"SELECT ?n FROM <{snapshot}> FROM <{changes}> WHERE {{ ?s lg:name ?n }}"
+        assert [row[0].value for row in graph.sparql(query)] == ["one"]
 
 
 def test_prune_deletes_old_records_but_each_writers_newest(server):
@@ -250,3 +361,101 @@ def test_a_delta_applied_twice_leaves_derived_facts_and_the_index_unchanged(serv
     finally:
         index.close()
         engine.stop()
+
+
+# -- several writers, one derived graph -----------------------------------------------------------
+
+ENTITIES = [f"aip://x/y/e{i}" for i in range(6)]
+entity_operations = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("write"),
+            st.integers(0, 5),
+            st.sampled_from(["ModelInstance", "Dataset", "Feature", "PipelineRun"]),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(
+                        [
+                            "producedByRun",
+                            "usesFeature",
+                            "sourceDataset",
+                            "upstreamDataset",
+                            "owner",
+                            "memberOf",
+                            "hasDeployment",
+                        ]
+                    ),
+                    st.integers(0, 5),
+                ),
+                max_size=3,
+            ),
+        ),
+        st.tuples(st.just("delete"), st.integers(0, 5), st.just(""), st.just([])),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+def owner(uri: str) -> int:
+    """Which of two writers owns ``uri`` (stable, as a cluster's partition)."""
+    return zlib.crc32(uri.encode()) % 2
+
+
+def apply(store, step: int, operation) -> None:
+    action, number, cls, links = operation
+    uri = ENTITIES[number]
+    if action == "write":
+        properties: dict[str, object] = {"rdf:type": Ref(f"lg:{cls}")}
+        for name, target in links:
+            properties.setdefault(f"lg:{name}", []).append(Ref(ENTITIES[target]))  # type: ignore[union-attr]
+        store.write_many([(Facts.of(uri, properties), seen(step))])
+    else:
+        store.delete_many([(uri, seen(step))])
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(operations=entity_operations)
+def test_two_writers_each_deriving_its_partition_make_the_inferred_graph_of_one(
+    oxigraph_server, operations
+):
+    assert {owner(uri) for uri in ENTITIES} == {0, 1}  # both writers own something
+    server = Remote(oxigraph_server)
+    server.clear()
+    stores = [connect(server, f"w{i}") for i in range(2)]
+    followers = [ChangeFollower(store, poll=0.05) for store in stores]
+    engines = [
+        RuleEngine(store, STANDARD, owns=lambda uri, me=i: owner(uri) == me)
+        for i, store in enumerate(stores)
+    ]
+    for engine in engines:
+        engine.start()
+    for follower in followers:
+        follower.start()
+    one = SnapshotStore.in_memory()
+    alone = RuleEngine(one, STANDARD)
+    alone.start()
+    try:
+        for step, operation in enumerate(operations):
+            apply(stores[owner(ENTITIES[operation[1]])], step, operation)
+            apply(one, step, operation)
+        assert all(follower.catch_up(30) for follower in followers)
+        for engine in engines:
+            assert engine.error is None
+            assert engine.derived_triples() == alone.derived_triples()
+        assert set(stores[0].asserted()) == set(one.asserted())
+        assert set(stores[0].inferred()) == set(one.inferred())
+        # and a materialization of each finds nothing to change
+        for engine in engines:
+            report = engine.materialize()
+            assert (report.added, report.removed) == (0, 0)
+    finally:
+        for follower in followers:
+            follower.stop()
+        for engine in engines:
+            engine.stop()
+        close_all()

@@ -265,8 +265,20 @@ def test_bench_store_with_a_store_url_measures_embedded_and_remote_in_one_run(ox
     assert [(r["name"], r["entities"], r["reads"]) for r in runs] == [
         ("embedded", 30, 5),
         ("remote", 30, 5),
+        ("feed", 30, 5),
     ]
     assert all(r["write_seconds"] > 0 and r["entities_per_second"] > 0 for r in runs)
+    # the feed run's 3 write requests carried a change record each; the remote run's none
+    count = (
+        "SELECT (COUNT(*) AS ?n) { GRAPH <https://w3id.org/lifecyclegraph/graph/changes> "
+        "{ ?c <https://w3id.org/lifecyclegraph/ontology#writer> ?w } }"
+    )
+    answer = httpx.post(
+        oxigraph_server.url + "/query",
+        data={"query": count},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()
+    assert answer["results"]["bindings"][0]["n"]["value"] == "3"
 
 
 def test_a_query_reads_only_this_datasets_graphs_of_the_remote_store(own_server, tmp_path):

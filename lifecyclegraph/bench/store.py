@@ -9,7 +9,9 @@ stubs the entities link to (users, upstream datasets, versions), so that they pa
 
 Run it with ``lifecyclegraph bench store``; results are printed as a table and,
 with ``--json``, as JSON. ``--store-url`` instead compares the embedded store with a
-remote SPARQL 1.1 store (writes, entity reads, one query) in the same run.
+remote SPARQL 1.1 store (writes, entity reads, one query) in the same run, and with the
+remote store as one writer of several (a change record in each write request,
+``lifecyclegraph.store.changes``).
 """
 
 from __future__ import annotations
@@ -226,30 +228,38 @@ def run_remote_bench(
     """Write ``entities`` synthetic entities through the public write path into a fresh
     on-disk embedded store and into the remote SPARQL 1.1 store at ``url`` (which should
     be empty), then read ``reads`` of them back (``entity()``) and run one SPARQL count
-    on each: the cost of the remote store against the embedded one, on one machine."""
+    on each: the cost of the remote store against the embedded one, on one machine.
+
+    A third run, ``feed``, writes as many other entities to the remote store connected
+    with a writer name (each write request also carries a change record): the cost of
+    the shared change feed (its count query counts both remote runs' entities).
+    """
     from lifecyclegraph.graph import LifecycleGraph
     from lifecyclegraph.store.remote import RemoteEndpoint, RemoteStore
 
     results = []
     with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:
-        for name in ("embedded", "remote"):
+        for name in ("embedded", "remote", "feed"):
+            first = entities if name == "feed" else 0  # other entities than "remote"'s
             if name == "embedded":
                 graph = LifecycleGraph.open(Path(tmp) / "embedded")
             else:
-                graph = LifecycleGraph(RemoteStore.connect(RemoteEndpoint(url)))
+                writer = "bench" if name == "feed" else None
+                graph = LifecycleGraph(RemoteStore.connect(RemoteEndpoint(url), writer=writer))
             with graph:
                 began = time.perf_counter()
-                for start in range(0, entities, batch):
+                for start in range(first, first + entities, batch):
                     graph.write_many(
                         (
                             (synthetic_entity(i), Observation("datasets", T0, f"bench-{i}"))
-                            for i in range(start, min(start + batch, entities))
+                            for i in range(start, min(start + batch, first + entities))
                         ),
                         validate=False,  # the store's cost, not the checks' (run_store_bench)
                     )
                 written = time.perf_counter() - began
                 step = max(entities // max(reads, 1), 1)
-                uris = [synthetic_entity(i).uri for i in range(0, entities, step)][:reads]
+                every = range(first, first + entities, step)
+                uris = [synthetic_entity(i).uri for i in every][:reads]
                 began = time.perf_counter()
                 for uri in uris:
                     assert graph.entity(uri) is not None
@@ -257,6 +267,6 @@ def run_remote_bench(
                 began = time.perf_counter()
                 rows = list(graph.sparql("SELECT (COUNT(*) AS ?n) { ?d a lg:Dataset }"))
                 queried = time.perf_counter() - began
-                assert int(rows[0]["n"].value) == entities
+                assert int(rows[0]["n"].value) == entities * (2 if name == "feed" else 1)
             results.append(RemoteBenchResult(name, entities, written, len(uris), read, queried))
     return results

@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +38,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from lifecyclegraph.core.errors import RuleLimitError
+from lifecyclegraph.core.facts import term_value
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE, compact, expand
 from lifecyclegraph.rules.compiler import CompiledProgram
 from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator, UpdateResult
@@ -87,6 +88,22 @@ class RuleEngine:
         program: the compiled rules (default: the project's ``rules/`` and ontology).
         limit: the most facts a run may hold (asserted plus derived); see
             :class:`~lifecyclegraph.core.errors.RuleLimitError`.
+        owns: given a derived fact's subject IRI, whether this engine writes it
+            (``None``: every one). Several processes on one store, each owning a
+            partition of the subjects, all derive everything (the rules' joins cross
+            partitions) but each writes and removes only the derived facts of its own
+            subjects, so the inferred graph is the union of their parts
+            (``docs/remote-store.md``).
+
+    >>> from lifecyclegraph.core.facts import Facts, Ref
+    >>> from lifecyclegraph.store import Observation, SnapshotStore
+    >>> store = SnapshotStore.in_memory()
+    >>> engine = RuleEngine(store, owns=lambda iri: iri.endswith("/a"))
+    >>> _ = engine.start()
+    >>> _ = store.write_many([(Facts.of(f"aip://model/registry/{n}",
+    ...     {"rdf:type": Ref("lg:Model")}), Observation.now("registry")) for n in "ab"])
+    >>> sorted({t.subject.value for t in store.inferred()})
+    ['aip://model/registry/a']
     """
 
     def __init__(
@@ -95,8 +112,11 @@ class RuleEngine:
         program: CompiledProgram | None = None,
         *,
         limit: int = DEFAULT_LIMIT,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
+        self.owns = owns
+        self._owned: dict[int, bool] = {}  # term id -> owns(its IRI), asked once
         self.program = program if program is not None else load_program()
         self.evaluator = Evaluator(self.program, limit=limit)
         self.table = self.evaluator.table
@@ -184,6 +204,8 @@ class RuleEngine:
             existing: dict[str, set[Fact]] = {}
             stale: list[Triple | Quad] = []
             for triple in self.store.inferred():
+                if self.owns is not None and not self.owns(term_value(triple.subject)):
+                    continue  # another process's part of the inferred graph
                 key = self._key(triple, intern=False)
                 if key is None:
                     stale.append(triple)
@@ -200,6 +222,8 @@ class RuleEngine:
             written = 0
             for predicate in self._stored:
                 derived = self._derived(predicate)
+                if self.owns is not None:
+                    derived = {fact for fact in derived if self._own(fact[0])}
                 if derived:
                     counts[compact(predicate)] = len(derived)
                 if fresh:
@@ -245,9 +269,19 @@ class RuleEngine:
         node = self._nodes[predicate]
         graph = INFERRED_GRAPH
         literals = self.table.literals
+        if self.owns is not None:
+            facts = [f for f in facts if self._own(f[0])]
         if self.program.arity[predicate] == 1:
             return [Quad(terms[f[0]], RDF_TYPE, node, graph) for f in facts if f[0] not in literals]
         return [Quad(terms[f[0]], node, terms[f[1]], graph) for f in facts if f[0] not in literals]
+
+    def _own(self, term: int) -> bool:
+        """Whether this engine writes the derived facts of the subject with id ``term``."""
+        found = self._owned.get(term)
+        if found is None:
+            assert self.owns is not None
+            found = self._owned[term] = bool(self.owns(self.table.terms[term].value))
+        return found
 
     def derived_triples(self) -> set[Triple]:
         """The triples the inferred graph should hold: the derived facts of ontology

@@ -322,10 +322,8 @@ class ChangeFollower:
         applied; how many records it gave up for lost (``skipped``), its last error,
         and whether its thread runs: ``{"running": True, "writers": {"w1": {"seq": 7,
         "applied": 7}}, "skipped": 0, "last_error": None}``."""
-        writers = {
-            w: {"seq": n, "applied": self._applied.get(w, 0)}
-            for w, n in sorted(self._marks.items())
-        }
+        marks, applied = dict(self._marks), dict(self._applied)  # the thread may add one
+        writers = {w: {"seq": n, "applied": applied.get(w, 0)} for w, n in sorted(marks.items())}
         return {
             "running": self._thread is not None and self._thread.is_alive(),
             "writers": writers,
@@ -334,8 +332,10 @@ class ChangeFollower:
         }
 
     def _failed(self, error: BaseException) -> None:
-        self._error = f"{type(error).__name__}: {error}"
-        logger.warning("the change feed could not be read (retrying): %s", self._error)
+        message = f"{type(error).__name__}: {error}"
+        if message != self._error:  # once, not at every poll while the store is down
+            logger.warning("the change feed could not be read (retrying): %s", message)
+        self._error = message
 
     # -- one poll --------------------------------------------------------------------------
 
@@ -349,30 +349,47 @@ class ChangeFollower:
             StoreUnavailableError: if the store does not answer.
         """
         with self._lock:
-            rows = self.store.wire.select(self._query(), "read the change feed")
-            records = [
-                (row["w"].value, int(row["n"].value), row["d"].value)
-                for row in rows
-                if row["w"] is not None and row["n"] is not None and row["d"] is not None
-            ]
-            blocked: set[str] = set()
-            for writer, seq, text in records:
-                if writer in blocked or seq <= self._marks.get(writer, 0):
-                    continue
-                if not self._in_turn(writer, seq):
-                    blocked.add(writer)
-                    continue
-                self._apply(writer, seq, text)
-            return len(records) >= PAGE
+            # a writer waiting for a missing record is read apart: its records must not
+            # fill the page and hold the others back
+            waiting = sorted(self._gaps)
+            more = self._read(self._query(exclude=waiting))
+            for writer in waiting:
+                more = self._read(self._query(only=writer)) or more
+            return more
 
-    def _query(self) -> str:
+    def _read(self, query: str) -> bool:
+        """Publish the records a query finds, each writer's in order; whether the page
+        was full."""
+        rows = self.store.wire.select(query, "read the change feed")
+        records = [
+            (row["w"].value, int(row["n"].value), row["d"].value)
+            for row in rows
+            if row["w"] is not None and row["n"] is not None and row["d"] is not None
+        ]
+        blocked: set[str] = set()
+        for writer, seq, text in records:
+            if writer in blocked or seq <= self._marks.get(writer, 0):
+                continue
+            if not self._in_turn(writer, seq):
+                blocked.add(writer)
+                continue
+            self._apply(writer, seq, text)
+        return len(records) >= PAGE
+
+    def _query(self, *, exclude: list[str] | None = None, only: str | None = None) -> str:
+        """The records after those applied: of every other writer but ``exclude``, or of
+        ``only``."""
         own = self.store.writer
-        skip_own = f"FILTER (?w != {Literal(own)}) " if own is not None else ""
+        filters = f"FILTER (?w != {Literal(own)}) " if own is not None else ""
+        if exclude:
+            filters += f"FILTER (?w NOT IN ({', '.join(str(Literal(w)) for w in exclude)})) "
+        if only is not None:
+            filters += f"FILTER (?w = {Literal(only)}) "
         marks = " ".join(f"({Literal(w)} {n})" for w, n in sorted(self._marks.items()))
         after = f"OPTIONAL {{ VALUES (?w ?m) {{ {marks} }} }} " if marks else ""
         return (
             f"SELECT ?w ?n ?d WHERE {{ GRAPH {_G} {{ ?c <{LG.writer.value}> ?w ; "
-            f"<{LG.seq.value}> ?n ; <{LG.delta.value}> ?d }} {skip_own}{after}"
+            f"<{LG.seq.value}> ?n ; <{LG.delta.value}> ?d }} {filters}{after}"
             f"FILTER (?n > COALESCE(?m, 0)) }} ORDER BY ?w ?n LIMIT {PAGE}"
         )
 

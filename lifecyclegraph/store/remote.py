@@ -73,7 +73,7 @@ from lifecyclegraph.store.layout import (
     sparql_update,
 )
 from lifecyclegraph.store.snapshots import SnapshotStore
-from lifecyclegraph.store.sparql_dataset import has_dataset_clause
+from lifecyclegraph.store.sparql_dataset import has_dataset_clause, without_dataset_clauses
 from lifecyclegraph.store.values import Delta, WriteResult
 
 __all__ = ["BOOKKEEPING_GRAPH", "RemoteEndpoint", "RemoteStore"]
@@ -480,7 +480,10 @@ class RemoteDataset:
             default = [_BK]
         default = [g for g in default if g in ours]
         named = [g for g in named if g in ours and g != _BK]
-        response = self.store.wire.query(prologue + sparql, "run a query", default, named)
+        # The dataset goes as the protocol's parameters only: a store that would let the
+        # query's own FROM win over them (Virtuoso) gets the query without it.
+        text = prologue + without_dataset_clauses(sparql)
+        response = self.store.wire.query(text, "run a query", default, named)
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/n-triples":
             dataset = Store()

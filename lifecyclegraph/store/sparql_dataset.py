@@ -40,7 +40,13 @@ from pyoxigraph import NamedNode
 
 from lifecyclegraph.core.errors import QueryRequestError
 
-__all__ = ["DATASET_OPTIONS", "has_dataset_clause", "protocol_options", "query_options"]
+__all__ = [
+    "DATASET_OPTIONS",
+    "has_dataset_clause",
+    "protocol_options",
+    "query_options",
+    "without_dataset_clauses",
+]
 
 #: Oxigraph's ``Store.query`` options that choose the default graph.
 DATASET_OPTIONS = ("default_graph", "use_default_graph_as_union")
@@ -76,6 +82,37 @@ def has_dataset_clause(query: str) -> bool:
         if word is not None and word.lower() == "from":
             return True
     return False
+
+
+def without_dataset_clauses(query: str) -> str:
+    """A SPARQL query with its ``FROM`` and ``FROM NAMED`` clauses taken out (for a
+    store that gets the dataset as protocol parameters and might prefer the query's
+    own: Virtuoso does).
+
+    >>> without_dataset_clauses("SELECT*FROM<urn:g>FROM NAMED g:h WHERE{?s <urn:from> 'FROM'}")
+    "SELECT*   WHERE{?s <urn:from> 'FROM'}"
+    """
+    if not has_dataset_clause(query):
+        return query
+    kept: list[str] = []
+    skipping = 0  # 1: after FROM (NAMED may come), 2: the graph's IRI comes
+    for match in _TOKENS.finditer(query):
+        token = match.group(0)
+        word = match.group("word")
+        if skipping and token.isspace():
+            continue
+        if skipping == 1 and word is not None and word.lower() == "named":
+            skipping = 2
+            continue
+        if skipping:  # the IRI, written <...> or as a prefixed name
+            skipping = 0
+            kept.append(" ")
+            continue
+        if word is not None and word.lower() == "from":
+            skipping = 1
+            continue
+        kept.append(token)
+    return "".join(kept)
 
 
 def query_options(query: str, **options: Any) -> dict[str, Any]:

@@ -46,6 +46,9 @@ WRITES = {
 #: Routes that take no token: their source signs each request (MLflow's webhooks), and
 #: the signature is checked instead (tests/test_mlflow.py).
 SIGNED = {("POST", "/api/v1/webhooks/x")}
+#: Routes only the workers of a cluster call, with the ``[cluster] token``: any other
+#: token, a write token too, is refused with 401 (tests/test_cluster_forward.py).
+PEERS = {("POST", "/api/v1/cluster/work")}
 
 
 def serve(
@@ -124,6 +127,8 @@ def test_read_token_reads_everything_but_may_not_write(guarded):
         if (method, path) in WRITES:
             assert response.status_code == 403, response.text
             assert response.json()["error"] == "insufficient_scope"
+        elif (method, path) in PEERS:
+            _challenged(response, "invalid_token")
         else:
             assert response.status_code not in (401, 403), (method, path, response.text)
     assert client.get("/openapi.json", headers=auth).json()["info"]["title"] == "lifecyclegraph"

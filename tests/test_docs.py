@@ -44,7 +44,7 @@ def test_dataset_layout_has_the_promised_examples():
 
 
 def _settings() -> list[tuple[str, str]]:
-    from lifecyclegraph.core.config import Config, QueueConfig, SourceConfig
+    from lifecyclegraph.core.config import ClusterConfig, Config, QueueConfig, SourceConfig
 
     tables = {
         name: field.annotation
@@ -53,6 +53,7 @@ def _settings() -> list[tuple[str, str]]:
     }
     tables["sources.<platform-id>"] = SourceConfig
     tables["[queues]"] = QueueConfig
+    tables["cluster"] = ClusterConfig
     return [(table, key) for table, model in tables.items() for key in model.model_fields]
 
 

@@ -43,8 +43,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the HTTP API (events in, SPARQL and REST out) and process events.
 
     It prints where it listens (API, SPARQL, GraphQL, docs), its store and its
-    configuration file, then logs to standard error as [server] log_level, log_format
-    (text or json) and access_log say.
+    configuration file (and, with [cluster], which worker it is), then logs to
+    standard error as [server] log_level, log_format (text or json) and access_log say.
     """
     from lifecyclegraph.server.app import create_app
     from lifecyclegraph.server.logs import log_config
@@ -69,6 +69,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         ) from None
     service.queries.start()  # the SPARQL workers start now, not on the first query
     url = url_of(sock)
+    if config.cluster is not None:
+        cluster = config.cluster
+        click.echo(
+            f"cluster worker {cluster.me} of {len(cluster.peers)} (writer w{cluster.me}, "
+            f"listed as {cluster.peers[cluster.me]}): docs/scale-out.md"
+        )
     click.echo(
         f"lifecyclegraph {version('lifecyclegraph')} serving the store {config.store.path} "
         f"(configuration: {config.source_file or 'none, the defaults'})\n"

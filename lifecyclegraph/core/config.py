@@ -40,7 +40,8 @@ import json
 import textwrap
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -62,6 +63,7 @@ from lifecyclegraph.core.plugins import PROVIDERS, SEARCH_BACKENDS, PluginRegist
 __all__ = [
     "ClientConfig",
     "ClientSettings",
+    "ClusterConfig",
     "Config",
     "IngestConfig",
     "ModelConfig",
@@ -451,6 +453,53 @@ class ClientConfig(_Strict):
         return url
 
 
+class ClusterConfig(_Strict):
+    """``[cluster]``: this serve is one of several workers over one remote store and
+    one queue, each owning a partition of the entity URIs (docs/scale-out.md). Needs
+    ``[store] url``.
+
+    >>> ClusterConfig(peers=["http://a:8800", "http://b:8800/"], me=1, token="t").peers
+    ['http://a:8800', 'http://b:8800']
+    >>> Config.from_text('[cluster]\\npeers = ["http://a:1"]\\nme = 0\\ntoken = "t"\\n')
+    Traceback (most recent call last):
+    ...
+    lifecyclegraph.core.errors.ConfigError: <text>: cluster: needs a remote store ([store] url): ...
+    """
+
+    peers: list[str] = Field(
+        min_length=1,
+        description="every worker's base URL (http://10.0.0.1:8800), the same list in the "
+        "same order on every worker",
+    )
+    me: int = Field(ge=0, description="this worker's index in peers (0 is the first)")
+    token: Token = Field(
+        description="the shared secret the workers send each other on their internal "
+        "route (POST /api/v1/cluster/work); never shown"
+    )
+    timeout: float = Field(
+        default=10.0, gt=0, allow_inf_nan=False, description="seconds a forward may take"
+    )
+
+    @field_validator("peers")
+    @classmethod
+    def _peer_urls(cls, peers: list[str]) -> list[str]:
+        cleaned = []
+        for n, url in enumerate(peers):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"peer {n} is not an http:// or https:// URL: {url!r}")
+            cleaned.append(url.rstrip("/"))
+        twice = sorted({url for url in cleaned if cleaned.count(url) > 1})
+        if twice:
+            raise ValueError(f"a worker is listed twice: {', '.join(twice)}")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _me_in_peers(self) -> ClusterConfig:
+        if self.me >= len(self.peers):
+            raise ValueError(f"me: {self.me} is not an index of peers (0 to {len(self.peers) - 1})")
+        return self
+
+
 class ServerConfig(_Strict):
     """``[server]``: the HTTP service (``lifecyclegraph serve``)."""
 
@@ -539,7 +588,17 @@ class Config(_Strict):
     client: ClientConfig = ClientConfig()
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     queues: list[QueueConfig] = Field(default_factory=list)
+    cluster: ClusterConfig | None = None
     source_file: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cluster_over_a_remote_store(self) -> Config:
+        if self.cluster is not None and self.store.url is None:
+            raise ValueError(
+                "cluster: needs a remote store ([store] url): every worker reads and "
+                "writes the same graph"
+            )
+        return self
 
     @field_validator("sources", mode="wrap")
     @classmethod
@@ -654,6 +713,23 @@ def sample_config() -> str:
         default = f" (default {value})" if value is not None else ""
         if info.description:
             lines += _wrapped(f"  {key}: {info.description}{default}")
+    lines += [
+        "",
+        *_wrapped(
+            " ".join((ClusterConfig.__doc__ or "").split("\n\n")[0].split()).replace("``", "")
+        ),
+        "# An example (worker 0 of two), to copy without the '## ':",
+        "## [cluster]",
+        '## peers = ["http://10.0.0.1:8800", "http://10.0.0.2:8800"]',
+        "## me = 0",
+        '## token = "a long random secret, the same on every worker"',
+        "# Its keys:",
+    ]
+    for key, info in ClusterConfig.model_fields.items():
+        value = None if info.is_required() else _toml_value(info.default)
+        default = f" (default {value})" if value is not None else ""
+        if info.description:
+            lines += _wrapped(f"  {key}: {info.description}{default}")
     return "\n".join(lines) + "\n"
 
 
@@ -758,6 +834,8 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
         model = field.annotation
         if get_origin(model) is dict:
             model, named = get_args(model)[1], True
+        elif get_origin(model) in (UnionType, Union):  # an optional table: [cluster]
+            model = next(arg for arg in get_args(model) if arg is not type(None))
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [key for key in model.model_fields if key != "source_file"]
     return []
@@ -784,6 +862,8 @@ def _describe(error: ValidationError, name: str) -> str:
         where = ".".join(str(part) for part in item["loc"])
         if item["type"] == "extra_forbidden":
             problems.append(f"{name}: {where}: {_unknown_key(tuple(item['loc']))}")
+        elif not where and item["type"] == "value_error":  # the whole file: the key is in it
+            problems.append(f"{name}: {item['ctx']['error']}")
         else:
             problems.append(f"{name}: {where}: {item['msg']}")
     return "\n".join(problems)

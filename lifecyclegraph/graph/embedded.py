@@ -34,7 +34,7 @@ True
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from pyoxigraph import NamedNode, Quad
 
 from lifecyclegraph.core.config import SearchConfig, StoreConfig
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.facts import Facts, Object, Pair
 from lifecyclegraph.graph import lineage as _lineage
 from lifecyclegraph.graph.door import Direction, Graph, check_depth
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from lifecyclegraph.rules.engine import MaterializeReport, RuleEngine
     from lifecyclegraph.rules.explain import Explanation
     from lifecyclegraph.search import SearchIndex, SearchResults
+    from lifecyclegraph.store.changes import ChangeFollower
 
 __all__ = ["LifecycleGraph"]
 
@@ -88,6 +90,12 @@ class LifecycleGraph(Graph):
             :class:`~lifecyclegraph.core.errors.RuleLimitError`).
         search: the search index's settings (``<path>/search`` by default), opened on
             the first search or by :attr:`search_index`.
+        owns: in a cluster (``[cluster]``), whether this worker owns a subject: the
+            rule engine derives every fact but writes and removes only the derived
+            facts of the subjects it owns (docs/scale-out.md). ``None``: all of them.
+        follower: in a cluster, the follower of the store's change feed, made before
+            the engine materializes (so that no other worker's write is missed); it is
+            started by :meth:`follow` and stopped by :meth:`close`.
     """
 
     def __init__(
@@ -97,8 +105,13 @@ class LifecycleGraph(Graph):
         rules: bool = False,
         rule_limit: int | None = None,
         search: SearchConfig | None = None,
+        owns: Callable[[str], bool] | None = None,
+        follower: ChangeFollower | None = None,
     ) -> None:
         self.store = store
+        self._owns = owns
+        #: the change feed's follower, in a cluster (``None`` alone)
+        self.follower = follower
         self.search_config = search or SearchConfig()
         self._search_index: SearchIndex | None = None
         self._engine: RuleEngine | None = None
@@ -125,6 +138,8 @@ class LifecycleGraph(Graph):
         search: SearchConfig | None = None,
         create: bool = True,
         store: StoreConfig | None = None,
+        writer: str | None = None,
+        owns: Callable[[str], bool] | None = None,
     ) -> LifecycleGraph:
         """Open the graph stored in the directory ``path``, creating it there unless
         ``create`` is false (readers pass ``False``: a mistyped path is then an error,
@@ -133,6 +148,10 @@ class LifecycleGraph(Graph):
         With ``store`` (the ``[store]`` table) naming a ``url``, the graph is on that
         remote SPARQL 1.1 store (:class:`~lifecyclegraph.store.remote.RemoteStore`) and
         ``path`` only keeps what stays beside it (journal, search index, write token).
+        With a ``writer`` name too (a worker of a cluster: ``w<me>``), each write adds a
+        record to the store's change feed, and the graph gets a :attr:`follower` of the
+        other workers' records, placed before the rule engine materializes; ``owns``
+        says which subjects' derived facts this worker writes (docs/scale-out.md).
 
         Raises:
             StoreError: if ``path`` is not a lifecyclegraph store (or, with
@@ -151,10 +170,24 @@ class LifecycleGraph(Graph):
                 digest=store.digest,
                 timeout=store.timeout,
             )
-            opened: SnapshotStore = RemoteStore.connect(endpoint, path)
-        else:
-            opened = SnapshotStore.open(path, create=create)
-        return cls(opened, rules=rules, rule_limit=rule_limit, search=search)
+            remote = RemoteStore.connect(endpoint, path, writer=writer)
+            follower = None
+            if writer is not None:
+                from lifecyclegraph.store.changes import ChangeFollower
+
+                follower = ChangeFollower(remote)  # where each writer stands: read first
+            return cls(
+                remote,
+                rules=rules,
+                rule_limit=rule_limit,
+                search=search,
+                owns=owns,
+                follower=follower,
+            )
+        if writer is not None:
+            raise ConfigError("a change feed writer needs a remote store ([store] url)")
+        opened = SnapshotStore.open(path, create=create)
+        return cls(opened, rules=rules, rule_limit=rule_limit, search=search, owns=owns)
 
     @classmethod
     def in_memory(
@@ -178,8 +211,22 @@ class LifecycleGraph(Graph):
         commit. A remote client sends it back to ``/sparql`` to read its own writes."""
         return f"{self.epoch}:{self.store.generation}"
 
+    def follow(self, timeout: float = 30.0) -> bool:
+        """Start publishing the other workers' writes here (a cluster's change feed),
+        after catching up with what they wrote so far: call it once the rule engine
+        materialized and the search index is attached. Returns whether it caught up
+        within ``timeout`` seconds (``True`` without a follower)."""
+        if self.follower is None:
+            return True
+        caught_up = self.follower.catch_up(timeout)
+        self.follower.start()
+        return caught_up
+
     def close(self) -> None:
         """Release the store (an on-disk store can then be opened again)."""
+        if self.follower is not None:
+            self.follower.stop()
+            self.follower = None
         if self._search_index is not None:
             self._search_index.close()
             self._search_index = None
@@ -351,7 +398,10 @@ class LifecycleGraph(Graph):
         from lifecyclegraph.rules.engine import RuleEngine
         from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 
-        return RuleEngine(self.store, program, limit=limit or self._rule_limit or DEFAULT_LIMIT)
+        limit = limit or self._rule_limit or DEFAULT_LIMIT
+        if self._owns is None:
+            return RuleEngine(self.store, program, limit=limit)
+        return RuleEngine(self.store, program, limit=limit, owns=self._owns)
 
     def materialize(
         self, *, program: CompiledProgram | None = None, limit: int | None = None

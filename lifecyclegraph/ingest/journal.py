@@ -306,6 +306,30 @@ class Journal:
                     (now + delay, error[:2000], item.uri),
                 )
 
+    def postpone(self, items: Iterable[WorkItem], delay: float, error: str) -> None:
+        """Keep work for later without counting a failed attempt: it could not be handed
+        to the worker that owns it (a peer of the cluster is down), it did not fail."""
+        due = time.time() + delay
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE work SET due = ?, last_error = ? WHERE uri = ?",
+                [(due, error[:2000], item.uri) for item in items],
+            )
+
+    def enqueue_forwarded(
+        self, items: Iterable[tuple[str, str | None, str, float | None, str | None]]
+    ) -> int:
+        """Queue work another worker of the cluster handed over, as it was queued there:
+        ``(uri, hint, reason, not_before, last_event_id)`` each. Idempotent as any
+        queueing is: a URI already queued is queued once, its freshness bound kept."""
+        now = time.time()
+        count = 0
+        with self._tx() as db:
+            for uri, hint, reason, not_before, event_id in items:
+                self._enqueue(db, uri, hint, reason, now, None, event_id, not_before=not_before)
+                count += 1
+        return count
+
     def drop_work(self, items: Iterable[tuple[WorkItem, str]]) -> int:
         """Give up on work that failed for good, recording a dead letter with the reason.
 

@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +32,7 @@ from lifecyclegraph.core.facts import Facts, term_value
 from lifecyclegraph.core.uris import AipUri
 from lifecyclegraph.core.vocab import RDF_TYPE
 from lifecyclegraph.graph.door import Graph
+from lifecyclegraph.ingest.forward import Forwarder, ForwardFailed
 from lifecyclegraph.ingest.hydration_process import HydratorProcess, RemoteFailure
 from lifecyclegraph.ingest.journal import Journal, WorkItem
 from lifecyclegraph.providers import Hydrated
@@ -72,6 +73,8 @@ class PassResult:
     hydrate_seconds: float = 0.0  #: waiting for sources (requests in flight)
     validate_seconds: float = 0.0  #: SHACL validation
     write_seconds: float = 0.0  #: store transactions
+    forwarded: int = 0  #: work handed to the worker of the cluster that owns it
+    postponed: int = 0  #: work kept for later: its owner could not be reached
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.written[outcome] = self.written.get(outcome, 0) + n
@@ -98,6 +101,9 @@ class Ingestor:
             recorded as a dangling reference (and no longer retried).
         hydrator: hydrate in this child process instead of the event loop; then the
             next batch is hydrated while the previous one is validated and written.
+        forwarder: in a cluster (``[cluster]``), the worker's partition and its peers:
+            work and stubs of entities another worker owns are handed to it instead of
+            being hydrated or written here (docs/scale-out.md).
     """
 
     def __init__(
@@ -113,6 +119,7 @@ class Ingestor:
         enrich: bool = True,
         dangling_after: int = 3,
         hydrator: HydratorProcess | None = None,
+        forwarder: Forwarder | None = None,
     ) -> None:
         self.graph = graph
         self.sources = sources
@@ -125,6 +132,7 @@ class Ingestor:
         self.enrich = enrich
         self.dangling_after = dangling_after
         self.hydrator = hydrator
+        self.forwarder = forwarder
         self.kinds = sources.kinds
         self._random = random.Random()
         self._wakeup: asyncio.Event | None = None
@@ -214,7 +222,7 @@ class Ingestor:
         items = []
         for uri in self.graph.entities():
             state = self.graph.state(uri)
-            if state is None or state.part_of is not None:
+            if state is None or state.part_of is not None or not self.owns(uri):
                 continue
             items.append((uri, self._type_of(uri)))
         queued = self.journal.enqueue(items, "reconcile", spread)
@@ -232,7 +240,7 @@ class Ingestor:
         items = []
         for uri in self.graph.entities():
             state = self.graph.state(uri)
-            if state is None or state.part_of is not None:
+            if state is None or state.part_of is not None or not self.owns(uri):
                 continue
             if state.state is HydrationState.REFERENCED or (
                 stale_after is not None
@@ -268,6 +276,7 @@ class Ingestor:
         began = time.perf_counter()
         items = self.journal.due(self.batch)
         result = PassResult(taken=len(items))
+        items = await self._hand_over(items, result)
         if not items:
             return result
         outcomes = await self._hydrate_all(items)
@@ -342,8 +351,16 @@ class Ingestor:
         stubs: list[tuple[str, str, Observation]] = []
         deletes: list[tuple[str, Observation]] = []
         findings: list[tuple[str, bool, dict[str, Any] | None]] = []
+        roots: list[tuple[str, str | None, str, float | None, str | None]] = []
         for item, outcome in zip(items, outcomes, strict=True):
-            if isinstance(outcome, UnknownPlatform | UriTooLong):
+            if isinstance(outcome, Hydrated) and not self.owns(_root(outcome)):
+                # a part's URI read its root, which another worker owns: the root's
+                # work is queued here, to be handed to it; nothing is written here (a
+                # stub's enrichment is the root's work, not a stub to record)
+                reason = "enrich" if item.reason == "stub" else item.reason
+                roots.append((_root(outcome), None, reason, item.not_before, item.last_event_id))
+                done.append(item)
+            elif isinstance(outcome, UnknownPlatform | UriTooLong):
                 dropped.append((item, str(outcome)))
             elif isinstance(outcome, BaseException):
                 error = _describe(outcome)
@@ -370,6 +387,10 @@ class Ingestor:
         for res in self.graph.write_many(writes, validate=False):
             result.count(res.outcome.value)
         new_stubs = []
+        if self.forwarder is not None:  # another worker's stubs: queued to be handed over
+            foreign = [(uri, cls) for uri, cls, _ in stubs if not self.owns(uri)]
+            stubs = [stub for stub in stubs if self.owns(stub[0])]
+            self.journal.enqueue(foreign, "stub")
         for res in self.graph.reference_many(stubs):
             if res.outcome is Outcome.REFERENCED:
                 result.count(res.outcome.value)
@@ -382,6 +403,9 @@ class Ingestor:
         result.write_seconds = time.perf_counter() - written
         if self.enrich and new_stubs:
             self.journal.enqueue(((uri, self._type_of(uri)) for uri in new_stubs), "stub")
+        if roots:
+            self.journal.enqueue_forwarded(roots)
+            result.forwarded += len(roots)
         self.journal.complete(done, findings)
         if retry:
             self.journal.retry_later(retry)
@@ -412,6 +436,8 @@ class Ingestor:
             total.hydrate_seconds += step.hydrate_seconds
             total.validate_seconds += step.validate_seconds
             total.write_seconds += step.write_seconds
+            total.forwarded += step.forwarded
+            total.postponed += step.postponed
             for key, value in step.written.items():
                 total.count(key, value)
             if on_pass is not None:
@@ -473,6 +499,11 @@ class Ingestor:
                 items = self.journal.due(self.batch)
                 if not items:
                     return
+                handed = PassResult(taken=len(items))
+                items = await self._hand_over(items, handed)
+                if not items:
+                    on_pass(handed)
+                    continue
                 ahead = self._hydrate_ahead(items)
             items, hydrating, began = ahead
             outcomes = await hydrating
@@ -483,8 +514,76 @@ class Ingestor:
             busy = {item.uri for item in items}
             following = [i for i in self.journal.due(self.batch + len(busy)) if i.uri not in busy]
             del following[self.batch :]
+            following = await self._hand_over(following, result)
             ahead = self._hydrate_ahead(following) if following else None
             on_pass(await asyncio.shield(writing))
+
+    # -- the cluster -------------------------------------------------------------------
+
+    def owns(self, uri: str) -> bool:
+        """Whether this worker hydrates and writes ``uri`` (alone, it owns every URI)."""
+        return self.forwarder is None or self.forwarder.partition.owns(uri)
+
+    async def _hand_over(self, items: list[WorkItem], result: PassResult) -> list[WorkItem]:
+        """Send the items another worker owns to it, and return the rest.
+
+        An item is done here only once its owner answered ``2xx`` (it is in the owner's
+        journal then); one whose owner could not be reached stays queued, due again
+        after the owner's back-off, without counting a failed attempt.
+        """
+        if self.forwarder is None or not items:
+            return items
+        foreign = self.forwarder.foreign(items)
+        for owner, group in foreign.items():
+            try:
+                await self.forwarder.send(owner, group)
+            except ForwardFailed as error:
+                log.warning("%d work item(s) kept for later: %s", len(group), error)
+                delay = self.forwarder.waiting(owner) + self._random.uniform(0.05, 0.25)
+                await asyncio.to_thread(self.journal.postpone, group, delay, str(error))
+                result.postponed += len(group)
+                continue
+            await asyncio.to_thread(self.journal.complete, group)
+            result.forwarded += len(group)
+        handed = {id(item) for group in foreign.values() for item in group}
+        return [item for item in items if id(item) not in handed]
+
+    def take_over(self, items: Sequence[Mapping[str, Any]]) -> int:
+        """Queue work another worker of the cluster handed to this one (its owner).
+
+        Each item is ``{"uri", "hint", "reason", "not_before", "event_id"}`` as
+        :func:`~lifecyclegraph.ingest.forward.forwarded_item` makes it. A stub
+        (``reason`` ``"stub"``, ``hint`` its class) is recorded as the sender would
+        have recorded it, had it owned it, and queued for enrichment if new; other
+        work is queued as it was queued there. Returns how many items were taken.
+        """
+        stubs = [item for item in items if item["reason"] == "stub"]
+        work = [item for item in items if item["reason"] != "stub"]
+        if stubs:
+            now = datetime.now(UTC)
+            refs = [
+                (
+                    item["uri"],
+                    item["hint"] or self._class_for_uri(item["uri"]),
+                    Observation(AipUri.parse(item["uri"]).platform_id, now, item.get("event_id")),
+                )
+                for item in stubs
+            ]
+            new = [
+                r.uri for r in self.graph.reference_many(refs) if r.outcome is Outcome.REFERENCED
+            ]
+            self.graph.mark_enriched(new, now)
+            if self.enrich and new:
+                classes = {uri: cls for uri, cls, _ in refs}
+                self.journal.enqueue(((uri, classes[uri]) for uri in new), "stub")
+        self.journal.enqueue_forwarded(
+            (i["uri"], i.get("hint"), i["reason"], i.get("not_before"), i.get("event_id"))
+            for i in work
+        )
+        if self.forwarder is not None:
+            self.forwarder.received += len(items)
+        self._notify()
+        return len(items)
 
     def _hydrate_ahead(
         self, items: list[WorkItem]
@@ -575,9 +674,11 @@ class Ingestor:
 
     def _class_for(self, item: WorkItem) -> str:
         """The class of a work item's entity: its hint, or its component type's default."""
-        if item.hint:
-            return item.hint
-        uri = AipUri.parse(item.uri)
+        return item.hint or self._class_for_uri(item.uri)
+
+    def _class_for_uri(self, text: str) -> str:
+        """The default class of an entity: its component type's, as its provider says."""
+        uri = AipUri.parse(text)
         return self.sources.provider_for(uri).component_types[uri.component_type]
 
     def _is_stub(self, uri: str) -> bool:
@@ -649,6 +750,12 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, LifecycleGraphError):
         return f"{type(error).__name__}: {error}"
     return f"{type(error).__name__}: {error!r}"
+
+
+def _root(hydrated: Hydrated) -> str:
+    """The URI of the entity a hydration read: a part's URI reads its root (an A/B
+    test cell's, its test), and the root is what a worker of a cluster owns."""
+    return hydrated.facts.uri if hydrated.facts is not None else hydrated.uri
 
 
 def _not_before(item: WorkItem) -> datetime | None:

@@ -17,6 +17,7 @@ from lifecyclegraph.server.auth import TokenGuard, read_guard
 from lifecyclegraph.server.problems import install_problem_handlers
 from lifecyclegraph.server.routes import (
     admin,
+    cluster,
     entities,
     events,
     openlineage,
@@ -52,6 +53,7 @@ ROUTERS = (
     openlineage.router,
     webhooks.router,
     admin.router,
+    cluster.router,
     portal.router,
 )
 
@@ -92,7 +94,12 @@ def create_app(
         if write_tokens is not None
         else [t.get_secret_value() for t in server.write_tokens]
     )
-    app.state.guard = TokenGuard(tokens, [t.get_secret_value() for t in server.read_tokens])
+    peer = service.config.cluster
+    app.state.guard = TokenGuard(
+        tokens,
+        [t.get_secret_value() for t in server.read_tokens],
+        peer.token.get_secret_value() if peer is not None else None,
+    )
     # first, so that it sits inside every other middleware (CORS, the crash guard)
     app.add_middleware(sparql.SparqlShortcut)
     install_problem_handlers(app)

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.server.problems import Problem
 
-__all__ = ["REALM", "TokenGuard", "challenge", "read_guard", "write_guard"]
+__all__ = ["REALM", "TokenGuard", "challenge", "peer_guard", "read_guard", "write_guard"]
 
 #: The protection space named in every challenge.
 REALM = "lifecyclegraph"
@@ -60,14 +60,19 @@ class TokenGuard:
     Args:
         write: tokens allowed to write (and read).
         read: tokens allowed to read; when empty, reads need no token.
+        peer: the ``[cluster] token``, the only one the workers' own route takes
+            (none: no token opens it).
 
     Raises:
         ConfigError: a token is empty or blank (it would let anyone through, or no one).
     """
 
-    def __init__(self, write: Iterable[str], read: Iterable[str] = ()) -> None:
+    def __init__(
+        self, write: Iterable[str], read: Iterable[str] = (), peer: str | None = None
+    ) -> None:
         self.write = _tokens(write, "write")
         self.read = _tokens(read, "read")
+        self.peer = _tokens([peer] if peer is not None else [], "cluster")
 
     @staticmethod
     def _presented(request: Request) -> bytes | None:
@@ -96,6 +101,18 @@ class TokenGuard:
                 error="insufficient_scope",
             )
         raise _unauthorized("the token is not allowed to write", True)
+
+    def require_peer(self, request: Request) -> None:
+        """Let a request with the cluster's token through; refuse any other with 401
+        (a write or read token too: only the workers call this route)."""
+        token = self._presented(request)
+        if self._matches(token, self.peer):
+            return
+        if token is None:
+            raise _unauthorized(
+                "only the workers of the cluster may send work; send the [cluster] token", False
+            )
+        raise _unauthorized("the token is not the cluster's", True)
 
     def require_read(self, request: Request) -> None:
         """Let a read through if no read token is configured, or it brings one (or a
@@ -127,3 +144,10 @@ async def write_guard(request: Request) -> None:
     """The dependency of every write route: the request holds a write token, or is
     answered 401 (none) or 403 (a read token). A coroutine, as :func:`read_guard`."""
     request.app.state.guard.require_write(request)
+
+
+async def peer_guard(request: Request) -> None:
+    """The dependency of the workers' own route (``POST /api/v1/cluster/work``): the
+    request holds the ``[cluster] token``, or is answered 401. A coroutine, as
+    :func:`read_guard`."""
+    request.app.state.guard.require_peer(request)

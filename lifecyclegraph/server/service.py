@@ -11,10 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lifecyclegraph.core.cluster import Partition
 from lifecyclegraph.core.config import Config
 from lifecyclegraph.core.events import WebhookRejected
 from lifecyclegraph.graph import LifecycleGraph
 from lifecyclegraph.ingest import Ingestor, Journal, SubmitResult
+from lifecyclegraph.ingest.forward import Forwarder
 from lifecyclegraph.ingest.hydration_process import HydratorProcess
 from lifecyclegraph.ingest.queues import QueueConsumer, open_queue
 from lifecyclegraph.providers.sources import Sources
@@ -44,15 +46,28 @@ class Service:
         journal: Journal | None = None,
     ) -> None:
         self.config = config
+        cluster = config.cluster
+        #: this worker's share of the entity URIs (alone: all of them)
+        self.partition = (
+            Partition(len(cluster.peers), cluster.me) if cluster else Partition.single()
+        )
+        # In a cluster, the graph writes a change feed as w<me>, follows the others'
+        # (where each stands is read before the engine materializes), and the engine
+        # writes only the derived facts of this worker's subjects.
         self.graph = graph or LifecycleGraph.open(
             config.store.path,
             rules=config.rules.enabled,
             rule_limit=config.rules.limit,
             search=config.search,
             store=config.store,
+            writer=f"w{cluster.me}" if cluster else None,
+            owns=self.partition.owns if cluster else None,
         )
         if config.search.enabled:
             self.graph.search_index.flush(0)  # attached now: every write from here on is indexed
+        # the engine materialized and the index is attached: the others' writes since
+        # the follower was made are published to both from now on
+        self.graph.follow()
         self.sources = sources or Sources(config)
         path = self.graph.path
         self.journal = journal or Journal(Path(path) / "ingest.sqlite" if path else ":memory:")
@@ -63,6 +78,17 @@ class Service:
             if config.ingest.hydration_process and sources is None
             else None
         )
+        #: in a cluster, what hands work to the worker that owns it
+        self.forwarder = (
+            Forwarder(
+                self.partition,
+                cluster.peers,
+                cluster.token.get_secret_value(),
+                timeout=cluster.timeout,
+            )
+            if cluster
+            else None
+        )
         self.ingestor = Ingestor(
             self.graph,
             self.sources,
@@ -71,6 +97,7 @@ class Service:
             max_uri_length=config.ingest.max_uri_length,
             max_attempts=config.ingest.max_attempts,
             hydrator=self.hydrator,
+            forwarder=self.forwarder,
         )
         server = config.server
         self.queries = QueryPool(
@@ -120,6 +147,8 @@ class Service:
                     await task
         await self.jobs.stop()
         await self.sources.aclose()
+        if self.forwarder is not None:
+            await self.forwarder.aclose()
         if self.hydrator is not None:
             await asyncio.to_thread(self.hydrator.close)
         self.queries.close()
@@ -177,6 +206,7 @@ class Service:
         stats["jobs"] = self.jobs.last() if serving else None
         if self.consumers:
             stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
+        stats["cluster"] = self.cluster_status()
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}
@@ -195,6 +225,20 @@ class Service:
             if client_stats is not None:
                 entry["client"] = _as_dict(client_stats)
         return stats
+
+    def cluster_status(self) -> dict[str, Any] | None:
+        """In a cluster (``[cluster]``): this worker (``me``), its peers, the partition
+        size, the work forwarded to each peer and received from them, and the change
+        feed's follower (per writer the last record applied); ``None`` alone."""
+        if self.forwarder is None:
+            return None
+        follower = getattr(self.graph, "follower", None)
+        return {
+            "me": self.partition.me,
+            "size": self.partition.size,
+            **self.forwarder.stats(),
+            "follower": follower.status() if follower is not None else None,
+        }
 
 
 def _as_dict(value: Any) -> Any:

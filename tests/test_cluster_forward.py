@@ -1,0 +1,337 @@
+"""Forwarding in a cluster (``[cluster]``, docs/scale-out.md), over real HTTP between
+two real services and the sandbox: work and stubs of another worker's entities go to
+it through ``POST /api/v1/cluster/work``; they are done here only once it took them; a
+worker that is down keeps them pending, without a failed attempt, until it is back;
+the route refuses what is not work from a peer, saying what and where."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from lifecyclegraph import HydrationState, LifecycleGraph
+from lifecyclegraph.core.cluster import Partition
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.ingest import Journal
+from lifecyclegraph.sandbox.server import run_in_thread
+from lifecyclegraph.sandbox.world import SYSTEMS
+from lifecyclegraph.server.app import create_app
+from lifecyclegraph.server.service import Service
+from lifecyclegraph.server.serving import ServerThread
+
+TOKEN = "cluster-s3cret"
+WRITE = "write-t0ken"
+WORK = "/api/v1/cluster/work"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with run_in_thread() as running:
+        yield running
+
+
+def _config(sandbox, cluster: dict | None, **ingest) -> Config:
+    table = {
+        "ingest": {"reconcile_interval": 0, "enrich_interval": 0, **ingest},
+        "server": {"query_workers": 1, "write_tokens": [WRITE]},
+        "sources": {system: {"url": sandbox.base_url(system)} for system in SYSTEMS},
+    }
+    if cluster is not None:
+        # the graph is handed in (in memory, one each): the remote store is not opened
+        table |= {"store": {"url": "http://127.0.0.1:9"}, "cluster": cluster}
+    return Config.from_dict(table)
+
+
+def _service(sandbox, tmp_path, cluster: dict | None = None, **ingest) -> Service:
+    journal = Journal(tmp_path / f"journal-{uuid.uuid4().hex[:6]}.db")
+    graph = LifecycleGraph.in_memory(rules=False)
+    return Service(_config(sandbox, cluster, **ingest), graph, journal=journal)
+
+
+class Pair:
+    """Two workers of one cluster, each an app on its own port (B bound but not yet
+    listening: connections to it are refused until :meth:`start_b`)."""
+
+    def __init__(self, sandbox, tmp_path, **ingest) -> None:
+        self.threads: list[ServerThread] = []
+        placeholders = [ServerThread(create_app(_idle(sandbox, tmp_path))) for _ in range(2)]
+        peers = [t.url for t in placeholders]
+        for t in placeholders:
+            t.socket.close()
+        self.services = [
+            _service(sandbox, tmp_path, {"peers": peers, "me": me, "token": TOKEN}, **ingest)
+            for me in range(2)
+        ]
+        self.threads = [
+            ServerThread(create_app(service), port=int(url.rpartition(":")[2]))
+            for service, url in zip(self.services, peers, strict=True)
+        ]
+        self.urls = peers
+
+    def start_a(self) -> None:
+        self.threads[0].start()
+
+    def start_b(self) -> None:
+        self.threads[1].start()
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            if thread.thread.is_alive():
+                thread.stop()
+            else:
+                thread.socket.close()
+
+
+def _idle(sandbox, tmp_path) -> Service:
+    return _service(sandbox, tmp_path)
+
+
+def _graph(service: Service) -> set[tuple[str, str, str]]:
+    """Every entity's state and current facts (what a user would query)."""
+    graph = service.graph
+    facts = set()
+    for uri in graph.entities():
+        state = graph.store.state(uri)
+        facts.add((uri, "state", state.state.value))
+        if state.state is HydrationState.DELETED:
+            continue
+        for p, o in graph.store.snapshot_pairs(state.current_snapshot):
+            facts.add((uri, p.value, str(o)))
+    return facts
+
+
+def _quiet(services: list[Service], timeout: float = 120.0) -> None:
+    """Wait until no worker has queued work, twice in a row half a second apart."""
+    deadline = time.monotonic() + timeout
+    calm = 0
+    while calm < 2:
+        assert time.monotonic() < deadline, [s.journal.stats() for s in services]
+        busy = sum(s.journal.stats()["queue_depth"] for s in services)
+        calm = calm + 1 if busy == 0 else 0
+        time.sleep(0.5)
+
+
+def _events(sandbox) -> list[dict]:
+    return sandbox.world.seed_events(seed=3, emitted_at="2026-01-02T00:00:00Z")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hydration_process", [False, True], ids=["in-loop", "child-process"])
+def test_two_workers_write_their_own_partitions_and_together_the_whole_graph(
+    sandbox, tmp_path, hydration_process
+):
+    events = _events(sandbox)
+    alone = _service(sandbox, tmp_path)
+    with ServerThread(create_app(alone)):
+        alone.submit_events(events)
+        _quiet([alone])
+        expected = _graph(alone)
+    pair = Pair(sandbox, tmp_path, hydration_process=hydration_process)
+    try:
+        pair.start_a()
+        pair.start_b()
+        a, b = pair.services
+        # every event arrives at A: the half B owns is forwarded to it
+        response = httpx.post(
+            pair.urls[0] + "/api/v1/events",
+            json=events,
+            headers={"Authorization": f"Bearer {WRITE}"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        _quiet(pair.services)
+        graphs = [_graph(a), _graph(b)]
+        # each has its own graph here (one remote store in production): a part's stub
+        # is recorded by the owner of the part's URI, the part itself by the owner of
+        # its root, who writes over the stub in a shared store
+        both = {f[0] for f in graphs[0]} & {f[0] for f in graphs[1]}
+        for uri in both:
+            stubs = [g for g in graphs if (uri, "state", "referenced") in g]
+            parts = [pair.services[n].graph.state(uri) for n in range(2)]
+            assert len(stubs) == 1 and any(p.part_of for p in parts), uri
+            stubs[0] -= {f for f in stubs[0] if f[0] == uri}
+        assert graphs[0] | graphs[1] == expected
+        partition = Partition(2, 0)
+        for me, graph in enumerate(graphs):
+            roots = {
+                uri
+                for uri in {f[0] for f in graph}
+                if pair.services[me].graph.state(uri).part_of is None
+            }
+            wrong = {
+                uri: pair.services[me].graph.state(uri).state.value
+                for uri in roots
+                if partition.owner(uri) != me
+            }
+            assert roots and not wrong, wrong
+        status = httpx.get(pair.urls[0] + "/api/v1/status", timeout=10).json()["cluster"]
+        assert status["me"] == 0 and status["size"] == 2
+        assert status["forwarded"] > 0 and status["peers"][1]["failures"] == 0
+        assert (
+            httpx.get(pair.urls[1] + "/api/v1/status", timeout=10).json()["cluster"]["received"]
+            == status["forwarded"]
+        )
+    finally:
+        pair.stop()
+
+
+@pytest.mark.slow
+def test_work_for_a_worker_that_is_down_waits_without_failing_and_goes_when_it_is_back(
+    sandbox, tmp_path
+):
+    events = _events(sandbox)
+    pair = Pair(sandbox, tmp_path)
+    try:
+        pair.start_a()  # B is down: its port refuses connections
+        a, b = pair.services
+        a.submit_events(events)
+        owned_by_b = {e for e in a.journal.due(10_000) if Partition(2, 0).owner(e.uri) == 1}
+        assert owned_by_b
+        deadline = time.monotonic() + 60
+        while True:  # A's own work done; B's waiting, forwarded in vain at least twice
+            waiting = a.journal.due(10_000, now=time.time() + 3600)
+            failures = a.cluster_status()["peers"][1]["failures"]
+            uris = {w.uri for w in waiting}
+            if (
+                failures >= 2
+                and uris >= {w.uri for w in owned_by_b}
+                and all(Partition(2, 0).owner(uri) == 1 for uri in uris)
+            ):
+                break
+            assert time.monotonic() < deadline, (failures, len(waiting))
+            time.sleep(0.2)
+        assert all(w.attempts == 0 for w in waiting)  # not a failed attempt
+        assert a.journal.dead_letters() == []
+        assert "ConnectError" in a.cluster_status()["peers"][1]["last_error"]
+        pair.start_b()
+        _quiet(pair.services)
+        assert b.cluster_status()["received"] >= len(owned_by_b)
+        hydrated = {u for u in b.graph.entities()}
+        assert {w.uri for w in owned_by_b} <= hydrated
+        assert a.journal.dead_letters() == [] and b.journal.dead_letters() == []
+    finally:
+        pair.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(sandbox, tmp_path_factory):
+    """Worker 1 of two, serving (worker 0 is never started: nothing is sent to it)."""
+    tmp_path = tmp_path_factory.mktemp("worker")
+    pair = Pair(sandbox, tmp_path)
+    pair.start_b()
+    with httpx.Client(base_url=pair.urls[1], timeout=30) as client:
+        yield client, pair.services[1]
+    pair.stop()
+
+
+def _mine(n: int, me: int = 1) -> list[str]:
+    found = []
+    for i in range(10_000):
+        uri = f"aip://model/registry/m{i}"
+        if Partition(2, 0).owner(uri) == me:
+            found.append(uri)
+            if len(found) == n:
+                return found
+    raise AssertionError
+
+
+def _post(client, body, token=TOKEN, **kw):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(WORK, json=body, headers=headers, **kw)
+
+
+def test_forwarded_work_is_queued_by_its_owner(worker):
+    client, service = worker
+    uri = _mine(1)[0]
+    item = {"uri": uri, "hint": None, "reason": "event", "not_before": 5.0, "event_id": "e9"}
+    response = _post(client, [item])
+    assert response.status_code == 202, response.text
+    assert response.json() == {"taken": 1}
+    queued = service.journal.due(100, now=time.time() + 3600)
+    assert any(w.uri == uri and w.last_event_id == "e9" for w in queued)
+
+
+@pytest.mark.parametrize(
+    ("token", "error"), [(None, None), (WRITE, "invalid_token"), ("nope", "invalid_token")]
+)
+def test_only_the_cluster_token_may_send_work(worker, token, error):
+    client, _ = worker
+    response = _post(client, [], token=token)
+    assert response.status_code == 401
+    header = response.headers["www-authenticate"]
+    assert (f'error="{error}"' in header) if error else "error=" not in header
+    assert TOKEN not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"uri": "x"}, "body"),
+        ([{"uri": "not a uri", "reason": "event"}], "items[0].uri"),
+        ([{"uri": 5, "reason": "event"}], "items[0].uri"),
+        (["aip://model/registry/m1"], "items[0]"),
+        ([{"reason": "event"}], "items[0].uri"),
+        ([{"uri": "aip://model/registry/m1", "reason": "sleep"}], "items[0].reason"),
+        ([{"uri": "aip://model/registry/m1", "reason": "stub"}], "items[0].hint"),
+        ([{"uri": "aip://model/registry/m1", "reason": "event", "x": 1}], "items[0].x"),
+        ([{"uri": "aip://model/registry/m1", "reason": "event", "not_before": "soon"}], None),
+        ([{"uri": "aip://model/registry/m1", "reason": "event", "event_id": ["e"]}], None),
+        ([{"uri": "aip://model/registry/" + "m" * 3000, "reason": "event"}], "items[0].uri"),
+    ],
+)
+def test_bad_work_is_refused_with_what_and_where(worker, body, where):
+    client, service = worker
+    before = service.journal.stats()["queue_depth"]
+    response = _post(client, body)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["where"] == (where or problem["where"])
+    assert problem["detail"].startswith(problem["where"] + ": ")
+    assert service.journal.stats()["queue_depth"] == before
+
+
+def test_a_body_that_is_not_json_is_refused_with_line_and_column(worker):
+    client, _ = worker
+    response = client.post(
+        WORK,
+        content=b'[{"uri": ',
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["line"] == 1 and "not JSON" in response.json()["detail"]
+
+
+def test_too_much_work_at_once_is_refused(worker):
+    client, service = worker
+    most = service.config.ingest.max_batch_events
+    item = {"uri": _mine(1)[0], "reason": "event"}
+    response = _post(client, [item] * (most + 1))
+    assert response.status_code == 413
+    assert f"limit of {most}" in response.json()["detail"]
+    big = b"[" + b" " * service.config.server.max_request_bytes + b"]"
+    response = client.post(WORK, content=big, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 413
+
+
+def test_work_of_another_worker_is_refused_as_a_conflict(worker):
+    client, service = worker
+    mine, theirs = _mine(1)[0], _mine(1, me=0)[0]
+    response = _post(client, [{"uri": mine, "reason": "event"}, {"uri": theirs, "reason": "event"}])
+    assert response.status_code == 409
+    assert response.json()["where"] == "items[1].uri"
+    assert "same peers" in response.json()["detail"]
+    queued = {w.uri for w in service.journal.due(1000, now=time.time() + 3600)}
+    assert theirs not in queued
+
+
+def test_a_forwarded_stub_is_recorded_by_its_owner(worker):
+    client, service = worker
+    uri = _mine(3)[2]
+    cls = "https://w3id.org/lifecyclegraph/ontology#Model"
+    response = _post(client, [{"uri": uri, "hint": cls, "reason": "stub"}])
+    assert response.status_code == 202
+    state = service.graph.state(uri)
+    assert state is not None and state.state is HydrationState.REFERENCED

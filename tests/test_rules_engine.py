@@ -582,3 +582,43 @@ def test_an_engine_that_owns_some_subjects_writes_and_removes_only_their_derived
     assert set(graph.store.inferred()) == left | {theirs}
     assert engine.materialize().removed == 0  # never another's fact, nor a stale one
     assert set(graph.store.inferred()) == left | {theirs}
+
+
+def test_a_materialization_beside_a_write_in_progress_does_not_deadlock():
+    # A write holds the store's lock and calls the engine's listener (the engine's
+    # lock); a materialization takes the engine's lock and writes (the store's lock).
+    # Taken in opposite orders they hung each other for good (a change follower's
+    # publish is such a write, always running on a cluster worker).
+    import threading
+    import time
+
+    from lifecyclegraph.store import SnapshotStore
+
+    store = SnapshotStore.in_memory()
+    graph = LifecycleGraph(store, rules=True)
+    write_design_example(graph)
+    engine = graph.rules
+    assert engine is not None
+    derived = list(store.inferred())
+    assert derived
+    store.apply_inferred([], derived)  # so that the materialization has to write
+    finished: list[str] = []
+
+    def materialize() -> None:
+        engine.materialize()
+        finished.append("materialize")
+
+    def write() -> None:
+        with store.write_lock:  # a write in progress...
+            other = threading.Thread(target=materialize, daemon=True)
+            other.start()
+            time.sleep(0.3)  # ...while the materialization starts
+            engine.apply([], [])  # what the listener does under the store's lock
+            finished.append("write")
+        other.join(30)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    writer.join(30)
+    assert sorted(finished) == ["materialize", "write"]
+    assert set(store.inferred()) == set(derived)

@@ -215,6 +215,20 @@ def test_a_writer_waiting_for_a_missing_record_holds_no_other_writer_back(server
     ] == ["w2"]
 
 
+def test_a_page_held_back_by_a_missing_record_is_not_read_again_at_once(server, monkeypatch):
+    # a full page whose records all wait for a gap said "more": the follower then read
+    # the store again without pause until the gap was given up
+    monkeypatch.setattr(feed, "PAGE", 2)
+    w0, w1 = connect(server, "w0"), connect(server, "w1")
+    follower = ChangeFollower(w1, poll=0.05, gap_timeout=60)
+    assert w0._log is not None
+    w0._log.seq += 1  # record 1 of w0 never comes
+    for step in range(3):
+        w0.write_many([(model(step, f"w0 {step}"), seen(step))])
+    assert follower.poll_once() is False
+    assert follower.status()["writers"] == {}
+
+
 def test_a_large_write_is_one_record_that_a_follower_reads_whole(server):
     from lifecyclegraph.bench.store import synthetic_entity
 

@@ -141,7 +141,9 @@ class RuleEngine:
 
     def start(self) -> MaterializeReport:
         """Materialize now, then keep the inferred graph up to date after every write."""
-        with self._lock:
+        # the store's lock first, as a write calling the listener takes them: a
+        # materialization beside a write (or a change follower's publish) cannot deadlock
+        with self.store.write_lock, self._lock:
             report = self.materialize()
             self.evaluator.prepare()
             self.running = True
@@ -200,7 +202,8 @@ class RuleEngine:
             RuleLimitError: if the run would hold more facts than the limit.
         """
         began = time.perf_counter()
-        with self._lock, _collector_paused():
+        # the store's lock first (see start): writes wait for the materialization
+        with self.store.write_lock, self._lock, _collector_paused():
             self.evaluate()
             existing: dict[str, set[Fact]] = {}
             stale: list[Triple | Quad] = []

@@ -264,7 +264,12 @@ class ChangeFollower:
     # -- running -------------------------------------------------------------------------
 
     def start(self) -> ChangeFollower:
-        """Poll in a thread from now on, after the last record applied."""
+        """Poll in a thread from now on, after the last record applied.
+
+        Start it only once the rule engine and the search index listen to the store: a
+        record published before a listener subscribes reaches no listener (make the
+        follower before they read the store, start it after).
+        """
         if self._thread is None or not self._thread.is_alive():
             self._stopping.clear()
             self._thread = threading.Thread(
@@ -343,7 +348,7 @@ class ChangeFollower:
         """Read the records after those applied and publish them, in order.
 
         Returns:
-            Whether a full page was read (more may be waiting).
+            Whether a full page was read and some of it applied (more may be waiting).
 
         Raises:
             StoreUnavailableError: if the store does not answer.
@@ -367,6 +372,7 @@ class ChangeFollower:
             if row["w"] is not None and row["n"] is not None and row["d"] is not None
         ]
         blocked: set[str] = set()
+        applied = 0
         for writer, seq, text in records:
             if writer in blocked or seq <= self._marks.get(writer, 0):
                 continue
@@ -374,7 +380,10 @@ class ChangeFollower:
                 blocked.add(writer)
                 continue
             self._apply(writer, seq, text)
-        return len(records) >= PAGE
+            applied += 1
+        # a full page of records all held back by a gap is no reason to read again at
+        # once: that would poll the store without pause until the gap is given up
+        return len(records) >= PAGE and applied > 0
 
     def _query(self, *, exclude: list[str] | None = None, only: str | None = None) -> str:
         """The records after those applied: of every other writer but ``exclude``, or of

@@ -20,6 +20,7 @@ write lock, bulk reads of asserted facts, writing derived facts).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,6 +96,16 @@ class StorePort(Protocol):
 
     def unsubscribe(self, listener: Callable[[Delta], None]) -> None:
         """Stop calling ``listener``."""
+        ...
+
+    @property
+    def write_lock(self) -> AbstractContextManager[Any]:
+        """The lock every write holds, and under which the listeners run (reentrant).
+
+        A listener that takes a lock of its own is called with this one held, so code
+        that takes that lock of its own and then writes must take this one first:
+        always this lock, then the other (the rule engine's ``materialize`` does).
+        """
         ...
 
     # -- bookkeeping and history -------------------------------------------------------

@@ -471,6 +471,13 @@ class SnapshotStore:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    @property
+    def write_lock(self) -> threading.RLock:
+        """The lock every write holds, and under which the listeners run (reentrant):
+        code that takes a lock a listener also takes, and then writes, takes this one
+        first (see :class:`~lifecyclegraph.store.port.StorePort`)."""
+        return self._lock
+
     def query(self, sparql: str, **options: Any) -> Any:
         """Run SPARQL on the current state (the union of current snapshots, inferred
         facts and bookkeeping); the standard prefixes are predeclared.

@@ -6,8 +6,11 @@ the route refuses what is not work from a peer, saying what and where."""
 
 from __future__ import annotations
 
+import copy
+import json
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +28,7 @@ from lifecyclegraph.server.serving import ServerThread
 TOKEN = "cluster-s3cret"
 WRITE = "write-t0ken"
 WORK = "/api/v1/cluster/work"
+AUTH = {"Authorization": f"Bearer {WRITE}"}
 
 
 @pytest.fixture(scope="module")
@@ -33,36 +37,42 @@ def sandbox():
         yield running
 
 
-def _config(sandbox, cluster: dict | None, **ingest) -> Config:
+def _config(sandbox, cluster: dict | None, lineage: bool = False, **ingest) -> Config:
     table = {
         "ingest": {"reconcile_interval": 0, "enrich_interval": 0, **ingest},
         "server": {"query_workers": 1, "write_tokens": [WRITE]},
         "sources": {system: {"url": sandbox.base_url(system)} for system in SYSTEMS},
     }
+    if lineage:  # a pushed source beside the sandbox's
+        table["sources"]["openlineage"] = {}
     if cluster is not None:
         # the graph is handed in (in memory, one each): the remote store is not opened
         table |= {"store": {"url": "http://127.0.0.1:9"}, "cluster": cluster}
     return Config.from_dict(table)
 
 
-def _service(sandbox, tmp_path, cluster: dict | None = None, **ingest) -> Service:
+def _service(
+    sandbox, tmp_path, cluster: dict | None = None, lineage: bool = False, **ingest
+) -> Service:
     journal = Journal(tmp_path / f"journal-{uuid.uuid4().hex[:6]}.db")
     graph = LifecycleGraph.in_memory(rules=False)
-    return Service(_config(sandbox, cluster, **ingest), graph, journal=journal)
+    return Service(_config(sandbox, cluster, lineage, **ingest), graph, journal=journal)
 
 
 class Pair:
     """Two workers of one cluster, each an app on its own port (B bound but not yet
     listening: connections to it are refused until :meth:`start_b`)."""
 
-    def __init__(self, sandbox, tmp_path, **ingest) -> None:
+    def __init__(self, sandbox, tmp_path, lineage: bool = False, **ingest) -> None:
         self.threads: list[ServerThread] = []
         placeholders = [ServerThread(create_app(_idle(sandbox, tmp_path))) for _ in range(2)]
         peers = [t.url for t in placeholders]
         for t in placeholders:
             t.socket.close()
         self.services = [
-            _service(sandbox, tmp_path, {"peers": peers, "me": me, "token": TOKEN}, **ingest)
+            _service(
+                sandbox, tmp_path, {"peers": peers, "me": me, "token": TOKEN}, lineage, **ingest
+            )
             for me in range(2)
         ]
         self.threads = [
@@ -216,11 +226,85 @@ def test_work_for_a_worker_that_is_down_waits_without_failing_and_goes_when_it_i
         pair.stop()
 
 
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "openlineage"
+
+
+def _run_events(jobs: int = 6) -> list[dict]:
+    """START and COMPLETE of one run of each of ``jobs`` jobs (the recorded samples,
+    renamed): each reads the shared training set and a file of its own, and writes a
+    model version of its own, so that the objects of both workers' partitions have
+    documents, and the shared one documents from every run."""
+    start, complete = (
+        json.loads((SAMPLES / f"runevent-{name}.json").read_text())
+        for name in ("start", "complete")
+    )
+    events = []
+    for n in range(jobs):
+        run_id = str(uuid.UUID(int=n + 1, version=4))
+        for sample in (start, complete):
+            event = copy.deepcopy(sample)
+            event["run"]["runId"] = run_id
+            event["job"]["name"] = f"train_{n}"
+            event["inputs"].append({"namespace": "s3://bucket", "name": f"data/part-{n}.parquet"})
+            for output in event["outputs"]:
+                output["name"] = f"models/rc-iris-classifier/{n}"
+            events.append(event)
+    return events
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is missing")
+def test_a_pushed_sources_documents_go_with_its_work_to_the_owner(sandbox, tmp_path):
+    events = _run_events()
+    alone = _service(sandbox, tmp_path, lineage=True)
+    with ServerThread(create_app(alone)) as server:
+        answer = httpx.post(f"{server.url}/api/v1/lineage", json=events, headers=AUTH)
+        assert answer.status_code == 202, answer.text
+        _quiet([alone])
+        expected = _graph(alone)
+        lineage = {f[0] for f in expected if "/openlineage/" in f[0]}
+        documents = {uri: sorted(alone.journal.payloads(uri)) for uri in lineage}
+    partition = Partition(2, 0)
+    assert sum(map(bool, documents.values())) > 4
+    assert {partition.owner(uri) for uri in lineage} == {0, 1}
+    pair = Pair(sandbox, tmp_path, lineage=True)
+    try:
+        pair.start_a()
+        pair.start_b()
+        a, b = pair.services
+        # every run event arrives at A, twice (a sender's retry): B's objects go to B
+        for _ in range(2):
+            answer = httpx.post(pair.urls[0] + "/api/v1/lineage", json=events, headers=AUTH)
+            assert answer.status_code == 202, answer.text
+        _quiet(pair.services)
+        graphs = [_graph(a), _graph(b)]
+        for me, graph in enumerate(graphs):  # a part is written by its root's owner
+            state = pair.services[me].graph.state
+            written = {
+                f[0]
+                for f in graph
+                if f[1:] != ("state", "referenced") and state(f[0]).part_of is None
+            }
+            wrong = sorted(uri for uri in written if partition.owner(uri) != me)
+            assert written and not wrong, (me, wrong)
+        referenced = {f for g in graphs for f in g if f[1:] == ("state", "referenced")}
+        written = (graphs[0] | graphs[1]) - referenced
+        assert written == {f for f in expected if f[1:] != ("state", "referenced")}
+        # the owner holds every document of its objects; B each once, though A (which
+        # keeps what it received) sent them twice
+        for uri in lineage:
+            held = sorted(pair.services[partition.owner(uri)].journal.payloads(uri))
+            assert (held if partition.owner(uri) else sorted(set(held))) == documents[uri], uri
+        assert a.journal.dead_letters() == [] and b.journal.dead_letters() == []
+    finally:
+        pair.stop()
+
+
 @pytest.fixture(scope="module")
 def worker(sandbox, tmp_path_factory):
     """Worker 1 of two, serving (worker 0 is never started: nothing is sent to it)."""
     tmp_path = tmp_path_factory.mktemp("worker")
-    pair = Pair(sandbox, tmp_path)
+    pair = Pair(sandbox, tmp_path, lineage=True)
     pair.start_b()
     with httpx.Client(base_url=pair.urls[1], timeout=30) as client:
         yield client, pair.services[1]
@@ -335,3 +419,60 @@ def test_a_forwarded_stub_is_recorded_by_its_owner(worker):
     assert response.status_code == 202
     state = service.graph.state(uri)
     assert state is not None and state.state is HydrationState.REFERENCED
+
+
+def _job_of_b() -> tuple[str, list[dict], list[dict]]:
+    """A job worker 1 owns, its run events, and another job's."""
+    events = _run_events()
+    for n in range(len(events) // 2):
+        uri = f"aip://pipeline/openlineage/rc-pipelines%2Ftrain_{n}"
+        if Partition(2, 0).owner(uri) == 1:
+            other = events[2 * ((n + 1) % (len(events) // 2)) :][:2]
+            return uri, events[2 * n : 2 * n + 2], other
+    raise AssertionError
+
+
+def _documents(events: list[dict]) -> list[dict]:
+    return [{"kind": e["eventType"], "text": json.dumps(e)} for e in events]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is missing")
+def test_a_pushed_sources_documents_are_recorded_once_with_the_work(worker):
+    client, service = worker
+    uri, events, _ = _job_of_b()
+    item = {"uri": uri, "reason": "event", "documents": _documents(events)}
+    for _ in range(2):
+        response = _post(client, [item])
+        assert response.status_code == 202, response.text
+    assert sorted(service.journal.payloads(uri)) == sorted(json.dumps(e) for e in events)
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/samples is missing")
+@pytest.mark.parametrize(
+    ("documents", "where"),
+    [
+        ({"kind": "START"}, "items[0].documents"),
+        (["START"], "items[0].documents[0]"),
+        ([{"kind": "START", "text": "{}", "x": 1}], "items[0].documents[0].x"),
+        ([{"text": "{}"}], "items[0].documents[0].kind"),
+        ([{"kind": "START", "text": {"run": {}}}], "items[0].documents[0].text"),
+        ([{"kind": "START", "text": "{not json"}], "items[0].documents[0].text"),
+        ([{"kind": "START", "text": "{}"}], "items[0].documents[0].text"),
+        ("other job", "items[0].documents[1].text"),
+        ("not pushed", "items[0].documents"),
+    ],
+)
+def test_bad_documents_with_work_are_refused_with_what_and_where(worker, documents, where):
+    client, service = worker
+    uri, events, other = _job_of_b()
+    if documents == "other job":
+        documents = _documents(events[:1] + other[:1])
+    elif documents == "not pushed":
+        uri, documents = _mine(1)[0], _documents(events)
+    before = service.journal.stats()["events"]
+    response = _post(client, [{"uri": uri, "reason": "event", "documents": documents}])
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["where"] == where
+    assert problem["detail"].startswith(where + ": ")
+    assert service.journal.stats()["events"] == before  # nothing recorded

@@ -3,16 +3,18 @@
 A worker journals every event it receives, but hydrates and writes only the entities
 of its own partition. Work for another worker's entity is sent to that worker's
 ``POST /api/v1/cluster/work`` (a JSON array, bearer ``[cluster] token``), which queues
-it in its own journal; only after a ``2xx`` is the work done here. A peer that does not
-answer keeps the work pending here, with a back-off per peer, and is not counted as a
-failed attempt of the work: nothing is lost while it is down.
+it in its own journal (a pushed source's work, OpenLineage's, with the documents this
+worker's journal holds for it, which the owner records first); only after a ``2xx`` is
+the work done here. A peer that does not answer keeps the work pending here, with a
+back-off per peer, and is not counted as a failed attempt of the work: nothing is lost
+while it is down.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,20 +36,31 @@ class ForwardFailed(LifecycleGraphError, ConnectionError):
     """A peer did not take forwarded work (down, or it answered an error)."""
 
 
-def forwarded_item(item: WorkItem) -> dict[str, Any]:
+def forwarded_item(
+    item: WorkItem, documents: Sequence[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """A work item as it is sent to its owner: what the owner queues.
+
+    ``documents`` are a pushed source's documents this worker's journal holds for the
+    item's URI, ``(event type, JSON text)`` each: its object is folded from them, so
+    they go along (``"documents"``), and the owner records them before it queues.
 
     >>> item = WorkItem("aip://registry/model/m", None, "event", 1, 4, 0, "e1", 2.5)
     >>> forwarded_item(item)["reason"], forwarded_item(item)["not_before"]
     ('event', 2.5)
+    >>> forwarded_item(item, [("START", "{}")])["documents"]
+    [{'kind': 'START', 'text': '{}'}]
     """
-    return {
+    sent: dict[str, Any] = {
         "uri": item.uri,
         "hint": item.hint,
         "reason": item.reason,
         "not_before": item.not_before,
         "event_id": item.last_event_id,
     }
+    if documents:
+        sent["documents"] = [{"kind": kind, "text": text} for kind, text in documents]
+    return sent
 
 
 @dataclass
@@ -101,8 +114,16 @@ class Forwarder:
         """Seconds before peer ``owner`` is tried again (0: now)."""
         return max(0.0, self._peers[owner].down_until - time.monotonic())
 
-    async def send(self, owner: int, items: list[WorkItem]) -> None:
+    async def send(
+        self,
+        owner: int,
+        items: list[WorkItem],
+        documents: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    ) -> None:
         """Hand ``items`` to worker ``owner``; return once it answered ``2xx``.
+
+        ``documents`` maps an item's URI to the pushed source's documents that go
+        with it (see :func:`forwarded_item`).
 
         Raises:
             ForwardFailed: it did not answer, answered another status, or is in its
@@ -116,7 +137,8 @@ class Forwarder:
             )
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
-        body = [forwarded_item(item) for item in items]
+        documents = documents or {}
+        body = [forwarded_item(item, documents.get(item.uri)) for item in items]
         try:
             response = await self._client.post(
                 peer.url + FORWARD_PATH,

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -198,6 +198,17 @@ class Journal:
             ).fetchall()
         return [row[0] for row in rows]
 
+    def documents(self, uri: str) -> list[tuple[str, str]]:
+        """The events recorded for ``uri`` and not yet processed, as ``(event type,
+        payload)``, oldest first: a pushed source's documents that go with its work to
+        the worker owning it (those handed over before are marked processed then)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT event_type, payload FROM events WHERE uri = ? AND done = 0 ORDER BY seq",
+                (uri,),
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
     def dead_letter(self, items: Iterable[tuple[str, str]]) -> int:
         """Record rejected payloads with their reasons; return how many."""
         received = _now()
@@ -317,16 +328,37 @@ class Journal:
             )
 
     def enqueue_forwarded(
-        self, items: Iterable[tuple[str, str | None, str, float | None, str | None]]
+        self,
+        items: Iterable[tuple[str, str | None, str, float | None, str | None]],
+        documents: Mapping[str, Iterable[tuple[str, str]]] | None = None,
     ) -> int:
         """Queue work another worker of the cluster handed over, as it was queued there:
         ``(uri, hint, reason, not_before, last_event_id)`` each. Idempotent as any
-        queueing is: a URI already queued is queued once, its freshness bound kept."""
+        queueing is: a URI already queued is queued once, its freshness bound kept.
+
+        ``documents`` maps a URI to a pushed source's documents ``(event type,
+        payload)`` the sender holds for it; each is recorded under the URI, as
+        :meth:`accept` records one, unless this journal holds the same text for it
+        already (a document handed over twice is recorded once), all in the same
+        transaction as the work.
+        """
         now = time.time()
         count = 0
+        documents = documents or {}
+        received = _now()
         with self._tx() as db:
             for uri, hint, reason, not_before, event_id in items:
-                self._enqueue(db, uri, hint, reason, now, None, event_id, not_before=not_before)
+                seq = None
+                for event_type, payload in documents.get(uri, ()):
+                    cursor = db.execute(
+                        "INSERT INTO events (received_at, uri, event_type, event_id, payload) "
+                        "SELECT ?, ?, ?, NULL, ? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM events WHERE uri = ? AND payload = ?)",
+                        (received, uri, event_type, payload, uri, payload),
+                    )
+                    if cursor.rowcount:
+                        seq = cursor.lastrowid
+                self._enqueue(db, uri, hint, reason, now, seq, event_id, not_before=not_before)
                 count += 1
         return count
 

@@ -527,16 +527,20 @@ class Ingestor:
     async def _hand_over(self, items: list[WorkItem], result: PassResult) -> list[WorkItem]:
         """Send the items another worker owns to it, and return the rest.
 
-        An item is done here only once its owner answered ``2xx`` (it is in the owner's
-        journal then); one whose owner could not be reached stays queued, due again
-        after the owner's back-off, without counting a failed attempt.
+        A pushed source's item goes with the documents this journal holds for its URI
+        (its object is folded from them, by its owner). An item is done here only once
+        its owner answered ``2xx`` (it is in the owner's journal then); one whose owner
+        could not be reached stays queued, due again after the owner's back-off, without
+        counting a failed attempt.
         """
         if self.forwarder is None or not items:
             return items
         foreign = self.forwarder.foreign(items)
         for owner, group in foreign.items():
+            pushed = [item.uri for item in group if self.sources.pushed(item.uri)]
+            documents = await asyncio.to_thread(self._documents, pushed)
             try:
-                await self.forwarder.send(owner, group)
+                await self.forwarder.send(owner, group, documents)
             except ForwardFailed as error:
                 log.warning("%d work item(s) kept for later: %s", len(group), error)
                 delay = self.forwarder.waiting(owner) + self._random.uniform(0.05, 0.25)
@@ -548,17 +552,24 @@ class Ingestor:
         handed = {id(item) for group in foreign.values() for item in group}
         return [item for item in items if id(item) not in handed]
 
+    def _documents(self, uris: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """The documents of pushed sources' ``uris`` not handed over yet, by URI."""
+        return {uri: self.journal.documents(uri) for uri in uris}
+
     def take_over(self, items: Sequence[Mapping[str, Any]]) -> int:
         """Queue work another worker of the cluster handed to this one (its owner).
 
         Each item is ``{"uri", "hint", "reason", "not_before", "event_id"}`` as
-        :func:`~lifecyclegraph.ingest.forward.forwarded_item` makes it. A stub
+        :func:`~lifecyclegraph.ingest.forward.forwarded_item` makes it, with
+        ``"documents"`` (``{"kind", "text"}`` each, checked) for a pushed source's
+        work: they are recorded in this journal, each once, with the work. A stub
         (``reason`` ``"stub"``, ``hint`` its class) is recorded as the sender would
         have recorded it, had it owned it, and queued for enrichment if new; other
         work is queued as it was queued there. Returns how many items were taken.
         """
         stubs = [item for item in items if item["reason"] == "stub"]
-        work = [item for item in items if item["reason"] != "stub"]
+        # a stub that brings a pushed source's documents is work as well: they are recorded
+        work = [item for item in items if item["reason"] != "stub" or item.get("documents")]
         if stubs:
             now = datetime.now(UTC)
             refs = [
@@ -577,8 +588,15 @@ class Ingestor:
                 classes = {uri: cls for uri, cls, _ in refs}
                 self.journal.enqueue(((uri, classes[uri]) for uri in new), "stub")
         self.journal.enqueue_forwarded(
-            (i["uri"], i.get("hint"), i["reason"], i.get("not_before"), i.get("event_id"))
-            for i in work
+            (
+                (i["uri"], i.get("hint"), i["reason"], i.get("not_before"), i.get("event_id"))
+                for i in work
+            ),
+            {
+                i["uri"]: [(d["kind"], d["text"]) for d in i["documents"]]
+                for i in work
+                if i.get("documents")
+            },
         )
         if self.forwarder is not None:
             self.forwarder.received += len(items)

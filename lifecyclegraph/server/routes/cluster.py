@@ -5,6 +5,9 @@ Only the cluster's workers call it, with the ``[cluster] token`` as bearer token
 write token: a client has no business here). The body is a JSON array of work items
 ``{"uri", "hint", "reason", "not_before", "event_id"}``; each is checked, and a bad one
 refuses the whole request with where it is (``items[3].uri``), so the sender keeps it.
+The work of a pushed source (OpenLineage) brings the documents the sender's journal
+holds for its URI, ``"documents": [{"kind", "text"}]``: each must be a document its
+source accepts that concerns the URI; the owner records them (each once) with the work.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from lifecyclegraph.core.errors import JsonTextError
+from lifecyclegraph.core.events import EventRejected
 from lifecyclegraph.core.jsontext import loads
-from lifecyclegraph.core.uris import is_aip_uri
+from lifecyclegraph.core.uris import AipUri, is_aip_uri
+from lifecyclegraph.providers.sources import Sources
 from lifecyclegraph.server.auth import peer_guard
 from lifecyclegraph.server.body import not_json, read_body
 from lifecyclegraph.server.problems import Problem
@@ -27,6 +32,8 @@ __all__ = ["REASONS", "router"]
 
 router = APIRouter(prefix="/api/v1/cluster", tags=["cluster"])
 
+#: The keys of a work item (besides ``documents``, a pushed source's).
+KEYS = ("uri", "hint", "reason", "not_before", "event_id")
 #: Why work may be queued (the journal's reasons): what a peer may hand over.
 REASONS = ("event", "stub", "reconcile", "enrich", "replay")
 #: The longest class IRI (hint) and event id an item may carry.
@@ -64,7 +71,7 @@ def check_items(body: Any, most: int, max_uri_length: int) -> list[dict[str, Any
         where = f"items[{n}]"
         if not isinstance(item, dict):
             raise _bad(where, f"must be an object, not {type(item).__name__}")
-        unknown = sorted(set(item) - {"uri", "hint", "reason", "not_before", "event_id"})
+        unknown = sorted(set(item) - {*KEYS, "documents"})
         if unknown:
             raise _bad(f"{where}.{unknown[0]}", "unknown key")
         uri = item.get("uri")
@@ -92,16 +99,63 @@ def check_items(body: Any, most: int, max_uri_length: int) -> list[dict[str, Any
             or not math.isfinite(not_before)
         ):
             raise _bad(f"{where}.not_before", "must be a Unix time (a number) or null")
-        items.append(
-            {
-                "uri": uri,
-                "hint": hint,
-                "reason": reason,
-                "not_before": None if not_before is None else float(not_before),
-                "event_id": event_id,
-            }
-        )
+        checked: dict[str, Any] = {
+            "uri": uri,
+            "hint": hint,
+            "reason": reason,
+            "not_before": None if not_before is None else float(not_before),
+            "event_id": event_id,
+        }
+        if "documents" in item:
+            checked["documents"] = _documents(item["documents"], f"{where}.documents")
+        items.append(checked)
     return items
+
+
+def _documents(documents: Any, where: str) -> list[dict[str, str]]:
+    """The shape of an item's ``documents``: ``[{"kind", "text"}]``, both strings."""
+    if not isinstance(documents, list):
+        raise _bad(where, f"must be an array of documents, not {type(documents).__name__}")
+    for k, document in enumerate(documents):
+        at = f"{where}[{k}]"
+        if not isinstance(document, dict):
+            raise _bad(at, f"must be an object, not {type(document).__name__}")
+        unknown = sorted(set(document) - {"kind", "text"})
+        if unknown:
+            raise _bad(f"{at}.{unknown[0]}", "unknown key")
+        kind = document.get("kind")
+        if not isinstance(kind, str) or not 0 < len(kind) <= MAX_TEXT:
+            raise _bad(f"{at}.kind", f"must be an event type of 1 to {MAX_TEXT} characters")
+        if not isinstance(document.get("text"), str):
+            raise _bad(f"{at}.text", "must be a string (the document as JSON text)")
+    return documents
+
+
+def check_documents(items: list[dict[str, Any]], sources: Sources) -> None:
+    """Check the documents that come with items: each is a document of the item's
+    pushed source, as that source accepts it, and concerns the item's URI.
+
+    Raises:
+        Problem: 422 naming the first bad document (``items[0].documents[2].text``).
+    """
+    for n, item in enumerate(items):
+        if "documents" not in item:
+            continue
+        where = f"items[{n}].documents"
+        uri = item["uri"]
+        if not sources.pushed(uri):
+            raise _bad(where, f"only a pushed source's work carries documents, not {uri}")
+        provider = sources.providers[AipUri.parse(uri).platform_id]
+        for k, document in enumerate(item["documents"]):
+            at = f"{where}[{k}].text"
+            try:
+                records = provider.records(loads(document["text"]))
+            except JsonTextError as error:
+                raise _bad(at, f"not JSON: {error}") from None
+            except EventRejected as error:
+                raise _bad(at, error.reason) from None
+            if uri not in {record[0] for record in records}:
+                raise _bad(at, f"the document does not concern {uri}")
 
 
 @router.post(
@@ -122,7 +176,10 @@ def check_items(body: Any, most: int, max_uri_length: int) -> list[dict[str, Any
         404: {"description": "this server is not a worker of a cluster"},
         409: {"description": "an item belongs to another worker: the peer lists differ"},
         413: {"description": "too large, or too many items"},
-        422: {"description": "an item is not a work item: where and what (items[3].uri)"},
+        422: {
+            "description": "an item is not a work item, or a document that comes with it is "
+            "not its pushed source's: where and what (items[3].uri, items[0].documents[1].text)"
+        },
     },
 )
 async def post_work(request: Request) -> JSONResponse:
@@ -152,5 +209,6 @@ async def post_work(request: Request) -> JSONResponse:
                 f"not to this one ({partition.me}): do the workers have the same peers?",
                 where=f"items[{n}].uri",
             )
+    await run_in_threadpool(check_documents, items, service.ingestor.sources)
     taken = await run_in_threadpool(service.ingestor.take_over, items)
     return JSONResponse({"taken": taken}, status_code=202)

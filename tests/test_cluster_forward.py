@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecyclegraph import HydrationState, LifecycleGraph
 from lifecyclegraph.core.cluster import Partition
@@ -476,3 +478,26 @@ def test_bad_documents_with_work_are_refused_with_what_and_where(worker, documen
     assert problem["where"] == where
     assert problem["detail"].startswith(where + ": ")
     assert service.journal.stats()["events"] == before  # nothing recorded
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_forwarded_documents_are_held_once_however_often_they_come(forwards):
+    journal = Journal(":memory:")
+    uri = "aip://pipeline/openlineage/j"
+    journal.accept([(uri, "START", None, '"a"', None)])  # one received here already
+    for texts in forwards:
+        documents = {uri: [("COMPLETE", f'"{t}"') for t in texts]}
+        journal.enqueue_forwarded([(uri, None, "event", None, None)], documents)
+        (item,) = journal.due(10, now=time.time() + 3600)
+        journal.complete([item])  # the fold's pass: every document held is processed
+        assert journal.documents(uri) == []
+    held = journal.payloads(uri)
+    assert sorted(held) == sorted({'"a"'} | {f'"{t}"' for texts in forwards for t in texts})
+    journal.close()

@@ -18,6 +18,7 @@ import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
+from moto_credentials import use_moto_credentials
 from remote_stores import OxigraphServer, _free_port
 from serve_child import start_serve, stop_serve
 
@@ -39,11 +40,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def moto_url(monkeypatch, tmp_path):
     # credentials moto takes (it checks none), inherited by the serve children
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    use_moto_credentials(monkeypatch, tmp_path, REGION)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
+from moto_credentials import use_moto_credentials
 
 from lifecyclegraph import HydrationState, LifecycleGraph
 from lifecyclegraph.cli import main
@@ -51,11 +52,7 @@ def moto_url():
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch, tmp_path):
     """Credentials moto takes (it checks none); nothing read from the user's ~/.aws."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    use_moto_credentials(monkeypatch, tmp_path, REGION)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 
 import httpx
 import pytest
@@ -139,3 +140,28 @@ def test_status_reports_queue_and_sources(client):
     status = client.get("/api/v1/status").json()
     assert status["events"] == 1
     assert set(status["sources"]) >= {"registry", "identity"}
+
+
+def test_status_says_how_far_the_search_index_is_behind_the_store(client, service):
+    indexer = service.graph.search_index.indexer
+    indexer.pause()  # the index holds its writes: what is stored is not searchable yet
+    try:
+        client.post(
+            "/api/v1/events",
+            headers=AUTH,
+            json={"event_type": "model_created", "model_id": "ranking-model"},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            status = client.get("/api/v1/status").json()
+            if status["queue_depth"] == 0 and status["events_pending"] == 0:
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.05)
+        assert status["search"]["pending"] >= 1 and status["search"]["behind"] >= 1
+    finally:
+        indexer.resume()
+    assert service.graph.search_index.flush(10)
+    assert client.get("/api/v1/status").json()["search"] == {"pending": 0, "behind": 0}
+    hits = client.get("/api/v1/search", params={"q": "ranking"}).json()
+    assert hits["total"] >= 1

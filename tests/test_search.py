@@ -584,3 +584,31 @@ def test_in_memory_whoosh_indexes_do_not_share_scratch_files():
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_batch_reads_a_shared_owners_name_once_and_embeds_it_in_every_document(graph):
+    for n in range(5):
+        write(
+            graph,
+            f"aip://model/registry/m{n}",
+            type=Ref("lg:Model"),
+            name=f"Model {n}",
+            owner=Ref(ALICE),
+        )
+    reads: list[str] = []
+    store = graph.store
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def asserted(self, subject=None, predicate=None, obj=None):
+            if subject is not None and subject.value == ALICE:
+                reads.append(subject.value)
+            return store.asserted(subject, predicate, obj)
+
+    builder = DocumentBuilder(Counting())
+    docs = dict(builder.documents([f"aip://model/registry/m{n}" for n in range(5)]))
+    assert all(doc.owner_names == ("Alice Liddell",) for doc in docs.values())
+    assert reads == [ALICE]  # one read for five documents
+    assert builder.document("aip://model/registry/m0") == docs["aip://model/registry/m0"]

@@ -47,6 +47,11 @@ class DocumentBuilder:
 
     def document(self, uri: str) -> Document | None:
         """The document of ``uri``, or ``None`` if the entity is unknown or deleted."""
+        return self._document(uri, {})
+
+    def _document(self, uri: str, known: dict[str, list[str]]) -> Document | None:
+        """:meth:`document`, reading the names of linked entities through ``known``
+        (URI -> names, filled as they are read: one batch shares it)."""
         state = self.store.state(uri)
         if state is None or state.state is HydrationState.DELETED:
             return None
@@ -77,7 +82,7 @@ class DocumentBuilder:
                         source_ids.append(o.value)
         info = self.catalog.info(types)
         type_name = info.name if info else (compact(min(types)) if types else "")
-        owner_names = sorted({n for o in set(owners) for n in self._names(o)})
+        owner_names = sorted({n for o in set(owners) for n in self._names(o, known)})
         owner_keys = {o.lower() for o in owners} | {resource_id(o).lower() for o in owners}
         owner_keys |= {n.lower() for n in owner_names}
         return Document(
@@ -91,15 +96,22 @@ class DocumentBuilder:
             owner_names=tuple(owner_names),
             owner_keys=tuple(sorted(owner_keys)),
             tags=tuple(sorted(set(tags))),
-            related=tuple(sorted({n for link in set(links) for n in self._names(link)})),
+            related=tuple(sorted({n for link in set(links) for n in self._names(link, known)})),
             keywords=tuple(sorted(set(keywords))),
             is_owner=bool(info and info.is_owner),
         )
 
     def documents(self, uris: Iterable[str]) -> Iterator[tuple[str, Document | None]]:
-        """``(uri, document or None)`` for each URI."""
+        """``(uri, document or None)`` for each URI.
+
+        The names of linked entities are read once per call: an owner of a thousand
+        models is read once for the thousand documents, not a thousand times. (A
+        rename is a change of the renamed entity; its dependents are built again in a
+        later call, which reads the new name.)
+        """
+        known: dict[str, list[str]] = {}
         for uri in uris:
-            yield uri, self.document(uri)
+            yield uri, self._document(uri, known)
 
     def all_uris(self) -> Iterator[str]:
         """Every entity the index should hold: hydrated ones and stubs, not deleted ones."""
@@ -111,5 +123,10 @@ class DocumentBuilder:
         node = NamedNode(uri)
         return {term_value(t.subject) for t in self.store.asserted(None, None, node)}
 
-    def _names(self, uri: str) -> list[str]:
-        return [term_value(t.object) for t in self.store.asserted(NamedNode(uri), _NAME)]
+    def _names(self, uri: str, known: dict[str, list[str]]) -> list[str]:
+        found = known.get(uri)
+        if found is None:
+            found = known[uri] = [
+                term_value(t.object) for t in self.store.asserted(NamedNode(uri), _NAME)
+            ]
+        return found

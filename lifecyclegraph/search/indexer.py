@@ -108,6 +108,13 @@ class Indexer:
         with self._cond:
             return len(self._pending)
 
+    def lag(self) -> dict[str, int]:
+        """How far the index is behind the store: ``pending``, the URIs changed and not
+        yet taken into a batch; ``behind``, the store's commits (deltas) whose changes
+        are not all searchable yet (0: everything stored so far can be found)."""
+        with self._cond:
+            return {"pending": len(self._pending), "behind": self._received - self._written}
+
     def _run(self) -> None:
         while True:
             with self._cond:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,9 @@ def create_app(
     @app.get("/api/v1/status", tags=["status"], dependencies=[Depends(read_guard)])
     async def status(request: Request) -> JSONResponse:
         """Queue depth, lag and failures per source."""
-        return JSONResponse(request.app.state.service.status())
+        # in a thread: the journal's counts scan its tables, which at a million events
+        # takes long enough to hold up the event loop (and the hydration in it)
+        return JSONResponse(await asyncio.to_thread(request.app.state.service.status))
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(read_guard)])
     async def openapi() -> JSONResponse:

@@ -190,6 +190,8 @@ class Service:
 
     def status(self, *, serving: bool = True) -> dict[str, Any]:
         """Queue depth, lag and failures per source, with each source's report counts,
+        how far the search index is behind the store (``search``: ``pending`` URIs and
+        commits ``behind``; ``None`` with search off or when not ``serving``),
         the SPARQL workers' counts (``sparql``: workers, busy, timeouts…), the last
         and next job of each kind (``jobs``) and, while consumers run, each queue's
         (``queues``: messages, accepted, rejected, poison, acked, last_error).
@@ -207,6 +209,8 @@ class Service:
         if self.consumers:
             stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
         stats["cluster"] = self.cluster_status()
+        searching = serving and self.config.search.enabled
+        stats["search"] = self.graph.search_index.indexer.lag() if searching else None
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from virtual_time import EPOCH, VirtualClock, virtual_time
 
@@ -33,7 +33,7 @@ from lifecyclegraph.core.errors import (
 )
 from lifecyclegraph.providers import freshness
 from lifecyclegraph.providers.http import BreakerState, Fetched, SourceClient, SourceSettings
-from lifecyclegraph.providers.http.ratelimit import max_in_window
+from lifecyclegraph.providers.http.ratelimit import RateLimiter, max_in_window
 from lifecyclegraph.providers.http.retry import backoff_ceiling, backoff_delay
 
 BASE = "http://sources.test/registry"
@@ -994,3 +994,34 @@ def test_docs_settings_table_lists_every_client_setting_with_its_default():
         for name, field in ClientSettings.model_fields.items()
     }
     assert documented == expected  # names, order aside, and defaults: the one declaration
+
+
+@given(
+    rate=st.sampled_from([5.0, 100.0, 100_000.0]),
+    work=st.lists(st.floats(min_value=0.0, max_value=0.2), min_size=1, max_size=400),
+)
+@example(rate=100_000.0, work=[0.1] * 300)  # 3.8 s of turns: 300 kept before, 96 now
+@settings(max_examples=30, deadline=None)
+def test_rate_limiter_remembers_one_window_of_turns_and_keeps_the_rate(rate, work):
+    window = 1.0 if rate >= 1 else 1 / rate
+
+    @virtual_time
+    async def run() -> tuple[list[float], int]:
+        limiter, clock, starts, most = RateLimiter(rate, VirtualClock()), VirtualClock(), [], 0
+
+        async def one(seconds: float) -> None:
+            nonlocal most
+            async with limiter.turn():
+                starts.append(clock.monotonic())
+                most = max(most, limiter.remembered)
+                await asyncio.sleep(seconds)
+
+        for chunk in range(0, len(work), 8):  # eight in flight at a time
+            await asyncio.gather(*(one(s) for s in work[chunk : chunk + 8]))
+        return starts, most
+
+    starts, most = run()
+    assert max_in_window(starts, window) <= int(rate)
+    # the turns of about one window (a turn is forgotten a window after it ended), not
+    # every turn given
+    assert most <= max_in_window(starts, window + 0.2 + 1e-6) + 8

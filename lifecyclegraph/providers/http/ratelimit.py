@@ -89,9 +89,21 @@ class RateLimiter:
             turn.ended_at = self._clock.monotonic()
             turn.ended.set()
 
+    @property
+    def remembered(self) -> int:
+        """The turns kept to pace the next ones: those in flight or ended within the
+        last ``window`` (at most ``per_window``), never all turns ever given."""
+        return len(self._recent)
+
     async def _take(self) -> _Turn:
         async with self._queue:
             while True:
+                # a turn that ended a whole window ago no longer counts against the
+                # window: forgotten, so that a high rate (100,000 a second) keeps a
+                # second's turns, not the last 100,000 (each holds an asyncio.Event)
+                now = self._clock.monotonic()
+                while self._recent and self._recent[0].ended_at + self.window <= now:
+                    self._recent.popleft()
                 earliest = max(self._last_start + self.interval, self._hold_until)
                 if len(self._recent) == self.per_window:
                     oldest = self._recent[0]

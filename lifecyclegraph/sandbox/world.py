@@ -35,7 +35,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -517,16 +517,16 @@ class World:
 
     def _change(self, mutate: Callable[[_Ops], None], emit: bool) -> list[Event]:
         with self._lock:
-            before = copy.deepcopy(self._objects)
             ops = _Ops(self, format_time(self.clock()))
+            before = ops.before
             try:
                 mutate(ops)
                 for fake in self.table.systems.values():
                     if fake.on_change is not None:
-                        fake.on_change(ops, before)
-                events = self._diff(before, ops.now)
+                        fake.on_change(ops, before)  # type: ignore[arg-type]
+                events = self._diff(ops.saved, ops.now)
             except BaseException:
-                self._objects = before
+                self._objects.update(ops.saved)
                 raise
         if emit:
             self.publish(events)
@@ -540,6 +540,7 @@ class World:
         return obj
 
     def _put(self, ops: _Ops, kind: Kind, obj: Mapping[str, Any], *, create: bool) -> None:
+        ops.keep(kind.name)
         new = {**copy.deepcopy(dict(kind.defaults)), **copy.deepcopy(dict(obj))}
         for name in kind.now_defaults:
             new.setdefault(name, ops.now)
@@ -557,27 +558,29 @@ class World:
             hook(ops, kind, old, new)
 
     def _remove(self, ops: _Ops, kind: Kind, key: tuple[str, ...]) -> None:
+        ops.keep(kind.name)
         obj = self._require(kind, key)
         del self._objects[kind.name][key]
         hook = self.table.systems[kind.system].on_remove
         if hook is not None:
             hook(ops, kind, key, obj)
 
-    def _diff(self, before: Objects, now: str) -> list[Event]:
+    def _diff(self, saved: Objects, now: str) -> list[Event]:
         """The events of every object that changed: deletions first (in reverse dependency
-        order), then creations and updates in dependency order."""
+        order), then creations and updates in dependency order. ``saved`` holds, for each
+        kind the change touched, its objects as they were (no other kind changed)."""
         after = self._objects
         events: list[Event] = []
-        kinds = list(self.table.kinds.values())
+        kinds = [kind for kind in self.table.kinds.values() if kind.name in saved]
         for kind in reversed(kinds):
-            for key, gone in before[kind.name].items():
+            for key, gone in saved[kind.name].items():
                 if key not in after[kind.name]:
                     events.extend(self._events(kind, key, gone, None, now))
         for kind in kinds:
-            old_objects, new_objects = before[kind.name], after[kind.name]
+            old_objects, new_objects = saved[kind.name], after[kind.name]
             for key, new in new_objects.items():
                 old = old_objects.get(key)
-                if old != new:
+                if old is not new and old != new:
                     events.extend(self._events(kind, key, old, new, now))
         return events
 
@@ -597,17 +600,53 @@ class World:
 
 
 class _Ops:
-    """What a fake's hooks and actions may do to the world, during one change."""
+    """What a fake's hooks and actions may do to the world, during one change.
+
+    Every object a change may alter is reached through here, so the world as it was
+    is kept only for what the change touches, before it touches it (``saved``): a
+    kind's objects are copied shallowly on first touch, an object deeply when it is
+    handed out alone (:meth:`require`), and a whole kind deeply when it is handed out
+    as a whole (:meth:`objects`). A change to one instance in a world of a million
+    objects copies that instance (and what hooks read), not the world.
+    """
 
     def __init__(self, world: World, now: str) -> None:
         self._world = world
         self.now = now
+        self.saved: Objects = {}  #: kind -> its objects before the change (touched kinds)
+        self._deep: set[str] = set()  #: kinds saved deeply as a whole
+        self._copied: set[tuple[str, tuple[str, ...]]] = set()  #: objects saved deeply
+        self.before = _Before(self.saved, world._objects)  #: the world before the change
+
+    def keep(self, name: str) -> dict[tuple[str, ...], dict[str, Any]]:
+        """Save kind ``name``'s objects (shallowly) before its first change; its live objects."""
+        live = self._world._objects[name]
+        if name not in self.saved:
+            self.saved[name] = dict(live)
+        return live
 
     def objects(self, kind: str) -> dict[tuple[str, ...], dict[str, Any]]:
-        return self._world._objects[self._world.table.kind(kind).name]
+        name = self._world.table.kind(kind).name
+        live = self.keep(name)
+        if name not in self._deep:
+            saved = self.saved[name]
+            for key, obj in saved.items():
+                if obj is live.get(key) and (name, key) not in self._copied:
+                    saved[key] = copy.deepcopy(obj)
+            self._deep.add(name)
+        return live
 
     def require(self, kind: str, key: str | tuple[str, ...]) -> dict[str, Any]:
-        return self._world._require(self._world.table.kind(kind), key)
+        found = self._world.table.kind(kind)
+        obj = self._world._require(found, key)
+        self.keep(found.name)
+        k = _key(found, key)
+        if found.name not in self._deep and (found.name, k) not in self._copied:
+            saved = self.saved[found.name]
+            if saved.get(k) is obj:
+                saved[k] = copy.deepcopy(obj)
+            self._copied.add((found.name, k))
+        return obj
 
     def put(self, kind: str, obj: Mapping[str, Any], *, create: bool) -> None:
         self._world._put(self, self._world.table.kind(kind), obj, create=create)
@@ -617,6 +656,24 @@ class _Ops:
 
     def unknown(self, message: str) -> NoReturn:
         raise UnknownObjectError(message)
+
+
+class _Before(Mapping[str, dict[tuple[str, ...], dict[str, Any]]]):
+    """The world as it was before a change: a kind the change touched as saved, the
+    others as they are (untouched, so unchanged)."""
+
+    def __init__(self, saved: Objects, live: Objects) -> None:
+        self._saved, self._live = saved, live
+
+    def __getitem__(self, name: str) -> dict[tuple[str, ...], dict[str, Any]]:
+        found = self._saved.get(name)
+        return found if found is not None else self._live[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._live)
+
+    def __len__(self) -> int:
+        return len(self._live)
 
 
 def _key(kind: FakeKind, key: Key) -> tuple[str, ...]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lifecyclegraph.sandbox.world import (
     DuplicateObjectError,
@@ -293,3 +296,108 @@ def test_packaged_world_is_the_default(tmp_path: Path):
     for system, path in world_files().items():  # the packaged files, as a world directory
         (tmp_path / f"{system}.json").write_text(path.read_text())
     assert World.load().to_files() == World.load(tmp_path).to_files()
+
+
+class _CopyEverything(World):
+    """The world as it was before changes copied only what they touch: the whole world
+    deep-copied before every change (the reference the lazy copies must agree with)."""
+
+    def _change(self, mutate, emit):  # type: ignore[no-untyped-def]
+        import copy
+
+        from lifecyclegraph.sandbox.events import format_time
+        from lifecyclegraph.sandbox.world import _Ops
+
+        with self._lock:
+            before = copy.deepcopy(self._objects)
+            ops = _Ops(self, format_time(self.clock()))
+            try:
+                mutate(ops)
+                for fake in self.table.systems.values():
+                    if fake.on_change is not None:
+                        fake.on_change(ops, before)
+                events = self._diff(before, ops.now)
+            except BaseException:
+                self._objects = before
+                raise
+        if emit:
+            self.publish(events)
+        return events
+
+
+_CHANGES = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "describe-model",
+                "new-instance",
+                "deploy",
+                "delete-instance",
+                "delete-model",
+                "members",
+                "deactivate",
+                "delete-user",
+                "delete-team",
+                "allocation",
+                "finish-run",
+                "bad-allocation",
+            ]
+        ),
+        st.integers(min_value=0, max_value=10_000),
+    ),
+    max_size=12,
+)
+
+
+def _apply(world: World, change: str, n: int) -> list[Any]:
+    def pick(kind: str) -> Any:
+        keys = sorted(world.keys(kind), key=str)
+        return keys[n % len(keys)] if keys else None
+
+    if change == "describe-model" and pick("model"):
+        return world.update("model", pick("model"), {"description": f"changed {n}"})
+    if change == "new-instance" and pick("model"):
+        obj = {"id": f"new-{n}", "model_id": pick("model"), "version": str(n), "state": "STAGED"}
+        return world.create("instance", obj)
+    if change == "deploy" and pick("instance"):
+        return world.act("deploy", instance_id=pick("instance"), env="production", region="r1")
+    if change == "delete-instance" and pick("instance"):
+        return world.delete("instance", pick("instance"))
+    if change == "delete-model" and pick("model"):
+        return world.delete("model", pick("model"))
+    if change == "members" and pick("team") and pick("user"):
+        return world.set_members(pick("team"), [pick("user")])
+    if change == "deactivate" and pick("user"):
+        return world.deactivate_user(pick("user"))
+    if change == "delete-user" and pick("user"):
+        return world.delete("user", pick("user"))
+    if change == "delete-team" and pick("team"):
+        return world.delete("team", pick("team"))
+    if change == "allocation" and pick("test"):
+        test = world.get("test", pick("test"))
+        cells = [c["cell_id"] for c in test.get("cells", [])] if test else []
+        if cells:
+            return world.set_allocation(pick("test"), {c: 100 // len(cells) for c in cells})
+    if change == "finish-run" and pick("run"):
+        return world.finish_run(pick("run"), "SUCCEEDED")
+    if change == "bad-allocation" and pick("test"):
+        return world.set_allocation(pick("test"), {"no-such-cell": 70})
+    return []
+
+
+@given(changes=_CHANGES)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_changes_copy_only_what_they_touch_and_agree_with_copying_everything(changes):
+    clock = lambda: datetime(2026, 1, 1, tzinfo=UTC)  # noqa: E731
+    lazy, full = World.load(clock=clock), World.load(clock=clock)
+    full.__class__ = _CopyEverything
+    for change, n in changes:
+        outcomes = []
+        for world in (lazy, full):
+            try:
+                events = _apply(world, change, n)
+                outcomes.append(("events", [{**e, "event_id": None} for e in events]))
+            except Exception as error:  # refused: both refuse alike, nothing changes
+                outcomes.append(("refused", type(error).__name__))
+        assert outcomes[0] == outcomes[1], change
+        assert lazy.to_files() == full.to_files(), change

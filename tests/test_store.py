@@ -8,7 +8,9 @@ have their own tests (test_validated_writes.py, test_graph_contract.py).
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -523,3 +525,41 @@ def test_snapshot_and_quad_counts_follow_the_writes(graph):
     graph.delete(MODEL, source="registry", observed_at=at(3))
     assert store.snapshot_count() == 3
     assert store.quad_count() == len(store.current) > 0
+
+
+def _many(n: int, tag: str = "t") -> list[tuple[Facts, Any]]:
+    return [
+        (
+            Facts.of(
+                f"aip://dataset/datasets/{tag}-{i}",
+                {"rdf:type": Ref("lg:Dataset"), "lg:name": f"{tag} {i}", "lg:sourceId": f"{i}"},
+            ),
+            _obs(at(0)),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("flush_every", [0, 200])
+def test_on_disk_writes_flush_their_write_buffers_every_so_many_quads(tmp_path, flush_every):
+    from pyoxigraph import Triple
+
+    from lifecyclegraph.store.snapshots import SnapshotStore
+
+    store = SnapshotStore.open(tmp_path / "db")
+    store.flush_every = flush_every
+    before = {p.name for p in (tmp_path / "db" / "current").glob("*.sst")}
+    store.write_many(_many(100))  # over 2,000 quads, in one transaction
+    edges = [
+        Triple(NamedNode(f"aip://x/y/{i}"), LG.upstream, NamedNode("aip://x/y/z"))
+        for i in range(300)
+    ]
+    store.apply_inferred(edges, [])
+    flushed = {p.name for p in (tmp_path / "db" / "current").glob("*.sst")} - before
+    # flushed: the buffers went to table files on disk (and left memory); else they wait
+    assert bool(flushed) == bool(flush_every)
+    assert len(list(store.entities())) == 100
+    del store  # Oxigraph lets go of the directory when its store is collected
+    gc.collect()
+    reopened = SnapshotStore.open(tmp_path / "db")
+    assert len(list(reopened.entities())) == 100 and len(list(reopened.inferred())) == 300

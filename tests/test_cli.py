@@ -62,6 +62,9 @@ def test_demo_serve_prints_the_write_token_and_listens_where_told(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        # started as a background job of a script is (SIGINT ignored): Ctrl-C must
+        # still stop it (CI once started the suite that way, and the demo never ended)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert child.stdout is not None

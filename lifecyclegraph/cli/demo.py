@@ -3,6 +3,7 @@ remote one of ``[store] url``)."""
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -102,6 +103,9 @@ def demo(
                 f"  curl -H 'Authorization: Bearer {run.token}' ...\n"
                 "Ctrl-C stops."
             )
+            # Ctrl-C stops it even where SIGINT came ignored (a background job of a
+            # script inherits that), as it stops `serve`, whose server sets its own
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             while True:
                 time.sleep(1)
     except KeyboardInterrupt:

@@ -615,7 +615,6 @@ class _Ops:
         self.now = now
         self.saved: Objects = {}  #: kind -> its objects before the change (touched kinds)
         self._deep: set[str] = set()  #: kinds saved deeply as a whole
-        self._copied: set[tuple[str, tuple[str, ...]]] = set()  #: objects saved deeply
         self.before = _Before(self.saved, world._objects)  #: the world before the change
 
     def keep(self, name: str) -> dict[tuple[str, ...], dict[str, Any]]:
@@ -631,7 +630,7 @@ class _Ops:
         if name not in self._deep:
             saved = self.saved[name]
             for key, obj in saved.items():
-                if obj is live.get(key) and (name, key) not in self._copied:
+                if obj is live.get(key):  # still shared with the world: not saved yet
                     saved[key] = copy.deepcopy(obj)
             self._deep.add(name)
         return live
@@ -640,12 +639,9 @@ class _Ops:
         found = self._world.table.kind(kind)
         obj = self._world._require(found, key)
         self.keep(found.name)
-        k = _key(found, key)
-        if found.name not in self._deep and (found.name, k) not in self._copied:
-            saved = self.saved[found.name]
-            if saved.get(k) is obj:
-                saved[k] = copy.deepcopy(obj)
-            self._copied.add((found.name, k))
+        saved, k = self.saved[found.name], _key(found, key)
+        if saved.get(k) is obj:  # still shared with the world: not saved yet
+            saved[k] = copy.deepcopy(obj)
         return obj
 
     def put(self, kind: str, obj: Mapping[str, Any], *, create: bool) -> None:

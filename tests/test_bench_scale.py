@@ -37,6 +37,15 @@ def test_table_puts_each_figure_beside_its_target_and_says_which_are_met():
     assert table(result(10_000)).count("\n") == 2 + len(rows) - 1
 
 
+def test_the_restart_on_the_backfilled_store_is_a_row_without_a_target():
+    assert "serve restarted" not in table(result(10_000))  # not measured: no row
+    timed = result(10_000)
+    timed.reopen_seconds = 754.4
+    rows = timed.rows()
+    assert rows[-2].what.startswith("serve restarted") and rows[-2].figure == "754 s"
+    assert rows[-2].met is None and rows[-1].what == "SPARQL point lookup, GET /sparql"
+
+
 def test_docs_section_is_added_once_and_a_size_replaces_its_own_table(tmp_path: Path):
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Ingestion\n\ntext\n\n## Issue 12's re-run\n\nold\n")

@@ -258,7 +258,7 @@ def run_overhead_bench(
         )
         found = []
         with (
-            beside_oxigraph(tmp, config, port, oxigraph) as (urls, query),
+            beside_oxigraph(tmp, config, port, oxigraph) as (urls, query, _),
             httpx.Client(timeout=30) as client,
         ):
             for _ in range(rounds):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from pathlib import Path
 from typing import Any
 
 import click
@@ -510,7 +511,16 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
     help="Write the table into docs/benchmarks.md (section Scale), with machine and command.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def scale_bench(entities: int, samples: int, rate: float, write_docs: bool, as_json: bool) -> None:
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Work in this directory and keep it (world, store, logs, dump) instead of a"
+    " temporary one.",
+)
+def scale_bench(
+    entities: int, samples: int, rate: float, write_docs: bool, as_json: bool, keep: Path | None
+) -> None:
     """Issue 17's whole table at ENTITIES on the default configuration: `serve` in its
     own process (on-disk store, rules on, search index on) fed by the sandbox's
     synthetic world over HTTP; backfill, peak RSS, event to inferred edge, reads and
@@ -522,7 +532,7 @@ def scale_bench(entities: int, samples: int, rate: float, write_docs: bool, as_j
     def progress(line: str) -> None:
         click.echo(line, err=True)
 
-    result = run_scale_bench(entities, samples, rate, progress=progress)
+    result = run_scale_bench(entities, samples, rate, keep=keep, progress=progress)
     load = os.getloadavg()
     command = f"lifecyclegraph bench scale --entities {entities}"
     if samples != 200:

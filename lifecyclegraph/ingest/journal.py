@@ -23,6 +23,60 @@ from typing import Any
 
 __all__ = ["DeadLetter", "Finding", "Journal", "WorkItem"]
 
+
+def _platform_of(uri: str) -> str:
+    """SQL for the platform of the ``aip://<componentType>/<platformId>/...`` URI the
+    SQL expression ``uri`` holds (what follows the component type, up to the next
+    slash; the whole rest if none follows)."""
+    rest = f"substr({uri}, instr(substr({uri}, 7), '/') + 7)"
+    head = f"substr({rest}, 1, instr({rest}, '/') - 1)"
+    return f"CASE instr({rest}, '/') WHEN 0 THEN {rest} ELSE {head} END"
+
+
+#: Status counts kept by triggers as the rows change, so that ``stats`` costs the same
+#: under a backlog of a million events as under none (it scanned and grouped every
+#: queued row, under the lock intake and work take: 3.8 s at 650,000 queued).
+_TALLIES = f"""
+CREATE TABLE IF NOT EXISTS tallies (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS work_by_platform (
+    platform TEXT PRIMARY KEY,
+    queued INTEGER NOT NULL,
+    failing INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS work_platform_age ON work({_platform_of("uri")}, enqueued_at);
+CREATE TRIGGER IF NOT EXISTS events_tally_insert AFTER INSERT ON events WHEN NEW.done = 0
+BEGIN
+    UPDATE tallies SET n = n + 1 WHERE name = 'events_pending';
+END;
+CREATE TRIGGER IF NOT EXISTS events_tally_update AFTER UPDATE OF done ON events
+WHEN (OLD.done = 0) != (NEW.done = 0)
+BEGIN
+    UPDATE tallies SET n = n + CASE WHEN NEW.done = 0 THEN 1 ELSE -1 END
+    WHERE name = 'events_pending';
+END;
+CREATE TRIGGER IF NOT EXISTS work_tally_insert AFTER INSERT ON work
+BEGIN
+    INSERT INTO work_by_platform (platform, queued, failing)
+    VALUES ({_platform_of("NEW.uri")}, 1, NEW.attempts > 0)
+    ON CONFLICT (platform) DO UPDATE SET queued = queued + 1,
+        failing = failing + (NEW.attempts > 0);
+END;
+CREATE TRIGGER IF NOT EXISTS work_tally_delete AFTER DELETE ON work
+BEGIN
+    UPDATE work_by_platform SET queued = queued - 1, failing = failing - (OLD.attempts > 0)
+    WHERE platform = {_platform_of("OLD.uri")};
+END;
+CREATE TRIGGER IF NOT EXISTS work_tally_update AFTER UPDATE OF uri, attempts ON work
+BEGIN
+    UPDATE work_by_platform SET queued = queued - 1, failing = failing - (OLD.attempts > 0)
+    WHERE platform = {_platform_of("OLD.uri")};
+    INSERT INTO work_by_platform (platform, queued, failing)
+    VALUES ({_platform_of("NEW.uri")}, 1, NEW.attempts > 0)
+    ON CONFLICT (platform) DO UPDATE SET queued = queued + 1,
+        failing = failing + (NEW.attempts > 0);
+END;
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -137,6 +191,7 @@ class Journal:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
             self._migrate()
+            self._tally()
 
     def _migrate(self) -> None:
         """Bring a journal made by an older version up to this schema."""
@@ -151,6 +206,23 @@ class Journal:
                 db.execute("ALTER TABLE deadletters ADD COLUMN kind TEXT NOT NULL DEFAULT 'event'")
                 # work dead-lettered by older versions: {"uri": ...}, as drop_work wrote it
                 db.execute("UPDATE deadletters SET kind = 'work' WHERE payload LIKE '{\"uri\"%'")
+
+    def _tally(self) -> None:
+        """Create the status tallies (:data:`_TALLIES`); on a journal made before them,
+        count what they hold once, in the same transaction."""
+        self._conn.executescript(_TALLIES)  # whatever writes now is counted again below
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM tallies WHERE name = 'events_pending'").fetchone():
+                return
+            pending = db.execute(
+                "SELECT COUNT(*) FROM events INDEXED BY events_pending WHERE done = 0"
+            ).fetchone()[0]
+            db.execute("INSERT INTO tallies (name, n) VALUES ('events_pending', ?)", (pending,))
+            db.execute("DELETE FROM work_by_platform")
+            db.execute(
+                f"INSERT INTO work_by_platform (platform, queued, failing) "
+                f"SELECT {_platform_of('uri')}, COUNT(*), SUM(attempts > 0) FROM work GROUP BY 1"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -439,17 +511,12 @@ class Journal:
         arrival time (ISO 8601, UTC) with how many events came then, oldest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT substr(uri, instr(substr(uri, 7), '/') + 7), received_at, COUNT(*) "
-                "FROM events GROUP BY 1, 2 ORDER BY 2"
+                f"SELECT {_platform_of('uri')}, received_at, COUNT(*) "
+                "FROM events GROUP BY 1, 2 ORDER BY 2, 1"
             ).fetchall()
         out: dict[str, list[tuple[str, int]]] = {}
-        for rest, received_at, count in rows:
-            platform = rest.split("/", 1)[0]
-            times = out.setdefault(platform, [])
-            if times and times[-1][0] == received_at:
-                times[-1] = (received_at, times[-1][1] + count)
-            else:
-                times.append((received_at, count))
+        for platform, received_at, count in rows:
+            out.setdefault(platform, []).append((received_at, count))
         return out
 
     # -- status ------------------------------------------------------------------------
@@ -458,21 +525,28 @@ class Journal:
         """Counts for ``lifecyclegraph status``: events, queue depth (``queue_due``: the
         queued work due now, not waiting for a retry or its turn in a spread pass) and
         age, failures."""
+        now = time.time()
         with self._lock:
             db = self._conn
-            # events are never deleted: the last sequence number is their count (a
-            # COUNT(*) scans a million rows at every status); the pending ones are
-            # counted on their own small index
+            # events are never deleted: the last sequence number is their count; the
+            # rest is kept by triggers as rows change (_TALLIES) or read from an index
             row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
             events = row[0] if row else 0
             pending_events = db.execute(
-                "SELECT COUNT(*) FROM events INDEXED BY events_pending WHERE done = 0"
+                "SELECT n FROM tallies WHERE name = 'events_pending'"
             ).fetchone()[0]
-            depth, oldest, failing, due = db.execute(
-                "SELECT COUNT(*), MIN(enqueued_at), COALESCE(SUM(attempts > 0), 0), "
-                "COALESCE(SUM(due <= ?), 0) FROM work",
-                (time.time(),),
-            ).fetchone()
+            platforms = db.execute(
+                "SELECT platform, queued, failing FROM work_by_platform WHERE queued > 0"
+            ).fetchall()
+            oldest = {
+                platform: db.execute(
+                    f"SELECT MIN(enqueued_at) FROM work WHERE {_platform_of('uri')} = ?",
+                    (platform,),
+                ).fetchone()[0]
+                for platform, _, _ in platforms
+            }
+            # what is not due yet, an index range, is the smaller part under a backlog
+            later = db.execute("SELECT COUNT(*) FROM work WHERE due > ?", (now,)).fetchone()[0]
             dead = db.execute(
                 "SELECT COUNT(*) FROM deadletters WHERE replayed_at IS NULL"
             ).fetchone()[0]
@@ -480,23 +554,24 @@ class Journal:
             dangling = db.execute(
                 "SELECT COUNT(*) FROM findings WHERE report LIKE '%\"dangling-reference\"%'"
             ).fetchone()[0]
-            by_platform = db.execute(
-                "SELECT substr(uri, instr(substr(uri, 7), '/') + 7), COUNT(*), "
-                "COALESCE(SUM(attempts > 0), 0), MIN(enqueued_at) FROM work GROUP BY 1"
-            ).fetchall()
-        per_source: dict[str, dict[str, Any]] = {}
-        for rest, count, failed, first in by_platform:
-            platform = rest.split("/", 1)[0]
-            entry = per_source.setdefault(platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0})
-            entry["queued"] += count
-            entry["failing"] += failed
-            entry["lag_seconds"] = max(entry["lag_seconds"], round(time.time() - first, 3))
+        per_source = {
+            platform: {
+                "queued": queued,
+                "failing": failing,
+                "lag_seconds": round(now - oldest[platform], 3) if oldest[platform] else 0.0,
+            }
+            for platform, queued, failing in sorted(platforms)
+        }
+        depth = sum(entry["queued"] for entry in per_source.values())
+        failing = sum(entry["failing"] for entry in per_source.values())
+        due = depth - later
+        lag = max((entry["lag_seconds"] for entry in per_source.values()), default=0.0)
         return {
             "events": events,
             "events_pending": pending_events,
             "queue_depth": depth,
             "queue_due": due,
-            "lag_seconds": round(time.time() - oldest, 3) if oldest else 0.0,
+            "lag_seconds": lag,
             "failing": failing,
             "dead_letters": dead,
             "rejected_entities": rejected,

@@ -174,6 +174,39 @@ def test_execute_with_a_timeout_stops_the_query_in_its_own_process():
     assert execute(graph.store, "ASK { ?m a lg:Model }", timeout=5).body.endswith(b"true}")
 
 
+def test_a_worker_connection_closed_from_two_threads_at_once_is_closed_once():
+    # The pool's close() and the start of the worker replacing a timed-out one (which
+    # fails because the pool is closing) both close that worker's connection; at once,
+    # they closed its descriptor twice (EBADF out of the timeout test, a loaded CI run).
+    import socket
+    import threading
+    from multiprocessing.connection import Connection
+
+    from lifecyclegraph.store.sparql.pool import _Worker
+
+    failures: list[BaseException] = []
+    for i in range(200):
+        mine, theirs = socket.socketpair()
+        theirs.close()
+        worker = _Worker(i, None, Connection(mine.detach()))
+        start = threading.Barrier(4)
+
+        def hang_up(worker: _Worker = worker, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                worker.hang_up()
+            except OSError as error:
+                failures.append(error)
+
+        threads = [threading.Thread(target=hang_up) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert worker.conn.closed
+    assert failures == []
+
+
 def _seen():
     from lifecyclegraph.store import Observation
 

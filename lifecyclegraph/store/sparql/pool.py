@@ -88,6 +88,16 @@ class _Worker:
     pid: int = 0
     ready: threading.Event = field(default_factory=threading.Event)
     busy: bool = False
+    _closing: threading.Lock = field(default_factory=threading.Lock)
+
+    def hang_up(self) -> None:
+        """Close the connection to the worker once, whichever thread comes first: the
+        pool's :meth:`QueryPool.close` and a replacement worker's start that failed
+        because of it can both get here, and two ``Connection.close`` at once close
+        the same descriptor twice (``OSError: [Errno 9] Bad file descriptor``)."""
+        with self._closing:
+            if not self.conn.closed:
+                self.conn.close()
 
 
 class QueryPool:
@@ -172,7 +182,7 @@ class QueryPool:
             except subprocess.TimeoutExpired:
                 worker.process.kill()
                 worker.process.wait()
-            worker.conn.close()
+            worker.hang_up()
         with self._here_lock:
             self._here = None
         if self.checkpoints is not None:
@@ -610,7 +620,7 @@ class QueryPool:
         if worker.process.poll() is None:
             worker.process.kill()
         worker.process.wait()
-        worker.conn.close()
+        worker.hang_up()
         if self.checkpoints is not None:
             self.checkpoints.hold(worker.id, None)
         with self._lock:

@@ -60,3 +60,27 @@ def test_docs_section_is_added_once_and_a_size_replaces_its_own_table(tmp_path: 
     assert "cmd 10k again" in text and "cmd 10k\n" not in text and "machine B" in text
     assert text.index("### 10,000 entities") < text.index("### 100,000 entities")
     assert text.endswith("## Issue 12's re-run\n\nold\n")
+
+
+def test_the_backfill_clock_and_its_memory_stop_before_the_index_check():
+    from types import SimpleNamespace
+
+    from lifecyclegraph.bench.scale import _wait_until_done
+
+    calls: list[str] = []
+
+    class Client:  # the two answers the wait reads, in the order it reads them
+        def get(self, path: str, **_: object) -> SimpleNamespace:
+            calls.append(path)
+            body = (
+                {"queue_depth": 0, "events_pending": 0, "search": {"pending": 0, "behind": 0}}
+                if path == "/api/v1/status"
+                else {"ok": True, "checked": 7}
+            )
+            return SimpleNamespace(json=lambda: body)
+
+    checked, _, _ = _wait_until_done(
+        Client(), lambda _: None, when_done=lambda: calls.append("peak taken")
+    )
+    assert checked == 7
+    assert calls == ["/api/v1/status", "peak taken", "/api/v1/admin/search/check"]

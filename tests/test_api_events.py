@@ -165,3 +165,25 @@ def test_status_says_how_far_the_search_index_is_behind_the_store(client, servic
     assert client.get("/api/v1/status").json()["search"] == {"pending": 0, "behind": 0}
     hits = client.get("/api/v1/search", params={"q": "ranking"}).json()
     assert hits["total"] >= 1
+
+
+def test_status_says_when_the_rule_engine_stopped_and_why(tmp_path):
+    world = copy.deepcopy(ALL)
+    config = Config.from_dict({"sources": {p: {"url": f"http://{p}.test"} for p in world}})
+    sources = Sources(config, client_factory=lambda platform, _: FakeClient(world[platform]))
+    graph = LifecycleGraph.in_memory(rules=True)
+    graph.rules.evaluator.limit = 1  # any new fact goes past it, as a store past its limit
+    service = Service(config, graph, sources, Journal(tmp_path / "j.db"))
+    with (
+        ServerThread(create_app(service, write_tokens=[TOKEN])) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        assert client.get("/api/v1/status").json()["rules"] == {"running": True, "error": None}
+        events = [{"event_type": "model_created", "model_id": m} for m in world["registry"]]
+        client.post("/api/v1/events", headers=AUTH, json=events)
+        deadline = time.monotonic() + 60
+        while not (rules := client.get("/api/v1/status").json()["rules"])["error"]:
+            assert time.monotonic() < deadline, rules
+            time.sleep(0.05)
+        assert rules["running"] is False
+        assert "would derive more than 1 facts" in rules["error"]

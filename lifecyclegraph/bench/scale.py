@@ -428,6 +428,10 @@ def _wait_until_done(
     while True:
         try:
             status = client.get("/api/v1/status").json()
+            rules = status.get("rules") or {}
+            if rules.get("error"):
+                # the figures would be those of a service not deriving anything
+                raise RuntimeError(f"the rule engine stopped: {rules['error']}")
             queued = status.get("queue_depth", 0) + status.get("events_pending", 0)
             search = status.get("search") or {}
             if queued == 0 and not search.get("pending") and not search.get("behind"):

@@ -194,7 +194,9 @@ class Service:
         commits ``behind``; ``None`` with search off or when not ``serving``),
         the SPARQL workers' counts (``sparql``: workers, busy, timeouts…), the last
         and next job of each kind (``jobs``) and, while consumers run, each queue's
-        (``queues``: messages, accepted, rejected, poison, acked, last_error).
+        (``queues``: messages, accepted, rejected, poison, acked, last_error), and
+        whether the rule engine keeps the derived facts up to date (``rules``:
+        ``running``, and ``error``, why it stopped; ``None`` without rules).
 
         Args:
             serving: whether this service is the one ``serve`` runs. When not (a
@@ -211,6 +213,15 @@ class Service:
         stats["cluster"] = self.cluster_status()
         searching = serving and self.config.search.enabled
         stats["search"] = self.graph.search_index.indexer.lag() if searching else None
+        engine = getattr(self.graph, "rules", None)
+        stats["rules"] = (
+            None
+            if engine is None
+            else {
+                "running": engine.running,
+                "error": None if engine.error is None else str(engine.error),
+            }
+        )
         for platform, report in self.sources.reports.items():
             entry = stats["sources"].setdefault(
                 platform, {"queued": 0, "failing": 0, "lag_seconds": 0.0}

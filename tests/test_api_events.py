@@ -178,7 +178,13 @@ def test_status_says_when_the_rule_engine_stopped_and_why(tmp_path):
         ServerThread(create_app(service, write_tokens=[TOKEN])) as server,
         httpx.Client(base_url=server.url) as client,
     ):
-        assert client.get("/api/v1/status").json()["rules"] == {"running": True, "error": None}
+        held = graph.rules.evaluator.size()
+        assert client.get("/api/v1/status").json()["rules"] == {
+            "running": True,
+            "error": None,
+            "facts": held,
+            "limit": 1,
+        }
         events = [{"event_type": "model_created", "model_id": m} for m in world["registry"]]
         client.post("/api/v1/events", headers=AUTH, json=events)
         deadline = time.monotonic() + 60
@@ -186,4 +192,4 @@ def test_status_says_when_the_rule_engine_stopped_and_why(tmp_path):
             assert time.monotonic() < deadline, rules
             time.sleep(0.05)
         assert rules["running"] is False
-        assert "would derive more than 1 facts" in rules["error"]
+        assert "would derive more than 1 facts (the configured limit)" in rules["error"]

@@ -19,6 +19,7 @@ from lifecyclegraph.cli import main
 from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, RDF_TYPE, compact
 from lifecyclegraph.rules.compiler import render
+from lifecyclegraph.rules import evaluate
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import build_program, load_program, read_ontology
 from lifecyclegraph.rules.parser import parse_rules
@@ -532,6 +533,37 @@ def test_an_explosion_after_a_write_stops_the_engine_not_the_write(caplog):
     assert graph.entity("aip://dataset/datasets/d29") is not None
     with pytest.raises(RuleLimitError):
         engine.match("aip://dataset/datasets/d0", "lg:upstream", None)
+
+
+def _datasets(n: int) -> LifecycleGraph:
+    graph = LifecycleGraph.in_memory()
+    graph.write_many(
+        (
+            (
+                Facts.of(f"aip://dataset/datasets/d{i}", {"rdf:type": Ref("lg:Dataset")}),
+                Observation("datasets", T0),
+            )
+            for i in range(n)
+        ),
+        validate=False,
+    )
+    return graph
+
+
+def test_the_default_limit_grows_with_the_asserted_facts(monkeypatch):
+    """Without a configured limit a run may hold 20 facts per asserted fact (with a floor
+    of 10M, lowered here to 1 so that the relative part is what decides)."""
+    monkeypatch.setattr(evaluate, "DEFAULT_LIMIT", 1)
+    program = build_program(parse_rules(EXPLODING, "explode.rules"), read_ontology())
+    small = RuleEngine(_datasets(3).store, program)
+    small.start()  # 3 datasets: 9 pairs and their edges, within 20 per asserted fact
+    held, asserted = small.evaluator.size(), small.evaluator.asserted_size()
+    assert 1 < held <= 20 * asserted == small.evaluator.cap()
+    large = RuleEngine(_datasets(40).store, program)
+    with pytest.raises(RuleLimitError) as raised:
+        large.start()  # 40 datasets: 1,600 pairs, far past 20 per asserted fact
+    assert raised.value.limit == 20 * large.evaluator.asserted_size() >= 20 * 40
+    assert "(the default limit: 20 per asserted fact" in str(raised.value)
 
 
 def test_a_graph_opened_with_rules_that_explode_still_opens(tmp_path):

@@ -447,7 +447,8 @@ def _wait_until_done(
             progress("  /api/v1/status did not answer within 120 s; asking again")
             continue
         if time.monotonic() - last > 30:
-            progress(f"  queued {queued:,}, search {search}")
+            held = f", rules {rules['facts']:,} facts of {rules['limit']:,}" if rules else ""
+            progress(f"  queued {queued:,}, search {search}{held}")
             last = time.monotonic()
         time.sleep(0.5)
 

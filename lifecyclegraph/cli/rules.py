@@ -68,7 +68,8 @@ def check() -> None:
     "--limit",
     type=int,
     default=None,
-    help="Stop if a run would hold more facts than this [default: 10,000,000].",
+    help="Stop if a run would hold more facts than this [default: 20 per asserted "
+    "fact, and at least 10,000,000].",
 )
 @click.pass_context
 def run(ctx: click.Context, limit: int | None) -> None:

@@ -263,7 +263,10 @@ class RulesConfig(_Strict):
 
     enabled: bool = True
     limit: int | None = Field(
-        default=None, ge=1, description="the most facts a rule run may hold (default 10M)"
+        default=None,
+        ge=1,
+        description="the most facts a rule run may hold (default: 20 per asserted fact "
+        "the rules read, and at least 10M)",
     )
 
 

@@ -86,8 +86,8 @@ class LifecycleGraph(Graph):
             rules would derive more facts than ``rule_limit``, now or after a write,
             the engine stops (``graph.rules.error`` says why, and it is logged) and
             the graph goes on without keeping derived facts up to date.
-        rule_limit: the most facts a rule run may hold (see
-            :class:`~lifecyclegraph.core.errors.RuleLimitError`).
+        rule_limit: the most facts a rule run may hold (default: 20 per asserted fact,
+            and at least 10M; see :class:`~lifecyclegraph.core.errors.RuleLimitError`).
         search: the search index's settings (``<path>/search`` by default), opened on
             the first search or by :attr:`search_index`.
         owns: in a cluster (``[cluster]``), whether this worker owns a subject: the
@@ -396,9 +396,8 @@ class LifecycleGraph(Graph):
         self, program: CompiledProgram | None = None, limit: int | None = None
     ) -> RuleEngine:
         from lifecyclegraph.rules.engine import RuleEngine
-        from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT
 
-        limit = limit or self._rule_limit or DEFAULT_LIMIT
+        limit = limit or self._rule_limit
         if self._owns is None:
             return RuleEngine(self.store, program, limit=limit)
         return RuleEngine(self.store, program, limit=limit, owns=self._owns)

@@ -42,7 +42,7 @@ from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.core.facts import term_value
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, RDF_TYPE, compact, expand
 from lifecyclegraph.rules.compiler import CompiledProgram
-from lifecyclegraph.rules.evaluate import DEFAULT_LIMIT, Evaluator, UpdateResult
+from lifecyclegraph.rules.evaluate import Evaluator, UpdateResult
 from lifecyclegraph.rules.explain import Explanation, explain
 from lifecyclegraph.rules.load import load_program
 from lifecyclegraph.rules.relation import Fact
@@ -87,7 +87,9 @@ class RuleEngine:
     Args:
         store: the snapshot store.
         program: the compiled rules (default: the project's ``rules/`` and ontology).
-        limit: the most facts a run may hold (asserted plus derived); see
+        limit: the most facts a run may hold (asserted plus derived; ``None``: 20 per
+            asserted fact and at least 10M, see
+            :meth:`~lifecyclegraph.rules.evaluate.Evaluator.cap`); see
             :class:`~lifecyclegraph.core.errors.RuleLimitError`.
         owns: given a derived fact's subject IRI, whether this engine writes it
             (``None``: every one). Several processes on one store, each owning a
@@ -112,7 +114,7 @@ class RuleEngine:
         store: StorePort,
         program: CompiledProgram | None = None,
         *,
-        limit: int = DEFAULT_LIMIT,
+        limit: int | None = None,
         owns: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store

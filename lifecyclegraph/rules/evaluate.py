@@ -54,10 +54,15 @@ from lifecyclegraph.rules.plan import CompiledRule, CompiledStratum, Variant
 from lifecyclegraph.rules.program import Atom, Negation
 from lifecyclegraph.rules.relation import Fact, Facts, Packed, Relation, TermTable, unpack_all
 
-__all__ = ["DEFAULT_LIMIT", "Change", "Evaluator", "UpdateResult"]
+__all__ = ["DEFAULT_LIMIT", "FACTS_PER_ASSERTED", "Change", "Evaluator", "UpdateResult"]
 
-#: The default number of facts (asserted and derived) a run may hold.
+#: The fewest facts (asserted and derived) a run may hold without a configured limit.
 DEFAULT_LIMIT = 10_000_000
+#: Without a configured limit, a run may also hold this many facts for each asserted fact
+#: the rules read: the limit grows with the data. The project's rules hold about 6 facts
+#: per asserted fact (docs/benchmarks.md, Scale); a rule that joins without a shared
+#: variable, or the closure of long chains, goes far past 20 on any sizeable graph.
+FACTS_PER_ASSERTED = 20
 
 
 @dataclass
@@ -87,10 +92,15 @@ class Evaluator:
         table: the term table the facts' integers come from (a new one by default).
         limit: the most facts (asserted plus derived) a run may hold; a run that would
             go past it stops with :class:`~lifecyclegraph.core.errors.RuleLimitError`.
+            ``None`` (the default): :data:`FACTS_PER_ASSERTED` facts per asserted fact,
+            and never fewer than :data:`DEFAULT_LIMIT` (see :meth:`cap`).
     """
 
     def __init__(
-        self, compiled: CompiledProgram, table: TermTable | None = None, limit: int = DEFAULT_LIMIT
+        self,
+        compiled: CompiledProgram,
+        table: TermTable | None = None,
+        limit: int | None = None,
     ) -> None:
         self.compiled = compiled
         self.table = table if table is not None else TermTable()
@@ -101,6 +111,7 @@ class Evaluator:
         # no rule derives holds asserted facts only and is its own base (no second set).
         self.base: dict[str, set[Any]] = {name: set() for name in self.derived_keys}
         self._functions: dict[tuple[int, Variant, bool], Callable[..., Any]] = {}
+        self._cap = self.cap()  # the limit of the run under way (set as each run starts)
 
     # -- facts -------------------------------------------------------------------------------
 
@@ -169,6 +180,23 @@ class Evaluator:
         """How many facts the relations hold in all."""
         return sum(len(r.packed) for r in self.relations.values())
 
+    def asserted_size(self) -> int:
+        """How many asserted facts the relations hold."""
+        return sum(len(self._held(name)) for name in self.relations)
+
+    def cap(self) -> int:
+        """The most facts (asserted plus derived) a run may hold now: the configured
+        limit, or without one, :data:`FACTS_PER_ASSERTED` per asserted fact and at least
+        :data:`DEFAULT_LIMIT`.
+
+        >>> from lifecyclegraph.rules.load import load_program
+        >>> Evaluator(load_program()).cap(), Evaluator(load_program(), limit=5).cap()
+        (10000000, 5)
+        """
+        if self.limit is not None:
+            return self.limit
+        return max(DEFAULT_LIMIT, FACTS_PER_ASSERTED * self.asserted_size())
+
     def load(self, facts: Mapping[str, Iterable[Fact]]) -> None:
         """Set the asserted facts (by ontology predicate); :meth:`materialize` then
         derives the rest. Predicates the program does not use are ignored.
@@ -233,6 +261,7 @@ class Evaluator:
             if base:
                 relation.add(base.copy())
         total = self.size()
+        self._cap = self.cap()
         for stratum in self.compiled.strata:
             # Rules that read the stratum's own predicates need no full run: every fact
             # the stratum holds after the other rules is their first delta.
@@ -262,7 +291,7 @@ class Evaluator:
     ) -> set[Packed]:
         """Run one variant of a rule, stopping if it derives more than the limit allows."""
         out: set[Packed] = set()
-        cap = max(self.limit - total, 0)
+        cap = max(self._cap - total, 0)
         function = self.function(rule, variant, negation)
         if delta is None:
             function(out, cap)
@@ -275,11 +304,20 @@ class Evaluator:
     def _explode(self, rule: CompiledRule, count: int) -> None:
         source = rule.source
         raise RuleLimitError(
-            f"the rules would derive more than {self.limit:,} facts: the rule at "
-            f"{source.location} derived {count:,} in one round and went past the limit "
-            f"({source})",
+            f"the rules would derive more than {self._cap:,} facts ({self._why()}): the "
+            f"rule at {source.location} derived {count:,} in one round and went past the "
+            f"limit ({source})",
             rule=f"{source.location}: {source}",
-            limit=self.limit,
+            limit=self._cap,
+        )
+
+    def _why(self) -> str:
+        """Where the limit comes from, for the error message."""
+        if self.limit is not None:
+            return "the configured limit"
+        return (
+            f"the default limit: {FACTS_PER_ASSERTED} per asserted fact, "
+            f"{self.asserted_size():,} asserted, and at least {DEFAULT_LIMIT:,}"
         )
 
     def _fixpoint(
@@ -308,7 +346,7 @@ class Evaluator:
                 if inserted is not None:
                     inserted.setdefault(name, set()).update(fresh)
                 total += len(fresh)
-        if total > self.limit and stratum.rules:
+        if total > self._cap and stratum.rules:
             self._explode(max(stratum.rules, key=lambda r: len(delta.get(r.head, ()))), total)
         while delta and stratum.recursive:
             new: dict[str, set[Packed]] = {}
@@ -330,7 +368,7 @@ class Evaluator:
                     if inserted is not None:
                         inserted.setdefault(name, set()).update(fresh)
                     total += len(fresh)
-            if total > self.limit and biggest[1] is not None:
+            if total > self._cap and biggest[1] is not None:
                 self._explode(biggest[1], biggest[0])
         return total
 
@@ -396,6 +434,7 @@ class Evaluator:
             if gone or new:
                 changes[key] = Change(new, gone)
         total = self.size()
+        self._cap = self.cap()
         for stratum in self.compiled.strata:
             total = self._maintain(stratum, changes, base_added, base_removed, total)
         return UpdateResult(

@@ -220,6 +220,8 @@ class Service:
             else {
                 "running": engine.running,
                 "error": None if engine.error is None else str(engine.error),
+                "facts": engine.evaluator.size(),
+                "limit": engine.evaluator.cap(),
             }
         )
         for platform, report in self.sources.reports.items():

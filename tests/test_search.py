@@ -612,3 +612,43 @@ def test_a_batch_reads_a_shared_owners_name_once_and_embeds_it_in_every_document
     assert all(doc.owner_names == ("Alice Liddell",) for doc in docs.values())
     assert reads == [ALICE]  # one read for five documents
     assert builder.document("aip://model/registry/m0") == docs["aip://model/registry/m0"]
+
+
+def test_names_kept_between_batches_are_read_again_once_their_entity_changes(graph):
+    models = [f"aip://model/registry/m{n}" for n in range(4)]
+    for n, uri in enumerate(models):
+        write(graph, uri, type=Ref("lg:Model"), name=f"Model {n}", owner=Ref(ALICE))
+    reads: list[str] = []
+    store = graph.store
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def asserted(self, subject=None, predicate=None, obj=None):
+            if subject is not None and subject.value == ALICE:
+                reads.append(subject.value)
+            return store.asserted(subject, predicate, obj)
+
+    builder = DocumentBuilder(Counting(), names_kept=10)
+    first = dict(builder.changed(models[:2]))
+    second = dict(builder.changed(models[2:]))  # another batch: Alice's name is kept
+    assert reads == [ALICE]
+    assert {d.owner_names for d in [*first.values(), *second.values()]} == {("Alice Liddell",)}
+    write(graph, ALICE, type=Ref("lg:User"), name="Alice Hargreaves")
+    # the indexer's next batch holds the renamed entity and the documents that embed it
+    again = dict(builder.changed([ALICE, *builder.dependents(ALICE)]))
+    assert reads == [ALICE, ALICE]
+    assert {again[uri].owner_names for uri in models} == {("Alice Hargreaves",)}
+    assert all(again[uri] == builder.document(uri) for uri in again)
+
+
+def test_the_names_kept_are_bounded_least_recently_used_first(graph):
+    owners = [f"aip://user/identity/o{n}" for n in range(3)]
+    for n, owner in enumerate(owners):
+        write(graph, owner, type=Ref("lg:User"), name=f"Owner {n}")
+        write(graph, f"aip://model/registry/x{n}", type=Ref("lg:Model"), name="x", owner=Ref(owner))
+    builder = DocumentBuilder(graph.store, names_kept=2)
+    for n in (0, 1, 0, 2):  # o1 is the least recently used when o2 comes in
+        list(builder.changed([f"aip://model/registry/x{n}"]))
+    assert list(builder._kept) == [owners[0], owners[2]]

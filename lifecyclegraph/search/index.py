@@ -284,7 +284,7 @@ class SearchIndex:
         for uri in renamed:
             todo |= self.builder.dependents(uri)
         with self._lock:
-            self._write(self.builder.documents(sorted(todo)))
+            self._write(self.builder.changed(sorted(todo)))
 
     def _write(self, pairs: Iterable[tuple[str, Document | None]]) -> int:
         docs: list[Document] = []

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from urllib.parse import unquote
 
@@ -153,7 +153,11 @@ class Document:
     @cached_property
     def version(self) -> str:
         """A hash of the content: the index is current for this URI when it holds this."""
-        text = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        # the JSON of dataclasses.asdict(self), without its deep copy (10% of the
+        # indexer's time at a million entities): the fields are strings, tuples of
+        # strings and a bool, which JSON writes alike either way
+        content = {name: getattr(self, name) for name in _FIELDS}
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def text(self) -> str:
@@ -161,6 +165,9 @@ class Document:
         parts = [self.name, self.type_label, self.domain, self.description, self.uri]
         parts += [*self.owner_names, *self.tags, *self.related, *self.keywords]
         return "\n".join(p for p in parts if p)
+
+
+_FIELDS = tuple(f.name for f in fields(Document))
 
 
 def resource_id(uri: str) -> str:

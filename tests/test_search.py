@@ -588,6 +588,21 @@ def test_in_memory_whoosh_indexes_do_not_share_scratch_files():
     assert errors == []
 
 
+class _CountingReadsOf:
+    """A store that notes each ``asserted`` read of one subject in ``reads``."""
+
+    def __init__(self, uri: str, store, reads: list[str]) -> None:
+        self.uri, self.store, self.reads = uri, store, reads
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def asserted(self, subject=None, predicate=None, obj=None):
+        if subject is not None and subject.value == self.uri:
+            self.reads.append(subject.value)
+        return self.store.asserted(subject, predicate, obj)
+
+
 def test_a_batch_reads_a_shared_owners_name_once_and_embeds_it_in_every_document(graph):
     for n in range(5):
         write(
@@ -598,18 +613,8 @@ def test_a_batch_reads_a_shared_owners_name_once_and_embeds_it_in_every_document
             owner=Ref(ALICE),
         )
     reads: list[str] = []
-    store = graph.store
-
-    class Counting:
-        def __getattr__(self, name):
-            return getattr(store, name)
-
-        def asserted(self, subject=None, predicate=None, obj=None):
-            if subject is not None and subject.value == ALICE:
-                reads.append(subject.value)
-            return store.asserted(subject, predicate, obj)
-
-    builder = DocumentBuilder(Counting())
+    counting = _CountingReadsOf(ALICE, graph.store, reads)
+    builder = DocumentBuilder(counting)
     docs = dict(builder.documents([f"aip://model/registry/m{n}" for n in range(5)]))
     assert all(doc.owner_names == ("Alice Liddell",) for doc in docs.values())
     assert reads == [ALICE]  # one read for five documents
@@ -621,18 +626,8 @@ def test_names_kept_between_batches_are_read_again_once_their_entity_changes(gra
     for n, uri in enumerate(models):
         write(graph, uri, type=Ref("lg:Model"), name=f"Model {n}", owner=Ref(ALICE))
     reads: list[str] = []
-    store = graph.store
-
-    class Counting:
-        def __getattr__(self, name):
-            return getattr(store, name)
-
-        def asserted(self, subject=None, predicate=None, obj=None):
-            if subject is not None and subject.value == ALICE:
-                reads.append(subject.value)
-            return store.asserted(subject, predicate, obj)
-
-    builder = DocumentBuilder(Counting(), names_kept=10)
+    counting = _CountingReadsOf(ALICE, graph.store, reads)
+    builder = DocumentBuilder(counting, names_kept=10)
     first = dict(builder.changed(models[:2]))
     second = dict(builder.changed(models[2:]))  # another batch: Alice's name is kept
     assert reads == [ALICE]

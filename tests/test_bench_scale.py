@@ -60,6 +60,11 @@ def test_docs_section_is_added_once_and_a_size_replaces_its_own_table(tmp_path: 
     assert "cmd 10k again" in text and "cmd 10k\n" not in text and "machine B" in text
     assert text.index("### 10,000 entities") < text.index("### 100,000 entities")
     assert text.endswith("## Issue 12's re-run\n\nold\n")
+    # the last subsection replaced: still a blank line before the next section
+    write_docs_section(result(100_000, sparql_p50=0.7), "cmd 100k again", "machine B", load, docs)
+    text = docs.read_text()
+    assert text.count("### 100,000 entities") == 1 and "cmd 100k again" in text
+    assert "|\n\n## Issue 12's re-run\n\nold\n" in text
 
 
 def test_the_backfill_clock_and_its_memory_stop_before_the_index_check():

@@ -724,7 +724,8 @@ def write_docs_section(
     if heading + "\n" in section:
         s = section.index(heading + "\n")
         nxt = section.find("\n### ", s + 1)
-        section = section[:s] + body + ("" if nxt == -1 else section[nxt:])
+        # the last subsection keeps the blank line before the next section
+        section = section[:s] + body + ("\n" if nxt == -1 else section[nxt:])
     else:
         section = section.rstrip("\n") + "\n\n" + body + "\n"
     docs.write_text(text[:start] + section + text[end:])

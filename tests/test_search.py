@@ -613,8 +613,7 @@ def test_a_batch_reads_a_shared_owners_name_once_and_embeds_it_in_every_document
             owner=Ref(ALICE),
         )
     reads: list[str] = []
-    counting = _CountingReadsOf(ALICE, graph.store, reads)
-    builder = DocumentBuilder(counting)
+    builder = DocumentBuilder(_CountingReadsOf(ALICE, graph.store, reads))
     docs = dict(builder.documents([f"aip://model/registry/m{n}" for n in range(5)]))
     assert all(doc.owner_names == ("Alice Liddell",) for doc in docs.values())
     assert reads == [ALICE]  # one read for five documents
@@ -626,8 +625,7 @@ def test_names_kept_between_batches_are_read_again_once_their_entity_changes(gra
     for n, uri in enumerate(models):
         write(graph, uri, type=Ref("lg:Model"), name=f"Model {n}", owner=Ref(ALICE))
     reads: list[str] = []
-    counting = _CountingReadsOf(ALICE, graph.store, reads)
-    builder = DocumentBuilder(counting, names_kept=10)
+    builder = DocumentBuilder(_CountingReadsOf(ALICE, graph.store, reads), names_kept=10)
     first = dict(builder.changed(models[:2]))
     second = dict(builder.changed(models[2:]))  # another batch: Alice's name is kept
     assert reads == [ALICE]

@@ -389,6 +389,37 @@ def test_check_reports_missing_stale_and_extra_and_repair_fixes_them(graph):
     assert index.check().ok
 
 
+def test_check_reads_the_store_in_chunks_with_a_bounded_names_cache(graph, monkeypatch):
+    # At a million entities a check that held every linked name and every document
+    # left the service 700 MB larger: the check keeps at most ``names_kept`` names.
+    index = graph.search_index
+    index.flush()
+    index.entities.delete([ALICE])
+    expected = index.check().discrepancies
+    assert [(d.index, d.kind, d.uri) for d in expected] == [("entities", "missing", ALICE)]
+    sizes: list[int] = []
+    made = index.builder.names_cache
+
+    def small_cache():
+        cache = made()
+        cache.size = 1
+        original = cache.__setitem__
+
+        class Watched:
+            def get(self, uri):
+                return cache.get(uri)
+
+            def __setitem__(self, uri, names):
+                original(uri, names)
+                sizes.append(len(cache.kept))
+
+        return Watched()
+
+    monkeypatch.setattr(index.builder, "names_cache", small_cache)
+    assert index.check().discrepancies == expected
+    assert sizes and max(sizes) == 1  # owners and linked entities were read, one kept
+
+
 def test_reindex_rebuilds_the_same_index(graph):
     index = graph.search_index
     before = index.entities.versions()

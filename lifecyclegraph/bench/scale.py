@@ -375,7 +375,7 @@ def _run(
             )
             inferred = _inferred_phase(client, sandbox.url, world, samples, rate)
             progress(f"inferred edges: {percentiles(inferred)}; reads, once the queue is empty")
-            _wait_until_done(client, progress)
+            _wait_until_done(client, progress, check=False)
             reads = _reads_phase(client, world, samples, seed)
             peak_after = rss.take()
             progress(f"reads: {reads}; peak RSS after {peak_after:,.0f} MB")
@@ -408,6 +408,8 @@ def _wait_until_done(
     client: httpx.Client,
     progress: Callable[[str], None],
     when_done: Callable[[], None] = lambda: None,
+    *,
+    check: bool = True,
 ) -> tuple[int, float, float]:
     """Wait until every event is stored, derived and indexed; then check the index.
 
@@ -419,10 +421,12 @@ def _wait_until_done(
     part of the time); if it finds a difference, the wait goes on. ``when_done`` is
     called when the clock stops, before the check (the backfill's peak memory is taken
     there: the check holds every document's version, its memory is not the backfill's).
+    Without ``check`` (the wait before the reads: the index was checked after the
+    backfill, and the events since are few), done is done.
 
     Returns:
-        The entities checked, the ``time.perf_counter()`` when done, and the seconds
-        the (last) check took.
+        The entities checked (0 without ``check``), the ``time.perf_counter()`` when
+        done, and the seconds the (last) check took.
     """
     last = 0.0
     while True:
@@ -437,10 +441,12 @@ def _wait_until_done(
             if queued == 0 and not search.get("pending") and not search.get("behind"):
                 done = time.perf_counter()
                 when_done()
-                check = client.get("/api/v1/admin/search/check", timeout=None).json()
-                if check["ok"]:
-                    return int(check["checked"]), done, time.perf_counter() - done
-                progress(f"  the index check found {len(check['discrepancies']):,} differences")
+                if not check:
+                    return 0, done, 0.0
+                report = client.get("/api/v1/admin/search/check", timeout=None).json()
+                if report["ok"]:
+                    return int(report["checked"]), done, time.perf_counter() - done
+                progress(f"  the index check found {len(report['discrepancies']):,} differences")
         except httpx.TimeoutException:
             # Under a heavy backfill on a loaded machine, /api/v1/status has been seen
             # to take over 120 s (a 10k run, load average 15): keep asking.

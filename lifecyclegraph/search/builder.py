@@ -121,17 +121,26 @@ class DocumentBuilder:
             is_owner=bool(info and info.is_owner),
         )
 
-    def documents(self, uris: Iterable[str]) -> Iterator[tuple[str, Document | None]]:
+    def documents(
+        self, uris: Iterable[str], names: _Names | None = None
+    ) -> Iterator[tuple[str, Document | None]]:
         """``(uri, document or None)`` for each URI, read from the store alone.
 
         The names of linked entities are read once per call: an owner of a thousand
         models is read once for the thousand documents, not a thousand times. (A
         rename is a change of the renamed entity; its dependents are built again in a
-        later call, which reads the new name.)
+        later call, which reads the new name.) ``names`` (from :meth:`names_cache`)
+        keeps them across calls, bounded, for a caller that reads every entity in
+        chunks and must not hold every name at once.
         """
-        known: dict[str, list[str]] = {}
+        known: _Names = {} if names is None else names
         for uri in uris:
             yield uri, self._document(uri, known)
+
+    def names_cache(self) -> _Names:
+        """A fresh cache of linked entities' names for :meth:`documents`, holding at most
+        ``names_kept`` (the least recently used go first)."""
+        return _Kept(OrderedDict(), threading.Lock(), self._names_kept)
 
     def changed(self, uris: Iterable[str]) -> Iterator[tuple[str, Document | None]]:
         """:meth:`documents` for the URIs of a change, the same documents, with the

@@ -18,8 +18,8 @@ from lifecyclegraph import Facts, LifecycleGraph, Observation, Ref
 from lifecyclegraph.cli import main
 from lifecyclegraph.core.errors import RuleLimitError
 from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG, RDF_TYPE, compact
-from lifecyclegraph.rules.compiler import render
 from lifecyclegraph.rules import evaluate
+from lifecyclegraph.rules.compiler import render
 from lifecyclegraph.rules.engine import RuleEngine
 from lifecyclegraph.rules.load import build_program, load_program, read_ontology
 from lifecyclegraph.rules.parser import parse_rules

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 from pyoxigraph import Literal, NamedNode
 
-from lifecyclegraph.core.facts import term_value
+from lifecyclegraph.core.facts import Pair, term_value
 from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import LG, RDF_TYPE, compact
 from lifecyclegraph.search.documents import Document, TypeCatalog, resource_id
@@ -34,6 +34,8 @@ __all__ = ["DocumentBuilder"]
 _KEYWORDS = (LG.sourceId, LG.email, LG.status, LG.version, LG.platform)
 _NAME, _DESCRIPTION, _OWNER, _TAG = LG.name, LG.description, LG.owner, LG.tag
 
+
+_READ = object()
 
 #: How many linked entities' names :meth:`DocumentBuilder.changed` keeps between batches
 #: (the least recently used go first): about 250 bytes each.
@@ -76,6 +78,10 @@ class DocumentBuilder:
         state = self.store.state(uri)
         if state is None or state.state is HydrationState.DELETED:
             return None
+        return self._from_pairs(uri, self.store.snapshot_pairs(state.current_snapshot), known)
+
+    def _from_pairs(self, uri: str, pairs: Iterable[Pair], known: _Names) -> Document:
+        """The document of ``uri`` whose asserted facts are ``pairs``."""
         types: list[str] = []
         names: list[str] = []
         descriptions: list[str] = []
@@ -84,7 +90,7 @@ class DocumentBuilder:
         links: list[str] = []
         keywords: list[str] = []
         source_ids: list[str] = []
-        for p, o in self.store.snapshot_pairs(state.current_snapshot):
+        for p, o in pairs:
             if p == RDF_TYPE and isinstance(o, NamedNode):
                 types.append(o.value)
             elif isinstance(o, NamedNode):
@@ -142,7 +148,9 @@ class DocumentBuilder:
         ``names_kept`` (the least recently used go first)."""
         return _Kept(OrderedDict(), threading.Lock(), self._names_kept)
 
-    def changed(self, uris: Iterable[str]) -> Iterator[tuple[str, Document | None]]:
+    def changed(
+        self, uris: Iterable[str], given: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[str, Document | None]]:
         """:meth:`documents` for the URIs of a change, the same documents, with the
         names of linked entities kept from earlier calls (up to ``names_kept``).
 
@@ -151,14 +159,33 @@ class DocumentBuilder:
         rename or a deletion is read again, and the documents that embed the name
         (:meth:`dependents`, in the same call) get the new one. At a million entities
         the lookups this saves were 18% of the indexer's time.
+
+        ``given`` maps a URI to its asserted pairs now (``None``: deleted), as the
+        commit that changed it carried them (:attr:`lifecyclegraph.store.Delta.entities`):
+        its document is built from them, without reading the store, and its name is
+        kept for the documents that link to it. Any other value, or a URI it lacks,
+        is read from the store.
         """
         uris = list(uris)
+        given = given or {}
         with self._kept_lock:
             for uri in uris:
                 self._kept.pop(uri, None)
         known = _Kept(self._kept, self._kept_lock, self._names_kept)
+        for uri in uris:  # first the names, for the documents of the batch that link here
+            pairs = given.get(uri, _READ)
+            if pairs is None:  # deleted: no facts, no name
+                known[uri] = []
+            elif isinstance(pairs, frozenset):
+                known[uri] = [o.value for p, o in pairs if p == _NAME]
         for uri in uris:
-            yield uri, self._document(uri, known)
+            pairs = given.get(uri, _READ)
+            if pairs is None:
+                yield uri, None
+            elif isinstance(pairs, frozenset):
+                yield uri, self._from_pairs(uri, pairs, known)
+            else:
+                yield uri, self._document(uri, known)
 
     def all_uris(self) -> Iterator[str]:
         """Every entity the index should hold: hydrated ones and stubs, not deleted ones."""

@@ -49,7 +49,7 @@ from lifecyclegraph.search.backend import (
 )
 from lifecyclegraph.search.builder import DocumentBuilder
 from lifecyclegraph.search.documents import Document
-from lifecyclegraph.search.indexer import Indexer
+from lifecyclegraph.search.indexer import Changes, Indexer
 from lifecyclegraph.search.registry import open_backend
 from lifecyclegraph.store.port import StorePort
 
@@ -279,12 +279,12 @@ class SearchIndex:
 
     # -- keeping it derived ---------------------------------------------------------------
 
-    def _apply(self, uris: set[str], renamed: set[str]) -> None:
+    def _apply(self, uris: Changes, renamed: set[str]) -> None:
         todo = set(uris)
         for uri in renamed:
             todo |= self.builder.dependents(uri)
         with self._lock:
-            self._write(self.builder.changed(sorted(todo)))
+            self._write(self.builder.changed(sorted(todo), uris))
 
     def _write(self, pairs: Iterable[tuple[str, Document | None]]) -> int:
         docs: list[Document] = []

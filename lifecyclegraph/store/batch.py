@@ -10,7 +10,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Triple
 
-from lifecyclegraph.core.facts import Facts, Object, from_literal, to_literal
+from lifecyclegraph.core.facts import Facts, Object, Pair, from_literal, to_literal
 from lifecyclegraph.core.vocab import LG, RDF_TYPE, SNAPSHOT_PREFIX
 from lifecyclegraph.store.layout import (
     BOOKKEEPING,
@@ -51,6 +51,8 @@ class Batch:
         self.deletes: list[Quad] = []
         self.archived: list[Quad] = []
         self.touched: set[str] = set()
+        #: each entity given a new snapshot: its asserted pairs now (``None``: deleted)
+        self.written: dict[str, frozenset[Pair] | None] = {}
         #: whether the batch changes an entity's current snapshot (a change record's cue)
         self.moved = False
         self.results: list[WriteResult] = results if results is not None else []
@@ -101,6 +103,7 @@ class Batch:
         s, g = str(node), str(snapshot)
         self.inserts.extend((s, str(p), str(o), g) for p, o in facts.pairs)
         self.added.append((node, facts))
+        self.written[facts.uri] = facts.pairs
         self._catalogue(snapshot, node, obs, LG.Snapshot, current)
         at = to_literal(obs.observed_at)
         new: dict[NamedNode, Object] = {
@@ -133,6 +136,7 @@ class Batch:
         self.moved = True
         self._retire_content(node, current)
         self._catalogue(tombstone, node, obs, LG.Tombstone, current)
+        self.written[uri] = None
         new: dict[NamedNode, Object] = {
             LG.hydrationState: LG.Deleted,
             LG.currentSnapshot: tombstone,
@@ -154,7 +158,9 @@ class Batch:
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
         self.moved = True
         self.inserts.append((str(node), RDF_TYPE_IRI, str(cls), str(snapshot)))
-        self.added.append((node, Facts(uri, frozenset({(RDF_TYPE, cls)}))))
+        stub = Facts(uri, frozenset({(RDF_TYPE, cls)}))
+        self.added.append((node, stub))
+        self.written[uri] = stub.pairs
         self._catalogue(snapshot, node, obs, LG.StubSnapshot, None)
         self._replace(
             node,
@@ -263,7 +269,10 @@ class Batch:
         """The net change of asserted facts the batch makes (``None``: none)."""
         added = {Triple(n, p, o) for n, facts in self.added for p, o in facts.pairs}
         removed = {triple_of(q) for q in self.deletes if is_snapshot_graph(q.graph_name)}
-        return Delta(frozenset(added - removed), frozenset(removed - added)) or None
+        return (
+            Delta(frozenset(added - removed), frozenset(removed - added), dict(self.written))
+            or None
+        )
 
     def write(self, delta: Delta | None = None) -> None:
         """Archive retired snapshot graphs, then write the batch in one transaction
@@ -290,6 +299,7 @@ class Batch:
         wrote = bool(self.deletes or self.inserts)
         self.write(delta)
         self.inserts, self.added, self.deletes, self.archived = [], [], [], []
+        self.written = {}
         self.moved = False
         return wrote, delta if feed else None
 

@@ -6,7 +6,8 @@ entity's bookkeeping (:class:`EntityState`), one entry of its history
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -108,10 +109,20 @@ class SnapshotInfo:
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """The net change of asserted facts made by one committed write."""
+    """The net change of asserted facts made by one committed write.
+
+    ``entities`` holds, for each entity the write gave a new snapshot, all its asserted
+    facts now as ``(predicate, object)`` pairs, or ``None`` for one it deleted: what a
+    listener would otherwise read back from the store (the search indexer builds
+    documents from it). It is empty for a delta read from a shared change feed, where a
+    listener reads the store instead.
+    """
 
     added: frozenset[Triple]
     removed: frozenset[Triple]
+    entities: Mapping[str, frozenset[tuple[NamedNode, Any]] | None] = field(
+        default_factory=dict, compare=False
+    )
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed)

@@ -1,8 +1,9 @@
 """Lineage as one-step edges and a property path (issue 17, "step"): on random graphs of
 datasets (cycles included), the store holds exactly the one-step ``lg:upstream`` and
 ``lg:downstream`` edges, before and after incremental changes, and every reader of the
-full lineage (``lineage.reach``, SPARQL ``lg:upstream+``, GraphQL's walk, ``explain``)
-answers what a plain breadth-first search over the dependencies answers."""
+full lineage (``lineage.reach``, SPARQL ``lg:upstream+``, GraphQL's walk, ``explain``,
+the ``lineage`` walk with its depths, names and types) answers what a plain breadth-first
+search over the dependencies answers."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.core.vocab import LG
-from lifecyclegraph.graph.lineage import reach
+from lifecyclegraph.graph.lineage import lineage, reach
 from lifecyclegraph.read.graphql.reads import Context
 
 SIZE = 7
@@ -31,6 +32,8 @@ def write(graph: LifecycleGraph, edges: set[tuple[int, int]]) -> None:
     for i in range(SIZE):
         inputs = sorted(b for a, b in edges if a == i)
         pairs: dict = {"rdf:type": Ref("lg:Dataset")}
+        if i % 2:
+            pairs["lg:name"] = f"dataset {i}"
         if inputs:
             pairs["lg:upstreamDataset"] = [Ref(uri(b)) for b in inputs]
         graph.write(Facts.of(uri(i), pairs), source="datasets", validate=False)
@@ -64,6 +67,29 @@ def check_readers(graph: LifecycleGraph, edges: set[tuple[int, int]]) -> None:
         up, down = reference(edges, i), reference(backwards, i)
         assert reach(graph, uri(i), "upstream") == sorted(uri(j) for j in up)
         assert reach(graph, uri(i), "downstream") == sorted(uri(j) for j in down)
+        for direction, want in (("upstream", up), ("downstream", down)):
+            for depth in (1, 2, SIZE):
+                view = lineage(graph, uri(i), direction=direction, depth=depth)
+                near = {j: d for j, d in want.items() if d <= depth and j != i}
+                assert {n["uri"]: n["depth"] for n in view["nodes"]} == {
+                    uri(j): d for j, d in near.items()
+                }
+                assert all(
+                    n["name"] == (f"dataset {n['uri'][-1]}" if int(n["uri"][-1]) % 2 else None)
+                    and n["types"] == ["lg:Dataset"]
+                    for n in [view["root"], *view["nodes"]]
+                )
+                # the direct edges out of each node short of the depth, between
+                # returned nodes (and the root), pointing dependent -> dependency
+                distance = {**near, i: 0}
+                arrows = edges if direction == "upstream" else backwards
+                expected = {
+                    (uri(a), uri(b)) if direction == "upstream" else (uri(b), uri(a))
+                    for a, b in arrows
+                    if a in distance and b in distance and distance[a] < depth
+                }
+                assert {(e["from"], e["to"]) for e in view["edges"]} == expected
+                assert view["reach"] == len(want)
         node = context.node(uri(i))
         assert node is not None
         assert [u for u, _ in node.reach(LG.upstream.value)] == sorted(uri(j) for j in up)

@@ -113,65 +113,18 @@ def _summary(graph: Graph, uri: str, every: set[str] | None = None) -> dict[str,
     }
 
 
-#: The most IRIs one query's ``VALUES`` names (a frontier or the nodes to describe).
-_CHUNK = 1_000
-
-
-def _values_clause(uris: Iterable[str]) -> str:
-    return " ".join(str(NamedNode(u)) for u in uris)
-
-
-def _chunked(uris: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(uris), _CHUNK):
-        yield uris[start : start + _CHUNK]
-
-
-def _neighbours(graph: Graph, frontier: list[str], direction: Direction) -> dict[str, set[str]]:
-    """For each URI of ``frontier``, the entities one direct ``lg:dependsOn`` edge away
-    (what it depends on, upstream; what depends on it, downstream): one SPARQL query
-    for the whole frontier, not one lookup from Python per node."""
-    found: dict[str, set[str]] = {uri: set() for uri in frontier}
-    edge = "?a lg:dependsOn ?b" if direction == "upstream" else "?b lg:dependsOn ?a"
-    for chunk in _chunked(frontier):
-        query = (
-            f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {_values_clause(chunk)} }} {edge} "
-            "FILTER(isIRI(?b)) }"
-        )
-        for row in graph.sparql(query):
-            found[row["a"].value].add(row["b"].value)
-    return found
-
-
-def _summaries(graph: Graph, uris: list[str]) -> dict[str, tuple[dict[str, Any], set[str]]]:
-    """:func:`_summary` of each of ``uris`` with every class of each (asserted or
-    inferred), from one query per chunk of nodes."""
-    names: dict[str, set[str]] = {uri: set() for uri in uris}
-    asserted: dict[str, set[str]] = {uri: set() for uri in uris}
-    every: dict[str, set[str]] = {uri: set() for uri in uris}
-    inferred = INFERRED_GRAPH.value
-    for chunk in _chunked(uris):
-        query = (
-            f"SELECT ?x ?p ?o ?g WHERE {{ VALUES ?x {{ {_values_clause(chunk)} }} "
-            "VALUES ?p { lg:name rdf:type } GRAPH ?g { ?x ?p ?o } }"
-        )
-        for row in graph.sparql(query):
-            uri, value = row["x"].value, term_value(row["o"])
-            if row["p"] == LG.name:
-                names[uri].add(value)
-                continue
-            every[uri].add(value)
-            if row["g"].value != inferred and value.startswith(_LG):
-                asserted[uri].add(value)
+def _neighbours(graph: Graph, uri: str, direction: Direction) -> set[str]:
+    node = NamedNode(uri)
+    if direction == "upstream":
+        return {
+            q.object.value
+            for q in graph.quads(node, _DEPENDS_ON)
+            if isinstance(q.object, NamedNode)
+        }
     return {
-        uri: (
-            {
-                "uri": uri,
-                "types": [compact(t) for t in sorted(asserted[uri])],
-                "name": min(names[uri]) if names[uri] else None,
-            },
-            every[uri],
-        )
-        for uri in uris
+        q.subject.value
+        for q in graph.quads(None, _DEPENDS_ON, node)
+        if isinstance(q.subject, NamedNode)
     }
 
 
@@ -217,9 +170,8 @@ def lineage(
     truncated = False
     for level in range(1, max(depth, 0) + 1):
         following: list[str] = []
-        neighbours = _neighbours(graph, frontier, direction)
         for current in frontier:
-            for other in sorted(neighbours[current]):
+            for other in sorted(_neighbours(graph, current, direction)):
                 edge = (current, other) if direction == "upstream" else (other, current)
                 edges.append((*edge, level))
                 if other not in seen:
@@ -232,12 +184,11 @@ def lineage(
         if not frontier:
             break
     nodes = []
-    order = sorted(seen.items(), key=lambda item: (item[1], item[0]))
-    described = _summaries(graph, [node_uri for node_uri, _ in order])
-    for node_uri, level in order:
+    for node_uri, level in sorted(seen.items(), key=lambda item: (item[1], item[0])):
         if node_uri == uri:
             continue
-        summary, classes = described[node_uri]
+        classes: set[str] = set()
+        summary = _summary(graph, node_uri, classes)
         if wanted and not wanted & classes:
             continue
         nodes.append({**summary, "depth": level})
@@ -246,7 +197,7 @@ def lineage(
     if graph.has_rules:
         reached = len(reach(graph, uri, direction))
     return {
-        "root": described[uri][0],
+        "root": _summary(graph, uri),
         "direction": direction,
         "depth": depth,
         "nodes": nodes,

@@ -94,3 +94,16 @@ def test_the_backfill_clock_and_its_memory_stop_before_the_index_check():
     calls.clear()
     assert _wait_until_done(Client(), lambda _: None, check=False)[0] == 0
     assert calls == ["/api/v1/status"]
+
+
+def test_keep_refuses_a_directory_an_earlier_run_left(tmp_path):
+    # a store left there would be synced, not backfilled: the figures would lie
+    from click.testing import CliRunner
+
+    from lifecyclegraph.cli import main
+
+    (tmp_path / "store").mkdir()
+    result = CliRunner().invoke(main, ["bench", "scale", "--entities", "100", "--keep", tmp_path])
+    assert result.exit_code == 2
+    assert "--keep" in result.output and "is not empty (it holds store)" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]  # nothing started or written

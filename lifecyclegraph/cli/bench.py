@@ -516,7 +516,7 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Work in this directory and keep it (world, store, logs, dump) instead of a"
-    " temporary one.",
+    " temporary one; it must be new or empty.",
 )
 def scale_bench(
     entities: int, samples: int, rate: float, write_docs: bool, as_json: bool, keep: Path | None
@@ -532,7 +532,10 @@ def scale_bench(
     def progress(line: str) -> None:
         click.echo(line, err=True)
 
-    result = run_scale_bench(entities, samples, rate, keep=keep, progress=progress)
+    try:
+        result = run_scale_bench(entities, samples, rate, keep=keep, progress=progress)
+    except FileExistsError as error:
+        raise click.BadParameter(str(error), param_hint="--keep") from None
     load = os.getloadavg()
     command = f"lifecyclegraph bench scale --entities {entities}"
     if samples != 200:

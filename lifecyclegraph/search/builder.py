@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from pyoxigraph import Literal, NamedNode
 
@@ -34,8 +34,6 @@ __all__ = ["DocumentBuilder"]
 _KEYWORDS = (LG.sourceId, LG.email, LG.status, LG.version, LG.platform)
 _NAME, _DESCRIPTION, _OWNER, _TAG = LG.name, LG.description, LG.owner, LG.tag
 
-
-_READ = object()
 
 #: How many linked entities' names :meth:`DocumentBuilder.changed` keeps between batches
 #: (the least recently used go first): about 250 bytes each.
@@ -149,7 +147,7 @@ class DocumentBuilder:
         return _Kept(OrderedDict(), threading.Lock(), self._names_kept)
 
     def changed(
-        self, uris: Iterable[str], given: Mapping[str, Any] | None = None
+        self, uris: Iterable[str], given: Mapping[str, frozenset[Pair] | None] | None = None
     ) -> Iterator[tuple[str, Document | None]]:
         """:meth:`documents` for the URIs of a change, the same documents, with the
         names of linked entities kept from earlier calls (up to ``names_kept``).
@@ -163,8 +161,7 @@ class DocumentBuilder:
         ``given`` maps a URI to its asserted pairs now (``None``: deleted), as the
         commit that changed it carried them (:attr:`lifecyclegraph.store.Delta.entities`):
         its document is built from them, without reading the store, and its name is
-        kept for the documents that link to it. Any other value, or a URI it lacks,
-        is read from the store.
+        kept for the documents that link to it. A URI it lacks is read from the store.
         """
         uris = list(uris)
         given = given or {}
@@ -172,20 +169,14 @@ class DocumentBuilder:
             for uri in uris:
                 self._kept.pop(uri, None)
         known = _Kept(self._kept, self._kept_lock, self._names_kept)
-        for uri in uris:  # first the names, for the documents of the batch that link here
-            pairs = given.get(uri, _READ)
-            if pairs is None:  # deleted: no facts, no name
-                known[uri] = []
-            elif isinstance(pairs, frozenset):
-                known[uri] = [o.value for p, o in pairs if p == _NAME]
+        for uri, pairs in given.items():  # first the names, for the documents that link here
+            known[uri] = [o.value for p, o in pairs or () if p == _NAME]
         for uri in uris:
-            pairs = given.get(uri, _READ)
-            if pairs is None:
-                yield uri, None
-            elif isinstance(pairs, frozenset):
-                yield uri, self._from_pairs(uri, pairs, known)
-            else:
+            if uri not in given:
                 yield uri, self._document(uri, known)
+            else:
+                pairs = given[uri]
+                yield uri, None if pairs is None else self._from_pairs(uri, pairs, known)
 
     def all_uris(self) -> Iterator[str]:
         """Every entity the index should hold: hydrated ones and stubs, not deleted ones."""

@@ -49,7 +49,7 @@ from lifecyclegraph.search.backend import (
 )
 from lifecyclegraph.search.builder import DocumentBuilder
 from lifecyclegraph.search.documents import Document
-from lifecyclegraph.search.indexer import Changes, Indexer
+from lifecyclegraph.search.indexer import READ, Changes, Indexer
 from lifecyclegraph.search.registry import open_backend
 from lifecyclegraph.store.port import StorePort
 
@@ -283,8 +283,9 @@ class SearchIndex:
         todo = set(uris)
         for uri in renamed:
             todo |= self.builder.dependents(uri)
+        carried = {uri: facts for uri, facts in uris.items() if facts is not READ}
         with self._lock:
-            self._write(self.builder.changed(sorted(todo), uris))
+            self._write(self.builder.changed(sorted(todo), carried))
 
     def _write(self, pairs: Iterable[tuple[str, Document | None]]) -> int:
         docs: list[Document] = []

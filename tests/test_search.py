@@ -355,6 +355,44 @@ def test_corrupted_index_is_rebuilt(on_disk):
         assert graph.search_index.check().ok
 
 
+def test_an_index_not_closed_in_step_keeps_what_its_documents_were_built_from_again(on_disk):
+    # A process killed between the index's commit and the commit of what its documents
+    # were built from (``inputs``) leaves them apart. The next opener repairs the index,
+    # and fills ``inputs`` again from the store: a rename then rebuilds every document
+    # that embeds the name, from what ``inputs`` says.
+    store, config = on_disk
+    with LifecycleGraph.open(store, search=config) as graph:
+        index = graph.search_index
+        assert index.flush() and index.inputs.dependents(ALICE)
+        index.inputs.clear()  # as if its commits were lost
+        index._current = False  # and the process killed: not closed in step
+    with LifecycleGraph.open(store, search=config) as graph:
+        index = graph.search_index
+        dependents = index.builder.dependents(ALICE)
+        assert index.inputs.dependents(ALICE) == dependents
+        write(graph, ALICE, type=Ref("lg:User"), name="Alice Hargreaves")
+        assert index.flush()
+        assert set(graph.search("hargreaves").uris) == dependents | {ALICE}
+        assert index.check().ok
+
+
+def test_what_documents_are_built_from_in_another_format_means_a_rebuild(on_disk):
+    import sqlite3
+
+    from lifecyclegraph.search import inputs as inputs_module
+
+    store, config = on_disk
+    with sqlite3.connect(store / "search" / inputs_module.FILE) as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'format'")
+        db.execute("DELETE FROM doc")
+    db.close()
+    with LifecycleGraph.open(store, search=config) as graph:
+        index = graph.search_index
+        assert index.inputs.created
+        assert index.inputs.count() == graph.search("", page_size=100).total
+        assert index.check().ok
+
+
 def test_writes_made_without_the_index_are_picked_up_on_open(on_disk):
     store, config = on_disk
     with LifecycleGraph.open(store, search=config) as graph:  # search never attached
@@ -433,10 +471,19 @@ def test_reindex_rebuilds_the_same_index(graph):
 _MODELS = [f"aip://model/registry/m{i}" for i in range(4)]
 _USERS = [f"aip://user/identity/u{i}" for i in range(2)]
 _NAMES = st.sampled_from(["alpha", "beta", "gamma model", "delta-set", "alpha beta"])
+#: a URI never written: documents that link to it embed no name for it
+_NOWHERE = "aip://dataset/datasets/nowhere"
 _OPS = st.one_of(
     st.tuples(st.just("model"), st.sampled_from(_MODELS), _NAMES, st.sampled_from(_USERS)),
     st.tuples(st.just("user"), st.sampled_from(_USERS), _NAMES),
     st.tuples(st.just("delete"), st.sampled_from(_MODELS + _USERS)),
+    # a model that links to another entity (not as its owner): its name is embedded
+    st.tuples(
+        st.just("link"),
+        st.sampled_from(_MODELS),
+        _NAMES,
+        st.sampled_from([*_MODELS, *_USERS, _NOWHERE]),
+    ),
 )
 
 
@@ -456,6 +503,8 @@ def test_index_matches_store_after_any_writes_and_deletes(backend, ops):
                 write(graph, op[1], type=Ref("lg:Model"), name=op[2], owner=Ref(op[3]))
             elif op[0] == "user":
                 write(graph, op[1], type=Ref("lg:User"), name=op[2])
+            elif op[0] == "link":
+                write(graph, op[1], type=Ref("lg:Model"), name=op[2], dependsOn=Ref(op[3]))
             else:
                 graph.delete(op[1], source="test")
         assert index.flush()
@@ -464,6 +513,14 @@ def test_index_matches_store_after_any_writes_and_deletes(backend, ops):
         live = {uri: builder.document(uri) for uri in builder.all_uris()}
         hits = graph.search("", page_size=100)
         assert {h.uri: h.name for h in hits} == {u: d.name for u, d in live.items()}
+        # what the index keeps of each document is what the store says now
+        for built in builder.build(live):
+            base, names, links = index.inputs.row(built.uri)
+            assert (sorted(names), links) == (sorted(built.names), built.links)
+            assert builder.named(base, links, {}) == built.document
+        for uri in [*_MODELS, *_USERS, _NOWHERE]:
+            assert index.inputs.dependents(uri) == builder.dependents(uri), uri
+        assert index.inputs.count() == len(live)
     finally:
         graph.close()
 
@@ -707,13 +764,15 @@ def test_the_indexer_builds_documents_from_what_the_commit_wrote(graph):
     assert index.flush()
     assert reads == []
     assert set(graph.search("danvers").uris) == {model, carol}  # the owner's name embedded
-    # a deletion: the deleted entity is not read back, the documents that embed its
-    # name are (they are not in the commit)
+    # a deletion: neither the deleted entity nor the documents that embed its name (not
+    # in the commit) are read back: those are built again from what the index kept
     dependents = index.builder.dependents(ALICE)
+    assert dependents and index.inputs.dependents(ALICE) == dependents
     graph.delete(ALICE, source="test")
     assert index.flush()
-    assert ALICE not in {uri for _, uri in reads} and {uri for _, uri in reads} >= dependents
+    assert reads == []
     assert ALICE not in graph.search("", page_size=100).uris
+    assert not graph.search("liddell").uris  # her name left the documents that embedded it
     index.builder.store = index.builder.store.store
     assert index.check().ok  # the same documents as read from the store
 

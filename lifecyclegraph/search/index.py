@@ -47,9 +47,10 @@ from lifecyclegraph.search.backend import (
     SearchQueryError,
     SearchResults,
 )
-from lifecyclegraph.search.builder import DocumentBuilder
+from lifecyclegraph.search.builder import Built, DocumentBuilder
 from lifecyclegraph.search.documents import Document
 from lifecyclegraph.search.indexer import READ, Changes, Indexer
+from lifecyclegraph.search.inputs import DocumentInputs
 from lifecyclegraph.search.registry import open_backend
 from lifecyclegraph.store.port import StorePort
 
@@ -58,7 +59,8 @@ __all__ = ["CheckReport", "Discrepancy", "SearchIndex", "open_backend"]
 log = logging.getLogger(__name__)
 
 #: Bumped when documents or the index layout change: an older index is rebuilt.
-FORMAT = 1
+#: 2: what each document was built from is kept beside it (``inputs.sqlite``).
+FORMAT = 2
 META = "lifecyclegraph-search.json"
 _BATCH = 2000
 _INDEXES = ("entities", "owners")
@@ -131,6 +133,11 @@ class SearchIndex:
         #: The index holds every change of the store (so close may mark it clean).
         self._current = False
         self.entities, self.owners = self._open_backends()
+        #: What each indexed document was built from (:mod:`lifecyclegraph.search.inputs`).
+        self.inputs = DocumentInputs.open(path)
+        #: ``inputs`` is in step with the indexes (after a rebuild, a repair, or a clean
+        #: close): only then are documents built again from it.
+        self._inputs_current = False
         self.indexer = Indexer(self._apply, config.batch_ms, on_error=self._recover)
 
     # -- opening and closing --------------------------------------------------------------
@@ -173,7 +180,7 @@ class SearchIndex:
         elif update and not index._in_step():
             index.repair()
         else:
-            index._current = index._in_step()
+            index._current = index._inputs_current = index._in_step()
         index._write_meta(clean=False)
         index.indexer.start()
         if config.backend == "whoosh" and index.entities.count() > WHOOSH_COMFORT:
@@ -194,6 +201,7 @@ class SearchIndex:
             self._write_meta(clean=self._current)
             self.entities.close()
             self.owners.close()
+            self.inputs.close()
         # Let the store go now (an on-disk store holds a lock until it is freed).
         self.indexer.detach()
         del self.store, self.builder
@@ -280,21 +288,36 @@ class SearchIndex:
     # -- keeping it derived ---------------------------------------------------------------
 
     def _apply(self, uris: Changes, renamed: set[str]) -> None:
-        todo = set(uris)
-        for uri in renamed:
-            todo |= self.builder.dependents(uri)
+        """Index a batch of changes: the changed URIs' documents, from the facts their
+        commits carried (else from the store), and those of the entities that link to
+        a renamed one, from what their documents were built from (``inputs``)."""
         carried = {uri: facts for uri, facts in uris.items() if facts is not READ}
         with self._lock:
-            self._write(self.builder.changed(sorted(todo), carried))
+            inputs = self.inputs if self._inputs_current else None
+            dependents: set[str] = set()
+            for uri in renamed:
+                found = inputs.dependents(uri) if inputs else self.builder.dependents(uri)
+                dependents |= found
+            dependents.difference_update(uris)
+            self._write(
+                self.builder.build_changed(sorted(uris), carried, sorted(dependents), inputs)
+            )
 
-    def _write(self, pairs: Iterable[tuple[str, Document | None]]) -> int:
-        docs: list[Document] = []
+    def _write(self, built: Iterable[Built]) -> int:
+        """Index these documents (delete those that are ``None``), then record what each
+        was built from."""
+        docs: list[Built] = []
         gone: list[str] = []
-        for uri, doc in pairs:
-            if doc is None:
-                gone.append(uri)
+        for b in built:
+            if b.document is None:
+                gone.append(b.uri)
             else:
-                docs.append(doc)
+                docs.append(b)
+        self._index([b.document for b in docs if b.document is not None], gone)
+        self.inputs.write(docs, gone)
+        return len(docs) + len(gone)
+
+    def _index(self, docs: list[Document], gone: list[str]) -> None:
         self.entities.index(docs, delete=gone)
         owners = [d for d in docs if d.is_owner]
         not_owners = [u for u in gone if u in self._owner_uris]
@@ -303,7 +326,6 @@ class SearchIndex:
             self.owners.index(owners, delete=not_owners)
             self._owner_uris.difference_update(not_owners)
             self._owner_uris.update(d.uri for d in owners)
-        return len(docs) + len(gone)
 
     def rebuild(self) -> int:
         """Empty both indexes and index every entity of the store again.
@@ -317,20 +339,23 @@ class SearchIndex:
         try:
             with self._lock:
                 self._rebuilding, self._current = True, False
+                self._inputs_current = False
                 self._write_meta(clean=False)
                 self.entities.clear()
                 self.owners.clear()
+                self.inputs.clear()
                 self._owner_uris.clear()
                 total = 0
                 for chunk in _chunks(self.builder.all_uris(), _BATCH):
-                    total += self._write(self.builder.documents(chunk))
+                    total += self._write(self.builder.build(chunk))
                 self._rebuilding, self._current = False, True
+                self._inputs_current = True
                 self._write_meta(clean=False)
                 return total
         finally:
             self.indexer.resume()
 
-    def check(self, *, flush: bool = True) -> CheckReport:
+    def check(self, *, flush: bool = True, refill: bool = False) -> CheckReport:
         """Compare both indexes with the store: entities missing, stale or extra.
 
         The store's entities are read in chunks of 2,000 and compared as they come,
@@ -342,6 +367,8 @@ class SearchIndex:
 
         Args:
             flush: first wait until pending changes are indexed.
+            refill: also fill what each document is built from (``inputs``) again,
+                from the documents the check builds (a repair's first step).
         """
         if flush:
             self.flush()
@@ -350,10 +377,15 @@ class SearchIndex:
             found: list[Discrepancy] = []
             checked = 0
             names = self.builder.names_cache()
+            if refill:
+                self.inputs.clear()
             for chunk in _chunks(self.builder.all_uris(), _BATCH):
-                for uri, doc in self.builder.documents(chunk, names):
-                    if doc is None:
-                        continue
+                built = [b for b in self.builder.build(chunk, names) if b.document is not None]
+                if refill:
+                    self.inputs.write(built, [])
+                for b in built:
+                    uri, doc = b.uri, b.document
+                    assert doc is not None
                     checked += 1
                     for which in ("entities", "owners") if doc.is_owner else ("entities",):
                         version = actual[which].pop(uri, None)
@@ -372,17 +404,17 @@ class SearchIndex:
         self.indexer.pause()
         try:
             with self._lock:
-                self._current = False
+                self._current = self._inputs_current = False
                 self._write_meta(clean=False)
-                report = self.check(flush=False)
+                report = self.check(flush=False, refill=True)
                 uris = sorted({d.uri for d in report.discrepancies})
                 for chunk in _chunks(iter(uris), _BATCH):
-                    self._write(self.builder.documents(chunk))
+                    self._write(self.builder.build(chunk))
                 extra = [d.uri for d in report.discrepancies if d.index == "owners"]
                 extra = [u for u in extra if u not in self._owner_uris]
                 if extra:
                     self.owners.delete(extra)
-                self._current = True
+                self._current = self._inputs_current = True
                 return report
         finally:
             self.indexer.resume()
@@ -390,10 +422,11 @@ class SearchIndex:
     def _recover(self, error: BaseException) -> None:
         """Reopen the backends (an unreadable directory starts empty) and rebuild."""
         with self._lock:
-            for backend in (self.entities, self.owners):
+            for backend in (self.entities, self.owners, self.inputs):
                 with contextlib.suppress(Exception):
                     backend.close()
             self.entities, self.owners = self._open_backends()
+            self.inputs = DocumentInputs.open(self.path)
             self.rebuild()
 
     # -- in step with the store? ----------------------------------------------------------
@@ -434,7 +467,8 @@ class SearchIndex:
 
     def _created(self) -> bool:
         """Whether an index started empty (it was missing or unreadable)."""
-        return any(getattr(b, "created", False) for b in (self.entities, self.owners))
+        opened = (self.entities, self.owners, self.inputs)
+        return any(getattr(b, "created", False) for b in opened)
 
     def _made_differently(self) -> bool:
         """Another format, backend or ontology made this index (or it has no record)."""

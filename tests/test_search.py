@@ -20,6 +20,7 @@ from lifecyclegraph import Facts, LifecycleGraph, Ref
 from lifecyclegraph.core.config import Config, SearchConfig
 from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.core.ontology import data_dir
+from lifecyclegraph.core.vocab import PREFIXES
 from lifecyclegraph.example import ALICE, BOB, MODEL, TEAM, load_example
 from lifecyclegraph.search import (
     DocumentBuilder,
@@ -364,7 +365,7 @@ def test_an_index_not_closed_in_step_keeps_what_its_documents_were_built_from_ag
     with LifecycleGraph.open(store, search=config) as graph:
         index = graph.search_index
         assert index.flush() and index.inputs.dependents(ALICE)
-        index.inputs.clear()  # as if its commits were lost
+        index.inputs.reset()  # as if its commits were lost
         index._current = False  # and the process killed: not closed in step
     with LifecycleGraph.open(store, search=config) as graph:
         index = graph.search_index
@@ -775,6 +776,34 @@ def test_the_indexer_builds_documents_from_what_the_commit_wrote(graph):
     assert not graph.search("liddell").uris  # her name left the documents that embedded it
     index.builder.store = index.builder.store.store
     assert index.check().ok  # the same documents as read from the store
+
+
+def test_a_dependent_gets_the_new_name_however_many_names_its_batch_carries(graph):
+    # A batch that carries more entities than the names kept (a backfill after a long
+    # pause) must not build a dependent with the old name of one of them from what
+    # the index kept: the batch's own names come first.
+    from pyoxigraph import Literal, NamedNode
+
+    from lifecyclegraph.core.vocab import LG, RDF_TYPE
+
+    index = graph.search_index
+    assert index.flush()
+    user = NamedNode(PREFIXES["lg"] + "User")
+    others = [f"aip://user/identity/other{n}" for n in range(3)]
+    given = {
+        uri: frozenset({(RDF_TYPE, user), (LG.name, Literal(name))})
+        for uri, name in [(ALICE, "Alice Hargreaves"), *((o, o[-6:]) for o in others)]
+    }
+    dependents = sorted(index.inputs.dependents(ALICE))
+    assert dependents
+    builder = DocumentBuilder(graph.store, names_kept=1)  # Alice's name is evicted at once
+    built = {
+        b.uri: b.document
+        for b in builder.build_changed([ALICE, *others], given, dependents, index.inputs)
+    }
+    for uri in dependents:
+        embedded = {*built[uri].owner_names, *built[uri].related}
+        assert "Alice Hargreaves" in embedded and "Alice Liddell" not in embedded, uri
 
 
 def test_the_names_kept_are_bounded_least_recently_used_first(graph):

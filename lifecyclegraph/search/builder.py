@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from pyoxigraph import Literal, NamedNode
@@ -25,7 +25,7 @@ from pyoxigraph import Literal, NamedNode
 from lifecyclegraph.core.facts import Pair, term_value
 from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import LG, RDF_TYPE, compact
-from lifecyclegraph.search.documents import Document, TypeCatalog, resource_id
+from lifecyclegraph.search.documents import Built, Document, TypeCatalog, resource_id
 from lifecyclegraph.store.port import StorePort
 from lifecyclegraph.store.values import HydrationState
 
@@ -42,22 +42,6 @@ _NAME, _DESCRIPTION, _OWNER, _TAG = LG.name, LG.description, LG.owner, LG.tag
 #: How many linked entities' names :meth:`DocumentBuilder.changed` keeps between batches
 #: (the least recently used go first): about 250 bytes each.
 NAMES_KEPT = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class Built:
-    """A document as built, with what its dependents and a later rebuild need.
-
-    ``names`` are the entity's own ``lg:name`` values (what documents that link to it
-    embed); ``links`` the entities, not owners, whose names it embeds in ``related``
-    (its owners are :attr:`Document.owners`). ``document`` is ``None`` for an entity
-    unknown or deleted.
-    """
-
-    uri: str
-    document: Document | None
-    names: tuple[str, ...] = ()
-    links: tuple[str, ...] = ()
 
 
 class DocumentBuilder:
@@ -108,7 +92,10 @@ class DocumentBuilder:
         links: list[str] = []
         keywords: list[str] = []
         source_ids: list[str] = []
+        own: list[str] = []  # every lg:name value, as the documents linking here read them
         for p, o in pairs:
+            if p == _NAME:
+                own.append(o.value)
             if p == RDF_TYPE and isinstance(o, NamedNode):
                 types.append(o.value)
             elif isinstance(o, NamedNode):
@@ -142,7 +129,7 @@ class DocumentBuilder:
             is_owner=bool(info and info.is_owner),
         )
         linked = tuple(sorted(set(links)))
-        return Built(uri, self.named(base, linked, known), tuple(names), linked)
+        return Built(uri, self.named(base, linked, known), tuple(own), linked)
 
     def named(self, base: Document, links: Sequence[str], known: _Names) -> Document:
         """``base`` with the names of its owners and of ``links`` embedded, read through
@@ -227,10 +214,10 @@ class DocumentBuilder:
             for uri in uris:
                 self._kept.pop(uri, None)
         kept = _Kept(self._kept, self._kept_lock, self._names_kept)
-        unread = {uri for uri in uris if uri not in given}
-        known: _Names = kept if inputs is None else _Stored(kept, inputs, unread)
-        for uri, pairs in given.items():  # first the names, for the documents that link here
-            kept[uri] = [o.value for p, o in pairs or () if p == _NAME]
+        carried = {uri: _names_in(pairs) for uri, pairs in given.items()}
+        for uri, names in carried.items():  # first the names, for the documents that link here
+            kept[uri] = names
+        known: _Names = kept if inputs is None else _Stored(kept, inputs, carried, set(uris))
         for uri in uris:
             if uri not in given:
                 yield self._built(uri, known)
@@ -263,6 +250,10 @@ class DocumentBuilder:
         return found
 
 
+def _names_in(pairs: frozenset[Pair] | None) -> list[str]:
+    return [o.value for p, o in pairs or () if p == _NAME]
+
+
 class _Names(Protocol):
     """What :meth:`DocumentBuilder._names` reads and fills: a dict, or :class:`_Kept`."""
 
@@ -272,16 +263,25 @@ class _Names(Protocol):
 
 
 class _Stored:
-    """Names kept, else as the index's documents were built from them (``inputs``),
-    but for the ``unread`` URIs (changed, their names not given): those the caller
-    reads from the store. What it finds there it keeps."""
+    """Names as this call's commits carried them, else kept, else as the index's
+    documents were built from them (``inputs``), but never from there for a URI this
+    call changes (its row is older than the change): those the caller reads from the
+    store. What it finds in ``inputs`` it keeps."""
 
-    def __init__(self, kept: _Kept, inputs: DocumentInputs, unread: set[str]) -> None:
-        self.kept, self.inputs, self.unread = kept, inputs, unread
+    def __init__(
+        self,
+        kept: _Kept,
+        inputs: DocumentInputs,
+        carried: dict[str, list[str]],
+        changed: set[str],
+    ) -> None:
+        self.kept, self.inputs, self.carried, self.changed = kept, inputs, carried, changed
 
     def get(self, uri: str) -> list[str] | None:
-        found = self.kept.get(uri)
-        if found is None and uri not in self.unread:
+        found = self.carried.get(uri)  # not evicted, however many the call carries
+        if found is None:
+            found = self.kept.get(uri)
+        if found is None and uri not in self.changed:
             found = self.inputs.names(uri)
             if found is not None:
                 self.kept[uri] = found

@@ -21,7 +21,7 @@ from lifecyclegraph.core.errors import SearchQueryError
 from lifecyclegraph.core.ontology import Ontology
 from lifecyclegraph.core.vocab import PREFIXES, compact, expand
 
-__all__ = ["Document", "TypeCatalog", "TypeInfo", "resource_id", "tokens"]
+__all__ = ["Built", "Document", "TypeCatalog", "TypeInfo", "resource_id", "tokens"]
 
 _IDENTITY_DOMAIN = PREFIXES["lg"] + "IdentityDomain"
 WORD = re.compile(r"[^\W_]+")  #: a word, as every backend splits text
@@ -168,6 +168,22 @@ class Document:
 
 
 _FIELDS = tuple(f.name for f in fields(Document))
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A document as built, with what its dependents and a later rebuild need.
+
+    ``names`` are the entity's own ``lg:name`` values (what documents that link to it
+    embed); ``links`` the entities, not owners, whose names it embeds in ``related``
+    (its owners are :attr:`Document.owners`). ``document`` is ``None`` for an entity
+    unknown or deleted.
+    """
+
+    uri: str
+    document: Document | None
+    names: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
 
 
 def resource_id(uri: str) -> str:

@@ -47,8 +47,8 @@ from lifecyclegraph.search.backend import (
     SearchQueryError,
     SearchResults,
 )
-from lifecyclegraph.search.builder import Built, DocumentBuilder
-from lifecyclegraph.search.documents import Document
+from lifecyclegraph.search.builder import DocumentBuilder
+from lifecyclegraph.search.documents import Built, Document
 from lifecyclegraph.search.indexer import READ, Changes, Indexer
 from lifecyclegraph.search.inputs import DocumentInputs
 from lifecyclegraph.search.registry import open_backend
@@ -195,13 +195,14 @@ class SearchIndex:
 
     def close(self) -> None:
         """Write pending changes, record whether the index is in step, release the files."""
-        self.indexer.stop()
+        flushed = self.indexer.stop()
         self.store.unsubscribe(self.indexer.on_delta)
         with self._lock:
-            self._write_meta(clean=self._current)
+            # what each document was built from is on disk before the index says clean
             self.entities.close()
             self.owners.close()
             self.inputs.close()
+            self._write_meta(clean=self._current and flushed)
         # Let the store go now (an on-disk store holds a lock until it is freed).
         self.indexer.detach()
         del self.store, self.builder
@@ -341,9 +342,9 @@ class SearchIndex:
                 self._rebuilding, self._current = True, False
                 self._inputs_current = False
                 self._write_meta(clean=False)
+                self.inputs.reset()
                 self.entities.clear()
                 self.owners.clear()
-                self.inputs.clear()
                 self._owner_uris.clear()
                 total = 0
                 for chunk in _chunks(self.builder.all_uris(), _BATCH):
@@ -355,7 +356,7 @@ class SearchIndex:
         finally:
             self.indexer.resume()
 
-    def check(self, *, flush: bool = True, refill: bool = False) -> CheckReport:
+    def check(self, *, flush: bool = True) -> CheckReport:
         """Compare both indexes with the store: entities missing, stale or extra.
 
         The store's entities are read in chunks of 2,000 and compared as they come,
@@ -367,18 +368,23 @@ class SearchIndex:
 
         Args:
             flush: first wait until pending changes are indexed.
-            refill: also fill what each document is built from (``inputs``) again,
-                from the documents the check builds (a repair's first step).
         """
         if flush:
             self.flush()
+        return self._check(refill=False)
+
+    def _check(self, refill: bool) -> CheckReport:
+        """:meth:`check`; with ``refill``, also fill what each document is built from
+        (``inputs``) again, from the documents the check builds (a repair's first
+        step: the caller trusts ``inputs`` again only once the repair is done)."""
         with self._lock:
             actual = {which: self._backend(which).versions() for which in _INDEXES}
             found: list[Discrepancy] = []
             checked = 0
             names = self.builder.names_cache()
             if refill:
-                self.inputs.clear()
+                self._inputs_current = False
+                self.inputs.reset()
             for chunk in _chunks(self.builder.all_uris(), _BATCH):
                 built = [b for b in self.builder.build(chunk, names) if b.document is not None]
                 if refill:
@@ -406,7 +412,7 @@ class SearchIndex:
             with self._lock:
                 self._current = self._inputs_current = False
                 self._write_meta(clean=False)
-                report = self.check(flush=False, refill=True)
+                report = self._check(refill=True)
                 uris = sorted({d.uri for d in report.discrepancies})
                 for chunk in _chunks(iter(uris), _BATCH):
                     self._write(self.builder.build(chunk))

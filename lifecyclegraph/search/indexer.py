@@ -102,14 +102,16 @@ class Indexer:
             self._paused -= 1
             self._cond.notify_all()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Write what is pending, then stop the thread."""
-        self.flush(timeout)
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Write what is pending, then stop the thread; ``False`` if not all of it was
+        written within ``timeout`` (the index is then not in step with the store)."""
+        flushed = self.flush(timeout)
         with self._cond:
             self._stop = True
             self._cond.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        return flushed
 
     def detach(self) -> None:
         """Drop the reference to the writer (after :meth:`stop`)."""

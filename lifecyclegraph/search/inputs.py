@@ -20,8 +20,7 @@ again (:meth:`~lifecyclegraph.search.index.SearchIndex.repair`); one that is reb
 empties it first. A file that cannot be read counts as a missing index: the index is
 rebuilt.
 
->>> from lifecyclegraph.search.builder import Built
->>> from lifecyclegraph.search.documents import Document
+>>> from lifecyclegraph.search.documents import Built, Document
 >>> inputs = DocumentInputs.open(None)
 >>> doc = Document("aip://model/registry/m", "M", "lg:Model", "model", "models", "",
 ...                ("aip://user/identity/alice",), ("Alice",), ("alice",), (), (), (), False)
@@ -41,8 +40,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from lifecyclegraph.search.builder import Built
-from lifecyclegraph.search.documents import Document
+from lifecyclegraph.search.documents import Built, Document
 
 __all__ = ["DocumentInputs"]
 
@@ -91,18 +89,29 @@ class DocumentInputs:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / FILE
         if path.exists():
+            db = None
             try:
                 db = _connect(str(path))
                 row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
                 db.execute("SELECT count(*) FROM (SELECT 1 FROM doc LIMIT 1)").fetchone()
                 if row is not None and row[0] == str(FORMAT):
                     return cls(db, path, False)
-                db.close()
             except sqlite3.Error:
                 pass
-            for stale in directory.glob(FILE + "*"):  # with its -wal and -shm
-                stale.unlink()
+            if db is not None:
+                db.close()
+        _remove(directory)
         return cls(_created(str(path)), path, True)
+
+    def reset(self) -> None:
+        """Start again from an empty table, in a new file (one damaged where
+        :meth:`open` did not look is not read again)."""
+        self._db.close()
+        if self.path is None:
+            self._db = _created(":memory:")
+            return
+        _remove(self.path.parent)
+        self._db = _created(str(self.path))
 
     def close(self) -> None:
         self._db.close()
@@ -190,20 +199,16 @@ class DocumentInputs:
             db.executemany("INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)", rows)
             db.executemany("DELETE FROM doc WHERE uri = ?", [(uri,) for uri in gone])
 
-    def clear(self) -> None:
-        with self._db as db:
-            db.execute("DELETE FROM link")
-            db.execute("DELETE FROM doc")
-
 
 def _connect(target: str) -> sqlite3.Connection:
     # One connection, used under the index's lock from the indexer's thread and from
     # whichever thread runs a rebuild or a check.
     db = sqlite3.connect(target, check_same_thread=False)
-    # Durability is the index's "clean" record's business (a crash means a repair,
-    # which fills this table again), so the journal need not be synced.
+    # In WAL mode, NORMAL syncs at checkpoints (closing is one), not at each commit: a
+    # crash may lose the last commits, never the file, and the index is marked clean
+    # only after this table is closed; a crash means a repair, which fills it again.
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = OFF")
+    db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -16000")  # KiB: 16 MB
     db.executescript(_SCHEMA)
     return db
@@ -214,6 +219,11 @@ def _created(target: str) -> sqlite3.Connection:
     with db:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
     return db
+
+
+def _remove(directory: Path) -> None:
+    for stale in directory.glob(FILE + "*"):  # with its -wal and -shm
+        stale.unlink()
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

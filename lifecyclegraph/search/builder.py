@@ -229,8 +229,8 @@ class DocumentBuilder:
             if row is None:
                 yield self._built(uri, known)
             else:
-                base, names, links = row
-                yield Built(uri, self.named(base, links, known), names, links)
+                base, own, links = row
+                yield Built(uri, self.named(base, links, known), own, links)
 
     def all_uris(self) -> Iterator[str]:
         """Every entity the index should hold: hydrated ones and stubs, not deleted ones."""

@@ -39,6 +39,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from lifecyclegraph.search.documents import Built, Document
 
@@ -131,22 +132,12 @@ class DocumentInputs:
         if row is None:
             return None
         names, links, base = (json.loads(text) for text in row)
-        name, type_, type_label, domain, description, owners, tags, keywords, is_owner = base
-        doc = Document(
-            uri=uri,
-            name=name,
-            type=type_,
-            type_label=type_label,
-            domain=domain,
-            description=description,
-            owners=tuple(owners),
-            owner_names=(),
-            owner_keys=(),
-            tags=tuple(tags),
-            related=(),
-            keywords=tuple(keywords),
-            is_owner=bool(is_owner),
-        )
+        # the row's fields in _BASE's order, then is_owner; JSON gave lists for tuples
+        fields: dict[str, Any] = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in zip((*_BASE, "is_owner"), base, strict=True)
+        }
+        doc = Document(uri=uri, owner_names=(), owner_keys=(), related=(), **fields)
         return doc, tuple(names), tuple(links)
 
     def dependents(self, uri: str) -> set[str]:

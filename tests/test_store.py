@@ -26,7 +26,7 @@ from lifecyclegraph import (
     Ref,
     StoreError,
 )
-from lifecyclegraph.core.vocab import LG
+from lifecyclegraph.core.vocab import INFERRED_GRAPH, LG
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MODEL = "aip://model/registry/ranking-model"
@@ -365,6 +365,15 @@ def test_snapshots_never_change_and_current_state_follows_the_last_write(fresh, 
             model_state[uri] = facts.pairs
         for snapshot, pairs in written.items():
             assert graph.snapshot_facts(snapshot) == pairs
+        # an entity's asserted facts, read from its current snapshot graph, are those
+        # of every fact graph but the inferred one, by pattern too
+        node = NamedNode(uri)
+        for predicate in (None, LG.tag):
+            everywhere = {
+                q for q in graph.quads(node, predicate) if q.graph_name != INFERRED_GRAPH
+            }
+            assert set(graph.quads(node, predicate, inferred=False)) == everywhere
+            assert everywhere or model_state.get(uri) is None or predicate is not None
     for uri, pairs in model_state.items():
         entity = graph.entity(uri)
         if pairs is None:
@@ -481,6 +490,26 @@ def test_quads_are_facts_of_the_current_state_never_bookkeeping_or_archived(grap
     # the bookkeeping (lg:hydrationState, ...) sits in the default graph: never a fact
     assert store.state(MODEL) is not None
     assert not [q for q in store.quads(node) if q.predicate == LG.hydrationState]
+
+
+def test_an_entitys_asserted_facts_never_look_empty_while_a_write_moves_its_snapshot(
+    tmp_path, monkeypatch
+):
+    graph = LifecycleGraph.open(tmp_path / "store")
+    graph.write(model("v1"), source="registry", observed_at=at(0), validate=False)
+    first = graph.history(MODEL)[-1].iri
+    graph.write(model("v2"), source="registry", observed_at=at(1), validate=False)
+    store, node = graph.store, NamedNode(MODEL)
+    read = store._current_snapshot
+    answers = iter([NamedNode(first)])  # the first read sees the snapshot before the write
+
+    def racing(subject):
+        return next(answers, None) or read(subject)
+
+    monkeypatch.setattr(store, "_current_snapshot", racing)
+    names = [q.object.value for q in store.quads(node, LG.name, inferred=False)]
+    assert names == ["v2"]  # read again from the snapshot the write made current
+    graph.close()
 
 
 def test_history_quads_hold_every_snapshot_and_a_past_view_keeps_those_live_then(graph):

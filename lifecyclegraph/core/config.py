@@ -577,6 +577,13 @@ class ServerConfig(_Strict):
         ge=1024,
         description="the size of a GraphQL answer's JSON, counted while it is built",
     )
+    freeze_heap: float = Field(
+        default=5.0,
+        ge=0,
+        description="every this many seconds, move the long-lived heap out of the cyclic "
+        "garbage collector's walks (gc.freeze), collecting it in full each time it has "
+        "doubled (lifecyclegraph.core.collector; 0: Python's own collector alone)",
+    )
 
 
 class Config(_Strict):

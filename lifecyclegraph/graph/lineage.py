@@ -96,15 +96,29 @@ def _types(graph: Graph, node: NamedNode) -> tuple[list[str], set[str]]:
     return sorted(asserted), every
 
 
+def _asserted_types(graph: Graph, node: NamedNode) -> list[str]:
+    """The asserted ``lg`` classes of ``node`` alone (a read of fewer quads: an
+    entity's inferred super-classes are most of its types)."""
+    return sorted(
+        cls
+        for q in graph.quads(node, RDF_TYPE, inferred=False)
+        if (cls := term_value(q.object)).startswith(_LG)
+    )
+
+
 def _values(graph: Graph, node: NamedNode, predicate: NamedNode) -> list[str]:
     return sorted({term_value(q.object) for q in graph.quads(node, predicate)})
 
 
 def _summary(graph: Graph, uri: str, every: set[str] | None = None) -> dict[str, Any]:
+    """An entity's URI, asserted ``lg`` classes and name; ``every``, when given, gets
+    all its classes, asserted or inferred (read only then)."""
     node = NamedNode(uri)
     names = _values(graph, node, LG.name)
-    asserted, classes = _types(graph, node)
-    if every is not None:
+    if every is None:
+        asserted = _asserted_types(graph, node)
+    else:
+        asserted, classes = _types(graph, node)
         every.update(classes)
     return {
         "uri": uri,
@@ -187,9 +201,9 @@ def lineage(
     for node_uri, level in sorted(seen.items(), key=lambda item: (item[1], item[0])):
         if node_uri == uri:
             continue
-        classes: set[str] = set()
+        classes: set[str] | None = set() if wanted else None
         summary = _summary(graph, node_uri, classes)
-        if wanted and not wanted & classes:
+        if classes is not None and not wanted & classes:
             continue
         nodes.append({**summary, "depth": level})
     kept = {n["uri"] for n in nodes} | {uri}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lifecyclegraph.core.cluster import Partition
+from lifecyclegraph.core.collector import HeapCollector
 from lifecyclegraph.core.config import Config
 from lifecyclegraph.core.events import WebhookRejected
 from lifecyclegraph.graph import LifecycleGraph
@@ -108,6 +109,11 @@ class Service:
             staleness=server.query_staleness,
         )
         self.jobs = Jobs(self)
+        #: keeps the cyclic garbage collector off the long-lived heap while serving
+        #: (``[server] freeze_heap``; ``None``: Python's own collector alone)
+        self.collector = (
+            HeapCollector(interval=server.freeze_heap) if server.freeze_heap > 0 else None
+        )
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._scheduler: asyncio.Task[None] | None = None
@@ -126,6 +132,8 @@ class Service:
             QueueError: a queue's kind needs a package that is not installed.
         """
         self._stop.clear()
+        if self.collector is not None:
+            self.collector.start()
         self.consumers = [
             QueueConsumer(open_queue(queue), self.ingestor, queue.max_receives)
             for queue in self.config.queues
@@ -154,6 +162,8 @@ class Service:
         self.queries.close()
         self.journal.close()
         self.graph.close()
+        if self.collector is not None:
+            self.collector.stop()
 
     # -- operations --------------------------------------------------------------------
 
@@ -196,7 +206,10 @@ class Service:
         and next job of each kind (``jobs``) and, while consumers run, each queue's
         (``queues``: messages, accepted, rejected, poison, acked, last_error), and
         whether the rule engine keeps the derived facts up to date (``rules``:
-        ``running``, and ``error``, why it stopped; ``None`` without rules).
+        ``running``, and ``error``, why it stopped; ``None`` without rules), and the
+        heap collector's work (``collector``: objects ``frozen``, ``full_collections``
+        and their ``seconds``; ``None`` with ``[server] freeze_heap = 0`` or when not
+        ``serving``).
 
         Args:
             serving: whether this service is the one ``serve`` runs. When not (a
@@ -211,6 +224,9 @@ class Service:
         if self.consumers:
             stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
         stats["cluster"] = self.cluster_status()
+        stats["collector"] = (
+            self.collector.status() if serving and self.collector is not None else None
+        )
         searching = serving and self.config.search.enabled
         stats["search"] = self.graph.search_index.indexer.lag() if searching else None
         engine = getattr(self.graph, "rules", None)

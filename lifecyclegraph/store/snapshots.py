@@ -415,10 +415,37 @@ class SnapshotStore:
         """
         if inferred:
             return self.current.quads_for_pattern(subject, predicate, obj, INFERRED_GRAPH)
+        if inferred is False and isinstance(subject, NamedNode):
+            return iter(self._asserted_quads(subject, predicate, obj))
         found = self.current.quads_for_pattern(subject, predicate, obj, None)
         if inferred is None:
             return (q for q in found if is_fact_graph(q.graph_name))
         return (q for q in found if is_snapshot_graph(q.graph_name))
+
+    def _asserted_quads(
+        self, subject: NamedNode, predicate: NamedNode | None, obj: Object | None
+    ) -> list[Quad]:
+        """One entity's asserted quads matching a pattern, read from its current
+        snapshot graph, which holds them all: a read of the few quads asked for, not of
+        every quad of the subject in every graph (each decoded term is a lookup).
+
+        The two reads are not one transaction: when the second finds nothing, the
+        entity's current snapshot is read again, and if a write moved it meanwhile the
+        read starts over (so an entity never looks empty half-way through a write).
+        """
+        while True:
+            graph = self._current_snapshot(subject)
+            if graph is None:
+                return []
+            found = list(self.current.quads_for_pattern(subject, predicate, obj, graph))
+            if found or self._current_snapshot(subject) == graph:
+                return found
+
+    def _current_snapshot(self, subject: NamedNode) -> NamedNode | None:
+        quad = next(
+            self.current.quads_for_pattern(subject, LG.currentSnapshot, None, DEFAULT_GRAPH), None
+        )
+        return quad.object if quad is not None and isinstance(quad.object, NamedNode) else None
 
     def history_quads(
         self,

@@ -369,9 +369,7 @@ def test_snapshots_never_change_and_current_state_follows_the_last_write(fresh, 
         # of every fact graph but the inferred one, by pattern too
         node = NamedNode(uri)
         for predicate in (None, LG.tag):
-            everywhere = {
-                q for q in graph.quads(node, predicate) if q.graph_name != INFERRED_GRAPH
-            }
+            everywhere = {q for q in graph.quads(node, predicate) if q.graph_name != INFERRED_GRAPH}
             assert set(graph.quads(node, predicate, inferred=False)) == everywhere
             assert everywhere or model_state.get(uri) is None or predicate is not None
     for uri, pairs in model_state.items():

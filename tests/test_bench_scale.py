@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lifecyclegraph.bench.scale import SECTION, ScaleBenchResult, table, write_docs_section
 
 
@@ -107,3 +109,42 @@ def test_keep_refuses_a_directory_an_earlier_run_left(tmp_path):
     assert result.exit_code == 2
     assert "--keep" in result.output and "is not empty (it holds store)" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]  # nothing started or written
+
+
+def test_set_runs_serve_with_a_setting_beside_the_default_configuration(tmp_path):
+    from lifecyclegraph.bench.scale import _config
+    from lifecyclegraph.core.config import load_config
+
+    path = _config(
+        tmp_path,
+        8123,
+        "http://127.0.0.1:9",
+        {"ingest.hydration_process": "true", "server.freeze_heap": "0"},
+    )
+    config = load_config(path)
+    assert config.ingest.hydration_process is True
+    assert config.server.freeze_heap == 0 and config.server.port == 8123
+    assert config.sources["registry"].url == "http://127.0.0.1:9/registry"
+
+
+@pytest.mark.parametrize(
+    "setting, says",
+    [
+        ("ingest.hydration_proces=true", "unknown key; did you mean 'hydration_process'?"),
+        ("server.freeze_heap=-1", "greater than or equal to 0"),
+        ("ingest", "is not SECTION.KEY=VALUE"),
+        ("server.log_level=warning", "not a TOML value"),
+    ],
+)
+def test_set_refuses_a_setting_serve_would_refuse_before_anything_starts(tmp_path, setting, says):
+    from click.testing import CliRunner
+
+    from lifecyclegraph.cli import main
+
+    keep = tmp_path / "run"
+    result = CliRunner().invoke(
+        main, ["bench", "scale", "--entities", "100", "--keep", keep, "--set", setting]
+    )
+    assert result.exit_code == 2
+    assert "--set" in result.output and says in " ".join(result.output.split())
+    assert not keep.exists()  # refused before the world was built

@@ -39,7 +39,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ import httpx
 
 from lifecyclegraph.bench.api import DESIGN_QUERY
 from lifecyclegraph.bench.ingest import new_instance
+from lifecyclegraph.core.config import Config
+from lifecyclegraph.core.errors import ConfigError
 from lifecyclegraph.sandbox.server import SandboxProcess
 from lifecyclegraph.sandbox.synthetic import synthetic_world
 from lifecyclegraph.sandbox.world import SYSTEMS
@@ -303,6 +306,7 @@ def run_scale_bench(
     seed: int = 0,
     keep: Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    settings: Mapping[str, str] | None = None,
 ) -> ScaleBenchResult:
     """Run every phase (see the module docstring) on a world of about ``entities``.
 
@@ -314,8 +318,12 @@ def run_scale_bench(
         keep: a new or empty directory to work in and keep (default: a temporary one,
             removed).
         progress: called with a line at each phase.
+        settings: configuration keys ``serve`` runs with beside the default ones
+            (``"ingest.hydration_process"`` -> ``"true"``: a TOML value), to compare a
+            setting both ways on the same bench.
 
     Raises:
+        ConfigError: ``settings`` make a configuration ``serve`` would refuse.
         FileExistsError: ``keep`` holds files already. A store left by an earlier run
             would be brought up to date, not filled: the events would find every
             entity unchanged, and the backfill would measure a sync (at 100k, 138 s
@@ -327,6 +335,7 @@ def run_scale_bench(
             f"{keep} is not empty (it holds {held}): a store from an earlier run would be "
             "synced, not backfilled; remove it or name a new directory"
         )
+    _check_settings(settings or {})
     oxigraph = oxigraph_binary()
     world = synthetic_world(entities, seed=seed)
     with tempfile.TemporaryDirectory(prefix="lg-bench-scale-") as tmp_name:
@@ -335,21 +344,53 @@ def run_scale_bench(
         world.save(tmp / "world")
         sandbox = SandboxProcess(tmp / "world")
         try:
-            return _run(world, sandbox, tmp, oxigraph, samples, rate, seed, progress)
+            return _run(world, sandbox, tmp, oxigraph, samples, rate, seed, progress, settings)
         finally:
             sandbox.stop()
 
 
-def _config(tmp: Path, port: int, sandbox_url: str) -> Path:
+def _check_settings(settings: Mapping[str, str]) -> None:
+    """Refuse settings ``serve`` would refuse, before the world is built.
+
+    Raises:
+        ConfigError: a value that is not TOML, or a key or value the configuration
+            does not take.
+    """
+    tree: dict[str, Any] = {}
+    for name, value in settings.items():
+        try:
+            parsed = tomllib.loads(f"value = {value}")["value"]
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{name} = {value}: not a TOML value ({error})") from None
+        *sections, key = name.split(".")
+        node = tree
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[key] = parsed
+    Config.from_dict(tree, name="--set")
+
+
+def _config(
+    tmp: Path, port: int, sandbox_url: str, settings: Mapping[str, str] | None = None
+) -> Path:
+    """The configuration ``serve`` runs with: the default one, but for the store's
+    place, the port, a write token, the sources (the sandbox) and ``settings``
+    (``section.key`` -> a TOML value, as ``--set`` gives them)."""
+    extra: dict[str, list[str]] = {}
+    for name, value in (settings or {}).items():
+        section, _, key = name.rpartition(".")
+        extra.setdefault(section, []).append(f"{key} = {value}\n")
+    server = "".join(extra.pop("server", []))
     sources = "".join(
         f'\n[sources.{s}]\nurl = "{sandbox_url}/{s}"\nrate_limit = 100000\nconcurrency = 4\n'
         for s in SYSTEMS
     )
+    others = "".join(f"\n[{section}]\n" + "".join(keys) for section, keys in extra.items())
     path = tmp / "lifecyclegraph.toml"
     path.write_text(
         f'[store]\npath = "{tmp / "store"}"\n\n'
         f'[server]\nhost = "127.0.0.1"\nport = {port}\nwrite_tokens = ["{TOKEN}"]\n'
-        f'log_level = "warning"\n{sources}'
+        f'log_level = "warning"\n{server}{sources}{others}'
     )
     return path
 
@@ -363,9 +404,10 @@ def _run(
     rate: float,
     seed: int,
     progress: Callable[[str], None],
+    settings: Mapping[str, str] | None = None,
 ) -> ScaleBenchResult:
     port = free_port()
-    config = _config(tmp, port, sandbox.url)
+    config = _config(tmp, port, sandbox.url, settings)
     serve = _Serve(config, port, tmp / "serve.log")
     rss = RssSampler(serve.process.pid)
     auth = {"Authorization": f"Bearer {TOKEN}"}

@@ -518,8 +518,22 @@ def api_bench(sizes: tuple[int, ...], samples: int, as_json: bool) -> None:
     help="Work in this directory and keep it (world, store, logs, dump) instead of a"
     " temporary one; it must be new or empty.",
 )
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help='Run serve with this configuration key too (VALUE in TOML: true, 0, "text"),'
+    " to compare a setting both ways; repeatable.",
+)
 def scale_bench(
-    entities: int, samples: int, rate: float, write_docs: bool, as_json: bool, keep: Path | None
+    entities: int,
+    samples: int,
+    rate: float,
+    write_docs: bool,
+    as_json: bool,
+    keep: Path | None,
+    settings: tuple[str, ...],
 ) -> None:
     """Issue 17's whole table at ENTITIES on the default configuration: `serve` in its
     own process (on-disk store, rules on, search index on) fed by the sandbox's
@@ -528,20 +542,35 @@ def scale_bench(
     import sys
 
     from lifecyclegraph.bench.scale import run_scale_bench, table, write_docs_section
+    from lifecyclegraph.core.errors import ConfigError
 
     def progress(line: str) -> None:
         click.echo(line, err=True)
 
+    given: dict[str, str] = {}
+    for setting in settings:
+        name, equals, value = setting.partition("=")
+        if not equals or "." not in name.strip(".") or not value.strip():
+            raise click.BadParameter(
+                f"{setting!r} is not SECTION.KEY=VALUE (such as ingest.hydration_process=true)",
+                param_hint="--set",
+            )
+        given[name.strip()] = value.strip()
     try:
-        result = run_scale_bench(entities, samples, rate, keep=keep, progress=progress)
+        result = run_scale_bench(
+            entities, samples, rate, keep=keep, progress=progress, settings=given
+        )
     except FileExistsError as error:
         raise click.BadParameter(str(error), param_hint="--keep") from None
+    except ConfigError as error:
+        raise click.BadParameter(str(error), param_hint="--set") from None
     load = os.getloadavg()
     command = f"lifecyclegraph bench scale --entities {entities}"
     if samples != 200:
         command += f" --samples {samples}"
     if rate != 50.0:
         command += f" --rate {rate:g}"
+    command += "".join(f" --set {name}={value}" for name, value in given.items())
     if as_json:
         _echo_runs([result], load_average=[round(x, 1) for x in load])
     else:

@@ -119,10 +119,10 @@ def test_set_runs_serve_with_a_setting_beside_the_default_configuration(tmp_path
         tmp_path,
         8123,
         "http://127.0.0.1:9",
-        {"ingest.hydration_process": "true", "server.freeze_heap": "0"},
+        {"ingest.hydration_process": "false", "server.freeze_heap": "0"},
     )
     config = load_config(path)
-    assert config.ingest.hydration_process is True
+    assert config.ingest.hydration_process is False  # the default is true
     assert config.server.freeze_heap == 0 and config.server.port == 8123
     assert config.sources["registry"].url == "http://127.0.0.1:9/registry"
 

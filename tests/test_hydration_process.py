@@ -23,9 +23,12 @@ def sandbox():
         yield sandbox
 
 
-def make_service(sandbox, tmp_path, name: str, process: bool, **source) -> Service:
+def make_service(
+    sandbox, tmp_path, name: str, process: bool, server: dict | None = None, **source
+) -> Service:
     config = Config.from_dict(
         {
+            "server": server or {},
             "ingest": {"hydration_process": process},
             "rules": {"enabled": False},
             "sources": {
@@ -123,3 +126,29 @@ def test_a_child_that_dies_loses_no_work_and_is_started_again(sandbox, tmp_path)
     assert service.journal.stats()["events_pending"] == 0
     assert service.journal.stats()["queue_depth"] == 0
     assert service.graph.entity("aip://model/registry/ranking-model").get("lg:name")
+
+
+@pytest.mark.parametrize("freeze_heap", [0.01, 0])
+def test_the_hydrating_child_keeps_its_long_lived_heap_out_of_the_collectors_walks(
+    sandbox, tmp_path, freeze_heap
+):
+    service = make_service(
+        sandbox, tmp_path, "heap", process=True, server={"freeze_heap": freeze_heap}
+    )
+    hydrator = service.hydrator
+
+    async def run():
+        for user in ("alice", "bob"):  # the second answer comes after a step in the child
+            await hydrator.hydrate([(f"aip://user/identity/{user}", None)])
+            await asyncio.sleep(0.1)
+        await service.sources.aclose()
+
+    try:
+        asyncio.run(run())
+    finally:
+        hydrator.close()
+    if freeze_heap:
+        assert hydrator.collector_status["frozen"] > 0
+        assert hydrator.collector_status["full_collections"] >= 0
+    else:
+        assert hydrator.collector_status is None

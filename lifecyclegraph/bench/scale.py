@@ -29,6 +29,7 @@ Run it with ``lifecyclegraph bench scale --entities N``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import random
 import shutil
@@ -342,6 +343,7 @@ def run_scale_bench(
         tmp = Path(keep) if keep is not None else Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)
         world.save(tmp / "world")
+        gc.freeze()  # the world is held to the end: out of the collector's full walks
         sandbox = SandboxProcess(tmp / "world")
         try:
             return _run(world, sandbox, tmp, oxigraph, samples, rate, seed, progress, settings)

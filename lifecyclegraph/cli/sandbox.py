@@ -103,6 +103,8 @@ def sandbox(
     The control API (world changes, faults, request counts, events) is under /_sandbox;
     see docs/sandbox.md.
     """
+    import gc
+
     from lifecyclegraph.sandbox.events import perturb, write_json_lines
     from lifecyclegraph.sandbox.server import base_urls, serve
     from lifecyclegraph.sandbox.world import World
@@ -115,6 +117,10 @@ def sandbox(
         if not events_token.strip():
             raise click.BadParameter("is empty or blank", param_hint="--events-token")
     world = World.load(world_dir)
+    # The world is the sandbox's long-lived heap (millions of objects in a large one):
+    # kept out of the cyclic collector's full walks (lifecyclegraph.core.collector says
+    # what those cost); what a change replaces is still freed when its count drops.
+    gc.freeze()
     if seed_file is not None:
         try:
             events = perturb(

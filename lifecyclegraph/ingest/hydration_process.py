@@ -33,6 +33,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
+from lifecyclegraph.core.collector import HeapCollector
 from lifecyclegraph.core.config import Config
 from lifecyclegraph.core.errors import LifecycleGraphError
 from lifecyclegraph.providers import Hydrated
@@ -97,6 +98,9 @@ class HydratorProcess:
         self._conn: _Duplex | None = None
         self.client_stats: dict[str, Any] = {}  #: the child's clients' figures, by source
         self.restarts = 0  #: children that died and were (or will be) replaced
+        #: the child's heap collector's figures, as of its last batch (``None``: none
+        #: runs there, or no batch yet)
+        self.collector_status: dict[str, Any] | None = None
 
     def _ensure_started(self) -> _Duplex:
         if self._process is not None and self._process.poll() is None and self._conn is not None:
@@ -140,7 +144,7 @@ class HydratorProcess:
                 "the work stays queued",
             )
             return [failure] * len(items)
-        outcomes, news = answer
+        outcomes, news, self.collector_status = answer
         self._merge(news)
         return [_outcome(o) for o in outcomes]
 
@@ -220,6 +224,13 @@ def _child_main(read_fd: int, write_fd: int) -> None:
 async def _serve(config: Config, conn: _Duplex) -> None:
     sources = Sources(config)
     seen = {p: (0, 0, 0, 0) for p in sources.reports}
+    # The child's heap is long-lived too (each source's cache of answers): as in the
+    # service, it is kept out of the cyclic collector's walks ([server] freeze_heap).
+    collector = (
+        HeapCollector(interval=config.server.freeze_heap) if config.server.freeze_heap > 0 else None
+    )
+    if collector is not None:
+        collector.start()
     try:
         while True:
             try:
@@ -247,8 +258,10 @@ async def _serve(config: Config, conn: _Duplex) -> None:
                     len(report.warnings),
                     len(report.failures),
                 )
-            conn.send((outcomes, news))
+            conn.send((outcomes, news, collector.status() if collector is not None else None))
     finally:
+        if collector is not None:
+            collector.stop()
         await sources.aclose()
         conn.close()
 

@@ -208,8 +208,9 @@ class Service:
         whether the rule engine keeps the derived facts up to date (``rules``:
         ``running``, and ``error``, why it stopped; ``None`` without rules), and the
         heap collector's work (``collector``: objects ``frozen``, ``full_collections``
-        and their ``seconds``; ``None`` with ``[server] freeze_heap = 0`` or when not
-        ``serving``).
+        and their ``seconds``, and the same of the hydrating child's as of its last
+        batch, ``hydration_child``; ``None`` with ``[server] freeze_heap = 0`` or when
+        not ``serving``).
 
         Args:
             serving: whether this service is the one ``serve`` runs. When not (a
@@ -224,9 +225,12 @@ class Service:
         if self.consumers:
             stats["queues"] = {c.queue.name: c.stats() for c in self.consumers}
         stats["cluster"] = self.cluster_status()
-        stats["collector"] = (
-            self.collector.status() if serving and self.collector is not None else None
-        )
+        stats["collector"] = None
+        if serving and self.collector is not None:
+            stats["collector"] = {
+                **self.collector.status(),
+                "hydration_child": self.hydrator.collector_status if self.hydrator else None,
+            }
         searching = serving and self.config.search.enabled
         stats["search"] = self.graph.search_index.indexer.lag() if searching else None
         engine = getattr(self.graph, "rules", None)

@@ -152,3 +152,21 @@ def test_the_hydrating_child_keeps_its_long_lived_heap_out_of_the_collectors_wal
         assert hydrator.collector_status["full_collections"] >= 0
     else:
         assert hydrator.collector_status is None
+
+
+def test_a_hydrator_dropped_without_close_does_not_leave_its_child_behind(sandbox, tmp_path):
+    import gc
+
+    service = make_service(sandbox, tmp_path, "dropped", process=True)
+    hydrator = service.hydrator
+
+    async def run(hydrator, sources):
+        await hydrator.hydrate([("aip://user/identity/alice", None)])
+        await sources.aclose()
+
+    asyncio.run(run(hydrator, service.sources))
+    child = hydrator._process
+    assert child.poll() is None  # running, and nobody closes the hydrator
+    del hydrator, service
+    gc.collect()
+    assert child.wait(10) == 0  # stopped when the hydrator was collected: exited cleanly

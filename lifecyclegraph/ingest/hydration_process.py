@@ -27,6 +27,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,6 +102,11 @@ class HydratorProcess:
         #: the child's heap collector's figures, as of its last batch (``None``: none
         #: runs there, or no batch yet)
         self.collector_status: dict[str, Any] | None = None
+        # A hydrator dropped without close() (a Service never stopped) does not leave
+        # its child behind: the child is stopped when the hydrator is collected, or at
+        # exit.
+        self._held: list[Any] = []
+        weakref.finalize(self, _reap, self._held)
 
     def _ensure_started(self) -> _Duplex:
         if self._process is not None and self._process.poll() is None and self._conn is not None:
@@ -122,6 +128,7 @@ class HydratorProcess:
             os.close(to_child_r)
             os.close(from_child_w)
         self._conn = _Duplex(Connection(from_child_r), Connection(to_child_w))
+        self._held[:] = [self._process, self._conn]
         self._conn.send(self._config)
         return self._conn
 
@@ -176,6 +183,7 @@ class HydratorProcess:
                 self._process.kill()
                 self._process.wait(5)
             self._process = None
+        self._held.clear()
 
     def close(self) -> None:
         """Stop the child (it closes its clients) and wait for it."""
@@ -185,6 +193,22 @@ class HydratorProcess:
                     self._conn.send(None)
                     self._process.wait(10)
             self._close_quietly()
+
+
+def _reap(held: list[Any]) -> None:
+    """Stop a child its hydrator left running: close its pipes (it sees the end of its
+    input and exits), then wait for it, killing it if it does not."""
+    if not held:
+        return
+    process, conn = held
+    held.clear()
+    with contextlib.suppress(OSError):
+        conn.close()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _outcome(value: Hydrated | _Failed) -> Hydrated | BaseException:

@@ -51,6 +51,9 @@ class Batch:
         self.deletes: list[Quad] = []
         self.archived: list[Quad] = []
         self.touched: set[str] = set()
+        #: entities written in this batch that were hydrated before: only those can have
+        #: parts to retire (a stub or a new entity never had any)
+        self.rehydrated: set[str] = set()
         #: each entity given a new snapshot: its asserted pairs now (``None``: deleted)
         self.written: dict[str, frozenset[Pair] | None] = {}
         #: whether the batch changes an entity's current snapshot (a change record's cue)
@@ -88,6 +91,8 @@ class Batch:
             return WriteResult(facts.uri, Outcome.STALE)
         state = old.get(LG.hydrationState.value)
         current = old.get(LG.currentSnapshot.value)
+        if state == LG.Hydrated:
+            self.rehydrated.add(facts.uri)
         if state == LG.Hydrated and current is not None:
             pairs = {
                 (q.predicate, q.object)
@@ -174,8 +179,11 @@ class Batch:
         return WriteResult(uri, Outcome.REFERENCED, snapshot.value)
 
     def _retire_lost_parts(self, facts: Facts, obs: Observation) -> None:
-        """Tombstone parts the entity had before and no longer has."""
+        """Tombstone parts the entity had before and no longer has (only an entity
+        hydrated before can have had any: the others are not looked up)."""
         for entity in facts.flatten():
+            if entity.uri not in self.rehydrated:
+                continue
             kept = {part.uri for part in entity.parts}
             for part in self._current_parts(entity.node):
                 if part.value not in kept and part.value not in self.touched:
@@ -300,6 +308,7 @@ class Batch:
         self.write(delta)
         self.inserts, self.added, self.deletes, self.archived = [], [], [], []
         self.written = {}
+        self.rehydrated = set()
         self.moved = False
         return wrote, delta if feed else None
 

@@ -175,8 +175,9 @@ def both(world: tuple[Path, Path]) -> dict[str, Any]:
 
 
 #: Keys of ``status --json`` that only a running service fills (null on the stopped
-#: store): its query workers, its jobs and how far its search index is behind.
-SERVICE_ONLY = ("sparql", "jobs", "search")
+#: store): its query workers, its jobs, how far its search index is behind, and its
+#: heap collector's work.
+SERVICE_ONLY = ("sparql", "jobs", "search", "collector")
 
 
 def _json(out: str) -> Any:
@@ -210,6 +211,13 @@ def test_status_json_has_one_shape_with_null_where_no_service_runs(both):
     stopped, served = (_json(both[run][n][1]) for run in ("stopped", "served"))
     assert list(stopped) == list(served)
     assert stopped["sparql"] is None and stopped["jobs"] is None and stopped["search"] is None
+    assert stopped["collector"] is None
+    assert set(served["collector"]) == {
+        "frozen",
+        "full_collections",
+        "seconds",
+        "hydration_child",
+    }
     assert served["sparql"]["workers"] == 1
     assert set(served["search"]) == {"pending", "behind"}
     assert set(served["jobs"]) == {"reconcile", "enrich", "reindex", "rules"}

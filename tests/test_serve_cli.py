@@ -75,3 +75,17 @@ def test_serve_refuses_a_log_setting_it_does_not_know(tmp_path, table):
     )
     assert result.returncode == 2
     assert "server.log_" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_bound_socket_listens_before_the_server_starts_so_no_client_is_refused():
+    import socket
+
+    from lifecyclegraph.server.serving import bind, url_of
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        host, port = url_of(sock).removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass  # queued in the backlog: nothing accepts yet, and nothing refuses
+    finally:
+        sock.close()

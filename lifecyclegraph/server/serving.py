@@ -29,7 +29,7 @@ __all__ = ["ServerThread", "bind", "serve_foreground", "url_of", "uvicorn_config
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket bound to ``host:port`` (0 picks a free port).
+    """A TCP socket bound to ``host:port`` (0 picks a free port) and listening.
 
     Raises:
         OSError: the address cannot be bound (for example, the port is in use).
@@ -44,6 +44,10 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
+    # Listening from here on: a client that connects as soon as the URL is printed
+    # waits in the backlog until the server accepts, instead of being refused while
+    # the service starts (seen under load in tests/test_serve_cli.py).
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

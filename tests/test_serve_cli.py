@@ -82,7 +82,7 @@ def test_the_bound_socket_listens_before_the_server_starts_so_no_client_is_refus
 
     from lifecyclegraph.server.serving import bind, url_of
 
-    sock = bind("127.0.0.1", 0)
+    sock = bind("127.0.0.1", 0, listen=True)  # as serve binds it
     try:
         host, port = url_of(sock).removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=5):

@@ -61,7 +61,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     app = create_app(service, write_tokens=tokens)
     server = config.server
     try:
-        sock = bind(host or server.host, server.port if port is None else port)
+        sock = bind(host or server.host, server.port if port is None else port, listen=True)
     except OSError as error:
         raise ConfigError(
             f"cannot listen on {host or server.host}:{server.port if port is None else port}: "

@@ -28,8 +28,12 @@ from uvicorn.config import LOGGING_CONFIG
 __all__ = ["ServerThread", "bind", "serve_foreground", "url_of", "uvicorn_config"]
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (0 picks a free port) and listening.
+def bind(host: str, port: int, *, listen: bool = False) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0 picks a free port); with ``listen``,
+    listening already (``serve``: a client that connects as soon as the URL is printed
+    waits in the backlog instead of being refused while the service starts). Not the
+    default: a bound port whose server has not started yet (a peer that is down, in
+    tests/test_cluster_forward.py) must refuse connections, not hold them.
 
     Raises:
         OSError: the address cannot be bound (for example, the port is in use).
@@ -44,10 +48,8 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    # Listening from here on: a client that connects as soon as the URL is printed
-    # waits in the backlog until the server accepts, instead of being refused while
-    # the service starts (seen under load in tests/test_serve_cli.py).
-    sock.listen(2048)
+    if listen:
+        sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

@@ -359,17 +359,27 @@ def _check_settings(settings: Mapping[str, str]) -> None:
             does not take.
     """
     tree: dict[str, Any] = {}
-    for name, value in settings.items():
-        try:
-            parsed = tomllib.loads(f"value = {value}")["value"]
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{name} = {value}: not a TOML value ({error})") from None
-        *sections, key = name.split(".")
+    for section, keys in _by_section(settings).items():
         node = tree
-        for section in sections:
-            node = node.setdefault(section, {})
-        node[key] = parsed
+        for name in section.split("."):
+            node = node.setdefault(name, {})
+        for key, value in keys.items():
+            try:
+                node[key] = tomllib.loads(f"value = {value}")["value"]
+            except tomllib.TOMLDecodeError as error:
+                raise ConfigError(
+                    f"{section}.{key} = {value}: not a TOML value ({error})"
+                ) from None
     Config.from_dict(tree, name="--set")
+
+
+def _by_section(settings: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``section.key`` -> value settings grouped by their (possibly dotted) section."""
+    grouped: dict[str, dict[str, str]] = {}
+    for name, value in settings.items():
+        section, _, key = name.rpartition(".")
+        grouped.setdefault(section, {})[key] = value
+    return grouped
 
 
 def _config(
@@ -378,16 +388,16 @@ def _config(
     """The configuration ``serve`` runs with: the default one, but for the store's
     place, the port, a write token, the sources (the sandbox) and ``settings``
     (``section.key`` -> a TOML value, as ``--set`` gives them)."""
-    extra: dict[str, list[str]] = {}
-    for name, value in (settings or {}).items():
-        section, _, key = name.rpartition(".")
-        extra.setdefault(section, []).append(f"{key} = {value}\n")
-    server = "".join(extra.pop("server", []))
+    extra = {
+        section: "".join(f"{key} = {value}\n" for key, value in keys.items())
+        for section, keys in _by_section(settings or {}).items()
+    }
+    server = extra.pop("server", "")
     sources = "".join(
         f'\n[sources.{s}]\nurl = "{sandbox_url}/{s}"\nrate_limit = 100000\nconcurrency = 4\n'
         for s in SYSTEMS
     )
-    others = "".join(f"\n[{section}]\n" + "".join(keys) for section, keys in extra.items())
+    others = "".join(f"\n[{section}]\n{keys}" for section, keys in extra.items())
     path = tmp / "lifecyclegraph.toml"
     path.write_text(
         f'[store]\npath = "{tmp / "store"}"\n\n'

@@ -22,7 +22,7 @@ import gc
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["HeapCollector"]
 
@@ -35,7 +35,7 @@ class HeapCollector:
     has grown ``growth`` times since the last full collection.
 
     Args:
-        interval: seconds between two freezes (:meth:`run`).
+        interval: seconds between two freezes (:meth:`start`).
         growth: how many times larger the frozen heap may grow between two full
             collections (at least 1.25, CPython's own ratio).
         floor: no full collection before the frozen heap holds this many objects.
@@ -45,12 +45,12 @@ class HeapCollector:
     growth: float = 2.0
     floor: int = 1_000_000
     #: full collections made, and the seconds they took (what ``/api/v1/status`` shows)
-    collections: int = 0
-    seconds: float = 0.0
+    collections: int = field(default=0, init=False)
+    seconds: float = field(default=0.0, init=False)
     #: objects frozen after the last full collection
-    baseline: int = 0
+    baseline: int = field(default=0, init=False)
     #: objects frozen since (counted as frozen; objects freed meanwhile included)
-    frozen: int = 0
+    frozen: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if self.growth < 1.25:
@@ -59,6 +59,12 @@ class HeapCollector:
             raise ValueError(f"interval must be positive, not {self.interval}")
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def every(cls, seconds: float) -> HeapCollector | None:
+        """The collector ``[server] freeze_heap`` asks for: one freezing every
+        ``seconds``, or ``None`` for 0 (Python's own collector alone)."""
+        return cls(interval=seconds) if seconds > 0 else None
 
     def step(self) -> bool:
         """Freeze what exists; collect in full first when the frozen heap has grown

@@ -250,9 +250,7 @@ async def _serve(config: Config, conn: _Duplex) -> None:
     seen = {p: (0, 0, 0, 0) for p in sources.reports}
     # The child's heap is long-lived too (each source's cache of answers): as in the
     # service, it is kept out of the cyclic collector's walks ([server] freeze_heap).
-    collector = (
-        HeapCollector(interval=config.server.freeze_heap) if config.server.freeze_heap > 0 else None
-    )
+    collector = HeapCollector.every(config.server.freeze_heap)
     if collector is not None:
         collector.start()
     try:

@@ -111,9 +111,7 @@ class Service:
         self.jobs = Jobs(self)
         #: keeps the cyclic garbage collector off the long-lived heap while serving
         #: (``[server] freeze_heap``; ``None``: Python's own collector alone)
-        self.collector = (
-            HeapCollector(interval=server.freeze_heap) if server.freeze_heap > 0 else None
-        )
+        self.collector = HeapCollector.every(server.freeze_heap)
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._scheduler: asyncio.Task[None] | None = None

@@ -214,6 +214,7 @@ def test_status_json_has_one_shape_with_null_where_no_service_runs(both):
     assert stopped["collector"] is None
     assert set(served["collector"]) == {
         "frozen",
+        "heap_blocks",
         "full_collections",
         "seconds",
         "hydration_child",

@@ -582,8 +582,9 @@ class ServerConfig(_Strict):
         default=5.0,
         ge=0,
         description="every this many seconds, move the long-lived heap out of the cyclic "
-        "garbage collector's walks (gc.freeze), collecting it in full each time it has "
-        "doubled (lifecyclegraph.core.collector; 0: Python's own collector alone)",
+        "garbage collector's walks (gc.freeze), unfreezing it for one full collection "
+        "each time it has doubled (lifecyclegraph.core.collector; 0: Python's own "
+        "collector alone)",
     )
 
 

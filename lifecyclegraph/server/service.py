@@ -205,10 +205,11 @@ class Service:
         (``queues``: messages, accepted, rejected, poison, acked, last_error), and
         whether the rule engine keeps the derived facts up to date (``rules``:
         ``running``, and ``error``, why it stopped; ``None`` without rules), and the
-        heap collector's work (``collector``: objects ``frozen``, ``full_collections``
-        and their ``seconds``, and the same of the hydrating child's as of its last
-        batch, ``hydration_child``; ``None`` with ``[server] freeze_heap = 0`` or when
-        not ``serving``).
+        heap collector's work (``collector``: whether the heap is ``frozen``, its
+        ``heap_blocks``, the ``full_collections`` of it unfrozen and their ``seconds``,
+        and the same of the hydrating child's as of its last batch,
+        ``hydration_child``; ``None`` with ``[server] freeze_heap = 0`` or when not
+        ``serving``).
 
         Args:
             serving: whether this service is the one ``serve`` runs. When not (a

@@ -13,7 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from lifecyclegraph.cli import main
+from lifecyclegraph.core.config import Config
 from lifecyclegraph.example import INSTANCE
+from lifecyclegraph.graph import LifecycleGraph
+from lifecyclegraph.ingest.journal import Journal
+from lifecyclegraph.server.service import Service
 
 
 def test_demo_ingests_the_world_through_events_and_answers_its_questions(tmp_path):
@@ -255,3 +259,34 @@ def test_a_misspelt_config_key_gets_the_near_miss(tmp_path):
     assert "server.qurey_workers: unknown key; did you mean 'query_workers'?" in result.output
     assert "sources.registry.rate_limt: unknown key; did you mean 'rate_limit'?" in result.output
     assert "Traceback" not in result.output
+
+
+def test_status_says_each_sources_latest_problems(tmp_path, monkeypatch):
+    config = Config.from_dict({"sources": {"registry": {"url": "http://127.0.0.1:9"}}})
+    service = Service(config, LifecycleGraph.in_memory(), journal=Journal(tmp_path / "j.db"))
+    report = service.sources.reports["registry"]
+    report.warn("unresolved-owner", "aip://model/registry/m", "ghost@example.com is unknown")
+    report.fail("validation", None, "1 SHACL violation(s); not written")
+
+    class Served:  # what `status --server URL` reads: the running service's status
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def status(self):
+            return service.status(serving=False)
+
+    monkeypatch.setattr("lifecyclegraph.cli.ingest.service_client", lambda ctx: Served())
+    path = tmp_path / "c.toml"
+    path.write_text("[sources.registry]\nurl = 'http://127.0.0.1:9'\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "status"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.strip().startswith("registry"))
+    assert lines[at + 1 : at + 3] == [
+        "    failure validation: 1 SHACL violation(s); not written",
+        "    warning unresolved-owner aip://model/registry/m: ghost@example.com is unknown",
+    ]
+    service.journal.close()

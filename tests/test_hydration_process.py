@@ -73,6 +73,12 @@ def test_a_hydrating_process_builds_the_same_graph_as_the_event_loop(sandbox, tm
     status = child.status()["sources"]
     assert status["registry"]["hydrated"] == inline.status()["sources"]["registry"]["hydrated"]
     assert status["registry"]["client"]["requests"] > 0
+    # and so do its warnings: counted, and the latest of them said
+    expected = inline.status()["sources"]["datasets"]
+    assert status["datasets"]["warnings"] == expected["warnings"] > 0
+    assert [(p["kind"], p["uri"]) for p in status["datasets"]["problems"]] == [
+        (p["kind"], p["uri"]) for p in expected["problems"]
+    ]
     assert child.journal.stats()["events_pending"] == 0
 
 

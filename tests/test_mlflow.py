@@ -127,7 +127,7 @@ def test_recorded_answer_normalizes_to_golden_facts_that_validate(uri, hint, gol
     golden(f"mlflow/{golden_name}.nt", nquads(hydrated.facts))
     report = Validator.load().validate(hydrated.facts, reference_types=hydrated.references)
     assert report.conforms, report.summary()
-    assert sources.reports["mlflow"].warnings == []
+    assert list(sources.reports["mlflow"].warnings) == []
 
 
 def test_model_version_maps_aliases_stage_tags_run_and_logged_model():

@@ -423,3 +423,6 @@ def status(ctx: click.Context, as_json: bool) -> None:
             f"  {platform:16} queued {entry['queued']:6}  failing {entry['failing']:4}  "
             f"lag {entry['lag_seconds']} s"
         )
+        for problem in entry.get("problems", [])[:3]:  # the latest, newest first
+            where = f" {problem['uri']}" if problem["uri"] else ""
+            click.echo(f"    {problem['level']} {problem['kind']}{where}: {problem['message']}")

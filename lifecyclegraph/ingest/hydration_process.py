@@ -77,6 +77,8 @@ class _SourceNews:
 
     hydrated: int
     gone: int
+    warned: int  #: warnings, of which ``warnings`` are the latest (all, unless many)
+    failed: int
     warnings: list[Problem]
     failures: list[Problem]
     client: Any  # ClientStats
@@ -167,8 +169,8 @@ class HydratorProcess:
             if report is not None:
                 report.hydrated += item.hydrated
                 report.gone += item.gone
-                report.warnings.extend(item.warnings)
-                report.failures.extend(item.failures)
+                report.add_warnings(item.warnings, item.warned)
+                report.add_failures(item.failures, item.failed)
             self.client_stats[platform] = item.client
 
     def _close_quietly(self) -> None:
@@ -267,19 +269,17 @@ async def _serve(config: Config, conn: _Duplex) -> None:
             news = {}
             for platform, report in sources.reports.items():
                 h, g, w, f = seen[platform]
+                warnings, failures = report.since(w, f)
                 news[platform] = _SourceNews(
                     report.hydrated - h,
                     report.gone - g,
-                    report.warnings[w:],
-                    report.failures[f:],
+                    report.warned - w,
+                    report.failed - f,
+                    warnings,
+                    failures,
                     getattr(sources.clients[platform], "stats", None),
                 )
-                seen[platform] = (
-                    report.hydrated,
-                    report.gone,
-                    len(report.warnings),
-                    len(report.failures),
-                )
+                seen[platform] = (report.hydrated, report.gone, report.warned, report.failed)
             conn.send((outcomes, news, collector.status() if collector is not None else None))
     finally:
         if collector is not None:

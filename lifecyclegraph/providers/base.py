@@ -14,7 +14,8 @@ only by the sandbox).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -25,6 +26,7 @@ from lifecyclegraph.core.facts import Facts
 from lifecyclegraph.core.uris import AipUri
 
 __all__ = [
+    "KEPT_PROBLEMS",
     "Fetcher",
     "Hydrated",
     "HydrationContext",
@@ -56,21 +58,77 @@ class Problem:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+#: how many of its latest warnings, and of its latest failures, a source's report keeps
+#: (its counts go on: a long-running service does not keep every problem it ever had)
+KEPT_PROBLEMS = 1000
+
+
+def _kept() -> deque[Problem]:
+    return deque(maxlen=KEPT_PROBLEMS)
+
+
 @dataclass
 class SourceReport:
-    """What happened while talking to one source (DataHub's ``SourceReport`` idea)."""
+    """What happened while talking to one source (DataHub's ``SourceReport`` idea).
+
+    ``warned`` and ``failed`` count every warning and failure; ``warnings`` and
+    ``failures`` keep the latest :data:`KEPT_PROBLEMS` of each, oldest first.
+    """
 
     platform_id: str
     hydrated: int = 0
     gone: int = 0
-    warnings: list[Problem] = field(default_factory=list)
-    failures: list[Problem] = field(default_factory=list)
+    warned: int = 0
+    failed: int = 0
+    warnings: deque[Problem] = field(default_factory=_kept)
+    failures: deque[Problem] = field(default_factory=_kept)
 
     def warn(self, kind: str, uri: str | None, message: str) -> None:
-        self.warnings.append(Problem(kind, uri, message))
+        self.add_warnings([Problem(kind, uri, message)])
 
     def fail(self, kind: str, uri: str | None, message: str) -> None:
-        self.failures.append(Problem(kind, uri, message))
+        self.add_failures([Problem(kind, uri, message)])
+
+    def add_warnings(self, problems: Sequence[Problem], count: int | None = None) -> None:
+        """Record warnings (made here, or by the hydrating child: ``count`` of them,
+        of which ``problems`` are the latest, when more than were kept)."""
+        self.warnings.extend(problems)
+        self.warned += len(problems) if count is None else count
+
+    def add_failures(self, problems: Sequence[Problem], count: int | None = None) -> None:
+        """Record failures, as :meth:`add_warnings` records warnings."""
+        self.failures.extend(problems)
+        self.failed += len(problems) if count is None else count
+
+    def since(self, warned: int, failed: int) -> tuple[list[Problem], list[Problem]]:
+        """The warnings and failures recorded after the counts were ``warned`` and
+        ``failed`` (those still kept)."""
+        return _latest(self.warnings, self.warned - warned), _latest(
+            self.failures, self.failed - failed
+        )
+
+    def latest(self, n: int = 5) -> list[dict[str, Any]]:
+        """The latest ``n`` warnings and failures, newest first, for a status page."""
+        tagged = [("warning", p) for p in _latest(self.warnings, n)]
+        tagged += [("failure", p) for p in _latest(self.failures, n)]
+        tagged.sort(key=lambda item: item[1].at, reverse=True)
+        return [
+            {
+                "level": level,
+                "kind": p.kind,
+                "uri": p.uri,
+                "message": p.message,
+                "at": p.at.isoformat(),
+            }
+            for level, p in tagged[:n]
+        ]
+
+
+def _latest(problems: deque[Problem], n: int) -> list[Problem]:
+    """The last ``n`` of ``problems`` (all of them if fewer are kept), oldest first."""
+    if n <= 0:
+        return []
+    return list(problems)[-n:]
 
 
 @dataclass(frozen=True)

@@ -261,5 +261,5 @@ def _source_counts(service: Service) -> dict[str, int]:
     for report in service.sources.reports.values():
         counts["hydrated"] += report.hydrated
         counts["gone"] += report.gone
-        counts["failures"] += len(report.failures)
+        counts["failures"] += report.failed
     return counts

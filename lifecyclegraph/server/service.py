@@ -197,7 +197,9 @@ class Service:
         return self.submit_events(provider.webhook_events(headers, body))
 
     def status(self, *, serving: bool = True) -> dict[str, Any]:
-        """Queue depth, lag and failures per source, with each source's report counts,
+        """Queue depth, lag and failures per source, with each source's report counts
+        (``hydrated``, ``gone``, ``warnings``, ``failures``) and its latest ``problems``
+        (up to five, newest first: ``level``, ``kind``, ``uri``, ``message``, ``at``),
         how far the search index is behind the store (``search``: ``pending`` URIs and
         commits ``behind``; ``None`` with search off or when not ``serving``),
         the SPARQL workers' counts (``sparql``: workers, busy, timeouts…), the last
@@ -250,8 +252,9 @@ class Service:
             entry.update(
                 hydrated=report.hydrated,
                 gone=report.gone,
-                warnings=len(report.warnings),
-                failures=len(report.failures),
+                warnings=report.warned,
+                failures=report.failed,
+                problems=report.latest(),
             )
             client_stats = (
                 self.hydrator.client_stats.get(platform)

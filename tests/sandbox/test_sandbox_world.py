@@ -401,3 +401,41 @@ def test_changes_copy_only_what_they_touch_and_agree_with_copying_everything(cha
                 outcomes.append(("refused", type(error).__name__))
         assert outcomes[0] == outcomes[1], change
         assert lazy.to_files() == full.to_files(), change
+
+
+_EMAIL_CHANGES = st.lists(
+    st.tuples(
+        st.sampled_from(["new-user", "email", "delete-user", "reset", "refused"]),
+        st.integers(min_value=0, max_value=50),
+        st.sampled_from(["a@x.org", "A@X.org", "b@x.org", "alice@example.com", "Bob@Example.com"]),
+    ),
+    max_size=15,
+)
+
+
+@given(changes=_EMAIL_CHANGES)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_user_search_answers_as_a_scan_of_the_users_after_any_change(changes):
+    world = World.load()
+    asked = ["a@x.org", "B@X.ORG", "alice@example.com", "bob@example.com", "nobody@x.org"]
+
+    def scan(email: str) -> list[dict[str, Any]]:
+        return [u for u in world.objects("user") if u["email"].casefold() == email.casefold()]
+
+    for step, (change, n, email) in enumerate(changes):
+        users = sorted(world.keys("user"))
+        if change == "new-user":
+            user = {"id": f"new-{step}", "email": email, "display_name": "U", "teams": []}
+            world.create("user", user)
+        elif change == "email" and users:
+            world.update("user", users[n % len(users)], {"email": email})
+        elif change == "delete-user" and users:
+            world.delete("user", users[n % len(users)])
+        elif change == "reset":
+            world.reset()
+        elif change == "refused" and users:  # a change that fails is undone as a whole
+            with pytest.raises(DuplicateObjectError):
+                taken = {"id": users[n % len(users)], "email": email, "display_name": "U"}
+                world.create("user", taken)
+        for each in asked:
+            assert world.find_users(each) == scan(each), (change, each)

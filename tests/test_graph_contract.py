@@ -658,6 +658,94 @@ def test_mark_enriched_sets_last_enriched_at(graph, name):
     assert graph.state(never) is None
 
 
+def test_a_write_with_enriched_at_marks_what_it_wrote_in_the_same_write(graph, name):
+    m, cell = name("model", "registry", "m"), name("model", "registry", "stub")
+    gone = name("model", "registry", "gone")
+    graph.write_many([(model(m), Observation("registry", at(0)))], enriched_at=at(1))
+    assert graph.state(m).last_enriched_at == at(1)
+    # unchanged facts seen again: the stamp moves, the snapshot stays
+    graph.write_many([(model(m), Observation("registry", at(2)))], enriched_at=at(3))
+    assert graph.state(m).last_enriched_at == at(3)
+    # without it, a write keeps the stamp the entity had
+    graph.write_many([(model(m, "v2"), Observation("registry", at(4)))])
+    assert graph.state(m).last_enriched_at == at(3)
+    graph.reference_many(
+        [(cell, LG.Model.value, Observation("registry", at(5)))], enriched_at=at(5)
+    )
+    assert graph.state(cell).last_enriched_at == at(5)
+    graph.write(model(gone), source="registry", observed_at=at(0))
+    graph.delete_many([(gone, Observation("registry", at(6)))], enriched_at=at(7))
+    assert graph.state(gone).state is HydrationState.DELETED
+    assert graph.state(gone).last_enriched_at == at(7)
+    with pytest.raises(InvalidFactsError, match="no time zone"):
+        graph.write_many(
+            [(model(m), Observation("registry", at(8)))], enriched_at=T0.replace(tzinfo=None)
+        )
+    assert graph.state(m).last_seen_at == at(4)
+
+
+#: what an ingestion step does to one of three entities: write it (named
+#: ``label``), reference it as a stub, or delete it, observed at hour ``hour``
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["write", "reference", "delete"]),
+        st.integers(0, 2),
+        st.sampled_from(["a", "b"]),
+        st.integers(0, 6),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=STEPS)
+def test_enriched_at_equals_a_write_then_mark_enriched_of_what_it_wrote(unindexed, steps):
+    """Whatever the sequence (stale, repeated, deleted, re-created), stamping in the
+    write leaves every entity as a write followed by ``mark_enriched`` of the
+    entities the write created, updated, found unchanged, referenced or deleted."""
+    graph = unindexed
+    run = uuid.uuid4().hex[:8]
+    folded = [f"aip://model/registry/fold-{run}-{n}" for n in range(3)]
+    apart = [f"aip://model/registry/apart-{run}-{n}" for n in range(3)]
+    wrote = {
+        Outcome.CREATED,
+        Outcome.UPDATED,
+        Outcome.UNCHANGED,
+        Outcome.REFERENCED,
+        Outcome.DELETED,
+    }
+    for n, (kind, which, label, hour) in enumerate(steps):
+        stamp = at(10 + n)
+        obs = Observation("registry", at(hour))
+        for uris, fold in ((folded, True), (apart, False)):
+            uri = uris[which]
+            extra = {"enriched_at": stamp} if fold else {}
+            if kind == "write":
+                results = graph.write_many([(model(uri, label), obs)], validate=False, **extra)
+            elif kind == "reference":
+                results = graph.reference_many([(uri, LG.Model.value, obs)], **extra)
+            else:
+                results = graph.delete_many([(uri, obs)], **extra)
+            if not fold:
+                graph.mark_enriched([r.uri for r in results if r.outcome in wrote], stamp)
+        for one, other in zip(folded, apart, strict=True):
+            a, b = graph.state(one), graph.state(other)
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert (a.state, a.last_seen_at, a.last_hydrated_at, a.last_enriched_at) == (
+                    b.state,
+                    b.last_seen_at,
+                    b.last_hydrated_at,
+                    b.last_enriched_at,
+                )
+
+
 def test_invalid_facts_are_refused_before_anything_is_written(graph, name):
     m = name("model", "registry", "m")
     with pytest.raises(InvalidFactsError, match="no time zone"):

@@ -199,6 +199,32 @@ def test_write_routes_say_which_item_is_wrong(served):
     ).json() == {"state": None}, "nothing of a refused request is written"
 
 
+def test_write_routes_refuse_a_bad_enriched_at_and_write_nothing(served):
+    auth = {"Authorization": f"Bearer {served.token}"}
+    seen = {"source": "registry", "observed_at": "2026-01-01T00:00:00Z"}
+    m = uri("enriched")
+    items = {
+        "write": {"facts": {"uri": m, "pairs": []}, "observation": seen},
+        "reference": {"uri": m, "class": LG.Model.value, "observation": seen},
+        "delete": {"uri": m, "observation": seen},
+    }
+    for route, item in items.items():
+        for stamp, says in [
+            ("2026-01-01T00:00:00", "enriched_at: '2026-01-01T00:00:00' has no time zone"),
+            ("yesterday", "enriched_at"),
+            (12, "enriched_at"),
+        ]:
+            response = httpx.post(
+                f"{served.url}/api/v1/graph/{route}",
+                json={"items": [item], "enriched_at": stamp, "validate": False},
+                headers=auth,
+            )
+            assert response.status_code == 400, (route, stamp, response.text)
+            assert says in response.json()["detail"], (route, response.json()["detail"])
+    state = httpx.get(f"{served.url}/api/v1/graph/state", params={"uri": m})
+    assert state.json() == {"state": None}, "nothing of a refused request is written"
+
+
 def test_write_route_checks_unless_told_not_to_and_answers_422_with_the_findings(served):
     auth = {"Authorization": f"Bearer {served.token}"}
     misspelt = uri("typo")

@@ -281,7 +281,11 @@ class Graph(ABC):
 
     @abstractmethod
     def write_many(
-        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+        self,
+        items: Iterable[tuple[Facts, Observation]],
+        *,
+        validate: bool = True,
+        enriched_at: datetime | None = None,
     ) -> list[WriteResult]:
         """Write entities (each with its parts, atomically): a change makes a new
         snapshot, unchanged facts only record that the entity was seen again, an
@@ -296,6 +300,11 @@ class Graph(ABC):
                 of the same batch is checked with its classes. ``validate=False`` is
                 the opt-out for bulk loads of data already validated (the ingestion
                 worker, which validates through its own gate).
+            enriched_at: also mark each entity written (created, updated or
+                unchanged) enriched as of then, in the same write: what
+                :meth:`mark_enriched` records, without a write of its own. For a
+                writer whose derived facts and index follow each write (the
+                ingestion worker).
 
         Returns:
             One result per entity and part; an entity's result carries its
@@ -308,13 +317,19 @@ class Graph(ABC):
         """
 
     @abstractmethod
-    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
-        """Tombstone entities and their parts: gone from the current state, history kept."""
+    def delete_many(
+        self, items: Iterable[tuple[str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
+        """Tombstone entities and their parts: gone from the current state, history
+        kept. ``enriched_at`` as in :meth:`write_many`, for each one tombstoned."""
 
     @abstractmethod
-    def reference_many(self, items: Iterable[tuple[str, str, Observation]]) -> list[WriteResult]:
+    def reference_many(
+        self, items: Iterable[tuple[str, str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
         """Record stubs ``(uri, class IRI, observation)`` for entities known only from a
-        foreign key; an entity the graph knows (in any state) is left as it is."""
+        foreign key; an entity the graph knows (in any state) is left as it is.
+        ``enriched_at`` as in :meth:`write_many`, for each new stub."""
 
     @abstractmethod
     def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:

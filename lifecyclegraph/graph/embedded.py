@@ -239,25 +239,35 @@ class LifecycleGraph(Graph):
     # -- writing ----------------------------------------------------------------------
 
     def write_many(
-        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+        self,
+        items: Iterable[tuple[Facts, Observation]],
+        *,
+        validate: bool = True,
+        enriched_at: datetime | None = None,
     ) -> list[WriteResult]:
         """Write many entities at once (each atomically), each checked first unless
         ``validate=False``; one result per entity and part (see :meth:`Graph.write_many`)."""
         if not validate:
-            return self.store.write_many(items)
+            return self.store.write_many(items, enriched_at=enriched_at)
         from lifecyclegraph.graph.checks import with_warnings
 
         items = list(items)
         warnings = self.check(facts for facts, _ in items)
-        return with_warnings(self.store.write_many(items), warnings)
+        return with_warnings(self.store.write_many(items, enriched_at=enriched_at), warnings)
 
-    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
+    def delete_many(
+        self, items: Iterable[tuple[str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
         """Tombstone entities and their parts: gone from the current state, history kept."""
-        return self.store.delete_many(items)
+        return self.store.delete_many(items, enriched_at=enriched_at)
 
-    def reference_many(self, items: Iterable[tuple[str, str, Observation]]) -> list[WriteResult]:
+    def reference_many(
+        self, items: Iterable[tuple[str, str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
         """Record stubs for entities known only from a foreign key (no-op if known)."""
-        return self.store.reference_many((uri, NamedNode(cls), obs) for uri, cls, obs in items)
+        return self.store.reference_many(
+            ((uri, NamedNode(cls), obs) for uri, cls, obs in items), enriched_at=enriched_at
+        )
 
     def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:
         """Record that these entities' derived facts and index are up to date as of ``at``."""

@@ -483,30 +483,45 @@ class RemoteGraph(Graph):
     # -- writes ------------------------------------------------------------------------
 
     def write_many(
-        self, items: Iterable[tuple[Facts, Observation]], *, validate: bool = True
+        self,
+        items: Iterable[tuple[Facts, Observation]],
+        *,
+        validate: bool = True,
+        enriched_at: datetime | None = None,
     ) -> list[WriteResult]:
         """Write entities (each with its parts, atomically), ``batch`` a request, each
         checked by the server against its model unless ``validate=False`` (see
         :meth:`Graph.write_many`). A refused batch is not written; the batches before
         it are."""
         rows = [{"facts": dump_facts(f), "observation": dump_observation(o)} for f, o in items]
-        return self._write("write", rows, {"validate": validate})
+        return self._write("write", rows, {"validate": validate}, enriched_at)
 
-    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
+    def delete_many(
+        self, items: Iterable[tuple[str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
         """Tombstone entities and their parts: gone from the current state, history kept."""
         rows = [{"uri": uri, "observation": dump_observation(o)} for uri, o in items]
-        return self._write("delete", rows)
+        return self._write("delete", rows, None, enriched_at)
 
-    def reference_many(self, items: Iterable[tuple[str, str, Observation]]) -> list[WriteResult]:
+    def reference_many(
+        self, items: Iterable[tuple[str, str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
         """Record stubs for entities known only from a foreign key (no-op if known)."""
         rows = [
             {"uri": uri, "class": cls, "observation": dump_observation(o)} for uri, cls, o in items
         ]
-        return self._write("reference", rows)
+        return self._write("reference", rows, None, enriched_at)
 
     def _write(
-        self, what: str, rows: list[dict[str, Any]], options: dict[str, Any] | None = None
+        self,
+        what: str,
+        rows: list[dict[str, Any]],
+        options: dict[str, Any] | None = None,
+        enriched_at: datetime | None = None,
     ) -> list[WriteResult]:
+        options = dict(options or {})
+        if enriched_at is not None:
+            options["enriched_at"] = _time(enriched_at, "enriched_at")
         results: list[WriteResult] = []
         for start in range(0, len(rows), self.batch):
             body = {"items": rows[start : start + self.batch], **(options or {})}
@@ -522,9 +537,7 @@ class RemoteGraph(Graph):
 
     def mark_enriched(self, uris: Iterable[str], at: datetime) -> None:
         """Record that these entities' derived facts and index are up to date as of ``at``."""
-        if at.tzinfo is None:
-            raise InvalidFactsError(f"at {at.isoformat()} has no time zone; use UTC")
-        body = {"uris": list(uris), "at": dump_time(at)}
+        body = {"uris": list(uris), "at": _time(at, "at")}
         self._saw(self._ok(self._call("POST", f"{GRAPH}/enriched", json=body)))
 
     def _saw(self, response: httpx.Response) -> None:
@@ -667,3 +680,14 @@ def _explain_term(value: Any, name: str) -> str:
     if name == "o" and text.startswith('"'):
         return str(Literal(text))  # the embedded graph reads it as that text
     return text
+
+
+def _time(when: datetime, name: str) -> str:
+    """``when`` for the wire; a time without a zone is refused before anything is sent.
+
+    Raises:
+        InvalidFactsError: ``when`` has no time zone.
+    """
+    if when.tzinfo is None:
+        raise InvalidFactsError(f"{name} {when.isoformat()} has no time zone; use UTC")
+    return dump_time(when)

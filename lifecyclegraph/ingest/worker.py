@@ -382,24 +382,25 @@ class Ingestor:
                 self._plan(item, outcome, writes, stubs, deletes, findings, result)
                 done.append(item)
         written = time.perf_counter()
+        # Each write also marks what it wrote enriched: the rule engine and the search
+        # index follow every commit of the store, so the stamp goes in the same
+        # transaction instead of a write of its own after them.
+        now = datetime.now(UTC)
         # validated through the worker's own gate above (with its stubs and findings):
         # the opt-out, so nothing is checked twice
-        for res in self.graph.write_many(writes, validate=False):
+        for res in self.graph.write_many(writes, validate=False, enriched_at=now):
             result.count(res.outcome.value)
         new_stubs = []
         if self.forwarder is not None:  # another worker's stubs: queued to be handed over
             foreign = [(uri, cls) for uri, cls, _ in stubs if not self.owns(uri)]
             stubs = [stub for stub in stubs if self.owns(stub[0])]
             self.journal.enqueue(foreign, "stub")
-        for res in self.graph.reference_many(stubs):
+        for res in self.graph.reference_many(stubs, enriched_at=now):
             if res.outcome is Outcome.REFERENCED:
                 result.count(res.outcome.value)
                 new_stubs.append(res.uri)
-        for res in self.graph.delete_many(deletes):
+        for res in self.graph.delete_many(deletes, enriched_at=now):
             result.count(res.outcome.value)
-        touched = [f.uri for facts, _ in writes for f in facts.flatten()]
-        touched += new_stubs + [uri for uri, _ in deletes]
-        self.graph.mark_enriched(touched, datetime.now(UTC))
         result.write_seconds = time.perf_counter() - written
         if self.enrich and new_stubs:
             self.journal.enqueue(((uri, self._type_of(uri)) for uri in new_stubs), "stub")
@@ -581,9 +582,10 @@ class Ingestor:
                 for item in stubs
             ]
             new = [
-                r.uri for r in self.graph.reference_many(refs) if r.outcome is Outcome.REFERENCED
+                r.uri
+                for r in self.graph.reference_many(refs, enriched_at=now)
+                if r.outcome is Outcome.REFERENCED
             ]
-            self.graph.mark_enriched(new, now)
             if self.enrich and new:
                 classes = {uri: cls for uri, cls, _ in refs}
                 self.journal.enqueue(((uri, classes[uri]) for uri in new), "stub")

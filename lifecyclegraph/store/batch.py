@@ -38,7 +38,15 @@ class Batch:
         current: the current dataset (read for bookkeeping, written by :meth:`commit`).
         archive: the archive dataset (superseded snapshot graphs are copied there).
         results: the results of earlier batches of the same call, continued.
+
+    Each entity it creates, updates, finds unchanged, references or deletes also gets
+    :attr:`enriched` as its ``lg:lastEnrichedAt`` when that is set: what
+    :meth:`~lifecyclegraph.store.SnapshotStore.mark_enriched` records, in the same
+    transaction instead of one of its own.
     """
+
+    #: the ``lg:lastEnrichedAt`` stamp of the entities written (``None``: each keeps its own)
+    enriched: Literal | None = None
 
     def __init__(
         self, current: Store, archive: Store, results: list[WriteResult] | None = None
@@ -100,7 +108,10 @@ class Batch:
             }
             if pairs == facts.pairs:
                 at = to_literal(obs.observed_at)
-                self._replace(node, old, {LG.lastSeenAt: at, LG.lastHydratedAt: at}, complete=False)
+                seen: dict[NamedNode, Object] = {LG.lastSeenAt: at, LG.lastHydratedAt: at}
+                if self.enriched is not None:
+                    seen[LG.lastEnrichedAt] = self.enriched
+                self._replace(node, old, seen, complete=False)
                 return WriteResult(facts.uri, Outcome.UNCHANGED, current.value)
         snapshot = NamedNode(SNAPSHOT_PREFIX + uuid.uuid4().hex)
         self.moved = True
@@ -119,8 +130,7 @@ class Batch:
         }
         if parent is not None:
             new[LG.partOf] = NamedNode(parent)
-        if LG.lastEnrichedAt.value in old:
-            new[LG.lastEnrichedAt] = old[LG.lastEnrichedAt.value]
+        self._keep_enriched(old, new)
         self._replace(node, old, new)
         outcome = Outcome.UPDATED if state == LG.Hydrated else Outcome.CREATED
         return WriteResult(facts.uri, outcome, snapshot.value)
@@ -147,9 +157,10 @@ class Batch:
             LG.currentSnapshot: tombstone,
             LG.lastSeenAt: to_literal(obs.observed_at),
         }
-        for keep in (LG.lastHydratedAt, LG.partOf, LG.lastEnrichedAt):
+        for keep in (LG.lastHydratedAt, LG.partOf):
             if keep.value in old:
                 new[keep] = old[keep.value]
+        self._keep_enriched(old, new)
         self._replace(node, old, new)
         results.insert(0, WriteResult(uri, Outcome.DELETED, tombstone.value))
         return results
@@ -167,15 +178,13 @@ class Batch:
         self.added.append((node, stub))
         self.written[uri] = stub.pairs
         self._catalogue(snapshot, node, obs, LG.StubSnapshot, None)
-        self._replace(
-            node,
-            {},
-            {
-                LG.hydrationState: LG.Referenced,
-                LG.currentSnapshot: snapshot,
-                LG.lastSeenAt: to_literal(obs.observed_at),
-            },
-        )
+        new: dict[NamedNode, Object] = {
+            LG.hydrationState: LG.Referenced,
+            LG.currentSnapshot: snapshot,
+            LG.lastSeenAt: to_literal(obs.observed_at),
+        }
+        self._keep_enriched({}, new)
+        self._replace(node, {}, new)
         return WriteResult(uri, Outcome.REFERENCED, snapshot.value)
 
     def _retire_lost_parts(self, facts: Facts, obs: Observation) -> None:
@@ -197,6 +206,13 @@ class Batch:
             for q in self.current.quads_for_pattern(node, None, None, DEFAULT_GRAPH)
             if q.predicate.value in BOOKKEEPING_IRIS
         }
+
+    def _keep_enriched(self, old: dict[str, Any], new: dict[NamedNode, Object]) -> None:
+        """The entity's ``lg:lastEnrichedAt``: :attr:`enriched` if set, else the one it had."""
+        if self.enriched is not None:
+            new[LG.lastEnrichedAt] = self.enriched
+        elif LG.lastEnrichedAt.value in old:
+            new[LG.lastEnrichedAt] = old[LG.lastEnrichedAt.value]
 
     def _is_stale(self, old: dict[str, Any], obs: Observation) -> bool:
         """An observation older than the entity's current source snapshot is stale.

@@ -57,17 +57,28 @@ class StorePort(Protocol):
 
     # -- writes ------------------------------------------------------------------------
 
-    def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
+    def write_many(
+        self,
+        items: Iterable[tuple[Facts, Observation]],
+        *,
+        enriched_at: datetime | None = None,
+    ) -> list[WriteResult]:
         """Write entities as new snapshots where they changed; one result per entity
-        and part."""
+        and part. With ``enriched_at``, each entity written is also marked enriched as
+        of then, in the same transaction."""
         ...
 
-    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
+    def delete_many(
+        self, items: Iterable[tuple[str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
         """Tombstone entities and their parts: gone from the current state, history kept."""
         ...
 
     def reference_many(
-        self, items: Iterable[tuple[str, NamedNode, Observation]]
+        self,
+        items: Iterable[tuple[str, NamedNode, Observation]],
+        *,
+        enriched_at: datetime | None = None,
     ) -> list[WriteResult]:
         """Record stubs (URI, class, observation) for entities known only from a
         foreign key; a known entity is left as it is."""

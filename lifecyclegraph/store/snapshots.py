@@ -196,29 +196,48 @@ class SnapshotStore:
 
     # -- writing --------------------------------------------------------------------
 
-    def write_many(self, items: Iterable[tuple[Facts, Observation]]) -> list[WriteResult]:
+    def write_many(
+        self,
+        items: Iterable[tuple[Facts, Observation]],
+        *,
+        enriched_at: datetime | None = None,
+    ) -> list[WriteResult]:
         """Write each entity's facts (and its parts) as new snapshots where they changed.
 
         The whole batch is one transaction per flush; an entity is never half written.
+        With ``enriched_at``, each entity written (created, updated or unchanged) is
+        also marked enriched as of then, in the same transaction (:meth:`mark_enriched`
+        without a write of its own).
         """
-        return self._run(("write", facts, obs) for facts, obs in items)
+        return self._run((("write", facts, obs) for facts, obs in items), enriched_at)
 
-    def delete_many(self, items: Iterable[tuple[str, Observation]]) -> list[WriteResult]:
-        """Tombstone entities (and their parts): they leave the current state, history stays."""
-        return self._run(("delete", uri, obs) for uri, obs in items)
+    def delete_many(
+        self, items: Iterable[tuple[str, Observation]], *, enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
+        """Tombstone entities (and their parts): they leave the current state, history
+        stays. ``enriched_at`` as in :meth:`write_many`, for each one tombstoned."""
+        return self._run((("delete", uri, obs) for uri, obs in items), enriched_at)
 
     def reference_many(
-        self, items: Iterable[tuple[str, NamedNode, Observation]]
+        self,
+        items: Iterable[tuple[str, NamedNode, Observation]],
+        *,
+        enriched_at: datetime | None = None,
     ) -> list[WriteResult]:
         """Record stubs for entities known only from a foreign key, with their class.
 
         An entity the store already knows (in any state) is left as it is.
+        ``enriched_at`` as in :meth:`write_many`, for each new stub.
         """
-        return self._run(("reference", uri, cls, obs) for uri, cls, obs in items)
+        return self._run((("reference", uri, cls, obs) for uri, cls, obs in items), enriched_at)
 
-    def _run(self, operations: Iterable[tuple[Any, ...]]) -> list[WriteResult]:
+    def _run(
+        self, operations: Iterable[tuple[Any, ...]], enriched_at: datetime | None = None
+    ) -> list[WriteResult]:
+        stamp = None if enriched_at is None else to_literal(enriched_at)
         with self._lock:
             batch = self._batch()
+            batch.enriched = stamp
             referenced: set[str] = set()
             for op in operations:
                 if op[0] == "reference":
@@ -230,6 +249,7 @@ class SnapshotStore:
                 if batch.touched & uris or batch.full():
                     self._commit(batch)
                     batch = self._batch(batch.results)
+                    batch.enriched = stamp
                 batch.apply(op)
             self._commit(batch)
             return batch.results

@@ -367,9 +367,14 @@ async def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-async def _items(request: Request) -> list[Any]:
-    items: list[Any] = (await _body(request))["items"]
-    return items
+def _enriched_at(body: dict[str, Any]) -> datetime | None:
+    """The body's optional ``enriched_at`` time (the door's keyword of that name)."""
+    if body.get("enriched_at") is None:
+        return None
+    try:
+        return load_time(body["enriched_at"], "enriched_at")
+    except WireError as error:
+        raise Problem(400, "Bad Request", str(error)) from None
 
 
 def _load(items: list[Any], load: Callable[[Any, str], T]) -> list[T]:
@@ -418,7 +423,9 @@ async def write(request: Request) -> JSONResponse:
     one result per entity and part (with the validation's ``warnings``), as the door's
     ``write_many()``. Every entity is checked against the ontology and the shapes
     first; ``"validate": false`` is the opt-out for bulk loads of data already
-    validated. A refusal answers 422 with every ``problems`` and ``violations``."""
+    validated. A refusal answers 422 with every ``problems`` and ``violations``.
+    ``"enriched_at": "<time>"`` also marks each entity written enriched as of then,
+    in the same transaction (as ``/enriched`` would after it)."""
 
     def one(item: Any, where: str) -> tuple[Any, Observation]:
         if not isinstance(item, dict):
@@ -429,9 +436,12 @@ async def write(request: Request) -> JSONResponse:
     validate = body.get("validate", True)
     if not isinstance(validate, bool):
         raise Problem(400, "Bad Request", "validate: expected true or false")
+    enriched_at = _enriched_at(body)
     items = _load(body["items"], one)
     try:
-        results = await run_in_threadpool(_graph(request).write_many, items, validate=validate)
+        results = await run_in_threadpool(
+            _graph(request).write_many, items, validate=validate, enriched_at=enriched_at
+        )
     except WriteRefusedError as error:
         raise Problem(
             422,
@@ -445,21 +455,26 @@ async def write(request: Request) -> JSONResponse:
 
 @router.post("/delete", dependencies=writes, summary="Tombstone entities and their parts")
 async def delete(request: Request) -> JSONResponse:
-    """``{"items": [{"uri", "observation"}]}`` -> ``{"results": [...]}``."""
+    """``{"items": [{"uri", "observation"}]}`` -> ``{"results": [...]}``; with
+    ``"enriched_at"`` as for ``/write``."""
 
     def one(item: Any, where: str) -> tuple[str, Observation]:
         if not isinstance(item, dict) or not isinstance(item.get("uri"), str):
             raise WireError(f"{where}: expected an object with a 'uri' string")
         return _iri_item(item["uri"], f"{where}.uri"), _observation(item, where)
 
-    items = _load(await _items(request), one)
-    results = await run_in_threadpool(_graph(request).delete_many, items)
+    body = await _body(request)
+    items = _load(body["items"], one)
+    results = await run_in_threadpool(
+        _graph(request).delete_many, items, enriched_at=_enriched_at(body)
+    )
     return _written(request, results)
 
 
 @router.post("/reference", dependencies=writes, summary="Record stubs for entities")
 async def reference(request: Request) -> JSONResponse:
-    """``{"items": [{"uri", "class", "observation"}]}`` -> ``{"results": [...]}``."""
+    """``{"items": [{"uri", "class", "observation"}]}`` -> ``{"results": [...]}``; with
+    ``"enriched_at"`` as for ``/write``."""
 
     def one(item: Any, where: str) -> tuple[str, str, Observation]:
         if not isinstance(item, dict):
@@ -473,8 +488,11 @@ async def reference(request: Request) -> JSONResponse:
             _observation(item, where),
         )
 
-    items = _load(await _items(request), one)
-    results = await run_in_threadpool(_graph(request).reference_many, items)
+    body = await _body(request)
+    items = _load(body["items"], one)
+    results = await run_in_threadpool(
+        _graph(request).reference_many, items, enriched_at=_enriched_at(body)
+    )
     return _written(request, results)
 
 

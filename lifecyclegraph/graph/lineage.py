@@ -203,9 +203,7 @@ def lineage(
             continue
         nodes.append({**summary, "depth": level})
     kept = {n["uri"] for n in nodes} | {uri}
-    reached = None
-    if graph.has_rules:
-        reached = len(reach(graph, uri, direction))
+    reached = _reach_count(graph, uri, direction) if graph.has_rules else None
     return {
         "root": _summary(graph, uri),
         "direction": direction,
@@ -233,6 +231,16 @@ def reach(graph: Graph, uri: str, direction: Direction = "upstream") -> list[str
         raise ValueError(f"direction must be upstream or downstream, not {direction!r}")
     query = f"SELECT DISTINCT ?x WHERE {{ <{NamedNode(uri).value}> lg:{direction}+ ?x }}"
     return sorted(row["x"].value for row in graph.sparql(query) if isinstance(row["x"], NamedNode))
+
+
+def _reach_count(graph: Graph, uri: str, direction: Direction) -> int:
+    """``len(reach(graph, uri, direction))``, counted by the store: no IRI of the
+    reach is decoded, sent or sorted (lineage answers the count only)."""
+    query = (
+        f"SELECT (COUNT(DISTINCT ?x) AS ?n) "
+        f"WHERE {{ <{NamedNode(uri).value}> lg:{direction}+ ?x FILTER(isIRI(?x)) }}"
+    )
+    return next(int(row["n"].value) for row in graph.sparql(query))
 
 
 def impact(graph: Graph, uri: str, *, limit: int = 10_000) -> dict[str, Any]:

@@ -119,11 +119,16 @@ def test_set_runs_serve_with_a_setting_beside_the_default_configuration(tmp_path
         tmp_path,
         8123,
         "http://127.0.0.1:9",
-        {"ingest.hydration_process": "false", "server.freeze_heap": "0"},
+        {
+            "ingest.hydration_process": "false",
+            "server.freeze_heap": "0",
+            "store.flush_every": "400000",
+        },
     )
     config = load_config(path)
     assert config.ingest.hydration_process is False  # the default is true
     assert config.server.freeze_heap == 0 and config.server.port == 8123
+    assert config.store.flush_every == 400_000 and config.store.path == tmp_path / "store"
     assert config.sources["registry"].url == "http://127.0.0.1:9/registry"
 
 

@@ -567,6 +567,21 @@ def _many(n: int, tag: str = "t") -> list[tuple[Facts, Any]]:
     ]
 
 
+def test_store_config_sets_how_often_the_write_buffers_are_flushed(tmp_path):
+    from pydantic import ValidationError
+
+    from lifecyclegraph.core.config import StoreConfig
+    from lifecyclegraph.store.snapshots import FLUSH_EVERY
+
+    assert StoreConfig().flush_every == FLUSH_EVERY
+    with LifecycleGraph.open(tmp_path / "a", store=StoreConfig(flush_every=400_000)) as graph:
+        assert graph.store.flush_every == 400_000
+    with LifecycleGraph.open(tmp_path / "b") as graph:
+        assert graph.store.flush_every == FLUSH_EVERY
+    with pytest.raises(ValidationError, match="flush_every"):
+        StoreConfig(flush_every=-1)
+
+
 @pytest.mark.parametrize("flush_every", [0, 200])
 def test_on_disk_writes_flush_their_write_buffers_every_so_many_quads(tmp_path, flush_every):
     from pyoxigraph import Triple

@@ -393,6 +393,7 @@ def _config(
         for section, keys in _by_section(settings or {}).items()
     }
     server = extra.pop("server", "")
+    store = extra.pop("store", "")  # beside the store's place, in its one [store] table
     sources = "".join(
         f'\n[sources.{s}]\nurl = "{sandbox_url}/{s}"\nrate_limit = 100000\nconcurrency = 4\n'
         for s in SYSTEMS
@@ -400,7 +401,7 @@ def _config(
     others = "".join(f"\n[{section}]\n{keys}" for section, keys in extra.items())
     path = tmp / "lifecyclegraph.toml"
     path.write_text(
-        f'[store]\npath = "{tmp / "store"}"\n\n'
+        f'[store]\npath = "{tmp / "store"}"\n{store}\n'
         f'[server]\nhost = "127.0.0.1"\nport = {port}\nwrite_tokens = ["{TOKEN}"]\n'
         f'log_level = "warning"\n{server}{sources}{others}'
     )

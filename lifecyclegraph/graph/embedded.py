@@ -48,7 +48,7 @@ from lifecyclegraph.graph import lineage as _lineage
 from lifecyclegraph.graph.door import Direction, Graph, check_depth
 from lifecyclegraph.graph.entity import Entity, build_entity
 from lifecyclegraph.graph.past import GraphAsOf
-from lifecyclegraph.store.snapshots import SnapshotStore
+from lifecyclegraph.store.snapshots import FLUSH_EVERY, SnapshotStore
 from lifecyclegraph.store.sparql.safety import oxigraph_syntax_error
 from lifecyclegraph.store.sparql_dataset import protocol_options
 from lifecyclegraph.store.values import (
@@ -186,7 +186,9 @@ class LifecycleGraph(Graph):
             )
         if writer is not None:
             raise ConfigError("a change feed writer needs a remote store ([store] url)")
-        opened = SnapshotStore.open(path, create=create)
+        opened = SnapshotStore.open(
+            path, create=create, flush_every=store.flush_every if store else FLUSH_EVERY
+        )
         return cls(opened, rules=rules, rule_limit=rule_limit, search=search, owns=owns)
 
     @classmethod

@@ -135,9 +135,12 @@ class SnapshotStore:
     # -- opening --------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> SnapshotStore:
+    def open(
+        cls, path: str | Path, *, create: bool = True, flush_every: int = FLUSH_EVERY
+    ) -> SnapshotStore:
         """Open (creating if needed, unless ``create`` is false) the store in the
-        directory ``path``.
+        directory ``path``, flushing its write buffers every ``flush_every`` quads
+        written (:meth:`_written`).
 
         A new store's directory is made accessible by its owner only (``0700``): it
         holds raw events and the write token, and Oxigraph (RocksDB) makes its own
@@ -170,7 +173,12 @@ class SnapshotStore:
             else:
                 root.chmod(0o700)  # a new store, also in an empty directory made before
                 marker.write_text(json.dumps({"layout": LAYOUT_VERSION}) + "\n")
-            return cls(Store(str(root / "current")), Store(str(root / "archive")), root)
+            return cls(
+                Store(str(root / "current")),
+                Store(str(root / "archive")),
+                root,
+                flush_every=flush_every,
+            )
         except OSError as error:
             if isinstance(error, StoreError):
                 raise

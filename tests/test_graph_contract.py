@@ -658,6 +658,14 @@ def test_mark_enriched_sets_last_enriched_at(graph, name):
     assert graph.state(never) is None
 
 
+def test_lineage_refuses_a_direction_it_does_not_know(graph, name):
+    m = name("model", "registry", "m")
+    graph.write(model(m), source="registry", observed_at=at(0))
+    for direction in ("sideways", "dependsOn"):
+        with pytest.raises(ValueError, match=f"upstream or downstream, not '{direction}'"):
+            graph.lineage(m, direction=direction)
+
+
 def test_a_write_with_enriched_at_marks_what_it_wrote_in_the_same_write(graph, name):
     m, cell = name("model", "registry", "m"), name("model", "registry", "stub")
     gone = name("model", "registry", "gone")

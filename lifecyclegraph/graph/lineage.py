@@ -177,7 +177,9 @@ def lineage(
 
     Raises:
         UnknownTypeError: ``types`` names a class the ontology does not know.
+        ValueError: ``direction`` is neither ``upstream`` nor ``downstream``.
     """
+    _check(direction)
     types = list(types)
     wanted = _wanted(types, ontology or Ontology.load()) if types else set()
     counting = _BESIDE.submit(_reach_count, graph, uri, direction) if graph.has_rules else None
@@ -234,10 +236,14 @@ def reach(graph: Graph, uri: str, direction: Direction = "upstream") -> list[str
     Raises:
         ValueError: ``direction`` is neither ``upstream`` nor ``downstream``.
     """
-    if direction not in ("upstream", "downstream"):
-        raise ValueError(f"direction must be upstream or downstream, not {direction!r}")
+    _check(direction)
     query = f"SELECT DISTINCT ?x WHERE {{ <{NamedNode(uri).value}> lg:{direction}+ ?x }}"
     return sorted(row["x"].value for row in graph.sparql(query) if isinstance(row["x"], NamedNode))
+
+
+def _check(direction: str) -> None:
+    if direction not in ("upstream", "downstream"):
+        raise ValueError(f"direction must be upstream or downstream, not {direction!r}")
 
 
 def _reach_count(graph: Graph, uri: str, direction: Direction) -> int:

@@ -6,6 +6,7 @@ Every test runs against each backend shipped (Tantivy, the default, and Whoosh).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import shutil
@@ -319,6 +320,10 @@ def on_disk(tmp_path: Path, backend: str):
     with LifecycleGraph.open(tmp_path / "store", search=config) as graph:
         load_example(graph)
         assert graph.search("ranking").total == 7
+    # Oxigraph lets go of the directory's lock when its store is collected: a reference
+    # left in a cycle (a thread's frame, the index) would make the test's open fail
+    del graph
+    gc.collect()
     return tmp_path / "store", config
 
 

@@ -367,14 +367,20 @@ async def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _enriched_at(body: dict[str, Any]) -> datetime | None:
-    """The body's optional ``enriched_at`` time (the door's keyword of that name)."""
-    if body.get("enriched_at") is None:
+def _time(body: dict[str, Any], key: str, *, required: bool = False) -> datetime | None:
+    """The body's time ``key`` (``None`` when absent and not ``required``); a bad one
+    is a 400 that names it."""
+    if body.get(key) is None and not required:
         return None
     try:
-        return load_time(body["enriched_at"], "enriched_at")
+        return load_time(body.get(key), key)
     except WireError as error:
         raise Problem(400, "Bad Request", str(error)) from None
+
+
+def _enriched_at(body: dict[str, Any]) -> datetime | None:
+    """The body's optional ``enriched_at`` time (the door's keyword of that name)."""
+    return _time(body, "enriched_at")
 
 
 def _load(items: list[Any], load: Callable[[Any, str], T]) -> list[T]:
@@ -511,10 +517,8 @@ async def enriched(request: Request) -> Response:
             _iri_item(uri, f"uris[{n}]")
         except WireError as error:
             raise Problem(400, "Bad Request", str(error)) from None
-    try:
-        at = load_time(body.get("at"), "at")
-    except WireError as error:
-        raise Problem(400, "Bad Request", str(error)) from None
+    at = _time(body, "at", required=True)
+    assert at is not None  # required
     await run_in_threadpool(_graph(request).mark_enriched, uris, at)
     token = generation_of(_graph(request))
     return Response(status_code=204, headers={GENERATION: token} if token else None)

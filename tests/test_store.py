@@ -574,8 +574,8 @@ def test_store_config_sets_how_often_the_write_buffers_are_flushed(tmp_path):
     from lifecyclegraph.store.snapshots import FLUSH_EVERY
 
     assert StoreConfig().flush_every == FLUSH_EVERY
-    with LifecycleGraph.open(tmp_path / "a", store=StoreConfig(flush_every=100_000)) as graph:
-        assert graph.store.flush_every == 100_000
+    with LifecycleGraph.open(tmp_path / "a", store=StoreConfig(flush_every=400_000)) as graph:
+        assert graph.store.flush_every == 400_000
     with LifecycleGraph.open(tmp_path / "b") as graph:
         assert graph.store.flush_every == FLUSH_EVERY
     with pytest.raises(ValidationError, match="flush_every"):

@@ -92,7 +92,7 @@ SMALL_CHANGE = 256
 
 #: Quads written to an on-disk dataset between two flushes of its write buffers
 #: (:meth:`SnapshotStore._written`).
-FLUSH_EVERY = 400_000
+FLUSH_EVERY = 100_000
 
 
 class SnapshotStore:
@@ -278,9 +278,10 @@ class SnapshotStore:
         to six, flushed two at a time: left alone they grow to gigabytes, and inserts
         into a large buffer are slower (the skip list is deeper). Flushing keeps them
         small: 2M quads written 1.8x faster with 263 MB of RSS instead of 1,560. Each
-        flush makes small table files that RocksDB then compacts; every 400,000 quads
-        rather than 100,000, the backfill of 100k entities spent 11 CPU-seconds
-        compacting instead of 48, with the same peak RSS (docs/benchmarks.md, Scale).
+        flush makes small table files that RocksDB then compacts: every 400,000 quads
+        rather than 100,000, the 1M backfill took 1,759 s instead of 2,019, but its
+        peak RSS grew from 3,638 to 4,151 MB, over the 4 GB target, so the default
+        stays 100,000 (docs/benchmarks.md, Scale, eleventh round).
         """
         if not self.flush_every:
             return

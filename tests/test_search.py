@@ -464,6 +464,67 @@ def test_check_reads_the_store_in_chunks_with_a_bounded_names_cache(graph, monke
     assert sizes and max(sizes) == 1  # owners and linked entities were read, one kept
 
 
+def test_check_looks_up_each_chunk_and_reads_every_version_only_to_name_extras(graph, monkeypatch):
+    # At a million entities every document's URI and version took 400 MB: a check of a
+    # current index reads none of them, and one extra document is still named.
+    index = graph.search_index
+    index.flush()
+    read_all: list[str] = []
+    for which in ("entities", "owners"):
+        backend = getattr(index, which)
+        every = backend.versions
+
+        def watched(which=which, every=every):
+            read_all.append(which)
+            return every()
+
+        monkeypatch.setattr(backend, "versions", watched)
+    assert index.check().ok
+    assert read_all == []
+    ghost = "aip://model/registry/not-in-the-store"
+    builder = DocumentBuilder(graph.store)
+    index.entities.index([dataclasses.replace(builder.document(MODEL), uri=ghost)])
+    report = index.check()
+    assert [(d.index, d.kind, d.uri) for d in report.discrepancies] == [
+        ("entities", "extra", ghost)
+    ]
+    assert read_all == ["entities"]
+    index.repair()
+    assert index.check().ok and ghost not in index.entities.versions()
+
+
+_SOME_URIS = st.sampled_from([f"aip://model/registry/m{i}" for i in range(8)])
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(_SOME_URIS, st.text(max_size=3)), max_size=6), min_size=1, max_size=3
+    ),
+    deleted=st.lists(_SOME_URIS, max_size=3),
+    asked=st.lists(st.one_of(_SOME_URIS, st.just("aip://model/registry/never")), max_size=10),
+)
+def test_versions_of_some_uris_are_those_of_every_version(backend, batches, deleted, asked):
+    opened = open_backend(backend, None)
+    try:
+        for batch in batches:
+            docs = {uri: _doc(uri, name) for uri, name in batch}  # one per URI a commit
+            opened.index(docs.values())
+        opened.delete(deleted)
+        every = opened.versions()
+        assert opened.versions_of(asked) == {u: every[u] for u in asked if u in every}
+    finally:
+        opened.close()
+
+
+def _doc(uri: str, name: str) -> Document:
+    return Document(uri, name, "lg:Model", "Model", "", "", (), (), (), (), (), (), False)
+
+
 def test_reindex_rebuilds_the_same_index(graph):
     index = graph.search_index
     before = index.entities.versions()

@@ -361,10 +361,12 @@ class SearchIndex:
 
         The store's entities are read in chunks of 2,000 and compared as they come,
         with the names of linked entities kept up to ``NAMES_KEPT``
-        (:mod:`lifecyclegraph.search.builder`): the memory a check takes is the
-        indexes' versions (URI and version of each document) and one chunk, not every
-        document of the store (at a million entities, holding them all left the
-        service 700 MB larger after each check).
+        (:mod:`lifecyclegraph.search.builder`), and each chunk's URIs are looked up in
+        the indexes (``versions_of``): the memory a check takes is one chunk's, not
+        every document's (at a million entities, holding every document left the
+        service 700 MB larger after each check, and every document's URI and version
+        took 400 MB). Only when an index holds more documents than the store's
+        entities matched are its URIs all read, to name the extra ones.
 
         Args:
             flush: first wait until pending changes are indexed.
@@ -378,7 +380,8 @@ class SearchIndex:
         (``inputs``) again, from the documents the check builds (a repair's first
         step: the caller trusts ``inputs`` again only once the repair is done)."""
         with self._lock:
-            actual = {which: self._backend(which).versions() for which in _INDEXES}
+            backends = {which: self._backend(which) for which in _INDEXES}
+            matched = dict.fromkeys(_INDEXES, 0)
             found: list[Discrepancy] = []
             checked = 0
             names = self.builder.names_cache()
@@ -386,24 +389,37 @@ class SearchIndex:
                 self._inputs_current = False
                 self.inputs.reset()
             for chunk in _chunks(self.builder.all_uris(), _BATCH):
-                built = [b for b in self.builder.build(chunk, names) if b.document is not None]
+                indexed = {which: backends[which].versions_of(chunk) for which in _INDEXES}
+                for which in _INDEXES:
+                    matched[which] += len(indexed[which])
+                built = list(self.builder.build(chunk, names))
                 if refill:
-                    self.inputs.write(built, [])
+                    self.inputs.write([b for b in built if b.document is not None], [])
                 for b in built:
-                    uri, doc = b.uri, b.document
-                    assert doc is not None
-                    checked += 1
-                    for which in ("entities", "owners") if doc.is_owner else ("entities",):
-                        version = actual[which].pop(uri, None)
-                        if version is None:
-                            found.append(Discrepancy(which, "missing", uri))
-                        elif version != doc.version:
-                            found.append(Discrepancy(which, "stale", uri))
+                    checked += b.document is not None
+                    for which in _INDEXES:
+                        kind = _wrong(which, b.document, indexed[which].get(b.uri))
+                        if kind is not None:
+                            found.append(Discrepancy(which, kind, b.uri))
             for which in _INDEXES:
-                found.extend(Discrepancy(which, "extra", uri) for uri in actual[which])
+                found.extend(self._extra(backends[which], which, matched[which]))
             order = {"missing": 0, "stale": 1, "extra": 2}
             found.sort(key=lambda d: (_INDEXES.index(d.index), order[d.kind], d.uri))
             return CheckReport(checked=checked, discrepancies=found)
+
+    def _extra(self, backend: SearchBackend, which: str, matched: int) -> list[Discrepancy]:
+        """Documents of ``backend`` for entities the store does not hold (or no longer
+        should index), given that ``matched`` of its documents were found by URI.
+
+        Only when the count says there are any are the index's URIs all read (the memory
+        of :meth:`SearchBackend.versions`), and the store's URIs taken away from them.
+        """
+        if backend.count() == matched:
+            return []
+        left = backend.versions()
+        for uri in self.builder.all_uris():
+            left.pop(uri, None)
+        return [Discrepancy(which, "extra", uri) for uri in left]
 
     def repair(self) -> CheckReport:
         """Check, then re-index exactly the URIs the check found wrong; returns the check."""
@@ -489,6 +505,16 @@ class SearchIndex:
         return bool(
             meta and meta.get("clean") and meta.get("snapshots") == self.store.snapshot_count()
         )
+
+
+def _wrong(which: str, doc: Document | None, version: str | None) -> str | None:
+    """What is wrong with index ``which``'s document (of ``version``, ``None`` if it has
+    none) of an entity whose document is ``doc`` (``None``: it should have none)."""
+    if doc is None or (which == "owners" and not doc.is_owner):
+        return None if version is None else "extra"
+    if version is None:
+        return "missing"
+    return None if version == doc.version else "stale"
 
 
 def _values(value: str | Sequence[str] | None) -> list[str]:

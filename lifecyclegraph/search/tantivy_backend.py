@@ -153,6 +153,21 @@ class TantivyBackend:
             found[stored.get_first("uri")] = stored.get_first("version")
         return found
 
+    def versions_of(self, uris: Iterable[str]) -> dict[str, str]:
+        wanted = list(uris)
+        if not wanted:
+            return {}
+        searcher = self._current()
+        query = Query.term_set_query(self._schema, "uri", wanted)
+        result = searcher.search(query, len(wanted), count=True)
+        if result.count > len(wanted):  # a URI indexed twice: take every copy
+            result = searcher.search(query, result.count, count=True)
+        found = {}
+        for _, address in result.hits:
+            stored = searcher.doc(address)
+            found[stored.get_first("uri")] = stored.get_first("version")
+        return found
+
     def search(self, query: SearchQuery) -> SearchResults:
         searcher = self._current()
         steps = plan(query)

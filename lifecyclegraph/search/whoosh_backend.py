@@ -181,6 +181,16 @@ class WhooshBackend:
                 if "uri" in stored
             }
 
+    def versions_of(self, uris: Iterable[str]) -> dict[str, str]:
+        with self._read_lock:
+            searcher = self._current()
+            found = {}
+            for uri in uris:
+                stored = searcher.document(uri=uri)
+                if stored is not None:
+                    found[uri] = stored["version"]
+            return found
+
     def search(self, query: SearchQuery) -> SearchResults:
         with self._read_lock:
             return self._search(self._current(), query)

@@ -204,7 +204,7 @@ class StoreConfig(_Strict):
     digest: bool = Field(default=False, description="HTTP digest, not basic, authentication")
     timeout: float = Field(default=60.0, gt=0, description="seconds to wait for an answer")
     flush_every: int = Field(
-        default=100_000,
+        default=200_000,
         ge=0,
         description="quads written to the embedded store between two flushes of its write "
         "buffers to disk (0: RocksDB's own limits only); fewer flushes make fewer, larger "

@@ -92,7 +92,7 @@ SMALL_CHANGE = 256
 
 #: Quads written to an on-disk dataset between two flushes of its write buffers
 #: (:meth:`SnapshotStore._written`).
-FLUSH_EVERY = 100_000
+FLUSH_EVERY = 200_000
 
 
 class SnapshotStore:
@@ -278,10 +278,11 @@ class SnapshotStore:
         to six, flushed two at a time: left alone they grow to gigabytes, and inserts
         into a large buffer are slower (the skip list is deeper). Flushing keeps them
         small: 2M quads written 1.8x faster with 263 MB of RSS instead of 1,560. Each
-        flush makes small table files that RocksDB then compacts: every 400,000 quads
-        rather than 100,000, the 1M backfill took 1,759 s instead of 2,019, but its
-        peak RSS grew from 3,638 to 4,151 MB, over the 4 GB target, so the default
-        stays 100,000 (docs/benchmarks.md, Scale, eleventh round).
+        flush makes small table files that RocksDB then compacts. At 1M entities, every
+        200,000 quads rather than 100,000 made the backfill 1,738 s instead of 2,019
+        with its peak RSS 3,671 MB instead of 3,638; every 400,000 was no faster (1,759
+        s) and went over the 4 GB target (4,151 MB), so the default is 200,000
+        (docs/benchmarks.md, Scale, eleventh and twelfth rounds).
         """
         if not self.flush_every:
             return

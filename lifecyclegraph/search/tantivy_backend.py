@@ -145,13 +145,7 @@ class TantivyBackend:
     def versions(self) -> dict[str, str]:
         searcher = self._current()
         total = int(searcher.num_docs)
-        if not total:
-            return {}
-        found = {}
-        for _, address in searcher.search(Query.all_query(), total, count=False).hits:
-            stored = searcher.doc(address)
-            found[stored.get_first("uri")] = stored.get_first("version")
-        return found
+        return _versions(searcher, Query.all_query(), total) if total else {}
 
     def versions_of(self, uris: Iterable[str]) -> dict[str, str]:
         wanted = list(uris)
@@ -159,14 +153,8 @@ class TantivyBackend:
             return {}
         searcher = self._current()
         query = Query.term_set_query(self._schema, "uri", wanted)
-        result = searcher.search(query, len(wanted), count=True)
-        if result.count > len(wanted):  # a URI indexed twice: take every copy
-            result = searcher.search(query, result.count, count=True)
-        found = {}
-        for _, address in result.hits:
-            stored = searcher.doc(address)
-            found[stored.get_first("uri")] = stored.get_first("version")
-        return found
+        total = int(searcher.search(query, 1, count=True).count)
+        return _versions(searcher, query, total) if total else {}
 
     def search(self, query: SearchQuery) -> SearchResults:
         searcher = self._current()
@@ -284,6 +272,15 @@ class TantivyBackend:
                 self._writer.wait_merging_threads()
                 self._writer = None
             self._searcher = None
+
+
+def _versions(searcher: Any, query: Any, limit: int) -> dict[str, str]:
+    """The URI and version of the (at most ``limit``) documents ``query`` matches."""
+    found = {}
+    for _, address in searcher.search(query, limit, count=False).hits:
+        stored = searcher.doc(address)
+        found[stored.get_first("uri")] = stored.get_first("version")
+    return found
 
 
 def _document(doc: Document) -> Any:

@@ -86,6 +86,49 @@ def store_bench(
     click.echo(f"the checks cost {cost:.2f} ms an entity (checked run - unchecked run)")
 
 
+@bench.command("floor")
+@click.option("--entities", default=100_000, show_default=True)
+@click.option(
+    "--derived",
+    "derived",
+    multiple=True,
+    type=click.IntRange(min=0),
+    help="Derived quads an entity, one run each (default: 16, what the rules and the "
+    "ontology derive now, and 4, the rules' own conclusions alone).",
+)
+@click.option(
+    "--batch",
+    default=200,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Entities a transaction.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def floor_bench(entities: int, derived: tuple[int, ...], batch: int, as_json: bool) -> None:
+    """The store alone, writing a backfill's quads: ENTITIES entities of 10 asserted
+    quads (a snapshot graph each), 12 bookkeeping quads (the default graph) and DERIVED
+    derived quads (the inferred graph), the way serve writes them; wall and CPU
+    seconds (compaction included) of each run, on a fresh on-disk store."""
+    from lifecyclegraph.bench.floor import run_floor_bench
+
+    results = run_floor_bench(entities, derived or (16, 4), batch)
+    if as_json:
+        _echo_runs(results)
+        return
+    click.echo(f"machine: {machine()}")
+    click.echo(
+        f"{'derived':>7} {'quads/entity':>12} {'quads':>11} {'seconds':>8} {'entities/s':>11} "
+        f"{'CPU s':>8} {'CPU ms/entity':>13} {'peak RSS MB':>12}"
+    )
+    for r in results:
+        d = r.as_dict()
+        click.echo(
+            f"{r.derived:7d} {d['quads_per_entity']:12.1f} {r.quads:11d} {r.seconds:8.1f} "
+            f"{d['entities_per_second']:11d} {r.cpu_seconds:8.1f} {r.cpu_ms_per_entity:13.3f} "
+            f"{r.peak_rss_mb:12.0f}"
+        )
+
+
 @bench.command("search")
 @click.option("--entities", "sizes", multiple=True, type=int, help="Index sizes (default 100000).")
 @click.option(
